@@ -1,0 +1,146 @@
+"""Turning what callers hand over (scalars, lists, ndarrays, Series, 2-D ranges) into arrays.
+
+Shared by the metric modules so that every metric accepts the same shapes and fails the
+same way: text or booleans where a number belongs raise :class:`~rxxl.errors.InputTypeError`
+naming the argument and the position; ``None`` counts as missing (NaN) and each metric's NaN
+policy decides what a missing value means.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rxxl.errors import InputError, InputTypeError
+
+
+def _position(index: tuple[int, ...]) -> str:
+    return "position " + ",".join(str(i + 1) for i in index) if index else "the value"
+
+
+def as_float_array(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a float ndarray of the same shape; ``None`` becomes NaN.
+
+    >>> as_float_array([1, None, 2.5], "budget")
+    array([1. , nan, 2.5])
+    >>> as_float_array([1, "ten"], "budget")
+    Traceback (most recent call last):
+    ...
+    rxxl.errors.InputTypeError: budget: expected a number at position 2, got text 'ten'
+    """
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy()
+    elif isinstance(values, pd.DataFrame):
+        values = values.to_numpy()
+    array = np.asarray(values)
+    kind = array.dtype.kind
+    if kind in "iuf":
+        return array.astype(float, copy=False)
+    if kind == "b":
+        raise InputTypeError(f"{name}: expected numbers, got TRUE/FALSE values")
+    if kind != "O":
+        first = array.ravel()[0] if array.size else None
+        raise InputTypeError(f"{name}: expected numbers, got text such as {first!r}")
+    # Object arrays come from Excel ranges and mixed lists: small, so checking each cell is fine.
+    out = np.empty(array.shape, dtype=float)
+    for index, cell in np.ndenumerate(array):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+            out[index] = np.nan
+        elif isinstance(cell, numbers.Real) and not isinstance(cell, (bool, np.bool_)):
+            out[index] = float(cell)
+        else:
+            what = f"text {cell!r}" if isinstance(cell, str) else f"{type(cell).__name__} {cell!r}"
+            raise InputTypeError(f"{name}: expected a number at {_position(index)}, got {what}")
+    return out
+
+
+def as_vector(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a 1-D float array: a scalar, a list, a row or a column.
+
+    >>> as_vector([[1], [2], [3]], "values")
+    array([1., 2., 3.])
+    >>> as_vector([[1, 2], [3, 4]], "values")
+    Traceback (most recent call last):
+    ...
+    rxxl.errors.InputError: values: expected a single row or column, got a 2 x 2 range
+    """
+    return _flatten(as_float_array(values, name), name)
+
+
+def as_label_vector(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` (codes, categories) as a 1-D object array of the same cells."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        values = [values]
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy(dtype=object)
+    return _flatten(np.asarray(values, dtype=object), name)
+
+
+def _flatten(array: np.ndarray, name: str) -> np.ndarray:
+    if array.ndim == 0:
+        return array.reshape(1)
+    if array.ndim == 1:
+        return array
+    if array.ndim == 2 and 1 in array.shape:
+        return array.ravel()
+    shape = " x ".join(str(n) for n in array.shape)
+    raise InputError(f"{name}: expected a single row or column, got a {shape} range")
+
+
+def require_same_length(**vectors: np.ndarray) -> int:
+    """Raise :class:`InputError` unless all vectors have the same length; return it."""
+    lengths = {name: len(v) for name, v in vectors.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise InputError(f"ranges must have the same number of values: {listed}")
+    return next(iter(lengths.values()))
+
+
+def require_nonempty(vector: np.ndarray, name: str) -> None:
+    """Raise :class:`InputError` if ``vector`` has no values or only missing ones."""
+    if vector.size == 0:
+        raise InputError(f"{name}: no values given")
+    if vector.dtype.kind == "f" and np.isnan(vector).all():
+        raise InputError(f"{name}: every value is blank")
+
+
+def as_day_numbers(dates: Any, name: str) -> np.ndarray:
+    """Return dates (date, datetime, numpy/pandas datetimes or ISO text) as whole days since
+    1970-01-01 (int64), dropping any time of day.
+
+    >>> as_day_numbers(["2026-01-01", "2026-12-31"], "dates")
+    array([20454, 20818])
+    """
+    flat = as_label_vector(dates, name)
+    numeric = [i for i, cell in enumerate(flat) if isinstance(cell, numbers.Number)]
+    if numeric:
+        # pandas would read 45000 as nanoseconds after 1970: a silently wrong date.
+        raise InputTypeError(
+            f"{name}: expected a date at position {numeric[0] + 1}, got the number"
+            f" {flat[numeric[0]]!r} (convert Excel serial numbers with rxxl.dates.from_excel_serial)"
+        )
+    try:
+        parsed = pd.to_datetime(pd.Series(flat, dtype=object), errors="raise", format="mixed")
+    except (ValueError, TypeError) as exc:
+        bad = _first_unparsable_date(flat)
+        raise InputTypeError(
+            f"{name}: expected a date at position {bad[0] + 1}, got {bad[1]!r}"
+            " (use a date, a datetime or ISO text such as 2026-10-31)"
+        ) from exc
+    if parsed.isna().any():
+        position = int(np.flatnonzero(parsed.isna().to_numpy())[0]) + 1
+        raise InputError(f"{name}: the date at position {position} is blank")
+    return parsed.dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def _first_unparsable_date(flat: np.ndarray) -> tuple[int, Any]:
+    for i, cell in enumerate(flat):
+        try:
+            pd.to_datetime(cell)
+        except (ValueError, TypeError):
+            return i, cell
+    return 0, flat[0] if flat.size else None

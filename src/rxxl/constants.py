@@ -1,0 +1,55 @@
+"""Defaults and code lists shared by the metric modules, in one place.
+
+Each value cites the section of ``shared/DOMAIN.md`` (and through it the published source)
+that it comes from. Values marked *judgement* are rxxl's documented choices.
+"""
+
+# --- Calendar -------------------------------------------------------------------------------
+#: Days in a year for annualizing and for XNPV/XIRR's actual/365 day count (Excel convention).
+DAYS_IN_YEAR = 365
+
+# --- Budget variance (DOMAIN.md §1) ---------------------------------------------------------
+#: Line types whose favorable direction differs: on an expense line spending more is bad.
+EXPENSE = "expense"
+REVENUE = "revenue"
+LINE_TYPES = (EXPENSE, REVENUE)
+FAVORABLE = "F"
+UNFAVORABLE = "U"
+#: Materiality thresholds (*judgement*): a line is material when |variance| >= amount AND
+#: |variance %| >= percent.
+MATERIALITY_AMOUNT = 10_000.0
+MATERIALITY_PERCENT = 0.05
+
+# --- Generic dispensing (DOMAIN.md §2) ------------------------------------------------------
+#: Medi-Span multi-source codes [resdac.org]: M/N/O count as brand, Y as generic.
+MONY_BRAND = frozenset({"M", "N", "O"})
+MONY_GENERIC = frozenset({"Y"})
+#: Original brand with generics available: the generic switch opportunity.
+MONY_MULTISOURCE_BRAND = "O"
+MONY_CODES = MONY_BRAND | MONY_GENERIC
+#: FDA marketing categories (NDC Directory spelling, compared case-insensitively).
+#: An authorized generic is an NDA product sold as a generic (42 CFR 447.502).
+FDA_GENERIC = frozenset({"ANDA", "NDA AUTHORIZED GENERIC"})
+FDA_BRAND = frozenset({"NDA", "BLA"})
+#: rxxl's own category for a 351(k) biosimilar: the NDC Directory files it under BLA, so the
+#: caller marks it. Counted as brand in the GDR (CMS treats biosimilars mostly like brands,
+#: *judgement*) and reported as its own rate.
+FDA_BIOSIMILAR = "BIOSIMILAR"
+#: Everything else the NDC Directory uses (OTC monograph, unapproved drugs, ...) is "other":
+#: excluded from the GDR by default, configurable.
+GDR_BENCHMARK = 0.90  # about 90% of US prescriptions are generic (AAM/IQVIA 2017-2019)
+#: A 30-day equivalent prescription: days supply / 30 (*judgement*, common practice).
+DAYS_PER_30_DAY_EQUIVALENT = 30.0
+
+# --- Inventory (DOMAIN.md §3) ---------------------------------------------------------------
+TURNS_TARGET_LOW = 10.0
+TURNS_TARGET_HIGH = 14.0
+
+# --- Return on investment (DOMAIN.md §5) ----------------------------------------------------
+#: Excel's IRR/XIRR default guess.
+IRR_GUESS = 0.1
+#: Newton iterations before rxxl falls back to a bracketed search. Excel stops after 20 and
+#: shows #NUM!; rxxl keeps looking for the root closest to the guess instead.
+IRR_MAX_NEWTON_ITERATIONS = 50
+#: Relative tolerance of the IRR/XIRR root: far below a basis point, as Excel's 0.00001%.
+IRR_TOLERANCE = 1e-12
