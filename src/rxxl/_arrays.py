@@ -43,8 +43,8 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
     if kind == "b":
         raise InputTypeError(f"{name}: expected numbers, got TRUE/FALSE values")
     if kind != "O":
-        first = array.ravel()[0] if array.size else None
-        raise InputTypeError(f"{name}: expected numbers, got text such as {first!r}")
+        # numpy turned a mixed list into text; look at the cells as they were given.
+        array = np.asarray(values, dtype=object)
     # Object arrays come from Excel ranges and mixed lists: small, so checking each cell is fine.
     out = np.empty(array.shape, dtype=float)
     for index, cell in np.ndenumerate(array):

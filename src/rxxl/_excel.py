@@ -1,0 +1,257 @@
+"""What the Excel functions share: turning cells into arrays and results back into cells.
+
+Kept apart from :mod:`rxxl.udfs` so that module holds nothing but the RX_ functions that
+xlwings imports into Excel.
+
+The one rule for what a cell hands over (also in the README):
+
+- A single cell, a row, a column or a block arrives as a scalar or a list of lists; blanks
+  (and cells holding an Excel error, which classic xlwings passes on as blanks) are None.
+- Ranges that go together must have the same number of cells; trailing rows that are blank
+  in all of them are padding and are dropped, so a range may reach below the data.
+- One result from a series (NPV, IRR, GDR, ...): any other blank is bad input.
+- One result per cell (RX_VARIANCE on a column): a blank input gives a blank result there.
+- Bad input returns the text ``#VALUE! <what is wrong and how to fix it>``; an undefined
+  result returns Excel's error literal (``#DIV/0!``, ``#NUM!``), which the rxxl add-in's
+  function wrappers turn into a real Excel error value.
+- Nothing raises into Excel: an unexpected failure also becomes a ``#VALUE!`` message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rxxl._arrays import as_float_array
+from rxxl.dates import from_excel_serial
+from rxxl.errors import InputError, InputTypeError, RxxlError
+
+CATEGORY = "Rx Finance"
+
+DIV0 = "#DIV/0!"
+NUM = "#NUM!"
+VALUE = "#VALUE!"
+#: Older Excel versions show #VALUE! for a UDF string longer than 255 characters.
+_MAX_MESSAGE = 255
+
+
+def excel_safe(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return a version of an RX_ function that never raises into Excel."""
+
+    @functools.wraps(function)
+    def safe(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except RxxlError as exc:
+            return _message(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a cell must show a message, never a traceback
+            return _message(f"rxxl could not compute this ({type(exc).__name__}: {exc})")
+
+    return safe
+
+
+def _message(text: str) -> str:
+    message = f"{VALUE} {text}"
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def cells(value: Any) -> np.ndarray:
+    """A cell argument as a 2-D object array; a scalar is 1 x 1, a 1-D list one column."""
+    if isinstance(value, np.ndarray):
+        array = value.astype(object)
+    elif isinstance(value, (list, tuple)):
+        array = np.empty((0, 0), dtype=object) if len(value) == 0 else _from_lists(value)
+    else:
+        array = np.empty((1, 1), dtype=object)
+        array[0, 0] = value
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise InputError(f"expected a cell or a range, got {array.ndim} dimensions")
+    return array
+
+
+def _from_lists(value: list | tuple) -> np.ndarray:
+    if all(isinstance(row, (list, tuple)) for row in value):
+        widths = {len(row) for row in value}
+        if len(widths) != 1:
+            raise InputError("a range must be rectangular: its rows have different widths")
+        array = np.empty((len(value), widths.pop()), dtype=object)
+        for i, row in enumerate(value):
+            array[i, :] = list(row)
+        return array
+    array = np.empty(len(value), dtype=object)
+    array[:] = list(value)
+    return array
+
+
+def _is_blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and cell.strip() == "") or (
+        isinstance(cell, float) and math.isnan(cell)
+    )
+
+
+def blank_mask(array: np.ndarray) -> np.ndarray:
+    return np.frompyfunc(_is_blank, 1, 1)(array).astype(bool) if array.size else np.zeros(
+        array.shape, dtype=bool
+    )
+
+
+def _blank_to_none(array: np.ndarray) -> np.ndarray:
+    out = array.copy()
+    out[blank_mask(array)] = None
+    return out
+
+
+def flat(name: str, value: Any) -> np.ndarray:
+    """A single row or column (or cell) as a 1-D object array with blanks as None."""
+    array = cells(value)
+    if array.size == 0:
+        raise InputError(f"{name}: the range is empty")
+    if 1 not in array.shape:
+        rows, cols = array.shape
+        raise InputError(f"{name}: expected a single row or column, got {rows} x {cols} cells")
+    return _blank_to_none(array.ravel())
+
+
+def columns(**ranges: Any) -> dict[str, np.ndarray]:
+    """Flatten ranges that go together, check their lengths, drop trailing all-blank rows."""
+    flats = {name: flat(name, value) for name, value in ranges.items()}
+    lengths = {name: len(v) for name, v in flats.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name} has {n} cells" for name, n in lengths.items())
+        raise InputError(f"ranges must be the same size: {listed}")
+    blank_rows = np.logical_and.reduce([blank_mask(v) for v in flats.values()])
+    filled = np.flatnonzero(~blank_rows)
+    if filled.size == 0:
+        raise InputError(f"{', '.join(flats)}: every cell is blank")
+    keep = int(filled[-1]) + 1
+    return {name: v[:keep] for name, v in flats.items()}
+
+
+def no_blanks(name: str, values: np.ndarray) -> np.ndarray:
+    """Refuse a blank inside a series where a blank has no agreed meaning."""
+    gaps = np.flatnonzero(blank_mask(values))
+    if gaps.size:
+        raise InputError(
+            f"{name}: cell {int(gaps[0]) + 1} is blank; enter 0 if that is what it means"
+            " (Excel would skip it and shift every later value)"
+        )
+    return values
+
+
+def series(**ranges: Any) -> dict[str, np.ndarray]:
+    """Ranges that go together, padding dropped, with no blank left inside."""
+    return {name: no_blanks(name, v) for name, v in columns(**ranges).items()}
+
+
+def numbers_of(name: str, values: np.ndarray) -> np.ndarray:
+    return as_float_array(values, name)
+
+
+def number(name: str, value: Any, default: float | None = None) -> float:
+    """A single-number argument; a blank (or omitted) optional argument takes its default."""
+    array = cells(value)
+    if array.size != 1:
+        raise InputError(f"{name}: expected a single cell, got {array.size} cells")
+    cell = array[0, 0]
+    if _is_blank(cell):
+        if default is None:
+            raise InputError(f"{name}: required, but the cell is blank")
+        return default
+    if isinstance(cell, bool) or not isinstance(cell, numbers.Real):
+        raise InputTypeError(f"{name}: expected a number, got {cell!r}")
+    return float(cell)
+
+
+def filled_numbers(name: str, value: Any) -> np.ndarray:
+    """A cell or block of numbers, none of them blank, as a 2-D float array."""
+    grid = _blank_to_none(cells(value))
+    if grid.size == 0:
+        raise InputError(f"{name}: the range is empty")
+    gaps = np.argwhere(blank_mask(grid))
+    if gaps.size:
+        row, col = (int(i) + 1 for i in gaps[0])
+        raise InputError(f"{name}: the cell at row {row}, column {col} of the range is blank")
+    return as_float_array(grid, name)
+
+
+def dates_of(name: str, values: np.ndarray) -> np.ndarray:
+    """Date cells (datetime, date, Excel serial number or ISO text) as datetime64[D]."""
+    out = np.empty(len(values), dtype="datetime64[D]")
+    serial = np.array(
+        [isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values], dtype=bool
+    )
+    if serial.any():
+        out[serial] = from_excel_serial(values[serial].astype(float), name)
+    for i in np.flatnonzero(~serial):
+        cell = values[i]
+        if isinstance(cell, dt.datetime):
+            out[i] = np.datetime64(cell.date(), "D")
+        elif isinstance(cell, dt.date):
+            out[i] = np.datetime64(cell, "D")
+        else:
+            try:
+                out[i] = np.datetime64(dt.date.fromisoformat(str(cell).strip()[:10]), "D")
+            except ValueError:
+                raise InputTypeError(
+                    f"{name}: cell {i + 1} holds {cell!r}, not a date"
+                    " (use a date, an Excel date serial or ISO text such as 2026-10-31)"
+                ) from None
+    return out
+
+
+def as_cell(value: float, undefined: str) -> Any:
+    """A single numeric result; NaN becomes the function's Excel error."""
+    return undefined if math.isnan(value) else float(value)
+
+
+def shaped(result: np.ndarray, like: np.ndarray, blank: np.ndarray, undefined: str) -> Any:
+    """An element-wise result in the shape of its input: a scalar for one cell, else rows.
+
+    Blank inputs give blank (None) results; other NaN results give ``undefined``.
+    """
+    out = np.empty(like.shape, dtype=object)
+    values = np.broadcast_to(result, like.shape)
+    for index in np.ndindex(like.shape):
+        cell = values[index]
+        if blank[index]:
+            out[index] = None
+        elif isinstance(cell, (float, np.floating)) and math.isnan(cell):
+            out[index] = undefined
+        elif isinstance(cell, (np.floating, np.integer)):
+            out[index] = float(cell)
+        elif isinstance(cell, np.bool_):
+            out[index] = bool(cell)
+        else:
+            out[index] = cell
+    if out.shape == (1, 1):
+        return out[0, 0]
+    return out.tolist()
+
+
+def aligned(**ranges: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Cells of element-wise arguments as 2-D arrays of one common shape.
+
+    A single cell is used for every cell of the others (a budget of 0 against a column of
+    actuals). Returns the arrays, the shape template, and which result cells are blank.
+    """
+    grids = {name: _blank_to_none(cells(value)) for name, value in ranges.items()}
+    shapes = {grid.shape for grid in grids.values() if grid.size != 1}
+    if len(shapes) > 1:
+        listed = ", ".join(f"{name} is {g.shape[0]} x {g.shape[1]}" for name, g in grids.items())
+        raise InputError(f"ranges must be the same size: {listed}")
+    shape = shapes.pop() if shapes else (1, 1)
+    like = np.empty(shape, dtype=object)
+    blank = np.zeros(shape, dtype=bool)
+    for grid in grids.values():
+        if grid.size == 0:
+            raise InputError("a range is empty")
+        blank |= np.broadcast_to(blank_mask(grid), shape)
+    return grids, like, blank

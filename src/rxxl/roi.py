@@ -1,0 +1,506 @@
+"""Return on investment for capital requests, with Excel's conventions.
+
+Finance teams check a capital request (carousel, IV robot, dispensing cabinets) against
+Excel, so these functions reproduce Excel's NPV, IRR, XNPV, XIRR and MIRR, verified against
+LibreOffice Calc as an independent engine (``tests/test_roi_libreoffice.py``).
+
+Conventions
+-----------
+- ``values[0]`` is the first cash flow. :func:`npv` discounts it by one period, as Excel's
+  NPV does; add a time-0 investment outside, ``npv(rate, values[1:]) + values[0]``.
+  Every other function treats ``values[0]`` as time 0 (the investment, usually negative).
+- Shapes: ``values`` is a scalar, list, ndarray, Series, or a single row or column of a 2-D
+  range; ``dates`` are dates, datetimes, numpy/pandas datetimes or ISO text.
+
+NaN policy
+----------
+- A missing value (NaN or None) among the cash flows makes the result NaN: a gap in a
+  cash-flow series is not a zero, and skipping it would shift every later period.
+- Undefined results are NaN: IRR/XIRR with no sign change or no root, MIRR without both a
+  positive and a negative flow, any rate of exactly -100%, ROI with no outflow.
+- Payback that is never reached within the horizon is ``inf`` ("never").
+- Structurally bad input (text, no values, ranges of different lengths, a date before the
+  first date) raises :class:`rxxl.errors.InputError` / :class:`rxxl.errors.InputTypeError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy_financial as npf
+from scipy.optimize import brentq
+
+from rxxl._arrays import as_day_numbers, as_vector, require_nonempty, require_same_length
+from rxxl.constants import (
+    DAYS_IN_YEAR,
+    IRR_GUESS,
+    IRR_MAX_NEWTON_ITERATIONS,
+    IRR_TOLERANCE,
+)
+from rxxl.errors import InputError
+
+__all__ = [
+    "npv",
+    "irr",
+    "xnpv",
+    "xirr",
+    "mirr",
+    "payback",
+    "discounted_payback",
+    "simple_roi",
+]
+
+
+def _cash_flows(values: Any) -> np.ndarray:
+    flows = as_vector(values, "values")
+    require_nonempty(flows, "values")
+    return flows
+
+
+def _rate(rate: Any, name: str = "rate") -> float:
+    array = np.asarray(rate, dtype=object)
+    if array.size != 1:
+        raise InputError(f"{name}: expected a single rate such as 0.08, got {array.size} values")
+    value = array.reshape(-1)[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise InputError(f"{name}: expected a number such as 0.08 for 8%, got {value!r}")
+    return float(value)
+
+
+def npv(rate: float, values: Any) -> float:
+    """Net present value with Excel's convention: the first value is one period out.
+
+    .. math:: \\mathrm{NPV} = \\sum_{i=1}^{n} \\frac{v_i}{(1 + r)^{i}}
+
+    Parameters
+    ----------
+    rate : float
+        Discount rate per period (0.08 for 8%).
+    values : array_like
+        Cash flows at the end of periods 1..n, equally spaced.
+
+    Returns
+    -------
+    float
+        The NPV; NaN when a value is missing or ``rate`` is -1.
+
+    Notes
+    -----
+    numpy-financial's ``npv`` puts ``values[0]`` at time 0; Excel users expect Excel's
+    convention, so this is ``npf.npv(rate, values) / (1 + rate)``.
+
+    References
+    ----------
+    Microsoft, "NPV function" (Excel documentation), example 1; DOMAIN.md §5.
+
+    Examples
+    --------
+    Microsoft's example: a 10,000 investment one year from today, returns of 3,000, 4,200 and
+    6,800 in the following three years, at 10%:
+
+    >>> round(npv(0.10, [-10_000, 3_000, 4_200, 6_800]), 2)
+    1188.44
+
+    An investment at the start of the first period stays outside (Microsoft's example 2):
+
+    >>> round(npv(0.08, [8_000, 9_200, 10_000, 12_000, 14_500]) - 40_000, 2)
+    1922.06
+    """
+    r = _rate(rate)
+    flows = _cash_flows(values)
+    if r == -1.0 or np.isnan(flows).any():
+        return math.nan
+    return float(npf.npv(r, flows) / (1.0 + r))
+
+
+def _sign_change(flows: np.ndarray) -> bool:
+    return bool((flows > 0).any() and (flows < 0).any())
+
+
+def _solve_rate(
+    value_at: Callable[[float], float],
+    slope_at: Callable[[float], float],
+    values_on_grid: Callable[[np.ndarray], np.ndarray],
+    guess: float,
+) -> float:
+    """Find a rate r > -1 with value_at(r) == 0, preferring the root Excel would find.
+
+    Excel iterates Newton's method from the guess; where that converges, so does this, to
+    the same root. Where it does not (Excel shows #NUM! after 20 steps), scan for sign
+    changes on a grid of rates and polish each bracket with Brent's method, returning the
+    root closest to the guess. NaN when no root exists on (-1, 10^4].
+    """
+    rate = guess
+    with np.errstate(all="ignore"):
+        for _ in range(IRR_MAX_NEWTON_ITERATIONS):
+            value, slope = value_at(rate), slope_at(rate)
+            if not (np.isfinite(value) and np.isfinite(slope)) or slope == 0:
+                break
+            step = value / slope
+            rate -= step
+            if rate <= -1 or not np.isfinite(rate):
+                break
+            if abs(step) <= IRR_TOLERANCE * max(1.0, abs(rate)):
+                return float(rate)
+
+        grid = np.concatenate(
+            [np.linspace(-0.999_999, 1.0, 2_001), np.geomspace(1.0, 1e4, 400)[1:]]
+        )
+        on_grid = values_on_grid(grid)
+    finite = np.isfinite(on_grid)
+    signs = np.sign(on_grid)
+    exact = finite & (signs == 0)
+    brackets = np.flatnonzero(finite[:-1] & finite[1:] & (signs[:-1] * signs[1:] < 0))
+    roots = list(grid[exact])
+    for i in brackets:
+        roots.append(
+            brentq(value_at, grid[i], grid[i + 1], xtol=1e-15, rtol=4 * np.finfo(float).eps)
+        )
+    if not roots:
+        return math.nan
+    roots_array = np.asarray(roots, dtype=float)
+    return float(roots_array[np.argmin(np.abs(roots_array - guess))])
+
+
+def irr(values: Any, guess: float = IRR_GUESS) -> float:
+    """Internal rate of return of periodic cash flows, as Excel's IRR.
+
+    The rate r at which the flows' present value is zero:
+
+    .. math:: \\sum_{i=0}^{n-1} \\frac{v_i}{(1 + r)^{i}} = 0
+
+    Parameters
+    ----------
+    values : array_like
+        Cash flows per period; ``values[0]`` at time 0. At least one positive and one
+        negative value.
+    guess : float, default 0.1
+        Where Newton's iteration starts, as Excel's guess. With several IRRs (flows that
+        change sign more than once) it picks the root, as in Excel.
+
+    Returns
+    -------
+    float
+        The IRR; NaN when the flows do not change sign, a value is missing, or no rate
+        above -100% solves the equation (Excel shows #NUM!).
+
+    Notes
+    -----
+    Newton's method from ``guess`` as Excel does; where it fails to converge (Excel gives
+    up after 20 iterations with #NUM!), rxxl brackets the roots on a grid and returns the one
+    closest to the guess, so rxxl may return a true IRR where Excel shows #NUM!.
+
+    References
+    ----------
+    Microsoft, "IRR function" (Excel documentation); DOMAIN.md §5.
+
+    Examples
+    --------
+    Microsoft's example: a 70,000 business with five years of net income.
+
+    >>> flows = [-70_000, 12_000, 15_000, 18_000, 21_000, 26_000]
+    >>> round(irr(flows), 4)
+    0.0866
+    >>> round(irr(flows[:5]), 4)
+    -0.0212
+    >>> round(irr(flows[:3], guess=-0.1), 4)
+    -0.4435
+    >>> irr([100, 200])  # no investment, no sign change: Excel's #NUM!
+    nan
+    """
+    flows = _cash_flows(values)
+    g = _rate(guess, "guess")
+    if np.isnan(flows).any() or not _sign_change(flows):
+        return math.nan
+    periods = np.arange(flows.size, dtype=float)
+
+    def value_at(rate: float) -> float:
+        return float(np.sum(flows * (1.0 + rate) ** -periods))
+
+    def slope_at(rate: float) -> float:
+        return float(np.sum(-periods * flows * (1.0 + rate) ** (-periods - 1.0)))
+
+    def values_on_grid(rates: np.ndarray) -> np.ndarray:
+        discount = (1.0 + rates[:, None]) ** -periods[None, :]
+        return discount @ flows
+
+    return _solve_rate(value_at, slope_at, values_on_grid, g)
+
+
+def _years_from_first(dates: Any, count: int) -> np.ndarray:
+    days = as_day_numbers(dates, "dates")
+    require_same_length(values=np.empty(count), dates=days)
+    elapsed = days - days[0]
+    early = np.flatnonzero(elapsed < 0)
+    if early.size:
+        position = int(early[0])
+        raise InputError(
+            f"dates: the date at position {position + 1} is before the first date; XNPV and"
+            " XIRR count time from the first date, so put the earliest cash flow first"
+        )
+    return elapsed / DAYS_IN_YEAR
+
+
+def xnpv(rate: float, values: Any, dates: Any) -> float:
+    """Net present value of cash flows on irregular dates, as Excel's XNPV.
+
+    .. math:: \\mathrm{XNPV} = \\sum_{i} \\frac{v_i}{(1 + r)^{(d_i - d_1)/365}}
+
+    Parameters
+    ----------
+    rate : float
+        Annual discount rate.
+    values : array_like
+        Cash flows; the first is at the first date and is not discounted.
+    dates : array_like of dates
+        One date per cash flow; none may precede the first (a time of day is ignored).
+
+    Returns
+    -------
+    float
+        The XNPV; NaN when a value is missing or ``rate`` is -1.
+
+    References
+    ----------
+    Microsoft, "XNPV function" (Excel documentation); DOMAIN.md §5 (actual/365 days).
+
+    Examples
+    --------
+    Microsoft's example at 9%:
+
+    >>> flows = [-10_000, 2_750, 4_250, 3_250, 2_750]
+    >>> dates = ["2008-01-01", "2008-03-01", "2008-10-30", "2009-02-15", "2009-04-01"]
+    >>> round(xnpv(0.09, flows, dates), 2)
+    2086.65
+    """
+    r = _rate(rate)
+    flows = _cash_flows(values)
+    years = _years_from_first(dates, flows.size)
+    if r == -1.0 or np.isnan(flows).any():
+        return math.nan
+    with np.errstate(all="ignore"):
+        return float(np.sum(flows / (1.0 + r) ** years))
+
+
+def xirr(values: Any, dates: Any, guess: float = IRR_GUESS) -> float:
+    """Internal rate of return of cash flows on irregular dates, as Excel's XIRR.
+
+    The annual rate r with XNPV(r) = 0 (actual/365 day count from the first date).
+
+    Parameters
+    ----------
+    values : array_like
+        Cash flows; at least one positive and one negative.
+    dates : array_like of dates
+        One date per cash flow; none may precede the first.
+    guess : float, default 0.1
+        Starting rate of Newton's iteration, as Excel's guess.
+
+    Returns
+    -------
+    float
+        The XIRR; NaN without a sign change, with a missing value, or with no root above
+        -100% (Excel shows #NUM!).
+
+    References
+    ----------
+    Microsoft, "XIRR function" (Excel documentation); DOMAIN.md §5.
+
+    Examples
+    --------
+    Microsoft's example:
+
+    >>> flows = [-10_000, 2_750, 4_250, 3_250, 2_750]
+    >>> dates = ["2008-01-01", "2008-03-01", "2008-10-30", "2009-02-15", "2009-04-01"]
+    >>> round(xirr(flows, dates), 4)  # 37.34%
+    0.3734
+    """
+    flows = _cash_flows(values)
+    years = _years_from_first(dates, flows.size)
+    g = _rate(guess, "guess")
+    if np.isnan(flows).any() or not _sign_change(flows):
+        return math.nan
+
+    def value_at(rate: float) -> float:
+        return float(np.sum(flows * (1.0 + rate) ** -years))
+
+    def slope_at(rate: float) -> float:
+        return float(np.sum(-years * flows * (1.0 + rate) ** (-years - 1.0)))
+
+    def values_on_grid(rates: np.ndarray) -> np.ndarray:
+        return ((1.0 + rates[:, None]) ** -years[None, :]) @ flows
+
+    return _solve_rate(value_at, slope_at, values_on_grid, g)
+
+
+def mirr(values: Any, finance_rate: float, reinvest_rate: float) -> float:
+    """Modified internal rate of return, as Excel's MIRR.
+
+    Outflows are financed at ``finance_rate`` (brought to time 0), inflows reinvested at
+    ``reinvest_rate`` (carried to the last period n - 1):
+
+    .. math:: \\mathrm{MIRR} = \\left(\\frac{FV_{reinvest}(v^{+})}{-PV_{finance}(v^{-})}
+              \\right)^{1/(n-1)} - 1
+
+    Parameters
+    ----------
+    values : array_like
+        Cash flows per period; at least one positive and one negative.
+    finance_rate : float
+        Rate paid on the money used in the cash flows.
+    reinvest_rate : float
+        Rate received on the cash flows as they are reinvested.
+
+    Returns
+    -------
+    float
+        The MIRR; NaN without both a positive and a negative flow (Excel's #DIV/0!) or with
+        a missing value.
+
+    References
+    ----------
+    Microsoft, "MIRR function" (Excel documentation); numpy-financial ``mirr``.
+
+    Examples
+    --------
+    Microsoft's example: a fishing boat bought for 120,000 at 10% with income reinvested
+    at 12%:
+
+    >>> flows = [-120_000, 39_000, 30_000, 21_000, 37_000, 46_000]
+    >>> round(mirr(flows, 0.10, 0.12), 4)
+    0.1261
+    >>> round(mirr(flows[:4], 0.10, 0.12), 4)
+    -0.048
+    >>> round(mirr(flows, 0.10, 0.14), 4)
+    0.1348
+    """
+    flows = _cash_flows(values)
+    f, r = _rate(finance_rate, "finance_rate"), _rate(reinvest_rate, "reinvest_rate")
+    if np.isnan(flows).any() or not _sign_change(flows) or f == -1.0 or r == -1.0:
+        return math.nan
+    return float(npf.mirr(flows, f, r))
+
+
+def _payback_of(flows: np.ndarray) -> float:
+    cumulative = np.cumsum(flows)
+    still_short = np.flatnonzero(cumulative < 0)
+    if still_short.size == 0:
+        return 0.0
+    last_short = int(still_short[-1])
+    if last_short == flows.size - 1:
+        return math.inf
+    return last_short + float(-cumulative[last_short] / flows[last_short + 1])
+
+
+def payback(values: Any) -> float:
+    """Payback period: years until the cumulative cash flow turns non-negative for good.
+
+    With ``values[0]`` the investment at time 0 and k the last period whose cumulative
+    cash flow C_k is still negative, the payback interpolates within the next period:
+
+    .. math:: \\text{payback} = k + \\frac{-C_k}{v_{k+1}}
+
+    Parameters
+    ----------
+    values : array_like
+        Cash flows per period, ``values[0]`` at time 0.
+
+    Returns
+    -------
+    float
+        Periods to payback; 0 when nothing is invested; ``inf`` ("never") when the
+        cumulative cash flow is still negative at the end; NaN when a value is missing.
+
+    Notes
+    -----
+    When later outflows (an overhaul, a service contract) push the cumulative cash flow
+    below zero again, the payback is the *last* crossing, after which the investment stays
+    recovered (*judgement*: the conservative reading). With one investment followed by
+    savings, first and last crossing coincide.
+
+    References
+    ----------
+    DOMAIN.md §5; e.g. Brealey, Myers & Allen, *Principles of Corporate Finance*, ch. 5.
+
+    Examples
+    --------
+    An IV robot: 500,000 up front, 180,000 a year of labor and waste savings.
+
+    >>> round(payback([-500_000, 180_000, 180_000, 180_000, 180_000]), 4)
+    2.7778
+    >>> payback([-500_000, 100_000, 100_000])
+    inf
+    """
+    flows = _cash_flows(values)
+    if np.isnan(flows).any():
+        return math.nan
+    return _payback_of(flows)
+
+
+def discounted_payback(rate: float, values: Any) -> float:
+    """Discounted payback: :func:`payback` of the flows discounted at ``rate``.
+
+    .. math:: \\tilde v_t = \\frac{v_t}{(1 + r)^t}, \\quad t = 0, 1, \\ldots
+
+    Parameters
+    ----------
+    rate : float
+        Discount rate per period.
+    values : array_like
+        Cash flows per period, ``values[0]`` (the investment) at time 0, not discounted.
+
+    Returns
+    -------
+    float
+        Periods to discounted payback; ``inf`` when not recovered; NaN when a value is
+        missing or ``rate`` is -1.
+
+    References
+    ----------
+    DOMAIN.md §5.
+
+    Examples
+    --------
+    >>> round(discounted_payback(0.08, [-500_000, 180_000, 180_000, 180_000, 180_000]), 4)
+    3.273
+    """
+    r = _rate(rate)
+    flows = _cash_flows(values)
+    if r == -1.0 or np.isnan(flows).any():
+        return math.nan
+    discounted = flows / (1.0 + r) ** np.arange(flows.size, dtype=float)
+    return _payback_of(discounted)
+
+
+def simple_roi(values: Any) -> float:
+    """Simple return on investment: net cash flow over the money put in.
+
+    .. math:: \\mathrm{ROI} = \\frac{\\sum_i v_i}{-\\sum_{v_i < 0} v_i}
+
+    Parameters
+    ----------
+    values : array_like
+        Cash flows over the horizon (investment and costs negative, savings positive).
+
+    Returns
+    -------
+    float
+        ROI as a fraction (0.44 is 44%); NaN without any outflow or with a missing value.
+
+    References
+    ----------
+    DOMAIN.md §5 (business case: savings against capital and service costs).
+
+    Examples
+    --------
+    >>> round(simple_roi([-500_000, 180_000, 180_000, 180_000, 180_000]), 4)
+    0.44
+    """
+    flows = _cash_flows(values)
+    outflow = -flows[flows < 0].sum()
+    if np.isnan(flows).any() or outflow == 0:
+        return math.nan
+    return float(flows.sum() / outflow)

@@ -1,0 +1,343 @@
+"""The RX_ Excel functions (xlwings user-defined functions), category "Rx Finance".
+
+Each function converts what Excel hands over, calls a metric, and converts the result; the
+rules for blanks, sizes, bad input and undefined results are in :mod:`rxxl._excel` and the
+README. Excel's function name is the Python name, hence the upper case. On Linux the xlwings
+decorators pass the functions through unchanged, so tests call them as plain Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xlwings as xw
+
+from rxxl import generics, inventory, roi, variance
+from rxxl._excel import (
+    CATEGORY,
+    DIV0,
+    NUM,
+    aligned,
+    as_cell,
+    blank_mask,
+    cells,
+    columns,
+    dates_of,
+    excel_safe,
+    filled_numbers,
+    number,
+    numbers_of,
+    series,
+    shaped,
+)
+from rxxl.constants import DAYS_IN_YEAR, EXPENSE, IRR_GUESS, MATERIALITY_AMOUNT, MATERIALITY_PERCENT
+from rxxl.errors import InputError
+
+_RANGE = {"ndim": 2}
+_NEVER = "never"
+
+
+def _elementwise(metric, undefined: str, **ranges: Any) -> Any:
+    grids, like, blank = aligned(**ranges)
+    arrays = [numbers_of(name, grid) for name, grid in grids.items()]
+    return shaped(np.asarray(metric(*arrays)), like, blank, undefined)
+
+
+# --- Budget variance ------------------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("actual", doc="Actual amount(s): a cell or a range.", **_RANGE)
+@xw.arg("budget", doc="Budget amount(s): a cell, or a range the size of actual.", **_RANGE)
+@excel_safe
+def RX_VARIANCE(actual, budget):
+    """Budget variance: actual − budget, per cell. Pair it with RX_FAV for F/U."""
+    return _elementwise(variance.variance, NUM, actual=actual, budget=budget)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("actual", doc="Actual amount(s): a cell or a range.", **_RANGE)
+@xw.arg("budget", doc="Budget amount(s); a zero budget gives #DIV/0!.", **_RANGE)
+@excel_safe
+def RX_VARIANCE_PCT(actual, budget):
+    """Variance %: (actual − budget) / |budget|, per cell."""
+    return _elementwise(variance.variance_pct, DIV0, actual=actual, budget=budget)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("actual", doc="Actual amount(s): a cell or a range.", **_RANGE)
+@xw.arg("budget", doc="Budget amount(s): a cell, or a range the size of actual.", **_RANGE)
+@xw.arg("line_type", doc='"expense" (default) or "revenue": a cell or one per line.', **_RANGE)
+@excel_safe
+def RX_FAV(actual, budget, line_type=EXPENSE):
+    """F (favorable) or U (unfavorable): over budget is U on an expense line, F on revenue."""
+    grids, like, blank = aligned(actual=actual, budget=budget)
+    kinds = cells(line_type)
+    if kinds.size != 1 and kinds.shape != like.shape:
+        raise InputError(
+            f"line_type: give one cell or one per line ({like.shape[0]} x {like.shape[1]}),"
+            f" got {kinds.shape[0]} x {kinds.shape[1]}"
+        )
+    kinds = np.where(blank_mask(kinds), EXPENSE, kinds)
+    flags = variance.favorability(
+        numbers_of("actual", grids["actual"]), numbers_of("budget", grids["budget"]),
+        np.broadcast_to(kinds, like.shape),
+    )
+    return shaped(np.asarray(flags, dtype=object), like, blank, NUM)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("actual", doc="Actual amount(s): a cell or a range.", **_RANGE)
+@xw.arg("budget", doc="Budget amount(s): a cell, or a range the size of actual.", **_RANGE)
+@xw.arg("amount", doc="Least |variance| in dollars that matters; default 10,000.")
+@xw.arg("percent", doc="Least |variance %| that matters; default 0.05 (5%).")
+@excel_safe
+def RX_MATERIAL(actual, budget, amount=MATERIALITY_AMOUNT, percent=MATERIALITY_PERCENT):
+    """TRUE where a variance is material: |variance| ≥ amount AND |variance %| ≥ percent."""
+    threshold = number("amount", amount, MATERIALITY_AMOUNT)
+    share = number("percent", percent, MATERIALITY_PERCENT)
+    return _elementwise(
+        lambda a, b: variance.is_material(a, b, threshold, share), NUM, actual=actual,
+        budget=budget,
+    )
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("budget", doc="Original budget amount(s).", **_RANGE)
+@xw.arg("budget_volume", doc="Budgeted volume driver, e.g. adjusted patient days.", **_RANGE)
+@xw.arg("actual_volume", doc="Actual volume driver for the same period.", **_RANGE)
+@excel_safe
+def RX_FLEX_BUDGET(budget, budget_volume, actual_volume):
+    """Flexed budget: budget × actual volume / budget volume, per cell."""
+    return _elementwise(
+        variance.flexed_budget, DIV0, budget=budget, budget_volume=budget_volume,
+        actual_volume=actual_volume,
+    )
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("actual_price", doc="Actual unit price per line (blank if no actual).", **_RANGE)
+@xw.arg("budget_price", doc="Budget unit price per line (blank for a new drug).", **_RANGE)
+@xw.arg("actual_qty", doc="Actual quantity per line (blank or 0 if discontinued).", **_RANGE)
+@xw.arg("budget_qty", doc="Budget quantity per line (blank or 0 for a new drug).", **_RANGE)
+@xw.ret(expand="table")
+@excel_safe
+def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
+    """Price, volume and mix variance per line (3 columns); they sum to the spend variance."""
+    lines = columns(
+        actual_price=actual_price, budget_price=budget_price, actual_qty=actual_qty,
+        budget_qty=budget_qty,
+    )
+    table = variance.price_volume_mix(*(numbers_of(n, v) for n, v in lines.items()))
+    return table[["price", "volume", "mix"]].to_numpy(dtype=float).tolist()
+
+
+# --- Generics -------------------------------------------------------------------------------
+
+
+def _categories_and_counts(categories, counts):
+    if counts is None:
+        return series(categories=categories)["categories"], None
+    lines = series(categories=categories, counts=counts)
+    return lines["categories"], numbers_of("counts", lines["counts"])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("categories", doc="MONY codes (M/N/O/Y) or FDA marketing categories, one per claim or row.", **_RANGE)
+@xw.arg("counts", doc="Optional claims or 30-day equivalents per row; default 1 each.", **_RANGE)
+@excel_safe
+def RX_GDR(categories, counts=None):
+    """Generic dispensing rate: generic / (generic + brand) claims, 0 to 1."""
+    codes, weights = _categories_and_counts(categories, counts)
+    return as_cell(generics.generic_dispensing_rate(codes, weights), DIV0)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("mony_codes", doc="Medi-Span MONY codes (M/N/O/Y), one per claim or row.", **_RANGE)
+@xw.arg("counts", doc="Optional claims or 30-day equivalents per row; default 1 each.", **_RANGE)
+@excel_safe
+def RX_GENERIC_EFFICIENCY(mony_codes, counts=None):
+    """Generic efficiency rate: generic (Y) / multi-source (O + Y) claims."""
+    codes, weights = _categories_and_counts(mony_codes, counts)
+    return as_cell(generics.generic_efficiency_rate(codes, weights), DIV0)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("categories", doc='FDA marketing categories, biosimilars tagged "BIOSIMILAR".', **_RANGE)
+@xw.arg("counts", doc="Optional claims or units per row; default 1 each.", **_RANGE)
+@excel_safe
+def RX_BIOSIMILAR_RATE(categories, counts=None):
+    """Biosimilar rate: biosimilar / (biosimilar + BLA reference product) claims."""
+    codes, weights = _categories_and_counts(categories, counts)
+    return as_cell(generics.biosimilar_rate(codes, weights), DIV0)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("mony_codes", doc="MONY code per line; only O (brand with generics) lines count.", **_RANGE)
+@xw.arg("quantities", doc="Quantity dispensed per line, in the unit of the costs.", **_RANGE)
+@xw.arg("brand_unit_costs", doc="Brand cost per unit per line.", **_RANGE)
+@xw.arg("generic_unit_costs", doc="Generic cost per unit per line.", **_RANGE)
+@excel_safe
+def RX_GENERIC_OPPORTUNITY(mony_codes, quantities, brand_unit_costs, generic_unit_costs):
+    """Dollars a generic switch would save: Σ (brand − generic cost) × quantity on O lines."""
+    lines = columns(
+        mony_codes=mony_codes, quantities=quantities, brand_unit_costs=brand_unit_costs,
+        generic_unit_costs=generic_unit_costs,
+    )
+    savings = generics.generic_switch_opportunity(
+        lines["mony_codes"],
+        *(numbers_of(name, lines[name]) for name in list(lines)[1:]),
+    )
+    return float(np.sum(savings))
+
+
+# --- Inventory ------------------------------------------------------------------------------
+
+
+def _inventory_inputs(cogs, beginning_inventory, ending_inventory):
+    cost = filled_numbers("cogs", cogs).ravel()
+    begin = filled_numbers("beginning_inventory", beginning_inventory)
+    if ending_inventory is None:
+        snapshots = begin  # one row of snapshots per location, or one location's column
+        if cost.size == 1 and 1 in snapshots.shape:
+            snapshots = snapshots.reshape(1, -1)
+    else:
+        end = filled_numbers("ending_inventory", ending_inventory)
+        if begin.size != cost.size or end.size != cost.size:
+            raise InputError(
+                "cogs, beginning_inventory and ending_inventory need one value per location:"
+                f" got {cost.size}, {begin.size} and {end.size}"
+            )
+        snapshots = np.column_stack([begin.ravel(), end.ravel()])
+    if snapshots.shape[0] != cost.size:
+        raise InputError(
+            f"beginning_inventory: expected one row of snapshots per cogs value"
+            f" ({cost.size}), got {snapshots.shape[0]} rows"
+        )
+    return cost, snapshots
+
+
+def _per_location(result) -> Any:
+    values = np.atleast_1d(np.asarray(result, dtype=float))
+    if values.size == 1:
+        return as_cell(float(values[0]), DIV0)
+    return [[as_cell(float(v), DIV0)] for v in values]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("cogs", doc="Cost of goods sold for the period, one per location.", **_RANGE)
+@xw.arg("beginning_inventory", doc="Inventory at cost at the start (or a row of snapshots per location).", **_RANGE)
+@xw.arg("ending_inventory", doc="Inventory at cost at the end; omit when giving snapshots.", **_RANGE)
+@xw.arg("days_in_period", doc="Days the COGS covers; default 365 (a month: 30 or 31).")
+@excel_safe
+def RX_TURNS(cogs, beginning_inventory, ending_inventory=None, days_in_period=DAYS_IN_YEAR):
+    """Inventory turns, annualized: COGS × 365 / days in period / average inventory."""
+    cost, snapshots = _inventory_inputs(cogs, beginning_inventory, ending_inventory)
+    days = number("days_in_period", days_in_period, DAYS_IN_YEAR)
+    return _per_location(inventory.inventory_turns(cost, snapshots, days))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("cogs", doc="Cost of goods sold for the period, one per location.", **_RANGE)
+@xw.arg("beginning_inventory", doc="Inventory at cost at the start (or a row of snapshots per location).", **_RANGE)
+@xw.arg("ending_inventory", doc="Inventory at cost at the end; omit when giving snapshots.", **_RANGE)
+@xw.arg("days_in_period", doc="Days the COGS covers; default 365 (a month: 30 or 31).")
+@excel_safe
+def RX_DAYS_ON_HAND(cogs, beginning_inventory, ending_inventory=None, days_in_period=DAYS_IN_YEAR):
+    """Days on hand: average inventory × days in period / COGS (365 / annual turns)."""
+    cost, snapshots = _inventory_inputs(cogs, beginning_inventory, ending_inventory)
+    days = number("days_in_period", days_in_period, DAYS_IN_YEAR)
+    return _per_location(inventory.days_on_hand(cost, snapshots, days))
+
+
+# --- Return on investment -------------------------------------------------------------------
+
+
+def _flows(values) -> np.ndarray:
+    return numbers_of("values", series(values=values)["values"])
+
+
+def _dated_flows(values, dates) -> tuple[np.ndarray, np.ndarray]:
+    lines = series(values=values, dates=dates)
+    return numbers_of("values", lines["values"]), dates_of("dates", lines["dates"])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", doc="Discount rate per period, e.g. 0.08 for 8%.")
+@xw.arg("values", doc="Cash flows at the END of periods 1..n (as Excel's NPV).", **_RANGE)
+@excel_safe
+def RX_NPV(rate, values):
+    """Net present value as Excel's NPV: the first value is discounted one period."""
+    return as_cell(roi.npv(number("rate", rate), _flows(values)), DIV0)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", doc="Cash flows per period; the first (the investment) at time 0.", **_RANGE)
+@xw.arg("guess", doc="Where the search starts; default 0.1. Picks among several IRRs.")
+@excel_safe
+def RX_IRR(values, guess=IRR_GUESS):
+    """Internal rate of return as Excel's IRR; #NUM! without a sign change."""
+    return as_cell(roi.irr(_flows(values), number("guess", guess, IRR_GUESS)), NUM)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", doc="Annual discount rate, e.g. 0.08.")
+@xw.arg("values", doc="Cash flows, the first on the first date (not discounted).", **_RANGE)
+@xw.arg("dates", doc="One date per cash flow (dates or Excel serials), none before the first.", **_RANGE)
+@excel_safe
+def RX_XNPV(rate, values, dates):
+    """Net present value of dated cash flows as Excel's XNPV (actual/365 days)."""
+    flows, days = _dated_flows(values, dates)
+    return as_cell(roi.xnpv(number("rate", rate), flows, days), DIV0)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", doc="Cash flows; at least one positive and one negative.", **_RANGE)
+@xw.arg("dates", doc="One date per cash flow (dates or Excel serials), none before the first.", **_RANGE)
+@xw.arg("guess", doc="Where the search starts; default 0.1.")
+@excel_safe
+def RX_XIRR(values, dates, guess=IRR_GUESS):
+    """Internal rate of return of dated cash flows as Excel's XIRR; #NUM! if none."""
+    flows, days = _dated_flows(values, dates)
+    return as_cell(roi.xirr(flows, days, number("guess", guess, IRR_GUESS)), NUM)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", doc="Cash flows per period; at least one positive and one negative.", **_RANGE)
+@xw.arg("finance_rate", doc="Rate paid on the money invested (outflows).")
+@xw.arg("reinvest_rate", doc="Rate earned on reinvested inflows.")
+@excel_safe
+def RX_MIRR(values, finance_rate, reinvest_rate):
+    """Modified internal rate of return as Excel's MIRR."""
+    rates = number("finance_rate", finance_rate), number("reinvest_rate", reinvest_rate)
+    return as_cell(roi.mirr(_flows(values), *rates), DIV0)
+
+
+def _years_or_never(years: float) -> Any:
+    return _NEVER if years == np.inf else as_cell(years, NUM)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", doc="Cash flows per period; the first (the investment) at time 0.", **_RANGE)
+@excel_safe
+def RX_PAYBACK(values):
+    """Payback in periods, interpolated; "never" if not recovered within the flows."""
+    return _years_or_never(roi.payback(_flows(values)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", doc="Discount rate per period.")
+@xw.arg("values", doc="Cash flows per period; the first (the investment) at time 0.", **_RANGE)
+@excel_safe
+def RX_DPAYBACK(rate, values):
+    """Discounted payback in periods; "never" if not recovered within the flows."""
+    return _years_or_never(roi.discounted_payback(number("rate", rate), _flows(values)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", doc="Cash flows over the horizon: investment and costs negative.", **_RANGE)
+@excel_safe
+def RX_ROI(values):
+    """Simple ROI: net cash flow / money put in (0.44 is 44%)."""
+    return as_cell(roi.simple_roi(_flows(values)), DIV0)
