@@ -17,9 +17,14 @@ import pandas as pd
 
 from rxxl.errors import InputError, InputTypeError
 
+_NUMBER_OR_BLANK_TYPES = frozenset(
+    {int, float, type(None), np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
+     np.uint64, np.uint32, np.uint16, np.uint8}
+)
+
 
 def _position(index: tuple[int, ...]) -> str:
-    return "position " + ",".join(str(i + 1) for i in index) if index else "the value"
+    return " at position " + ",".join(str(i + 1) for i in index) if index else ""
 
 
 def as_float_array(values: Any, name: str) -> np.ndarray:
@@ -45,7 +50,10 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
     if kind != "O":
         # numpy turned a mixed list into text; look at the cells as they were given.
         array = np.asarray(values, dtype=object)
-    # Object arrays come from Excel ranges and mixed lists: small, so checking each cell is fine.
+    # Object arrays come from Excel ranges and mixed lists. When every cell is a number or
+    # blank (the usual case), numpy's cast is exact and fast; otherwise find the culprit.
+    if set(map(type, array.ravel().tolist())) <= _NUMBER_OR_BLANK_TYPES:
+        return array.astype(float)
     out = np.empty(array.shape, dtype=float)
     for index, cell in np.ndenumerate(array):
         if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
@@ -54,7 +62,7 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
             out[index] = float(cell)
         else:
             what = f"text {cell!r}" if isinstance(cell, str) else f"{type(cell).__name__} {cell!r}"
-            raise InputTypeError(f"{name}: expected a number at {_position(index)}, got {what}")
+            raise InputTypeError(f"{name}: expected a number{_position(index)}, got {what}")
     return out
 
 
@@ -121,7 +129,7 @@ def as_day_numbers(dates: Any, name: str) -> np.ndarray:
         # pandas would read 45000 as nanoseconds after 1970: a silently wrong date.
         raise InputTypeError(
             f"{name}: expected a date at position {numeric[0] + 1}, got the number"
-            f" {flat[numeric[0]]!r} (convert Excel serial numbers with rxxl.dates.from_excel_serial)"
+            f" {flat[numeric[0]]!r} (convert Excel serials with rxxl.dates.from_excel_serial)"
         )
     try:
         parsed = pd.to_datetime(pd.Series(flat, dtype=object), errors="raise", format="mixed")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from rxxl._arrays import as_float_array
 from rxxl.dates import from_excel_serial
@@ -78,29 +79,23 @@ def cells(value: Any) -> np.ndarray:
 
 
 def _from_lists(value: list | tuple) -> np.ndarray:
-    if all(isinstance(row, (list, tuple)) for row in value):
-        widths = {len(row) for row in value}
-        if len(widths) != 1:
-            raise InputError("a range must be rectangular: its rows have different widths")
-        array = np.empty((len(value), widths.pop()), dtype=object)
-        for i, row in enumerate(value):
-            array[i, :] = list(row)
-        return array
-    array = np.empty(len(value), dtype=object)
-    array[:] = list(value)
+    try:
+        array = np.array(value, dtype=object)
+    except ValueError:
+        raise InputError("a range must be rectangular: its rows have different widths") from None
+    if array.ndim > 2:  # cells holding lists: not something Excel hands over
+        raise InputError(f"expected a cell or a range, got {array.ndim} dimensions")
     return array
 
 
-def _is_blank(cell: Any) -> bool:
-    return cell is None or (isinstance(cell, str) and cell.strip() == "") or (
-        isinstance(cell, float) and math.isnan(cell)
-    )
-
-
 def blank_mask(array: np.ndarray) -> np.ndarray:
-    return np.frompyfunc(_is_blank, 1, 1)(array).astype(bool) if array.size else np.zeros(
-        array.shape, dtype=bool
-    )
+    """Blank cells: None, NaN, or text of only spaces."""
+    mask = pd.isna(array)
+    if array.size and str in set(map(type, array.ravel().tolist())):
+        mask |= np.frompyfunc(lambda c: isinstance(c, str) and not c.strip(), 1, 1)(
+            array
+        ).astype(bool)
+    return mask
 
 
 def _blank_to_none(array: np.ndarray) -> np.ndarray:
@@ -161,7 +156,7 @@ def number(name: str, value: Any, default: float | None = None) -> float:
     if array.size != 1:
         raise InputError(f"{name}: expected a single cell, got {array.size} cells")
     cell = array[0, 0]
-    if _is_blank(cell):
+    if blank_mask(array)[0, 0]:
         if default is None:
             raise InputError(f"{name}: required, but the cell is blank")
         return default
@@ -212,25 +207,16 @@ def as_cell(value: float, undefined: str) -> Any:
     return undefined if math.isnan(value) else float(value)
 
 
-def shaped(result: np.ndarray, like: np.ndarray, blank: np.ndarray, undefined: str) -> Any:
+def shaped(result: Any, like: np.ndarray, blank: np.ndarray, undefined: str) -> Any:
     """An element-wise result in the shape of its input: a scalar for one cell, else rows.
 
     Blank inputs give blank (None) results; other NaN results give ``undefined``.
     """
-    out = np.empty(like.shape, dtype=object)
-    values = np.broadcast_to(result, like.shape)
-    for index in np.ndindex(like.shape):
-        cell = values[index]
-        if blank[index]:
-            out[index] = None
-        elif isinstance(cell, (float, np.floating)) and math.isnan(cell):
-            out[index] = undefined
-        elif isinstance(cell, (np.floating, np.integer)):
-            out[index] = float(cell)
-        elif isinstance(cell, np.bool_):
-            out[index] = bool(cell)
-        else:
-            out[index] = cell
+    values = np.broadcast_to(np.asarray(result), like.shape)
+    out = values.astype(object)  # numpy floats and bools become Python's
+    if values.dtype.kind == "f":
+        out[np.isnan(values)] = undefined
+    out[blank] = None
     if out.shape == (1, 1):
         return out[0, 0]
     return out.tolist()

@@ -1,0 +1,172 @@
+"""The ``rxxl`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from rxxl import __version__, generics, inventory, roi, variance
+from rxxl.errors import RxxlError
+
+#: Discount rate for the example capital request (a health system's cost of capital).
+EXAMPLE_DISCOUNT_RATE = 0.06
+
+
+def _money(value: float) -> str:
+    """Finance style: thousands separators, negatives in parentheses, zero as a dash."""
+    if value == 0:
+        return "-"
+    text = f"{abs(value):,.0f}"
+    return f"({text})" if value < 0 else text
+
+
+def _percent(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{value:.1%}"
+
+
+def _read(folder: Path | None, name: str) -> pd.DataFrame:
+    if folder is None:
+        with resources.as_file(resources.files("rxxl") / "example_data" / name) as path:
+            return pd.read_csv(path)
+    path = folder / name
+    if not path.exists():
+        raise RxxlError(f"{path}: file not found (the folder needs {name})")
+    return pd.read_csv(path)
+
+
+def _budget_section(lines: pd.DataFrame) -> list[str]:
+    actual, budget = lines["actual"], lines["budget"]
+    flags = variance.favorability(actual, budget, lines["line_type"])
+    material = variance.is_material(actual, budget)
+    flex = variance.flex_variance(actual, budget, lines["budget_volume"], lines["actual_volume"])
+    out = ["Budget variance (month)",
+           f"  {'line':<28}{'budget':>12}{'actual':>12}{'variance':>12}{'%':>8}  F/U"
+           f"{'volume var':>13}{'spending var':>14}"]
+    for i, row in lines.iterrows():
+        mark = " *" if material.iloc[i] else ""
+        out.append(
+            f"  {row['line']:<28}{_money(row['budget']):>12}{_money(row['actual']):>12}"
+            f"{_money(row['actual'] - row['budget']):>12}"
+            f"{_percent(variance.variance_pct(row['actual'], row['budget'])):>8}"
+            f"  {flags.iloc[i]}{mark:<2}"
+            f"{_money(flex['volume_variance'].iloc[i]):>11}"
+            f"{_money(flex['spending_variance'].iloc[i]):>14}"
+        )
+    out.append("  * material: |variance| >= $10,000 and >= 5%; volume variance flexes the budget"
+               " by the volume driver (adjusted patient days, visits, prescriptions)")
+    return out
+
+
+def _drug_section(drugs: pd.DataFrame) -> list[str]:
+    table = variance.price_volume_mix(
+        drugs["actual_price"], drugs["budget_price"], drugs["actual_qty"], drugs["budget_qty"]
+    )
+    totals = table[["budget_spend", "actual_spend", "price", "volume", "mix"]].sum()
+    out = ["", "Drug spend: price / volume / mix",
+           f"  budget {_money(totals['budget_spend'])}  ->  price {_money(totals['price'])}"
+           f"  volume {_money(totals['volume'])}  mix {_money(totals['mix'])}"
+           f"  ->  actual {_money(totals['actual_spend'])}",
+           "  top drivers:"]
+    table.insert(0, "drug", drugs["drug"])
+    ranked = table.reindex(table["total_variance"].abs().sort_values(ascending=False).index)
+    for _, row in ranked.head(5).iterrows():
+        status = "" if row["line_status"] == "continuing" else f" [{row['line_status']}]"
+        out.append(
+            f"    {row['drug'][:38]:<38}{_money(row['total_variance']):>12}"
+            f"  (price {_money(row['price'])}, volume {_money(row['volume'])},"
+            f" mix {_money(row['mix'])}){status}"
+        )
+    return out
+
+
+def _generics_section(drugs: pd.DataFrame) -> list[str]:
+    dispensed = drugs[drugs["claims"] > 0]
+    codes, claims = dispensed["mony_code"], dispensed["claims"]
+    savings = generics.generic_switch_opportunity(
+        codes, dispensed["actual_qty"], dispensed["actual_price"], dispensed["generic_unit_cost"]
+    ).sum()
+    return [
+        "",
+        "Generics (by claims)",
+        f"  generic dispensing rate {_percent(generics.generic_dispensing_rate(codes, claims))}"
+        f"   generic efficiency {_percent(generics.generic_efficiency_rate(codes, claims))}"
+        f"   generic switch opportunity ${_money(savings)} this month",
+    ]
+
+
+def _inventory_section(stock: pd.DataFrame) -> list[str]:
+    out = ["", "Inventory (annualized)"]
+    for _, row in stock.iterrows():
+        snapshots = [row["beginning_inventory"], row["ending_inventory"]]
+        turns = inventory.inventory_turns(row["cogs"], snapshots, row["days_in_period"])
+        days = inventory.days_on_hand(row["cogs"], snapshots, row["days_in_period"])
+        out.append(f"  {row['location']:<28}{turns:>6.1f} turns{days:>7.1f} days on hand")
+    return out
+
+
+def _capital_section(request: pd.DataFrame, rate: float) -> list[str]:
+    flows = request["cash_flow"].to_numpy(dtype=float)
+    value = roi.npv(rate, flows[1:]) + flows[0]
+    payback = roi.payback(flows)
+    discounted = roi.discounted_payback(rate, flows)
+    return [
+        "",
+        f"Capital request: {request['description'].iloc[0]}",
+        f"  NPV at {rate:.0%} ${_money(value)}   IRR {_percent(roi.irr(flows))}"
+        f"   MIRR {_percent(roi.mirr(flows, rate, rate))}   ROI {_percent(roi.simple_roi(flows))}",
+        f"  payback {payback:.2f} years   discounted payback {discounted:.2f} years",
+    ]
+
+
+def run_example(folder: Path | None) -> str:
+    """Compute the example metrics and return them as a printable report."""
+    lines = [f"rxxl {__version__}: example figures for one month at a mid-size hospital", ""]
+    lines += _budget_section(_read(folder, "budget_lines.csv"))
+    drugs = _read(folder, "drug_spend.csv")
+    lines += _drug_section(drugs)
+    lines += _generics_section(drugs)
+    lines += _inventory_section(_read(folder, "inventory.csv"))
+    lines += _capital_section(_read(folder, "capital_request.csv"), EXAMPLE_DISCOUNT_RATE)
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rxxl",
+        description="Pharmacy finance and 340B compliance analytics for Excel.",
+    )
+    parser.add_argument("--version", action="version", version=f"rxxl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    example = commands.add_parser(
+        "example",
+        help="print variance, price/volume/mix, generics, inventory and ROI on example figures",
+        description="Print the core metrics for a month of example figures (bundled), or for"
+        " a folder holding budget_lines.csv, drug_spend.csv, inventory.csv and"
+        " capital_request.csv in the same layout.",
+    )
+    example.add_argument("--data", type=Path, help="folder with the four CSV files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "example":
+            print(run_example(args.data))
+    except (RxxlError, ValueError, KeyError) as exc:
+        print(f"rxxl {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
