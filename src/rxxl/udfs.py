@@ -26,6 +26,7 @@ from rxxl._excel import (
     dates_of,
     excel_safe,
     filled_numbers,
+    no_blanks,
     number,
     numbers_of,
     series,
@@ -185,6 +186,9 @@ def RX_GENERIC_OPPORTUNITY(mony_codes, quantities, brand_unit_costs, generic_uni
         mony_codes=mony_codes, quantities=quantities, brand_unit_costs=brand_unit_costs,
         generic_unit_costs=generic_unit_costs,
     )
+    # Costs may be blank where no switch is possible; codes and quantities may not.
+    no_blanks("mony_codes", lines["mony_codes"])
+    no_blanks("quantities", lines["quantities"])
     savings = generics.generic_switch_opportunity(
         lines["mony_codes"],
         *(numbers_of(name, lines[name]) for name in list(lines)[1:]),
