@@ -116,6 +116,22 @@ def require_nonempty(vector: np.ndarray, name: str) -> None:
         raise InputError(f"{name}: every value is blank")
 
 
+def require_non_negative(values: np.ndarray, name: str, rule: str) -> None:
+    """Raise :class:`InputError` at the first negative value, naming its position and ``rule``.
+
+    >>> require_non_negative(np.array([3.0, -1.0]), "quantity", "quantities are 0 or more")
+    Traceback (most recent call last):
+    ...
+    rxxl.errors.InputError: quantity: -1.0 at position 2 is negative; quantities are 0 or more
+    """
+    negative = values < 0
+    if negative.any():
+        index = tuple(int(i) for i in np.argwhere(negative)[0])
+        raise InputError(
+            f"{name}: {float(values[index])!r}{_position(index)} is negative; {rule}"
+        )
+
+
 def as_day_numbers(dates: Any, name: str) -> np.ndarray:
     """Return dates (date, datetime, numpy/pandas datetimes or ISO text) as whole days since
     1970-01-01 (int64), dropping any time of day.

@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rxxl._arrays import as_float_array, as_label_vector, as_vector, require_same_length
+from rxxl._arrays import (
+    as_float_array,
+    as_label_vector,
+    as_vector,
+    require_non_negative,
+    require_same_length,
+)
 from rxxl.constants import (
     DAYS_PER_30_DAY_EQUIVALENT,
     FDA_BIOSIMILAR,
@@ -546,14 +552,7 @@ def thirty_day_equivalents(days_supply: Any) -> Any:
     days = as_float_array(days_supply, "days_supply")
     if days.size == 0:
         raise InputError("days_supply: no values given")
-    negative = days < 0
-    if negative.any():
-        index = tuple(int(i) for i in np.argwhere(negative)[0])
-        position = ",".join(str(i + 1) for i in index) or "1"
-        raise InputError(
-            f"days_supply: {float(days[index])!r} at position {position} is negative;"
-            " days supply is 0 or more"
-        )
+    require_non_negative(days, "days_supply", "days supply is 0 or more")
     equivalents = days / DAYS_PER_30_DAY_EQUIVALENT
     if isinstance(days_supply, pd.Series):
         return pd.Series(equivalents, index=days_supply.index, name=days_supply.name)
@@ -628,13 +627,7 @@ def generic_switch_opportunity(
                 f"{name}: blank at {_listed(np.flatnonzero(blank) + 1)}, a line with MONY code"
                 " O (brand with generics available); enter it or filter the line out"
             )
-        negative = values < 0
-        if negative.any():
-            position = int(np.flatnonzero(negative)[0])
-            raise InputError(
-                f"{name}: {float(values[position])!r} at position {position + 1} is negative;"
-                " quantities and unit costs are 0 or more"
-            )
+        require_non_negative(values, name, "quantities and unit costs are 0 or more")
     saving_per_unit = np.maximum(numbers["brand_unit_cost"] - numbers["generic_unit_cost"], 0.0)
     # np.where keeps NaN costs on lines that are not O from leaking into their 0.
     return np.where(switchable, saving_per_unit * numbers["quantity"], 0.0)

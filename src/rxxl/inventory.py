@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rxxl._arrays import as_float_array, require_nonempty
+from rxxl._arrays import as_float_array, require_non_negative, require_nonempty
 from rxxl.constants import DAYS_IN_YEAR
 from rxxl.errors import InputError
 
@@ -64,14 +64,7 @@ def _amounts(values: Any, name: str, *, element_wise: bool = False) -> np.ndarra
         raise InputError(f"{name}: no values given")
     if not element_wise:
         require_nonempty(array, name)
-    negative = array < 0
-    if negative.any():
-        index = tuple(int(i) for i in np.argwhere(negative)[0])
-        position = ",".join(str(i + 1) for i in index) or "1"
-        raise InputError(
-            f"{name}: {float(array[index])!r} at position {position} is negative;"
-            " amounts at cost are 0 or more"
-        )
+    require_non_negative(array, name, "amounts at cost are 0 or more")
     return array
 
 
