@@ -124,14 +124,16 @@ def _line_up(
     for name, array in arrays.items():
         if array.size == 0:
             raise InputError(f"{name}: no values given")
-    scalar = index is None and not vectors and all(a.ndim == 0 for a in arrays.values())
+    # A Series result, like a table of lines, needs every argument to be a row or a column.
+    lines = vectors or index is not None
+    scalar = not lines and all(a.ndim == 0 for a in arrays.values())
     ranged = {name: a for name, a in arrays.items() if a.size > 1}
     one_shape = len({a.shape for a in ranged.values()}) <= 1
-    if vectors or index is not None or not one_shape:
+    if lines or not one_shape:
         flat = {}
         for name, array in arrays.items():
             if not _is_vector(array):
-                if vectors or index is not None:
+                if lines:
                     as_vector(array, name)  # raises the shared "single row or column" error
                 shapes = ", ".join(f"{n} is {_shape_text(a)}" for n, a in ranged.items())
                 raise InputError(
@@ -142,11 +144,11 @@ def _line_up(
         if lengths:
             require_same_length(**lengths)
         arrays = flat
-    if ranged or vectors or index is not None:
+    if ranged or lines:
         # A single cell stands for every line; keeping its (1, 1) shape would turn a
         # 1-D result into a row.
         arrays = {n: (a.reshape(()) if a.size == 1 else a) for n, a in arrays.items()}
-        if (vectors or index is not None) and not ranged:
+        if lines and not ranged:
             arrays = {n: a.reshape(1) for n, a in arrays.items()}
     return list(np.broadcast_arrays(*arrays.values())), scalar
 
@@ -177,9 +179,9 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def variance(actual: Any, budget: Any) -> Any:
-    """Budget variance, actual minus budget.
+    r"""Budget variance, actual minus budget.
 
-    .. math:: \\text{variance} = \\text{actual} - \\text{budget}
+    .. math:: \text{variance} = \text{actual} - \text{budget}
 
     A positive variance is *more than budget*: unfavorable on an expense line, favorable on a
     revenue line (see :func:`favorability`).
@@ -221,11 +223,11 @@ def variance(actual: Any, budget: Any) -> Any:
 
 
 def variance_pct(actual: Any, budget: Any) -> Any:
-    """Budget variance as a fraction of the budget's size.
+    r"""Budget variance as a fraction of the budget's size.
 
-    .. math:: \\text{variance\\%} = \\frac{\\text{actual} - \\text{budget}}{|\\text{budget}|}
+    .. math:: \text{variance\%} = \frac{\text{actual} - \text{budget}}{|\text{budget}|}
 
-    Dividing by :math:`|\\text{budget}|` keeps the sign of the variance (actual above budget
+    Dividing by :math:`|\text{budget}|` keeps the sign of the variance (actual above budget
     is positive) when a budget is negative, e.g. a budgeted credit.
 
     Parameters
@@ -290,15 +292,15 @@ def _revenue_lines(line_type: Any) -> np.ndarray:
 
 
 def favorability(actual: Any, budget: Any, line_type: Any = EXPENSE) -> Any:
-    """Favorable ("F") or unfavorable ("U") flag of each variance.
+    r"""Favorable ("F") or unfavorable ("U") flag of each variance.
 
     .. math::
 
-        \\text{flag} = \\begin{cases}
-            U & \\text{expense line and actual} > \\text{budget} \\\\
-            U & \\text{revenue line and actual} < \\text{budget} \\\\
-            F & \\text{otherwise}
-        \\end{cases}
+        \text{flag} = \begin{cases}
+            U & \text{expense line and actual} > \text{budget} \\
+            U & \text{revenue line and actual} < \text{budget} \\
+            F & \text{otherwise}
+        \end{cases}
 
     A line exactly on budget is "F": being on budget is not unfavorable, and a report that
     prints a flag beside every number should not leave a hole there.
@@ -371,13 +373,13 @@ def is_material(
     amount: float = MATERIALITY_AMOUNT,
     percent: float = MATERIALITY_PERCENT,
 ) -> Any:
-    """Whether a variance is large enough to explain: both in dollars and in percent.
+    r"""Whether a variance is large enough to explain: both in dollars and in percent.
 
     .. math::
 
-        |\\text{actual} - \\text{budget}| \\ge \\text{amount}
-        \\;\\wedge\\;
-        \\frac{|\\text{actual} - \\text{budget}|}{|\\text{budget}|} \\ge \\text{percent}
+        |\text{actual} - \text{budget}| \ge \text{amount}
+        \;\wedge\;
+        \frac{|\text{actual} - \text{budget}|}{|\text{budget}|} \ge \text{percent}
 
     Requiring both keeps a large line's routine 1% swing and a small line's 50% swing of a few
     dollars off the list. A zero budget with a non-zero variance counts as an infinite
@@ -429,12 +431,12 @@ def is_material(
 
 
 def flexed_budget(budget: Any, budget_volume: Any, actual_volume: Any) -> Any:
-    """Budget restated for the actual volume (flexible budget).
+    r"""Budget restated for the actual volume (flexible budget).
 
     .. math::
 
-        \\text{flexed budget} = \\text{budget} \\times
-        \\frac{\\text{actual volume}}{\\text{budget volume}}
+        \text{flexed budget} = \text{budget} \times
+        \frac{\text{actual volume}}{\text{budget volume}}
 
     The volume driver in pharmacy is usually adjusted patient days (APD). For a fixed cost,
     pass the same number as both volumes (it does not flex).
@@ -477,15 +479,15 @@ def flexed_budget(budget: Any, budget_volume: Any, actual_volume: Any) -> Any:
 
 
 def flex_variance(actual: Any, budget: Any, budget_volume: Any, actual_volume: Any) -> pd.DataFrame:
-    """Split the budget variance into a volume and a spending variance.
+    r"""Split the budget variance into a volume and a spending variance.
 
     .. math::
 
-        \\text{flexed} &= \\text{budget} \\times \\text{actual volume} / \\text{budget volume} \\\\
-        \\text{volume variance} &= \\text{flexed} - \\text{budget} \\\\
-        \\text{spending variance} &= \\text{actual} - \\text{flexed} \\\\
-        \\text{total variance} &= \\text{actual} - \\text{budget}
-            = \\text{volume variance} + \\text{spending variance}
+        \text{flexed} &= \text{budget} \times \text{actual volume} / \text{budget volume} \\
+        \text{volume variance} &= \text{flexed} - \text{budget} \\
+        \text{spending variance} &= \text{actual} - \text{flexed} \\
+        \text{total variance} &= \text{actual} - \text{budget}
+            = \text{volume variance} + \text{spending variance}
 
     The volume variance is what the change in activity alone explains (Horngren's
     sales-volume variance); the spending variance is what remains at the actual activity
@@ -578,26 +580,26 @@ def _require_price(
 def price_volume_mix(
     actual_price: Any, budget_price: Any, actual_quantity: Any, budget_quantity: Any
 ) -> pd.DataFrame:
-    """Split drug spend variance per line into price, volume and mix.
+    r"""Split drug spend variance per line into price, volume and mix.
 
     With :math:`AP_i, BP_i` the actual and budget unit price of line :math:`i`,
     :math:`AQ_i, BQ_i` its actual and budget quantity, and the budget mix share
-    :math:`s_i = BQ_i / \\sum_j BQ_j` (0 for every line when :math:`\\sum_j BQ_j = 0`):
+    :math:`s_i = BQ_i / \sum_j BQ_j` (0 for every line when :math:`\sum_j BQ_j = 0`):
 
     .. math::
 
-        \\text{price}_i  &= (AP_i - BP_i)\\, AQ_i \\\\
-        \\text{volume}_i &= \\Big(\\sum_j AQ_j - \\sum_j BQ_j\\Big)\\, s_i\\, BP_i \\\\
-        \\text{mix}_i    &= \\Big(AQ_i - s_i \\sum_j AQ_j\\Big)\\, BP_i \\\\
-        \\text{price}_i + \\text{volume}_i + \\text{mix}_i &= AP_i AQ_i - BP_i BQ_i
+        \text{price}_i  &= (AP_i - BP_i)\, AQ_i \\
+        \text{volume}_i &= \Big(\sum_j AQ_j - \sum_j BQ_j\Big)\, s_i\, BP_i \\
+        \text{mix}_i    &= \Big(AQ_i - s_i \sum_j AQ_j\Big)\, BP_i \\
+        \text{price}_i + \text{volume}_i + \text{mix}_i &= AP_i AQ_i - BP_i BQ_i
 
     Volume is what buying more or fewer units in total, at the budgeted mix and prices, would
     have cost (the textbooks' sales-quantity variance); mix is what buying a different mix of
     lines than budgeted cost at budget prices (sales-mix variance); price is paying a
     different unit price for what was bought. The three sum to the line's spend variance
-    exactly (to floating-point rounding), per line and in total: **the column sums are the
-    totals** of the whole basket. Signs are actual − budget: on spend, positive is more
-    spend. Use :func:`favorability` for F/U.
+    exactly (to floating-point rounding of the largest term), per line and in total: **the
+    column sums are the totals** of the whole basket. Signs are actual − budget: on spend,
+    positive is more spend. Use :func:`favorability` for F/U.
 
     Each line gets a ``line_status``:
 
@@ -608,8 +610,10 @@ def price_volume_mix(
 
     Documented choices so that new and discontinued lines reconcile:
 
-    - a new line with no budget price is valued at its actual price as budget price: price
-      and volume variance 0, its whole actual spend is mix (the basket shifted to it);
+    - a new line has no budget share, so no volume variance; with no budget price it is
+      valued at its actual price as budget price: price variance 0 and its whole actual
+      spend is mix (the basket shifted to it). Given a budget price (say, a formulary
+      estimate), the difference to it is price variance and the rest mix;
     - a discontinued line with no actual price uses its budget price: price variance 0;
     - an inactive line needs no price; all its variances are 0;
     - a missing quantity is 0 (the drug was not bought or not budgeted);
