@@ -13,7 +13,8 @@ Column kinds
               11 digits (5-4-2); normalized to 11 digits without dashes (DOMAIN.md §8)
 ``npi``       National Provider Identifier: 10 digits with a valid Luhn check digit over the
               prefix 80840 (DOMAIN.md §8)
-``date``      a calendar date: ISO text (2026-10-31), an Excel serial number or a datetime
+``date``      a calendar date: ISO text (2026-10-31), US text (10/31/2026), an Excel serial
+              number or a datetime; a time of day is dropped
 ``month``     a calendar month: 2026-10, or any date in the month; stored as its first day
 ``quarter``   the first day of a calendar quarter (2026-10-01)
 ``money``     US dollars, a number
@@ -262,6 +263,8 @@ CLAIMS = Table(
                required=False),
         Column("original_claim_id", "code", "For a resubmission: the claim it replaces (for "
                "initial versus final denial rates).", required=False),
+        Column("entity_id", "code", "340B ID of the covered entity the claim is attributed "
+               "to; when blank, the entity of the registered site.", required=False),
     ),
     key=("claim_id",),
 )
