@@ -1,0 +1,676 @@
+"""The cells of one column as read from a file, and how each column kind parses them.
+
+Readers hand over a column as whatever the file gave: Arrow arrays (CSV read as text,
+Parquet as typed), pandas Series (a DataFrame from xlwings) or Python objects (openpyxl).
+:func:`cells_of` sorts that into four shapes, and each kind's parser turns a shape into the
+normalized values plus a status per row: :data:`OK`, :data:`BLANK` or a problem reason.
+
+Text is parsed once per *distinct* value (ids repeat: thousands of NDCs and NPIs, hundreds of
+dates in a million claims) and mapped back to the rows with integer codes, so a million rows
+cost a handful of vectorized passes, never a Python loop per row.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rxxl.data import identifiers as ids
+from rxxl.data.contracts import US_STATES, Column
+from rxxl.dates import from_excel_serial
+
+#: Row status: the cell holds a valid value.
+OK = 0
+#: Row status: the cell is blank (a problem only where the column is not ``blank_ok``).
+BLANK = 1
+
+# Problem reasons (row statuses above BLANK). NDC and NPI reasons come from identifiers.
+NOT_NUMBER = 2
+NOT_FINITE = 3
+BELOW_MINIMUM = 4
+NOT_WHOLE = 5
+NOT_CHOICE = 6
+NOT_FLAG = 7
+NOT_STATE = 8
+NOT_DATE = 9
+NO_SUCH_DAY = 10
+BAD_SERIAL = 11
+LOOKS_LIKE_YEAR = 12
+NOT_QUARTER_START = 13
+LOOKS_LIKE_YYYYMMDD = 14
+
+#: Output resolution of date, month and quarter columns: microseconds reach 9999-12-31,
+#: the open end some systems write for "still active" (nanoseconds stop in 2262).
+DATE_DTYPE = "datetime64[us]"
+STRING_DTYPE = pd.StringDtype("pyarrow")
+
+_NUMBER_SENTINEL = "\x00"
+_MAX_SERIAL = 2958465
+_DAY = np.timedelta64(1, "D")
+
+
+# --- the four shapes of raw cells -------------------------------------------------------------
+
+
+@dataclass
+class TextCells:
+    """Distinct trimmed texts and, per row, the position of its text (``-1``: blank)."""
+
+    uniques: pa.Array
+    codes: np.ndarray
+    #: Per distinct text: the cell held a number, not text (Excel drops leading zeros).
+    numeric: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def shown(self, positions: np.ndarray) -> list[str]:
+        picked = self.codes[positions]
+        texts = self.uniques.take(pa.array(np.maximum(picked, 0))).to_pylist()
+        return [t if c >= 0 else "" for t, c in zip(texts, picked, strict=True)]
+
+
+@dataclass
+class NumberCells:
+    """Typed numbers (Parquet int/float, a numeric DataFrame column); NaN is blank."""
+
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def shown(self, positions: np.ndarray) -> list[str]:
+        return [_number_text(v) for v in self.values[positions].tolist()]
+
+
+@dataclass
+class DateCells:
+    """Typed dates or datetimes, already at midnight, as ``datetime64[us]``; NaT is blank."""
+
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def shown(self, positions: np.ndarray) -> list[str]:
+        return [str(v) for v in np.datetime_as_string(self.values[positions], unit="D")]
+
+
+@dataclass
+class BoolCells:
+    """Typed true/false values with a missing mask."""
+
+    values: np.ndarray
+    missing: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def shown(self, positions: np.ndarray) -> list[str]:
+        return ["TRUE" if v else "FALSE" for v in self.values[positions].tolist()]
+
+
+@dataclass
+class PlainTextCells:
+    """Text not yet split into distinct values: ids such as claim numbers, mostly unique,
+    need no more than trimming, and hashing a million of them would cost more than that."""
+
+    texts: pa.ChunkedArray
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def shown(self, positions: np.ndarray) -> list[str]:
+        return [t or "" for t in self.texts.take(pa.array(positions)).to_pylist()]
+
+
+Cells = TextCells | PlainTextCells | NumberCells | DateCells | BoolCells
+
+
+def cells_of(raw: Any) -> Cells:
+    """Sort a raw column (Arrow array, pandas Series, ndarray or list) into one of the shapes."""
+    if isinstance(raw, (pa.Array, pa.ChunkedArray)):
+        return _cells_of_arrow(raw)
+    series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw, dtype=object))
+    return _cells_of_series(series)
+
+
+def _cells_of_arrow(array: pa.Array | pa.ChunkedArray) -> Cells:
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        if pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type):
+            return _text_from_dictionary(array)
+        return _cells_of_arrow(array.cast(kind.value_type))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(
+        kind
+    ):
+        chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+        return PlainTextCells(chunked)
+    if pa.types.is_null(kind):
+        return all_blank(len(array))
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return NumberCells(np.asarray(values, dtype=np.float64))
+    if pa.types.is_boolean(kind):
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+        values = array.fill_null(False).to_numpy(zero_copy_only=False)
+        return BoolCells(np.asarray(values, dtype=bool), np.asarray(missing, dtype=bool))
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        return _cells_of_series(pd.Series(array.to_pandas(date_as_object=False)))
+    return _cells_of_series(pd.Series(array.to_pylist(), dtype=object))
+
+
+def _cells_of_series(series: pd.Series) -> Cells:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        missing = series.isna().to_numpy(dtype=bool)
+        return BoolCells(series.fillna(False).to_numpy(dtype=bool), missing)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return NumberCells(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            # The date as written where the data was recorded, not converted to UTC.
+            series = series.dt.tz_localize(None)
+        return DateCells(series.dt.floor("D").to_numpy().astype(DATE_DTYPE))
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return _cells_of_arrow(pa.array(series.array))
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return _cells_of_arrow(pa.array(values, type=pa.string(), from_pandas=True))
+    # Mixed cells from a spreadsheet: numbers, text, dates and booleans side by side.
+    texts = [_cell_text(v) for v in values.tolist()]
+    return _text_from_dictionary(pa.array(texts, type=pa.string()).dictionary_encode())
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return None if np.isnan(number) else _NUMBER_SENTINEL + _number_text(number)
+    if isinstance(value, (_dt.datetime, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        return None if pd.isna(stamp) else stamp.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _number_text(number: float) -> str:
+    """A number as Excel shows it: whole numbers without ``.0`` (7010, not 7010.0)."""
+    if np.isnan(number):
+        return ""
+    if number.is_integer() and abs(number) < 2**53:
+        return str(int(number))
+    return repr(number)
+
+
+def _text_from_dictionary(encoded: pa.Array | pa.ChunkedArray) -> TextCells:
+    """Distinct trimmed texts from a dictionary-encoded column; blank texts get code -1."""
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries()
+        dictionary = (encoded.chunk(0).dictionary if encoded.num_chunks
+                      else pa.array([], pa.string()))
+        indices = pa.chunked_array(
+            [chunk.indices for chunk in encoded.chunks], type=encoded.type.index_type
+        )
+    else:
+        dictionary, indices = encoded.dictionary, encoded.indices
+    codes = np.asarray(indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    dictionary = dictionary.cast(pa.string())
+    numeric = np.asarray(
+        pc.starts_with(dictionary, _NUMBER_SENTINEL).fill_null(False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    if numeric.any():
+        dictionary = pc.replace_substring(dictionary, _NUMBER_SENTINEL, "")
+    trimmed = pc.utf8_trim_whitespace(dictionary)
+    blank = np.asarray(
+        pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, "")).fill_null(True).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    if blank.any():
+        codes = np.where(codes >= 0, np.where(blank[np.maximum(codes, 0)], -1, codes), -1)
+    return TextCells(trimmed.fill_null(""), codes, numeric)
+
+
+def all_blank(n: int) -> TextCells:
+    """A column of ``n`` blank cells (an optional column the file lacks)."""
+    return TextCells(pa.array([], pa.string()), np.full(n, -1, dtype=np.int64),
+                     np.zeros(0, dtype=bool))
+
+
+def as_text(cells: Cells) -> TextCells:
+    """Any shape as text, the way a spreadsheet would show it (numbers remember they were)."""
+    if isinstance(cells, TextCells):
+        return cells
+    if isinstance(cells, PlainTextCells):
+        # One dictionary for the whole column: unifying one per CSV block costs far more.
+        texts = cells.texts.cast(pa.large_string()).combine_chunks()
+        return _text_from_dictionary(texts.dictionary_encode())
+    if isinstance(cells, NumberCells):
+        codes, uniques = pd.factorize(cells.values, use_na_sentinel=True)
+        texts = [_number_text(v) for v in uniques.tolist()]
+        return TextCells(pa.array(texts, pa.string()), codes.astype(np.int64),
+                         np.ones(len(texts), dtype=bool))
+    if isinstance(cells, DateCells):
+        codes, uniques = pd.factorize(cells.values, use_na_sentinel=True)
+        texts = np.datetime_as_string(np.asarray(uniques, dtype=DATE_DTYPE), unit="D")
+        return TextCells(pa.array(texts.tolist(), pa.string()), codes.astype(np.int64),
+                         np.zeros(len(texts), dtype=bool))
+    codes = np.where(cells.missing, -1, cells.values.astype(np.int64)).astype(np.int64)
+    return TextCells(pa.array(["FALSE", "TRUE"]), codes, np.zeros(2, dtype=bool))
+
+
+# --- parsing by kind ---------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    """One column parsed: the output values and a status per row (OK, BLANK or a reason)."""
+
+    values: Any
+    status: np.ndarray
+    cells: Cells
+
+
+def parse(cells: Cells, column: Column) -> Parsed:
+    """Parse a column's cells by its kind; invalid and blank cells become missing values."""
+    kind = column.kind
+    if kind in ("money", "number", "integer"):
+        return _parse_numbers(cells, column)
+    if kind in ("date", "month", "quarter"):
+        return _parse_dates(cells, column)
+    if kind == "flag" and isinstance(cells, BoolCells):
+        status = np.where(cells.missing, BLANK, OK).astype(np.int8)
+        return Parsed(pd.arrays.BooleanArray(cells.values, cells.missing), status, cells)
+    if kind in ("code", "text") and isinstance(cells, PlainTextCells):
+        trimmed = pc.utf8_trim_whitespace(cells.texts)
+        blank = pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, "")).fill_null(True)
+        status = np.where(_to_bool(blank), BLANK, OK).astype(np.int8)
+        values = pc.if_else(blank, pa.scalar(None, pa.large_string()),
+                            trimmed.cast(pa.large_string()))
+        return Parsed(pd.arrays.ArrowStringArray(values), status, cells)
+    text = as_text(cells)
+    parser = _TEXT_PARSERS[kind]
+    normalized, reasons = parser(text, column)
+    status = _row_status(text.codes, reasons)
+    if kind == "choice":
+        codes = np.where(status == OK, _per_row(normalized, text.codes, -1), -1)
+        values = pd.Categorical.from_codes(codes, categories=list(column.choices))
+    elif kind == "flag":
+        per_row = _per_row(normalized, text.codes, False).astype(bool)
+        values = pd.arrays.BooleanArray(per_row, status != OK)
+    else:
+        values = _take_strings(normalized, text.codes, status)
+    return Parsed(values, status, text)
+
+
+def _per_row(per_unique: np.ndarray, codes: np.ndarray, blank: Any) -> np.ndarray:
+    """Values of the distinct texts spread over the rows; ``blank`` where a row is blank."""
+    if len(per_unique) == 0:
+        return np.full(len(codes), blank, dtype=per_unique.dtype)
+    return np.where(codes < 0, blank, per_unique[np.maximum(codes, 0)])
+
+
+def _row_status(codes: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    return _per_row(reasons, codes, BLANK).astype(np.int8)
+
+
+def _take_strings(normalized: pa.Array, codes: np.ndarray, status: np.ndarray) -> Any:
+    if len(normalized) == 0:
+        return pd.arrays.ArrowStringArray(pa.nulls(len(codes), pa.large_string()))
+    indices = pa.array(codes, type=pa.int64(), mask=status != OK)
+    taken = normalized.cast(pa.large_string()).take(indices)
+    return pd.arrays.ArrowStringArray(pa.chunked_array([taken], type=pa.large_string()))
+
+
+def _parse_code(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
+    return text.uniques, np.zeros(len(text.uniques), dtype=np.int8)
+
+
+def _parse_state(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
+    upper = pc.utf8_upper(text.uniques)
+    known = _to_bool(pc.is_in(upper, value_set=pa.array(US_STATES)))
+    return upper, np.where(known, OK, NOT_STATE).astype(np.int8)
+
+
+def _parse_choice(text: TextCells, column: Column) -> tuple[np.ndarray, np.ndarray]:
+    listed = pa.array([c.lower() for c in column.choices])
+    index = pc.index_in(pc.utf8_lower(text.uniques), value_set=listed)
+    found = _to_bool(pc.is_valid(index))
+    positions = np.asarray(index.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return positions, np.where(found, OK, NOT_CHOICE).astype(np.int8)
+
+
+_TRUE = ("true", "yes", "y", "1")
+_FALSE = ("false", "no", "n", "0")
+
+
+def _parse_flag(text: TextCells, column: Column) -> tuple[np.ndarray, np.ndarray]:
+    lower = pc.utf8_lower(text.uniques)
+    true = _to_bool(pc.is_in(lower, value_set=pa.array(_TRUE)))
+    false = _to_bool(pc.is_in(lower, value_set=pa.array(_FALSE)))
+    return true, np.where(true | false, OK, NOT_FLAG).astype(np.int8)
+
+
+def _parse_ndc(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
+    return ids.normalize_ndc_texts(text.uniques, text.numeric)
+
+
+def _parse_npi(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
+    reasons = ids.npi_reasons(text.uniques)
+    return text.uniques, reasons
+
+
+_TEXT_PARSERS = {
+    "code": _parse_code,
+    "text": _parse_code,
+    "state": _parse_state,
+    "choice": _parse_choice,
+    "flag": _parse_flag,
+    "ndc": _parse_ndc,
+    "npi": _parse_npi,
+}
+
+
+def _to_bool(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+# A plain number as Python and Excel write it: 12, -3.5, .5, 1e3.
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+# A number as a spreadsheet displays it: $1,234.50, -$5, (1,234.50) for a negative, 6.5%.
+_DRESSED_NUMBER = (
+    r"^(?P<open>\()?\s*(?P<sign>[+-]?)\s*(?P<dollar>\$?)\s*(?P<sign2>[+-]?)\s*"
+    r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?P<fraction>\.[0-9]*)?"
+    r"\s*(?P<close>\)?)\s*(?P<percent>%?)$"
+)
+
+
+def parse_number_texts(texts: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers from distinct texts: ``(values, ok)``.
+
+    Accepted: plain numbers (``1234.5``, ``-3``, ``1e3``), thousands separators in their
+    proper places (``1,234,567.89``), accounting parentheses for negatives
+    (``(1,234.50)``), for ``money`` a dollar sign (``$1,234.50``, ``-$5``) and for
+    ``number`` a trailing percent sign (``6%`` is 0.06, as Excel stores it). Anything else,
+    including ``1.234,5``, ``1,23``, ``nan`` and ``inf``, is not a number: guessing would
+    risk a silently wrong amount.
+    """
+    values = np.full(len(texts), np.nan)
+    if len(texts) == 0:
+        return values, np.zeros(0, dtype=bool)
+    plain = _to_bool(pc.match_substring_regex(texts, _PLAIN_NUMBER))
+    if plain.any():
+        values[plain] = _to_float(texts.filter(pa.array(plain)))
+    ok = plain.copy()
+    rest = ~plain
+    if not rest.any():
+        return values, ok
+    others = texts.filter(pa.array(rest))
+    parts = pc.extract_regex(others, _DRESSED_NUMBER)
+    matched = _to_bool(pc.is_valid(parts))
+
+    def field(name: str) -> np.ndarray:
+        return np.asarray(
+            pc.struct_field(parts, name).fill_null("").to_numpy(zero_copy_only=False),
+            dtype=object,
+        )
+
+    whole, fraction = field("whole"), field("fraction")
+    has_digits = (np.char.str_len(whole.astype(str)) > 0) | (
+        np.char.str_len(fraction.astype(str)) > 1
+    )
+    opened, closed = field("open") == "(", field("close") == ")"
+    sign, sign2 = field("sign"), field("sign2")
+    dollar, percent = field("dollar") == "$", field("percent") == "%"
+    valid = matched & has_digits & (opened == closed) & ~((sign != "") & (sign2 != ""))
+    valid &= ~(opened & ((sign != "") | (sign2 != "")))
+    if kind != "money":
+        valid &= ~dollar
+    if kind != "number":
+        valid &= ~percent
+    if valid.any():
+        digits = np.char.replace(whole[valid].astype(str), ",", "") + fraction[valid].astype(str)
+        digits = np.where(np.char.str_len(digits) == 0, "0", digits)
+        number = np.asarray(digits.astype(np.float64))
+        negative = (sign[valid] == "-") | (sign2[valid] == "-") | opened[valid]
+        number = np.where(negative, -number, number)
+        number = np.where(percent[valid], number / 100.0, number)
+        where = np.flatnonzero(rest)[valid]
+        values[where] = number
+        ok[where] = True
+    return values, ok
+
+
+def _to_float(texts: pa.Array) -> np.ndarray:
+    return np.asarray(pc.cast(texts, pa.float64()).to_numpy(zero_copy_only=False),
+                      dtype=np.float64)
+
+
+def _parse_numbers(cells: Cells, column: Column) -> Parsed:
+    if isinstance(cells, NumberCells):
+        values = cells.values
+        status = np.where(np.isnan(values), BLANK, OK).astype(np.int8)
+    else:
+        text = as_text(cells)
+        cells = text
+        unique_values, ok = parse_number_texts(text.uniques, column.kind)
+        reasons = np.where(ok, OK, NOT_NUMBER).astype(np.int8)
+        status = _row_status(text.codes, reasons)
+        values = np.where(status == OK, _per_row(unique_values, text.codes, np.nan), np.nan)
+    status = _check_number_values(values, status, column)
+    values = np.where(status == OK, values, np.nan)
+    if column.kind == "integer":
+        bad = np.isnan(values)
+        return Parsed(pd.arrays.IntegerArray(np.where(bad, 0, values).astype(np.int64), bad),
+                      status, cells)
+    return Parsed(values.astype(np.float64), status, cells)
+
+
+def _check_number_values(values: np.ndarray, status: np.ndarray, column: Column) -> np.ndarray:
+    ok = status == OK
+    with np.errstate(invalid="ignore"):
+        status = np.where(ok & ~np.isfinite(values), NOT_FINITE, status)
+        if column.kind == "integer":
+            status = np.where((status == OK) & (values != np.floor(values)), NOT_WHOLE, status)
+        if column.minimum is not None:
+            status = np.where((status == OK) & (values < column.minimum), BELOW_MINIMUM, status)
+    return status.astype(np.int8)
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+_TIME = r"(?:[T ]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*(?:[AaPp][Mm])?" \
+        r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+_ISO_DATE = r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})" + _TIME + "$"
+_US_DATE = r"^(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/(?P<year>[0-9]{4})" + _TIME + "$"
+_ISO_MONTH = r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})$"
+_SERIAL = r"^[0-9]+(?:\.[0-9]+)?$"
+
+
+def parse_date_texts(texts: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Dates from distinct texts: ``(datetime64[D] values, reasons)``.
+
+    Accepted: ISO ``2026-10-31`` and US ``10/31/2026`` (a time of day after either is
+    dropped), an Excel serial number written as text (``46326``; 1 is 1900-01-01 and 60,
+    Excel's phantom 1900-02-29, is refused), and for ``month`` also ``2026-10``. Two-digit
+    years and day-first dates are refused: ``03/04/26`` has too many readings.
+    """
+    n = len(texts)
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    reasons = np.full(n, NOT_DATE, dtype=np.int8)
+    if n == 0:
+        return values, reasons
+    patterns = [_ISO_DATE, _US_DATE] + ([_ISO_MONTH] if kind == "month" else [])
+    for pattern in patterns:
+        parts = pc.extract_regex(texts, pattern)
+        matched = _to_bool(pc.is_valid(parts)) & (reasons == NOT_DATE)
+        if not matched.any():
+            continue
+        chosen = parts.filter(pa.array(matched))
+        year = _int_field(chosen, "year")
+        month = _int_field(chosen, "month")
+        day = _int_field(chosen, "day") if "day" in pattern else np.ones_like(year)
+        dates, real = _calendar_dates(year, month, day)
+        where = np.flatnonzero(matched)
+        values[where] = dates
+        reasons[where] = np.where(real, OK, NO_SUCH_DAY)
+    numeric = _to_bool(pc.match_substring_regex(texts, _SERIAL)) & (reasons == NOT_DATE)
+    if numeric.any():
+        serial_values, serial_reasons = excel_serial_dates(
+            _to_float(texts.filter(pa.array(numeric)))
+        )
+        values[numeric] = serial_values
+        reasons[numeric] = serial_reasons
+    return values, reasons
+
+
+def excel_serial_dates(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Excel serial numbers as dates (:mod:`rxxl.dates` rules): ``(values, reasons)``.
+
+    A whole number from 1900 to 2100 is refused as a serial: it is far likelier a year typed
+    into a date cell than a day in 1905.
+    """
+    whole = np.floor(serials)
+    in_range = np.isfinite(serials) & (whole >= 1) & (whole <= _MAX_SERIAL) & (whole != 60)
+    year_like = (serials == whole) & (whole >= 1900) & (whole <= 2100)
+    reasons = np.where(year_like, LOOKS_LIKE_YEAR, np.where(in_range, OK, BAD_SERIAL))
+    # 20261031 is no serial (the last is 2958465) but NCPDP's CCYYMMDD: say so in the message.
+    compact = (serials == whole) & (whole >= 19000101) & (whole <= 99991231)
+    if compact.any():
+        number = np.where(compact, whole, 19000101).astype(np.int64)
+        _, real = _calendar_dates(number // 10000, number // 100 % 100, number % 100)
+        reasons = np.where(compact & real, LOOKS_LIKE_YYYYMMDD, reasons)
+    values = np.full(len(serials), np.datetime64("NaT"), dtype="datetime64[D]")
+    good = reasons == OK
+    if good.any():
+        values[good] = from_excel_serial(serials[good])
+    return values, reasons.astype(np.int8)
+
+
+def _int_field(parts: pa.Array, name: str) -> np.ndarray:
+    return np.asarray(pc.cast(pc.struct_field(parts, name), pa.int64()).to_numpy(
+        zero_copy_only=False), dtype=np.int64)
+
+
+def _calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    months = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    dates = months.astype("datetime64[D]") + (np.clip(day, 1, 31) - 1) * _DAY
+    valid &= dates.astype("datetime64[M]") == months
+    return dates, valid
+
+
+def _parse_dates(cells: Cells, column: Column) -> Parsed:
+    kind = column.kind
+    if isinstance(cells, DateCells):
+        days = cells.values.astype("datetime64[D]")
+        status = np.where(np.isnat(days), BLANK, OK).astype(np.int8)
+    elif isinstance(cells, NumberCells):
+        blank = np.isnan(cells.values)
+        days, reasons = excel_serial_dates(np.where(blank, 1.0, cells.values))
+        status = np.where(blank, BLANK, reasons).astype(np.int8)
+    else:
+        text = as_text(cells)
+        cells = text
+        unique_days, reasons = parse_date_texts(text.uniques, kind)
+        status = _row_status(text.codes, reasons)
+        days = _per_row(unique_days, text.codes, np.datetime64("NaT"))
+    if kind == "month":
+        days = days.astype("datetime64[M]").astype("datetime64[D]")
+    elif kind == "quarter":
+        months = days.astype("datetime64[M]")
+        first_day = days == months.astype("datetime64[D]")
+        quarter_month = (months.astype(np.int64) % 3) == 0
+        status = np.where((status == OK) & ~(first_day & quarter_month), NOT_QUARTER_START,
+                          status).astype(np.int8)
+    days = np.where(status == OK, days, np.datetime64("NaT"))
+    return Parsed(days.astype(DATE_DTYPE), status, cells)
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+_EXPECTED = {
+    "code": "an identifier",
+    "text": "some text",
+    "ndc": ids.NDC_FORMS,
+    "npi": "an NPI: 10 digits whose last is the check digit (e.g. 1234567893)",
+    "date": "a date as 2026-10-31, 10/31/2026 or an Excel date",
+    "month": "a month as 2026-10, or a date in the month",
+    "quarter": "the first day of a quarter (January, April, July or October 1st), "
+               "e.g. 2026-10-01",
+    "money": "an amount in dollars such as 1234.50, 1,234.50 or $1,234.50",
+    "number": "a number such as 1234.5 (1,234.5 and 6% are read too)",
+    "integer": "a whole number such as 30",
+    "flag": "true or false (also yes/no, y/n, 1/0)",
+    "state": "a two-letter US state or territory code such as NY",
+}
+
+
+def expected(column: Column) -> str:
+    """What a valid cell of ``column`` looks like, for messages."""
+    if column.kind == "choice":
+        return "one of " + ", ".join(column.choices)
+    text = _EXPECTED[column.kind]
+    if column.minimum is not None:
+        text += f", at least {column.minimum:g}"
+    return text
+
+
+def describe(reason: int, shown: str, column: Column) -> str:
+    """The sentence for one cell problem: what is wrong and what to write instead.
+
+    ``shown`` is the value as it appears in messages (already hidden for PHI columns).
+    """
+    form = expected(column)
+    if reason == LOOKS_LIKE_YYYYMMDD:
+        digits = shown.strip('"')
+        return (f"{shown} looks like a date written as YYYYMMDD; write it as"
+                f" {digits[:4]}-{digits[4:6]}-{digits[6:8]} (or {form})")
+    if reason == BLANK:
+        if column.kind in ("code", "text"):
+            return f"the cell is blank but {column.name} is required; fill it in"
+        return f"the cell is blank but {column.name} is required; write {form}"
+    if reason in ids.NDC_REASONS:
+        return ids.ndc_reason_text(reason, shown)
+    what = {
+        NOT_NUMBER: "is not a number",
+        NOT_FINITE: "is not a finite number",
+        BELOW_MINIMUM: f"is below the minimum of {column.minimum or 0:g}",
+        NOT_WHOLE: "is not a whole number",
+        NOT_CHOICE: "is not one of the listed values",
+        NOT_FLAG: "is not true or false",
+        NOT_STATE: "is not a US state or territory code",
+        NOT_DATE: "is not a date in a form rxxl reads",
+        NO_SUCH_DAY: "is no real date (no such month or day)",
+        BAD_SERIAL: "is not an Excel date serial (1 = 1900-01-01 up to 2958465 = 9999-12-31;"
+                    " 60 is Excel's phantom 1900-02-29)",
+        LOOKS_LIKE_YEAR: "looks like a year, not a date",
+        NOT_QUARTER_START: "is not the first day of a calendar quarter",
+        ids.NPI_NOT_TEN_DIGITS: "is not 10 digits",
+        ids.NPI_BAD_CHECK_DIGIT: "fails the NPI check digit (a mistyped digit?)",
+    }[reason]
+    return f"{shown} {what}; write {form}"

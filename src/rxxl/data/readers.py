@@ -1,0 +1,514 @@
+"""Reading input tables from files and loading them through their contracts.
+
+Each reader turns a source into :class:`~rxxl.data.validate.Part` objects without judging
+a single cell: CSV is read entirely as text (codes keep their leading zeros), Parquet keeps
+its types (a date32 column is already a date), and xlsx cells arrive as Excel typed them.
+Validation (:mod:`rxxl.data.validate`) then does the judging for every source alike.
+
+Row numbers are the ones a user can find: the line of a CSV file (its header is line 1),
+the row of an Excel sheet, and the 1-based position in a Parquet file or DataFrame.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from rxxl.data.contracts import REFERENCE_340B, Table
+from rxxl.data.validate import (
+    DataValidationError,
+    Outcome,
+    Part,
+    Problem,
+    check_parts,
+    column_key,
+    frame_part,
+    resolve_table,
+)
+from rxxl.errors import InputError, InputTypeError
+
+__all__ = ["load_table", "load_reference"]
+
+_CSV = (".csv", ".txt")
+_PARQUET = (".parquet", ".pq")
+_XLSX = (".xlsx", ".xlsm")
+_PANDAS_INDEX = re.compile(r"^__index_level_\d+__$")
+
+
+class _Unreadable(Exception):
+    """A source that cannot be read at all; its text becomes a problem."""
+
+    def __init__(self, source: str, text: str) -> None:
+        super().__init__(text)
+        self.problem = Problem(source, None, None, f"{source}: {text}")
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, table: Table, source: str) -> Part:
+    data = path.read_bytes()
+    if data and not data.endswith((b"\n", b"\r")):
+        # pyarrow finds no rows after a header line that has no line break of its own.
+        data += b"\n"
+    encoding = "utf-8"
+    try:
+        head = data[: 1 << 20].decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < (1 << 20) - 4:
+            # Excel's plain "CSV" on Windows writes the ANSI code page, not UTF-8.
+            encoding, head = "cp1252", data[: 1 << 20].decode("cp1252", errors="replace")
+        else:
+            head = data[: exc.start].decode("utf-8-sig")
+    try:
+        header = next(csv.reader(io.StringIO(head, newline="")), [])
+    except csv.Error:
+        raise _Unreadable(source, "the header line cannot be read as CSV") from None
+    if not any(name.strip() for name in header):
+        raise _Unreadable(source, "the file has no header line; the first line must name"
+                          " the columns")
+    wanted = _wanted_positions(header, table)
+    invalid: list[int] = []
+
+    def skip_invalid(row: Any) -> str:
+        # pyarrow's row.text is the line itself (maybe a patient's): keep only the count.
+        invalid.append(row.actual_columns)
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        arrow = _parse_csv(data, names, wanted, encoding, skip_invalid)
+    except UnicodeDecodeError:
+        arrow = None
+    except pa.ArrowInvalid as exc:
+        if "utf8" not in str(exc).lower():
+            # pyarrow quotes the offending text, which may be a patient's: name no data.
+            raise _Unreadable(source, "the file cannot be parsed as CSV (an unclosed quote?);"
+                              " save it again as CSV from the spreadsheet") from None
+        arrow = None
+    if arrow is None:
+        encoding = "cp1252"
+        invalid.clear()
+        try:
+            arrow = _parse_csv(data, names, wanted, encoding, skip_invalid)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            raise _Unreadable(source, "the file is neither UTF-8 nor Windows-1252 text; save"
+                              " it as \"CSV UTF-8\"") from None
+    columns = {header[i]: arrow.column(f"c{i}") for i in wanted}
+    lines = _CsvLines(data, encoding, len(header), arrow.num_rows, bool(invalid))
+    problems = [
+        (line, f"line {line:,} has {fields} fields where the header has {len(header)}; look"
+               " for a missing or extra comma, or a comma inside a value that is not quoted")
+        for line, fields in lines.uneven()
+    ]
+    unclosed = lines.unclosed_quote()
+    if unclosed is not None:
+        problems.append((unclosed, f"a quoted value opens on line {unclosed:,} and is never"
+                                   " closed, so the rest of the file reads as one value; add"
+                                   " the closing quote"))
+    return Part(source, header, columns, arrow.num_rows, row_word="line", row_numbers=lines,
+                read_problems=problems)
+
+
+def _parse_csv(data: bytes, names: list[str], wanted: list[int], encoding: str,
+               on_invalid: Any) -> pa.Table:
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                         invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            include_columns=[names[i] for i in wanted],
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+class _CsvLines:
+    """Line numbers of a CSV file's records, worked out only when a message needs them."""
+
+    def __init__(self, data: bytes, encoding: str, width: int, nrows: int,
+                 skipped: bool) -> None:
+        self.data, self.encoding, self.width = data, encoding, width
+        self.nrows, self.skipped = nrows, skipped
+        self._lines: np.ndarray | None = None
+
+    def __call__(self, positions: np.ndarray) -> np.ndarray:
+        if self._lines is None:
+            self._scan()
+        return self._lines[positions]
+
+    def uneven(self) -> list[tuple[int, int]]:
+        """(line, number of fields) of the records pyarrow skipped for their width."""
+        if not self.skipped:
+            return []
+        self._scan()
+        return self._uneven
+
+    def unclosed_quote(self) -> int | None:
+        """The line where a quoted value opens that the file never closes, if any.
+
+        pyarrow reads such a value to the end of the file, swallowing every row after it;
+        an odd number of quote characters is the cheap sign that one may be open.
+        """
+        if self.data.count(b'"') % 2 == 0:
+            return None
+        text = self.data.decode("utf-8-sig" if self.encoding == "utf-8" else self.encoding,
+                                errors="replace")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        previous = 0
+        try:
+            for _ in reader:
+                previous = reader.line_num
+        except csv.Error:
+            return previous + 1
+        return None
+
+    def _scan(self) -> None:
+        data = self.data
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        self._uneven: list[tuple[int, int]] = []
+        if lines == self.nrows + 1 and not self.skipped:
+            # One line per record: no blank lines, no line breaks inside quoted values.
+            self._lines = np.arange(self.nrows, dtype=np.int64) + 2
+            return
+        text = data.decode("utf-8-sig" if self.encoding == "utf-8" else self.encoding,
+                           errors="replace")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader, None)
+        starts, previous = [], reader.line_num
+        for record in reader:
+            if len(record) == self.width:
+                starts.append(previous + 1)
+            elif record:
+                self._uneven.append((previous + 1, len(record)))
+            previous = reader.line_num
+        if len(starts) != self.nrows:
+            # The csv module and pyarrow disagree on this file; positions are still honest.
+            self._lines = np.arange(self.nrows, dtype=np.int64) + 2
+        else:
+            self._lines = np.asarray(starts, dtype=np.int64)
+
+
+def _wanted_positions(header: Sequence[Any], table: Table) -> list[int]:
+    names = {column.name for column in table.columns}
+    return [i for i, name in enumerate(header) if column_key(name) in names]
+
+
+# --- Parquet -----------------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path, table: Table, source: str) -> Part:
+    try:
+        schema = pq.read_schema(path)
+        header = [n for n in schema.names if not _PANDAS_INDEX.match(n)]
+        wanted = [header[i] for i in _wanted_positions(header, table)]
+        kinds = {c.name: c.kind for c in table.columns}
+        # Repeating text comes back dictionary-encoded straight from the file's own
+        # dictionary pages: the distinct values are then free. Ids (code, text) stay plain.
+        dictionary = [
+            name for name in wanted
+            if kinds[column_key(name)] not in ("code", "text")
+            and pa.types.is_string(schema.field(name).type)
+        ]
+        arrow = pq.ParquetFile(path, read_dictionary=dictionary).read(columns=wanted)
+    except (OSError, pa.ArrowException) as exc:
+        raise _Unreadable(source, f"the file cannot be read as Parquet ({exc})") from None
+    columns = {name: arrow.column(i) for i, name in enumerate(arrow.column_names)}
+    return Part(source, header, columns, arrow.num_rows)
+
+
+# --- xlsx --------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, table: Table, source: str, sheet: str | None,
+               excel_table: str | None) -> Part:
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        # Excel tables are only visible in the normal mode; plain sheets stream in read-only.
+        book = openpyxl.load_workbook(path, read_only=excel_table is None, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        raise _Unreadable(source, f"the file cannot be read as an Excel workbook ({exc})"
+                          ) from None
+    try:
+        if excel_table is not None:
+            worksheet, found = _find_excel_table(book, excel_table, sheet, source)
+            min_col, min_row, max_col, max_row = range_boundaries(found.ref)
+            headed = found.headerRowCount is None or found.headerRowCount > 0
+            max_row -= found.totalsRowCount or 0
+            rows = list(worksheet.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col,
+                                            max_col=max_col, values_only=True))
+            if headed:
+                header, body, first = list(rows[0]), rows[1:], min_row + 1
+            else:
+                header = [c.name for c in found.tableColumns]
+                body, first = rows, min_row
+            source = f'{source}, table "{found.displayName}"'
+        else:
+            worksheet = _find_sheet(book, sheet, source)
+            worksheet.reset_dimensions()
+            rows = list(worksheet.iter_rows(values_only=True))
+            min_col = 1
+            source = f'{source}, sheet "{worksheet.title}"'
+            top = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
+            if top is None:
+                raise _Unreadable(source, "the sheet is empty; its first filled row must name"
+                                  " the columns")
+            header, body, first = list(rows[top]), rows[top + 1:], top + 2
+    finally:
+        book.close()
+    header = [("" if h is None else str(h)) for h in header]
+    numbers = [first + i for i, row in enumerate(body) if not _blank_row(row)]
+    body = [row for row in body if not _blank_row(row)]
+    width = len(header)
+    columns = {}
+    for i in _wanted_positions(header, table):
+        columns[header[i]] = pd.Series(
+            [row[i] if i < len(row) else None for row in body], dtype=object)
+    letters = {header[i]: get_column_letter(min_col + i) for i in range(width)}
+    row_numbers = np.asarray(numbers, dtype=np.int64)
+    return Part(source, [h for h in header if h.strip()], columns, len(body),
+                row_numbers=lambda positions: row_numbers[positions], letters=letters)
+
+
+def _blank_row(row: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _find_sheet(book: Any, sheet: str | None, source: str) -> Any:
+    if sheet is None:
+        return book.worksheets[0]
+    for worksheet in book.worksheets:
+        if worksheet.title.strip().lower() == str(sheet).strip().lower():
+            return worksheet
+    names = ", ".join(f'"{w.title}"' for w in book.worksheets)
+    raise _Unreadable(source, f'there is no sheet "{sheet}" (sheets: {names})')
+
+
+def _find_excel_table(book: Any, name: str, sheet: str | None, source: str) -> tuple[Any, Any]:
+    sheets = [_find_sheet(book, sheet, source)] if sheet is not None else book.worksheets
+    seen = []
+    for worksheet in sheets:
+        for found in worksheet.tables.values():
+            seen.append(found.displayName)
+            if found.displayName.lower() == str(name).strip().lower():
+                return worksheet, found
+    listed = ", ".join(f'"{t}"' for t in seen) or "none"
+    raise _Unreadable(source, f'there is no Excel table "{name}" (tables: {listed}); in Excel,'
+                      " Table Design > Table Name shows a table's name")
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+
+def _read_file(path: Path, table: Table, source: str, sheet: str | None,
+               excel_table: str | None) -> Part:
+    suffix = path.suffix.lower()
+    if (sheet is not None or excel_table is not None) and suffix not in _XLSX:
+        raise InputError(f"sheet and excel_table apply to .xlsx workbooks, not to {source}")
+    if suffix in _CSV:
+        return _read_csv(path, table, source)
+    if suffix in _PARQUET:
+        return _read_parquet(path, table, source)
+    if suffix in _XLSX:
+        return _read_xlsx(path, table, source, sheet, excel_table)
+    if suffix == ".xls":
+        raise _Unreadable(source, "old .xls workbooks are not read; save it as .xlsx")
+    raise _Unreadable(source, "is not a .csv, .parquet or .xlsx file (nor a directory of"
+                      " .parquet or .csv parts)")
+
+
+def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | None
+                ) -> list[Part]:
+    source = str(path)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in _CSV + _PARQUET
+            and not p.name.startswith((".", "_"))
+        )
+        if not files:
+            raise _Unreadable(source, "the directory holds no .parquet or .csv parts")
+        if len({p.suffix.lower() in _PARQUET for p in files}) > 1:
+            raise _Unreadable(source, "the directory mixes .parquet and .csv parts; keep one"
+                              " format")
+        return [_read_file(p, table, str(p), sheet, excel_table) for p in files]
+    if not path.exists():
+        raise _Unreadable(source, "no such file or directory")
+    return [_read_file(path, table, source, sheet, excel_table)]
+
+
+def _outcome(source: Any, table: Table, sheet: str | None, excel_table: str | None,
+             max_problems: int) -> Outcome:
+    if isinstance(source, pd.DataFrame):
+        if sheet is not None or excel_table is not None:
+            raise InputError("sheet and excel_table apply to .xlsx workbooks, not to a"
+                             " DataFrame")
+        return check_parts([frame_part(source, "DataFrame")], table, max_problems)
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputTypeError(
+            f"source: expected a path or a pandas DataFrame, got {type(source).__name__}")
+    try:
+        parts = _read_parts(Path(source), table, sheet, excel_table)
+    except _Unreadable as exc:
+        return Outcome(None, [exc.problem], 1)
+    return check_parts(parts, table, max_problems)
+
+
+def load_table(source: Any, table: Table | str, *, sheet: str | None = None,
+               excel_table: str | None = None, max_problems: int = 50) -> pd.DataFrame:
+    """Read an input table and validate it against its contract.
+
+    Parameters
+    ----------
+    source : str, path or pandas.DataFrame
+        A ``.csv`` file (UTF-8, or Windows-1252 as Excel saves plain CSV), a ``.parquet``
+        file, an ``.xlsx``/``.xlsm`` workbook, a directory of ``.parquet`` or ``.csv`` parts
+        (e.g. ``claims/2026-10.parquet``; read in name order and stacked, names starting
+        with ``.`` or ``_`` skipped), or a DataFrame (e.g. from xlwings).
+    table : rxxl.data.contracts.Table or str
+        The contract, or its name (``"claims"``, ``"sites"``, ...).
+    sheet : str, optional
+        Workbooks: the sheet to read (default the first). Its first filled row is the header.
+    excel_table : str, optional
+        Workbooks: read this Excel table (ListObject) instead of a whole sheet.
+    max_problems : int
+        How many problems to keep in the error; all are counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Exactly the contract's columns, in contract order: columns of the file that are not
+        in the contract are dropped, and optional columns the file lacks are added as blank.
+        Dtypes are normalized (see :func:`rxxl.data.validate_table`); the index is 0..n-1.
+
+    Raises
+    ------
+    DataValidationError
+        If the source is missing or unreadable, or any column, cell or row breaks the
+        contract. All problems of the source are found in one pass; the error keeps the first
+        ``max_problems`` in file order and counts all. Nothing is returned.
+
+    Notes
+    -----
+    Column names match without regard to case and surrounding spaces. Entirely blank rows
+    of a sheet are skipped (a CSV's empty lines too); their neighbours keep their true row
+    numbers. Text is trimmed but otherwise kept exactly as given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "orphan.csv").write_text("NDC\\n0002-7597-01\\n51655-089-52\\n")
+    >>> load_table(folder / "orphan.csv", "orphan_drugs")
+               ndc
+    0  00002759701
+    1  51655008952
+    >>> _ = (folder / "bad.csv").write_text("ndc\\n0002-7597-01\\n0002759701\\n")
+    >>> try:
+    ...     load_table(folder / "bad.csv", "orphan_drugs")
+    ... except DataValidationError as error:
+    ...     problem = error.problems[0]
+    >>> problem.row, problem.column
+    (3, 'ndc')
+    >>> print(problem.message.split(", ", 1)[1].split(", which")[0])
+    line 3, column "ndc": "0002759701" has 10 digits without dashes
+    """
+    table = resolve_table(table)
+    outcome = _outcome(source, table, sheet, excel_table, max_problems)
+    if outcome.frame is None:
+        raise DataValidationError(outcome.problems, outcome.total)
+    return outcome.frame
+
+
+def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
+                   ) -> dict[str, pd.DataFrame]:
+    """Load the six 340B reference tables from one folder.
+
+    Parameters
+    ----------
+    folder : str or path
+        Holds, for each of ``entity``, ``sites``, ``prescribers``, ``encounters``, ``mef``
+        and ``orphan_drugs``, one file ``NAME.csv`` or ``NAME.parquet``, or a directory
+        ``NAME/`` of parts.
+    max_problems : int
+        How many problems to keep in the error, over all six tables; all are counted.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The validated tables by name, in the order above.
+
+    Raises
+    ------
+    DataValidationError
+        If a table is missing (or given twice, as .csv and .parquet) or breaks its contract.
+        The problems of all six tables are reported together; nothing is returned.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "orphan_drugs.csv").write_text("ndc\\n00002759701\\n")
+    >>> try:
+    ...     load_reference(folder)
+    ... except DataValidationError as error:
+    ...     print(error.total, error.problems[0].message.split(": ", 1)[1])
+    5 no entity.csv, entity.parquet or entity/ directory; add the table there
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        problem = Problem(str(folder), None, None, f"{folder}: no such directory")
+        raise DataValidationError([problem], 1)
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    total = 0
+    for table in REFERENCE_340B:
+        found = [p for p in (folder / f"{table.name}.csv", folder / f"{table.name}.parquet",
+                             folder / table.name) if p.exists()]
+        room = max(_room(max_problems) - len(problems), 1)
+        if not found:
+            where = folder / table.name
+            outcome = Outcome(None, [Problem(str(where), None, None,
+                                             f"{where}: no {table.name}.csv, {table.name}"
+                                             f".parquet or {table.name}/ directory; add the"
+                                             " table there")], 1)
+        elif len(found) > 1:
+            listed = " and ".join(p.name + ("/" if p.is_dir() else "") for p in found)
+            where = folder / table.name
+            outcome = Outcome(None, [Problem(str(where), None, None,
+                                             f"{where}: both {listed} hold {table.name};"
+                                             " keep one")], 1)
+        else:
+            outcome = _outcome(found[0], table, None, None, room)
+        total += outcome.total
+        problems += outcome.problems[: max(_room(max_problems) - len(problems), 0)]
+        if outcome.frame is not None:
+            frames[table.name] = outcome.frame
+    if total:
+        raise DataValidationError(problems, total)
+    return frames
+
+
+def _room(max_problems: Any) -> int:
+    if isinstance(max_problems, bool) or not isinstance(max_problems, (int, np.integer)):
+        raise InputTypeError(f"max_problems: expected a whole number, got {max_problems!r}")
+    if max_problems < 1:
+        raise InputError(f"max_problems: expected 1 or more, got {max_problems}")
+    return int(max_problems)
