@@ -11,6 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from rxxl import __version__, generics, inventory, roi, variance
+from rxxl.data import DataValidationError, load_table
+from rxxl.data.contracts import TABLES
+from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
 
 #: Discount rate for the example capital request (a health system's cost of capital).
@@ -135,6 +138,33 @@ def run_example(folder: Path | None) -> str:
     return "\n".join(lines)
 
 
+def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
+    """Write the synthetic health system and return a summary of what was written."""
+    manifest = generate(out, size=size, seed=seed, end_month=end_month)
+    counts = ", ".join(f"{name} {count:,}" for name, count in manifest["row_counts"].items())
+    kinds = sorted({problem["kind"] for problem in manifest["planted"]})
+    return (
+        f"rxxl sample: {size} synthetic health system, {len(manifest['months'])} months to"
+        f" {end_month}, seed {seed}, in {out}\n  rows: {counts}\n"
+        f"  planted problems: {len(manifest['planted'])} ({', '.join(kinds)});"
+        f" listed in {out / 'manifest.json'}"
+    )
+
+
+def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_problems: int) -> int:
+    """Check each file; print its problems or its row count. Exit code 1 if any has problems."""
+    failed = 0
+    for path in files:
+        try:
+            frame = load_table(path, table, sheet=sheet, max_problems=max_problems)
+        except DataValidationError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+        else:
+            print(f"{path}: valid {table} table, {len(frame):,} rows")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rxxl",
@@ -150,6 +180,37 @@ def build_parser() -> argparse.ArgumentParser:
         " capital_request.csv in the same layout.",
     )
     example.add_argument("--data", type=Path, help="folder with the four CSV files")
+
+    sample = commands.add_parser(
+        "sample",
+        help="write a synthetic health system (24 months of claims, 340B reference, finance)",
+        description="Write a deterministic synthetic health system: 340B covered entities,"
+        " sites, prescribers, encounters, the Medicaid Exclusion File, a formulary, 24 months"
+        " of claims and finance tables, with known problems planted and listed in"
+        " manifest.json.",
+    )
+    sample.add_argument("--size", choices=("small", "large"), default="small",
+                        help="small: a few thousand claims a month (seconds); large: about"
+                        " 1,000,000 claims in the latest month (about a minute)")
+    sample.add_argument("--out", type=Path, required=True, help="folder to write (new, or an"
+                        " earlier sample's)")
+    sample.add_argument("--seed", type=int, default=20261123, help="random seed (default"
+                        " %(default)s); the same seed gives the same files")
+    sample.add_argument("--end-month", default="2026-10", metavar="YYYY-MM",
+                        help="last month of history (default %(default)s)")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check input files against rxxl's data contracts and list every problem",
+        description="Load files as the named table (see docs/data-contracts.md) and report"
+        " every problem with file, row and column, or that the file is valid.",
+    )
+    validate.add_argument("table", choices=sorted(TABLES), help="which contract to check")
+    validate.add_argument("files", type=Path, nargs="+", help=".csv, .parquet, .xlsx, or a"
+                          " folder of parts")
+    validate.add_argument("--sheet", help="xlsx: sheet name (default: the first)")
+    validate.add_argument("--max-problems", type=int, default=50,
+                          help="problems listed per file (default %(default)s)")
     return parser
 
 
@@ -162,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "example":
             print(run_example(args.data))
+        elif args.command == "sample":
+            print(run_sample(args.out, args.size, args.seed, args.end_month))
+        elif args.command == "validate":
+            return run_validate(args.table, args.files, args.sheet, args.max_problems)
     except (RxxlError, ValueError, KeyError) as exc:
         print(f"rxxl {args.command}: {exc}", file=sys.stderr)
         return 2
