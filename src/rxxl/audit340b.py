@@ -51,10 +51,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rxxl.errors import InputError
 
 COMPLIANT, VIOLATION, REVIEW = "compliant", "violation", "review"
+STATUSES = [COMPLIANT, REVIEW, VIOLATION]
 
 #: Reason codes in the order they are listed on a claim, with their severity.
 REASONS: dict[str, str] = {
@@ -115,6 +118,17 @@ def audit_claims(
     References
     ----------
     42 USC 256b(a)(5); HRSA 1996 patient definition (61 FR 55156); DOMAIN.md §6.
+
+    Examples
+    --------
+    >>> from rxxl.data.synthetic import generate
+    >>> from rxxl.data import load_table, load_reference
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "sample"
+    >>> _ = generate(folder)
+    >>> audit = audit_claims(load_table(folder / "claims", "claims"), load_reference(folder))
+    >>> audit["status"].value_counts().to_dict()
+    {'compliant': 61225, 'violation': 92, 'review': 6}
     """
     policy = policy or AuditPolicy()
     if policy.lookback_days < 0:
@@ -125,208 +139,310 @@ def audit_claims(
 
     n = len(claims)
     day = _days(claims["service_date"])
-    site = claims["site_id"].astype("string").to_numpy(dtype=object, na_value=None)
-    entity, entity_unknown = _claim_entities(claims, reference["sites"], site, day)
-    account = claims["account"].astype(str).to_numpy()
-    on_340b = account == "340B"
-    checked = ~((claims["claim_type"].astype(str) == "pharmacy").to_numpy()
-                & (claims["status"].astype(str) == "denied").to_numpy())
-    payer_type = claims["payer_type"].astype(str).to_numpy()
-    status = claims["patient_status"].astype(str).to_numpy()
-    inpatient = (status == "inpatient") | (
-        (status == "observation") & (not policy.observation_is_outpatient)
-    )
+    books = _Registry(reference, claims)
+    site = books.site_code(claims["site_id"])
+    entity, entity_unknown = books.claim_entities(claims, site, day)
+    on_340b = _is(claims["account"], "340B")
+    checked = ~(_is(claims["claim_type"], "pharmacy") & _is(claims["status"], "denied"))
+    inpatient = _is(claims["patient_status"], "inpatient")
+    if not policy.observation_is_outpatient:
+        inpatient |= _is(claims["patient_status"], "observation")
+    entity_type = books.entity_types[np.clip(entity, 0, None)]
+    entity_type[entity < 0] = ""
 
-    entity_types = _entity_types(reference["entity"], entity)
-    diversion_scope = checked & on_340b & ~entity_unknown
+    scope = checked & on_340b & ~entity_unknown
     found = {code: np.zeros(n, dtype=bool) for code in REASONS}
     found["ENTITY_UNKNOWN"] = checked & on_340b & entity_unknown
+    found["ENTITY_INACTIVE"] = scope & ~books.entity_active(entity, day)
+    found["SITE_NOT_REGISTERED"] = scope & ~books.site_registered(site, entity, day)
+    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~books.has_encounter(
+        claims["patient_id"], entity, day, policy.lookback_days, scope
+    )
+    found["PRESCRIBER_NOT_ELIGIBLE"] = scope & ~books.prescriber_eligible(
+        claims["prescriber_npi"], entity, day, scope
+    )
+    found["INPATIENT"] = scope & inpatient
 
-    found["ENTITY_INACTIVE"] = diversion_scope & ~_covered(
-        entity, day, reference["entity"], ["entity_id"]
-    )
-    site_rows = reference["sites"]
-    registered = _covered(
-        np.stack([site, entity], axis=1), day, site_rows, ["site_id", "entity_id"]
-    )
-    found["SITE_NOT_REGISTERED"] = diversion_scope & ~registered
-    found["NO_QUALIFYING_ENCOUNTER"] = diversion_scope & ~_has_encounter(
-        claims["patient_id"], entity, day, reference["encounters"], site_rows,
-        policy.lookback_days, diversion_scope,
-    )
-    npi = claims["prescriber_npi"].astype("string").to_numpy(dtype=object, na_value=None)
-    found["PRESCRIBER_NOT_ELIGIBLE"] = diversion_scope & ~_covered(
-        np.stack([npi, entity], axis=1), day, reference["prescribers"], ["npi", "entity_id"]
-    )
-    found["INPATIENT"] = diversion_scope & inpatient
-
-    medicaid_ffs = checked & (payer_type == "medicaid_ffs") & ~entity_unknown
-    carve_in = _mef_carve_in(claims, entity, day, reference["mef"])
+    medicaid_ffs = checked & _is(claims["payer_type"], "medicaid_ffs") & ~entity_unknown
+    carve_in = books.mef_carve_in(claims, entity, day, medicaid_ffs)
     found["MEDICAID_DUPLICATE_DISCOUNT"] = medicaid_ffs & on_340b & ~carve_in
     found["MEF_CARVE_IN_NOT_340B"] = medicaid_ffs & ~on_340b & carve_in
 
-    contract_pharmacy, arrangement = _contract_pharmacy(site_rows, site, entity, day)
-    medicaid = np.isin(payer_type, ["medicaid_ffs", "medicaid_mco"])
-    found["CONTRACT_PHARMACY_MEDICAID"] = (
-        diversion_scope & medicaid & contract_pharmacy & ~arrangement
-    )
-    outpatient = ~inpatient
+    medicaid = _is(claims["payer_type"], "medicaid_ffs") | _is(claims["payer_type"], "medicaid_mco")
+    pharmacy, arranged = books.contract_pharmacy(site, entity, day, scope & medicaid)
+    found["CONTRACT_PHARMACY_MEDICAID"] = scope & medicaid & pharmacy & ~arranged
     found["GPO_PROHIBITION"] = (
-        checked & (account == "GPO") & outpatient
-        & np.isin(entity_types, list(GPO_PROHIBITED_TYPES))
+        checked & _is(claims["account"], "GPO") & ~inpatient
+        & np.isin(entity_type, list(GPO_PROHIBITED_TYPES))
     )
     if policy.check_orphan_drugs:
-        orphan = claims["ndc"].astype("string").isin(
-            reference["orphan_drugs"]["ndc"].astype("string")
-        ).to_numpy(dtype=bool)
+        orphan = pc.is_in(_arrow(claims["ndc"]), value_set=_arrow(reference["orphan_drugs"]["ndc"]))
         found["ORPHAN_DRUG"] = (
-            diversion_scope & orphan & np.isin(entity_types, list(ORPHAN_EXCLUDED_TYPES))
+            scope & _numpy(orphan, False) & np.isin(entity_type, list(ORPHAN_EXCLUDED_TYPES))
         )
-    found["MISSING_340B_MODIFIER"] = (
-        diversion_scope & (payer_type == "medicare_b") & ~_has_340b_modifier(claims)
-    )
+    part_b = scope & _is(claims["payer_type"], "medicare_b")
+    found["MISSING_340B_MODIFIER"] = part_b & ~_has_340b_modifier(claims, part_b)
 
-    reasons, status_out = _reasons_and_status(found, n)
-    at_risk = status_out != COMPLIANT
+    reasons, status = _reasons_and_status(found, n)
     quantity = claims["quantity"].to_numpy(dtype=float)
     spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
               - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
-    dollars = np.where(at_risk, quantity * spread, 0.0)
+    dollars = np.where(status != COMPLIANT, quantity * spread, 0.0)
 
     return pd.DataFrame(
         {
-            "claim_id": claims["claim_id"].to_numpy(),
-            "service_date": claims["service_date"].to_numpy(),
-            "entity_id": pd.array(entity, dtype="string"),
-            "site_id": claims["site_id"].to_numpy(),
-            "payer_type": claims["payer_type"].to_numpy(),
-            "account": claims["account"].to_numpy(),
+            "claim_id": claims["claim_id"].array,
+            "service_date": claims["service_date"].array,
+            "entity_id": books.entity_ids(entity),
+            "site_id": claims["site_id"].array,
+            "payer_type": claims["payer_type"].array,
+            "account": claims["account"].array,
             "checked": checked,
-            "status": pd.Categorical(status_out, categories=[COMPLIANT, REVIEW, VIOLATION]),
+            "status": pd.Categorical.from_codes(status, categories=STATUSES),
             "reasons": reasons,
             "dollars_at_risk": dollars,
-        }
+        },
+        index=claims.index,
     )
 
 
 # --- building blocks ----------------------------------------------------------------------------
+# Identifiers become integer codes once (pyarrow hashes them in C); every check after that
+# is integer arithmetic, merges on integer keys against small reference tables, or a binary
+# search. Code -1 means "not in the reference".
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    array = pa.array(values.astype("string[pyarrow]").array)
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+
+
+def _numpy(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
+    return array.fill_null(fill).to_numpy(zero_copy_only=False)
+
+
+def _codes(values: pd.Series, vocabulary: pa.Array) -> np.ndarray:
+    return _numpy(pc.index_in(_arrow(values), value_set=vocabulary), -1).astype(np.int64)
+
+
+def _is(values: pd.Series, label: str) -> np.ndarray:
+    return (values == label).to_numpy(dtype=bool, na_value=False)
 
 
 def _days(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
-def _claim_entities(
-    claims: pd.DataFrame, sites: pd.DataFrame, site: np.ndarray, day: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each claim's entity, and whether it could not be told."""
-    given = (
-        claims["entity_id"].astype("string").to_numpy(dtype=object, na_value=None)
-        if "entity_id" in claims
-        else np.full(len(claims), None, dtype=object)
-    )
-    needed = np.flatnonzero(pd.isna(given))
-    entity = given.copy()
-    unknown = np.zeros(len(claims), dtype=bool)
-    if needed.size == 0:
+_OPEN_END = np.iinfo(np.int64).max
+
+
+def _periods(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    start = _days(table["start_date"])
+    end = table["end_date"].to_numpy(dtype="datetime64[D]")
+    return start, np.where(np.isnat(end), _OPEN_END, end.astype(np.int64))
+
+
+class _Registry:
+    """The reference tables as integer codes, and the checks that look things up in them."""
+
+    def __init__(self, reference: dict[str, pd.DataFrame], claims: pd.DataFrame) -> None:
+        ids = [reference[name]["entity_id"] for name in ("entity", "sites", "prescribers", "mef")]
+        if "entity_id" in claims:
+            ids.append(claims["entity_id"])
+        self.entities = pc.unique(pa.chunked_array(
+            [chunk for series in ids for chunk in _arrow(series).chunks]
+        )).drop_null()
+        entity = reference["entity"]
+        types = pd.Series(entity["entity_type"].astype(str).to_numpy(),
+                          index=entity["entity_id"].astype(str).to_numpy())
+        types = types[~types.index.duplicated()]
+        self.entity_types = types.reindex(self.entities.to_pylist()).fillna("").to_numpy(
+            dtype=object)
+        self.entity_rows = self._with_periods(entity, entity=self.entity_code(entity["entity_id"]))
+
+        sites = reference["sites"]
+        self.site_ids = pc.unique(_arrow(sites["site_id"])).drop_null()
+        self.site_rows = self._with_periods(
+            sites,
+            site=self.site_code(sites["site_id"]),
+            entity=self.entity_code(sites["entity_id"]),
+            contract_pharmacy=_is(sites["site_type"], "contract_pharmacy"),
+            arrangement=sites["medicaid_arrangement"].fillna(False).to_numpy(dtype=bool),
+        )
+        self.reference = reference
+
+    @staticmethod
+    def _with_periods(table: pd.DataFrame, **columns: np.ndarray) -> pd.DataFrame:
+        start, end = _periods(table)
+        return pd.DataFrame({**columns, "start": start, "end": end})
+
+    def entity_code(self, values: pd.Series) -> np.ndarray:
+        return _codes(values, self.entities)
+
+    def site_code(self, values: pd.Series) -> np.ndarray:
+        return _codes(values, self.site_ids)
+
+    def entity_ids(self, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+        taken = self.entities.take(pa.array(np.clip(codes, 0, None)))
+        return pd.array(pc.if_else(pa.array(codes >= 0), taken, None), dtype="string[pyarrow]")
+
+    def claim_entities(
+        self, claims: pd.DataFrame, site: np.ndarray, day: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each claim's entity code, and whether it could not be told."""
+        given = (claims["entity_id"].notna().to_numpy() if "entity_id" in claims
+                 else np.zeros(len(claims), dtype=bool))
+        entity = self.entity_code(claims["entity_id"]) if "entity_id" in claims else np.full(
+            len(claims), -1, dtype=np.int64)
+        unknown = np.zeros(len(claims), dtype=bool)
+        needed = np.flatnonzero(~given)
+        if needed.size == 0:
+            return entity, unknown
+        rows = pd.DataFrame({"row": needed, "site": site[needed], "day": day[needed]}).merge(
+            self.site_rows[["site", "entity", "start", "end"]], on="site"
+        )
+        rows["active"] = (rows["start"] <= rows["day"]) & (rows["day"] <= rows["end"])
+        # The registration active on the service date names the entity; a site registered
+        # to one entity only (at another time) still names it; anything else is ambiguous.
+        active = rows[rows["active"]].groupby("row")["entity"].agg(["first", "nunique"])
+        anytime = rows.groupby("row")["entity"].agg(["first", "nunique"])
+        choice = anytime.join(active, rsuffix="_active", how="left")
+        has_active = choice["nunique_active"].notna().to_numpy()
+        picked = np.where(has_active, choice["first_active"].fillna(-1), choice["first"])
+        ambiguous = np.where(has_active, choice["nunique_active"].fillna(0) > 1,
+                             choice["nunique"] > 1)
+        chosen = choice.index.to_numpy()
+        entity[chosen] = np.where(ambiguous, -1, picked).astype(np.int64)
+        unknown[chosen[ambiguous]] = True
+        # A site no registry knows, and no entity on the claim: nothing to attribute it to.
+        attributed = np.zeros(len(claims), dtype=bool)
+        attributed[chosen] = True
+        unknown[needed[~attributed[needed]]] = True
         return entity, unknown
-    asked = pd.DataFrame({"row": needed, "site_id": site[needed], "day": day[needed]})
-    rows = asked.merge(
-        sites[["site_id", "entity_id", "start_date", "end_date"]].astype(
-            {"site_id": object, "entity_id": object}
-        ),
-        on="site_id",
+
+    def entity_active(self, entity: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return _covered({"entity": entity}, day, self.entity_rows)
+
+    def site_registered(self, site: np.ndarray, entity: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return _covered({"site": site, "entity": entity}, day, self.site_rows)
+
+    def prescriber_eligible(
+        self, npi: pd.Series, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
+    ) -> np.ndarray:
+        prescribers = self.reference["prescribers"]
+        npis = pc.unique(_arrow(prescribers["npi"])).drop_null()
+        start, end = _periods(prescribers)
+        listed = pd.DataFrame({"npi": _codes(prescribers["npi"], npis),
+                               "entity": self.entity_code(prescribers["entity_id"]),
+                               "start": start, "end": end})
+        eligible = np.zeros(len(day), dtype=bool)
+        rows = np.flatnonzero(scope)
+        eligible[rows] = _covered(
+            {"npi": _codes(npi.iloc[rows], npis), "entity": entity[rows]}, day[rows], listed
+        )
+        return eligible
+
+    def has_encounter(
+        self, patients: pd.Series, entity: np.ndarray, day: np.ndarray, lookback_days: int,
+        scope: np.ndarray,
+    ) -> np.ndarray:
+        """Whether each claim's patient had an encounter at a site registered to the claim's
+        entity (on the encounter date) within ``lookback_days`` before the service date."""
+        result = np.zeros(len(day), dtype=bool)
+        rows = np.flatnonzero(scope & (entity >= 0))
+        encounters = self.reference["encounters"]
+        if rows.size == 0 or encounters.empty:
+            return result
+        # Only the patients of the claims in question: code them, then drop every other
+        # patient's encounters before any further work.
+        claim_patients = _arrow(patients.iloc[rows])
+        vocabulary = pc.unique(claim_patients).drop_null()
+        claim_patient = _numpy(pc.index_in(claim_patients, value_set=vocabulary), -1)
+        visit_patient = _codes(encounters["patient_id"], vocabulary)
+        keep = np.flatnonzero(visit_patient >= 0)
+        visits = pd.DataFrame({
+            "patient": visit_patient[keep],
+            "site": self.site_code(encounters["site_id"].iloc[keep]),
+            "day": _days(encounters["encounter_date"].iloc[keep]),
+        }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
+        visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
+
+        # One sorted array of (patient, entity, day) packed into int64: the latest visit on
+        # or before a claim's date is one binary search.
+        entities = len(self.entities)
+        origin = min(int(visits["day"].min()) if len(visits) else 0, int(day[rows].min()))
+        origin -= lookback_days + 1
+        span = max(int(visits["day"].max()) if len(visits) else 0, int(day[rows].max()))
+        span = span - origin + 1
+        pair = visits["patient"].to_numpy(np.int64) * entities + visits["entity"].to_numpy(np.int64)
+        packed = np.sort(pair * span + (visits["day"].to_numpy(np.int64) - origin))
+        claim_pair = claim_patient.astype(np.int64) * entities + entity[rows]
+        claim_packed = claim_pair * span + (day[rows] - origin)
+        position = np.searchsorted(packed, claim_packed, side="right") - 1
+        latest = packed[np.clip(position, 0, None)]
+        result[rows] = (position >= 0) & (latest // span == claim_pair) & (
+            claim_packed - latest <= lookback_days
+        )
+        return result
+
+    def mef_carve_in(
+        self, claims: pd.DataFrame, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
+    ) -> np.ndarray:
+        """Whether the MEF lists the claim's entity, state and billing NPI as carve-in for
+        the quarter of its service date (a row without a billing NPI covers every NPI)."""
+        carve_in = np.zeros(len(day), dtype=bool)
+        rows = np.flatnonzero(scope)
+        mef = self.reference["mef"]
+        if rows.size == 0 or mef.empty:
+            return carve_in
+        listed = mef[mef["carve_in"].fillna(False).to_numpy(dtype=bool)]
+        asked = pd.DataFrame({
+            "row": rows,
+            "entity": entity[rows],
+            "state": claims["payer_state"].iloc[rows].astype(object).to_numpy(),
+            "npi": claims["billing_npi"].iloc[rows].astype(object).to_numpy(),
+            "quarter": _quarter_start(day[rows]),
+        })
+        table = pd.DataFrame({
+            "entity": self.entity_code(listed["entity_id"]),
+            "state": listed["state"].astype(object).to_numpy(),
+            "npi": listed["billing_npi"].astype(object).to_numpy(),
+            "quarter": _days(listed["quarter_start"]),
+        })
+        any_npi = table["npi"].isna()
+        exact = asked.merge(table[~any_npi], on=["entity", "state", "npi", "quarter"])
+        wide = asked.merge(table[any_npi].drop(columns="npi"), on=["entity", "state", "quarter"])
+        carve_in[exact["row"].to_numpy()] = True
+        carve_in[wide["row"].to_numpy()] = True
+        return carve_in
+
+    def contract_pharmacy(
+        self, site: np.ndarray, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each claim's site is a contract pharmacy of its entity on the service
+        date, and whether it has a Medicaid arrangement reported to HRSA."""
+        pharmacies = self.site_rows[self.site_rows["contract_pharmacy"]]
+        is_pharmacy = np.zeros(len(day), dtype=bool)
+        arranged = np.zeros(len(day), dtype=bool)
+        rows = np.flatnonzero(scope)
+        is_pharmacy[rows] = _covered({"site": site[rows], "entity": entity[rows]}, day[rows],
+                                     pharmacies)
+        with_arrangement = pharmacies[pharmacies["arrangement"]]
+        arranged[rows] = _covered({"site": site[rows], "entity": entity[rows]}, day[rows],
+                                  with_arrangement)
+        return is_pharmacy, arranged
+
+
+def _covered(keys: dict[str, np.ndarray], day: np.ndarray, periods: pd.DataFrame) -> np.ndarray:
+    """Whether a period row with the same integer keys covers each claim's day."""
+    asked = pd.DataFrame({**keys, "row": np.arange(len(day)), "day": day})
+    rows = asked.merge(periods[[*keys, "start", "end"]], on=list(keys))
+    inside = (rows["start"].to_numpy() <= rows["day"].to_numpy()) & (
+        rows["day"].to_numpy() <= rows["end"].to_numpy()
     )
-    rows["active"] = _within(rows["day"].to_numpy(), rows["start_date"], rows["end_date"])
-    # Prefer the registration active on the service date; among several, the claim is
-    # ambiguous; a site registered to one entity only (at another time) still names it.
-    rows = rows.sort_values(["row", "active"], ascending=[True, False])
-    best = rows.groupby("row", sort=False).agg(
-        entity_id=("entity_id", "first"),
-        active=("active", "first"),
-        candidates=("entity_id", "nunique"),
-        active_count=("active", "sum"),
-    )
-    ambiguous = (best["active_count"] > 1) | ((best["active_count"] == 0)
-                                              & (best["candidates"] > 1))
-    chosen = best.index.to_numpy()
-    entity[chosen] = np.where(ambiguous, None, best["entity_id"].to_numpy())
-    unknown[chosen[ambiguous.to_numpy()]] = True
-    # A site no registry knows and no entity on the claim: nothing to attribute it to.
-    unknown[np.setdiff1d(needed, chosen)] = True
-    return entity, unknown
-
-
-def _within(day: np.ndarray, start: pd.Series, end: pd.Series) -> np.ndarray:
-    start_day = _days(start)
-    end_day = end.to_numpy(dtype="datetime64[D]")
-    open_ended = np.isnat(end_day)
-    return (start_day <= day) & (open_ended | (day <= end_day.astype(np.int64)))
-
-
-def _covered(keys: np.ndarray, day: np.ndarray, periods: pd.DataFrame, key_columns) -> np.ndarray:
-    """Whether a period row with the same key covers each claim's day."""
-    keys = keys.reshape(len(day), -1)
-    asked = pd.DataFrame({name: keys[:, i] for i, name in enumerate(key_columns)})
-    asked["row"] = np.arange(len(day))
-    asked["day"] = day
-    asked = asked.dropna(subset=key_columns)
-    table = periods[[*key_columns, "start_date", "end_date"]].astype(
-        dict.fromkeys(key_columns, object)
-    )
-    rows = asked.merge(table, on=key_columns)
-    inside = _within(rows["day"].to_numpy(), rows["start_date"], rows["end_date"])
     covered = np.zeros(len(day), dtype=bool)
     covered[rows["row"].to_numpy()[inside]] = True
     return covered
-
-
-def _entity_types(entities: pd.DataFrame, entity: np.ndarray) -> np.ndarray:
-    types = dict(zip(entities["entity_id"].astype(str), entities["entity_type"].astype(str),
-                     strict=True))
-    return pd.Series(entity, dtype=object).map(types).to_numpy(dtype=object)
-
-
-def _has_encounter(
-    patients: pd.Series,
-    entity: np.ndarray,
-    day: np.ndarray,
-    encounters: pd.DataFrame,
-    sites: pd.DataFrame,
-    lookback_days: int,
-    scope: np.ndarray,
-) -> np.ndarray:
-    """Whether each claim's patient had an encounter at a site of the claim's entity within
-    ``lookback_days`` before (or on) the service date."""
-    result = np.zeros(len(day), dtype=bool)
-    rows = np.flatnonzero(scope)
-    if rows.size == 0 or encounters.empty:
-        return result
-    visits = encounters[["patient_id", "site_id", "encounter_date"]].merge(
-        sites[["site_id", "entity_id", "start_date", "end_date"]], on="site_id"
-    )
-    visit_day = _days(visits["encounter_date"])
-    visits = visits[_within(visit_day, visits["start_date"], visits["end_date"])]
-    visit_day = _days(visits["encounter_date"])
-
-    # One integer key per (patient, entity) pair across visits and claims, then one sorted
-    # array of key * span + day: the latest visit on or before a claim is a binary search.
-    pair_visits = visits["patient_id"].astype(str) + "\x1f" + visits["entity_id"].astype(str)
-    pair_claims = (patients.iloc[rows].astype(str).to_numpy(dtype=object) + "\x1f"
-                   + entity[rows].astype(str))
-    codes, _ = pd.factorize(np.concatenate([pair_visits.to_numpy(dtype=object), pair_claims]))
-    visit_key, claim_key = codes[: len(visits)], codes[len(visits):]
-    origin = min(visit_day.min(initial=0), day[rows].min()) - lookback_days - 1
-    span = max(visit_day.max(initial=0), day[rows].max()) - origin + 1
-    visit_code = np.sort(visit_key.astype(np.int64) * span + (visit_day - origin))
-    claim_code = claim_key.astype(np.int64) * span + (day[rows] - origin)
-    position = np.searchsorted(visit_code, claim_code, side="right") - 1
-    found = position >= 0
-    latest = visit_code[np.clip(position, 0, None)]
-    same_pair = latest // span == claim_key
-    recent = claim_code - latest <= lookback_days
-    result[rows] = found & same_pair & recent
-    return result
 
 
 def _quarter_start(day: np.ndarray) -> np.ndarray:
@@ -334,67 +450,16 @@ def _quarter_start(day: np.ndarray) -> np.ndarray:
     return (months - months % 3).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
 
-def _mef_carve_in(
-    claims: pd.DataFrame, entity: np.ndarray, day: np.ndarray, mef: pd.DataFrame
-) -> np.ndarray:
-    """Whether the MEF lists the claim's entity, state and billing NPI as carve-in for the
-    quarter of its service date (a row without a billing NPI covers every NPI)."""
-    asked = pd.DataFrame(
-        {
-            "row": np.arange(len(claims)),
-            "entity_id": entity,
-            "state": claims["payer_state"].astype("string").to_numpy(dtype=object, na_value=None),
-            "npi": claims["billing_npi"].astype("string").to_numpy(dtype=object, na_value=None),
-            "quarter": _quarter_start(day),
-        }
-    ).dropna(subset=["entity_id", "state"])
-    listed = mef.assign(
-        quarter=_days(mef["quarter_start"]),
-        npi=mef["billing_npi"].astype("string").to_numpy(dtype=object, na_value=None),
-    )[["entity_id", "state", "npi", "quarter", "carve_in"]].astype(
-        {"entity_id": object, "state": object}
-    )
-    listed = listed[listed["carve_in"].fillna(False).astype(bool)]
-    exact = asked.merge(listed.dropna(subset=["npi"]), on=["entity_id", "state", "npi", "quarter"])
-    any_npi = asked.merge(
-        listed[listed["npi"].isna()].drop(columns="npi"), on=["entity_id", "state", "quarter"]
-    )
-    carve_in = np.zeros(len(claims), dtype=bool)
-    carve_in[exact["row"].to_numpy()] = True
-    carve_in[any_npi["row"].to_numpy()] = True
-    return carve_in
-
-
-def _contract_pharmacy(
-    sites: pd.DataFrame, site: np.ndarray, entity: np.ndarray, day: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each claim's site is a contract pharmacy of its entity on the service date,
-    and whether that pharmacy has a Medicaid arrangement reported to HRSA."""
-    asked = pd.DataFrame({"row": np.arange(len(day)), "site_id": site, "entity_id": entity,
-                          "day": day}).dropna(subset=["site_id", "entity_id"])
-    pharmacies = sites[sites["site_type"].astype(str) == "contract_pharmacy"].astype(
-        {"site_id": object, "entity_id": object}
-    )
-    rows = asked.merge(pharmacies, on=["site_id", "entity_id"])
-    rows = rows[_within(rows["day"].to_numpy(), rows["start_date"], rows["end_date"])]
-    is_pharmacy = np.zeros(len(day), dtype=bool)
-    has_arrangement = np.zeros(len(day), dtype=bool)
-    is_pharmacy[rows["row"].to_numpy()] = True
-    arranged = rows["medicaid_arrangement"].fillna(False).astype(bool).to_numpy()
-    has_arrangement[rows["row"].to_numpy()[arranged]] = True
-    return is_pharmacy, has_arrangement
-
-
-def _has_340b_modifier(claims: pd.DataFrame) -> np.ndarray:
-    if "modifiers" not in claims:
-        return np.zeros(len(claims), dtype=bool)
-    text = claims["modifiers"].astype("string").fillna("").str.upper()
-    # Modifiers come as "JG", "JG;KX", "KX, TB": any separator, whole tokens only.
-    tokens = text.str.replace(r"[^A-Z0-9]+", " ", regex=True).str.strip()
-    padded = " " + tokens + " "
+def _has_340b_modifier(claims: pd.DataFrame, scope: np.ndarray) -> np.ndarray:
     has = np.zeros(len(claims), dtype=bool)
+    rows = np.flatnonzero(scope)
+    if "modifiers" not in claims or rows.size == 0:
+        return has
+    text = claims["modifiers"].iloc[rows].astype("string").fillna("").str.upper()
+    # Modifiers come as "JG", "JG;KX", "KX, TB": any separator, whole tokens only.
+    padded = " " + text.str.replace(r"[^A-Z0-9]+", " ", regex=True) + " "
     for modifier in PART_B_340B_MODIFIERS:
-        has |= padded.str.contains(f" {modifier} ", regex=False).to_numpy(dtype=bool)
+        has[rows] |= padded.str.contains(f" {modifier} ", regex=False).to_numpy(dtype=bool)
     return has
 
 
@@ -410,10 +475,10 @@ def _reasons_and_status(found: dict[str, np.ndarray], n: int) -> tuple[np.ndarra
         listed = [code for i, code in enumerate(codes) if mask >> i & 1]
         labels.append(";".join(listed))
         severities = {REASONS[code] for code in listed}
-        statuses.append(
-            VIOLATION if VIOLATION in severities else REVIEW if severities else COMPLIANT
-        )
-    return np.asarray(labels, dtype=object)[inverse], np.asarray(statuses, dtype=object)[inverse]
+        worst = VIOLATION if VIOLATION in severities else REVIEW if severities else COMPLIANT
+        statuses.append(STATUSES.index(worst))
+    return (np.asarray(labels, dtype=object)[inverse],
+            np.asarray(statuses, dtype=np.int8)[inverse])
 
 
 # --- summaries ---------------------------------------------------------------------------------
