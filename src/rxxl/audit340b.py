@@ -146,7 +146,7 @@ def audit_claims(
     checked = ~(_is(claims["claim_type"], "pharmacy") & _is(claims["status"], "denied"))
     inpatient = _is(claims["patient_status"], "inpatient")
     if not policy.observation_is_outpatient:
-        inpatient |= _is(claims["patient_status"], "observation")
+        inpatient = inpatient | _is(claims["patient_status"], "observation")
     entity_type = books.entity_types[np.clip(entity, 0, None)]
     entity_type[entity < 0] = ""
 
@@ -187,7 +187,7 @@ def audit_claims(
     quantity = claims["quantity"].to_numpy(dtype=float)
     spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
               - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
-    dollars = np.where(status != COMPLIANT, quantity * spread, 0.0)
+    dollars = np.where(status != STATUSES.index(COMPLIANT), quantity * spread, 0.0)
 
     return pd.DataFrame(
         {
@@ -306,7 +306,7 @@ class _Registry:
         # to one entity only (at another time) still names it; anything else is ambiguous.
         active = rows[rows["active"]].groupby("row")["entity"].agg(["first", "nunique"])
         anytime = rows.groupby("row")["entity"].agg(["first", "nunique"])
-        choice = anytime.join(active, rsuffix="_active", how="left")
+        choice = anytime.join(active.add_suffix("_active"), how="left")
         has_active = choice["nunique_active"].notna().to_numpy()
         picked = np.where(has_active, choice["first_active"].fillna(-1), choice["first"])
         ambiguous = np.where(has_active, choice["nunique_active"].fillna(0) > 1,
@@ -366,13 +366,15 @@ class _Registry:
             "day": _days(encounters["encounter_date"].iloc[keep]),
         }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
         visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
+        if visits.empty:
+            return result
 
         # One sorted array of (patient, entity, day) packed into int64: the latest visit on
         # or before a claim's date is one binary search.
         entities = len(self.entities)
-        origin = min(int(visits["day"].min()) if len(visits) else 0, int(day[rows].min()))
+        origin = min(int(visits["day"].min()), int(day[rows].min()))
         origin -= lookback_days + 1
-        span = max(int(visits["day"].max()) if len(visits) else 0, int(day[rows].max()))
+        span = max(int(visits["day"].max()), int(day[rows].max()))
         span = span - origin + 1
         pair = visits["patient"].to_numpy(np.int64) * entities + visits["entity"].to_numpy(np.int64)
         packed = np.sort(pair * span + (visits["day"].to_numpy(np.int64) - origin))

@@ -1,0 +1,347 @@
+"""340B compliance checks: the synthetic health system's planted problems, and hand-built
+edge cases for every rule."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rxxl.audit340b import (
+    REASONS,
+    AuditPolicy,
+    audit_claims,
+    audit_sample,
+    summarize_findings,
+)
+from rxxl.data import load_reference, load_table, validate_table
+from rxxl.data.synthetic import generate
+from rxxl.errors import InputError
+
+# --- the synthetic health system ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample") / "health-system"
+    manifest = generate(folder, size="small")
+    claims = load_table(folder / "claims", "claims")
+    return manifest, audit_claims(claims, load_reference(folder))
+
+
+def _planted_claims(manifest: dict) -> dict[str, str]:
+    return {
+        claim_id: problem["expected"]
+        for problem in manifest["planted"]
+        for claim_id in problem["identifiers"].get("claim_ids") or []
+    }
+
+
+def test_every_planted_problem_is_found_with_its_reason(small_sample):
+    manifest, audit = small_sample
+    planted = _planted_claims(manifest)
+    assert {p["expected"] for p in manifest["planted"]} >= set(REASONS) - {"ENTITY_UNKNOWN"}
+    reasons = audit.set_index("claim_id")["reasons"]
+    wrong = {claim: (expected, reasons[claim]) for claim, expected in planted.items()
+             if reasons[claim] != expected}
+    assert not wrong
+
+
+def test_no_false_alarm_on_clean_claims(small_sample):
+    manifest, audit = small_sample
+    clean = audit[~audit["claim_id"].isin(list(_planted_claims(manifest)))]
+    assert (clean["reasons"] == "").all(), clean[clean["reasons"] != ""].head()
+    assert (clean["status"] == "compliant").all()
+
+
+def test_summaries_and_tracer_sample(small_sample):
+    manifest, audit = small_sample
+    by_reason = summarize_findings(audit, "reason")
+    planted = pd.Series(_planted_claims(manifest)).value_counts()
+    assert by_reason.set_index("reason")["claims"].sort_index().to_dict() == (
+        planted.sort_index().to_dict()
+    )
+    for by in ("site", "entity", "month"):
+        assert summarize_findings(audit, by)["claims"].sum() == planted.sum()
+    sample = audit_sample(audit, claims_per_entity=10, seed=7)
+    assert sample.groupby("entity_id").size().le(10).all()
+    assert (sample["account"].astype(str) == "340B").all()
+    assert sample.equals(audit_sample(audit, claims_per_entity=10, seed=7))  # seeded
+
+
+# --- hand-built edge cases ------------------------------------------------------------------
+
+ENTITY = "DSH000001"
+OTHER = "CAH000002"
+NPI_DOCTOR = "1234567893"  # CMS's example of a valid NPI
+NPI_BILLING = "1558598797"
+NPI_OUTSIDER = "1993999998"
+
+
+def _reference(**overrides) -> dict[str, pd.DataFrame]:
+    raw = {
+        "entity": pd.DataFrame({
+            "entity_id": [ENTITY, OTHER], "entity_type": ["DSH", "CAH"],
+            "start_date": ["2020-01-01", "2020-01-01"], "end_date": [None, None],
+        }),
+        "sites": pd.DataFrame({
+            "site_id": ["PARENT", "CLINIC", "CAH-MAIN", "CP-ARR", "CP-NONE", "SHARED", "SHARED"],
+            "entity_id": [ENTITY, ENTITY, OTHER, ENTITY, ENTITY, ENTITY, OTHER],
+            "site_type": ["parent", "child", "parent", "contract_pharmacy",
+                          "contract_pharmacy", "child", "child"],
+            "start_date": ["2020-01-01", "2026-03-01", "2020-01-01", "2020-01-01",
+                           "2020-01-01", "2020-01-01", "2020-01-01"],
+            "end_date": [None, "2026-09-30", None, None, None, None, None],
+            "medicaid_arrangement": [None, None, None, True, False, None, None],
+        }),
+        "prescribers": pd.DataFrame({
+            "npi": [NPI_DOCTOR, NPI_DOCTOR], "entity_id": [ENTITY, OTHER],
+            "start_date": ["2020-01-01", "2020-01-01"], "end_date": [None, None],
+        }),
+        "encounters": pd.DataFrame({
+            "patient_id": ["P1", "P2", "P3"],
+            "site_id": ["PARENT", "PARENT", "CAH-MAIN"],
+            "encounter_date": ["2025-10-01", "2026-09-30", "2026-09-01"],
+        }),
+        "mef": pd.DataFrame({
+            "entity_id": [ENTITY, ENTITY], "state": ["PA", "PA"],
+            "billing_npi": [NPI_BILLING, NPI_BILLING], "medicaid_number": [None, None],
+            "quarter_start": ["2026-04-01", "2026-07-01"], "carve_in": [True, True],
+        }),
+        "orphan_drugs": pd.DataFrame({"ndc": ["00002759701"]}),
+    }
+    raw.update(overrides)
+    return {name: validate_table(frame, name, source=f"{name} (test)")
+            for name, frame in raw.items()}
+
+
+CLEAN = {
+    "service_date": "2026-09-15", "ndc": "00069-0155-01", "drug_name": "a drug", "quantity": 10,
+    "patient_id": "P1", "prescriber_npi": NPI_DOCTOR, "site_id": "PARENT",
+    "patient_status": "outpatient", "payer": "Plan", "payer_type": "commercial",
+    "payer_state": "PA", "billing_npi": NPI_BILLING, "account": "340B", "modifiers": None,
+    "claim_type": "medical", "status": "paid", "billed_amount": 500, "paid_amount": 400,
+    "unit_cost_340b": 20.0, "unit_cost_wac": 50.0, "entity_id": None,
+}
+
+
+def _audit(*changes: dict, policy: AuditPolicy | None = None, reference=None) -> pd.DataFrame:
+    rows = [{**CLEAN, "claim_id": f"C{i}", **change} for i, change in enumerate(changes)]
+    claims = validate_table(pd.DataFrame(rows), "claims", source="claims (test)")
+    return audit_claims(claims, reference or _reference(), policy)
+
+
+def _reasons(*changes: dict, **options) -> list[str]:
+    return _audit(*changes, **options)["reasons"].tolist()
+
+
+def test_a_clean_claim_is_compliant_and_risks_nothing():
+    audit = _audit({})
+    assert audit.loc[0, "status"] == "compliant" and audit.loc[0, "reasons"] == ""
+    assert audit.loc[0, "dollars_at_risk"] == 0.0
+    assert audit.loc[0, "entity_id"] == ENTITY  # from the registered site
+
+
+def test_registration_start_and_end_days_are_inside():
+    # CLINIC is registered 2026-03-01 to 2026-09-30 inclusive.
+    assert _reasons(
+        {"site_id": "CLINIC", "service_date": "2026-03-01"},
+        {"site_id": "CLINIC", "service_date": "2026-09-30"},
+        {"site_id": "CLINIC", "service_date": "2026-10-01"},
+        {"site_id": "CLINIC", "service_date": "2026-02-28"},
+    ) == ["", "", "SITE_NOT_REGISTERED", "SITE_NOT_REGISTERED"]
+
+
+def test_unknown_site_needs_an_entity_on_the_claim():
+    assert _reasons(
+        {"site_id": "NOWHERE", "entity_id": ENTITY},
+        {"site_id": "NOWHERE"},
+    ) == ["SITE_NOT_REGISTERED", "ENTITY_UNKNOWN"]
+
+
+def test_site_registered_to_two_entities_is_ambiguous_without_entity_id():
+    audit = _audit({"site_id": "SHARED"}, {"site_id": "SHARED", "entity_id": ENTITY})
+    assert audit["reasons"].tolist() == ["ENTITY_UNKNOWN", ""]
+    assert audit["status"].tolist() == ["review", "compliant"]
+
+
+def test_encounter_exactly_at_the_lookback_limit_qualifies():
+    # P1 was seen 2025-10-01: 365 days before 2026-10-01, 366 before 2026-10-02.
+    assert _reasons(
+        {"service_date": "2026-10-01"},
+        {"service_date": "2026-10-02"},
+        {"service_date": "2025-10-01"},  # seen the same day
+        {"service_date": "2025-09-30"},  # seen only afterwards
+    ) == ["", "NO_QUALIFYING_ENCOUNTER", "", "NO_QUALIFYING_ENCOUNTER"]
+
+
+def test_lookback_window_is_a_policy_parameter():
+    assert _reasons({"service_date": "2026-10-02"},
+                    policy=AuditPolicy(lookback_days=730)) == [""]
+    assert _reasons({"service_date": "2025-10-31"},
+                    policy=AuditPolicy(lookback_days=0)) == ["NO_QUALIFYING_ENCOUNTER"]
+    with pytest.raises(InputError, match="look-back"):
+        _audit({}, policy=AuditPolicy(lookback_days=-1))
+
+
+def test_patient_seen_at_another_entitys_site_is_not_the_entitys_patient():
+    # P3 was seen only at the CAH.
+    assert _reasons({"patient_id": "P3"}) == ["NO_QUALIFYING_ENCOUNTER"]
+    assert _reasons({"patient_id": "P3", "site_id": "CAH-MAIN"}) == [""]
+
+
+def test_encounter_counts_only_while_its_site_is_registered():
+    reference = _reference(encounters=pd.DataFrame({
+        "patient_id": ["P9"], "site_id": ["CLINIC"], "encounter_date": ["2026-02-15"],
+    }))
+    # The clinic was registered from 2026-03-01: a visit before that is not an encounter
+    # at a registered site.
+    assert _reasons({"patient_id": "P9"}, reference=reference) == ["NO_QUALIFYING_ENCOUNTER"]
+
+
+def test_prescriber_eligibility_and_inpatient_status():
+    assert _reasons(
+        {"prescriber_npi": NPI_OUTSIDER},
+        {"patient_status": "inpatient"},
+        {"patient_status": "observation"},
+    ) == ["PRESCRIBER_NOT_ELIGIBLE", "INPATIENT", ""]
+    assert _reasons({"patient_status": "observation"},
+                    policy=AuditPolicy(observation_is_outpatient=False)) == ["INPATIENT"]
+
+
+def test_entity_inactive_outside_its_registration():
+    reference = _reference(entity=pd.DataFrame({
+        "entity_id": [ENTITY, OTHER], "entity_type": ["DSH", "CAH"],
+        "start_date": ["2020-01-01", "2020-01-01"], "end_date": ["2026-08-31", None],
+    }))
+    assert _reasons({"service_date": "2026-08-31"}, {"service_date": "2026-09-01"},
+                    reference=reference) == ["", "ENTITY_INACTIVE"]
+
+
+def test_mef_quarter_boundaries():
+    medicaid = {"payer_type": "medicaid_ffs", "payer_state": "PA"}
+    # Carve-in is listed from Q2 2026 (April 1): March 31 is a carve-out quarter.
+    assert _reasons(
+        {**medicaid, "service_date": "2026-03-31"},
+        {**medicaid, "service_date": "2026-04-01"},
+        {**medicaid, "service_date": "2026-04-01", "account": "WAC"},
+        {**medicaid, "service_date": "2026-03-31", "account": "WAC"},
+        {**medicaid, "service_date": "2026-04-01", "billing_npi": NPI_DOCTOR},
+        {**medicaid, "service_date": "2026-04-01", "payer_state": "OH"},
+    ) == [
+        "MEDICAID_DUPLICATE_DISCOUNT", "", "MEF_CARVE_IN_NOT_340B", "",
+        "MEDICAID_DUPLICATE_DISCOUNT", "MEDICAID_DUPLICATE_DISCOUNT",
+    ]
+
+
+def test_mef_carve_out_rows_are_read_not_just_present():
+    reference = _reference(mef=pd.DataFrame({
+        "entity_id": [ENTITY], "state": ["PA"], "billing_npi": [NPI_BILLING],
+        "medicaid_number": [None], "quarter_start": ["2026-07-01"], "carve_in": [False],
+    }))
+    assert _reasons({"payer_type": "medicaid_ffs"}, reference=reference) == [
+        "MEDICAID_DUPLICATE_DISCOUNT"
+    ]
+
+
+def test_mef_row_without_billing_npi_covers_every_npi():
+    reference = _reference(mef=pd.DataFrame({
+        "entity_id": [ENTITY], "state": ["PA"], "billing_npi": [None],
+        "medicaid_number": ["0123456"], "quarter_start": ["2026-07-01"], "carve_in": [True],
+    }))
+    assert _reasons({"payer_type": "medicaid_ffs", "billing_npi": NPI_DOCTOR},
+                    reference=reference) == [""]
+
+
+def test_contract_pharmacy_medicaid_needs_an_arrangement():
+    at_pharmacy = {"payer_type": "medicaid_mco", "claim_type": "pharmacy", "entity_id": ENTITY}
+    assert _reasons(
+        {**at_pharmacy, "site_id": "CP-NONE"},
+        {**at_pharmacy, "site_id": "CP-ARR"},
+        {**at_pharmacy, "site_id": "CP-NONE", "account": "WAC"},
+        {**at_pharmacy, "site_id": "CP-NONE", "payer_type": "commercial"},
+    ) == ["CONTRACT_PHARMACY_MEDICAID", "", "", ""]
+
+
+def test_gpo_prohibition_applies_to_dsh_outpatient_gpo_only():
+    assert _reasons(
+        {"account": "GPO"},
+        {"account": "GPO", "patient_status": "inpatient"},
+        {"account": "GPO", "site_id": "CAH-MAIN", "patient_id": "P3"},
+        {"account": "WAC"},
+    ) == ["GPO_PROHIBITION", "", "", ""]
+
+
+def test_orphan_drug_exclusion_for_rural_hospitals_is_a_policy_switch():
+    at_cah = {"site_id": "CAH-MAIN", "patient_id": "P3", "ndc": "0002-7597-01"}
+    assert _reasons(at_cah, {**at_cah, "account": "GPO"}, {"ndc": "0002-7597-01"}) == [
+        "ORPHAN_DRUG", "", ""
+    ]
+    assert _reasons(at_cah, policy=AuditPolicy(check_orphan_drugs=False)) == [""]
+
+
+@pytest.mark.parametrize(
+    "modifiers, expected",
+    [("JG", ""), ("KX; tb", ""), ("jg,KX", ""), (None, "MISSING_340B_MODIFIER"),
+     ("KX", "MISSING_340B_MODIFIER"), ("JGX", "MISSING_340B_MODIFIER")],
+)
+def test_part_b_340b_claims_carry_jg_or_tb(modifiers, expected):
+    assert _reasons({"payer_type": "medicare_b", "modifiers": modifiers}) == [expected]
+
+
+def test_denied_pharmacy_claims_are_not_checked_but_denied_medical_claims_are():
+    audit = _audit(
+        {"claim_type": "pharmacy", "status": "denied", "patient_status": "inpatient"},
+        {"claim_type": "medical", "status": "denied", "patient_status": "inpatient"},
+    )
+    assert audit["checked"].tolist() == [False, True]
+    assert audit["reasons"].tolist() == ["", "INPATIENT"]
+
+
+def test_several_reasons_are_all_listed_in_a_fixed_order():
+    audit = _audit({"prescriber_npi": NPI_OUTSIDER, "patient_status": "inpatient",
+                    "payer_type": "medicare_b", "patient_id": "P404"})
+    assert audit.loc[0, "reasons"] == (
+        "NO_QUALIFYING_ENCOUNTER;PRESCRIBER_NOT_ELIGIBLE;INPATIENT;MISSING_340B_MODIFIER"
+    )
+    assert audit.loc[0, "status"] == "violation"
+
+
+def test_dollars_at_risk_are_units_times_the_wac_to_340b_spread():
+    audit = _audit(
+        {"patient_status": "inpatient"},
+        {"patient_status": "inpatient", "unit_cost_wac": None},
+    )
+    assert audit.loc[0, "dollars_at_risk"] == pytest.approx(10 * (50.0 - 20.0))
+    assert math.isnan(audit.loc[1, "dollars_at_risk"])
+    summary = summarize_findings(audit, "reason")
+    assert summary.loc[0, "claims_without_costs"] == 1
+    assert summary.loc[0, "dollars_at_risk"] == pytest.approx(300.0)
+
+
+def test_result_keeps_the_claims_order_and_index():
+    audit = _audit({"patient_status": "inpatient"}, {}, {"account": "GPO"})
+    assert audit["claim_id"].tolist() == ["C0", "C1", "C2"]
+    assert audit["reasons"].tolist() == ["INPATIENT", "", "GPO_PROHIBITION"]
+
+
+def test_missing_reference_tables_are_named():
+    reference = _reference()
+    del reference["mef"]
+    with pytest.raises(InputError, match="mef"):
+        audit_claims(validate_table(pd.DataFrame([{**CLEAN, "claim_id": "C1"}]), "claims"),
+                     reference)
+
+
+def test_bad_summary_grouping_is_refused():
+    with pytest.raises(InputError, match="reason, site, entity or month"):
+        summarize_findings(_audit({}), "payer")
+
+
+def test_manifest_is_json_serializable_and_lists_claims(small_sample):
+    manifest, _ = small_sample
+    assert json.loads(json.dumps(manifest)) == manifest
+    assert np.all([isinstance(p["id"], str) for p in manifest["planted"]])
