@@ -241,3 +241,42 @@ def aligned(**ranges: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarra
             raise InputError("a range is empty")
         blank |= np.broadcast_to(blank_mask(grid), shape)
     return grids, like, blank
+
+
+def claims_frame(value: Any) -> pd.DataFrame:
+    """A claims range with its header row, validated against the claims contract."""
+    from rxxl.data import validate_table
+
+    grid = cells(value)
+    if grid.shape[0] < 2:
+        raise InputError("claims: give the header row and at least one claim row")
+    header = [str(name).strip() if name is not None else "" for name in grid[0]]
+    frame = pd.DataFrame(_blank_to_none(grid[1:]), columns=header)
+    return validate_table(frame, "claims", source="claims range", max_problems=3)
+
+
+#: Reference tables by folder, reloaded when a file in the folder changes.
+_REFERENCE_CACHE: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
+
+
+def reference_tables(folder: Any) -> dict[str, pd.DataFrame]:
+    """The 340B reference tables from ``folder`` or the RXXL_REFERENCE_DIR setting."""
+    import os
+    from pathlib import Path
+
+    from rxxl.data import load_reference
+
+    name = None if folder is None or blank_mask(cells(folder))[0, 0] else str(folder).strip()
+    name = name or os.environ.get("RXXL_REFERENCE_DIR")
+    if not name:
+        raise InputError(
+            "reference_folder: give the folder of the 340B reference files, or set"
+            " RXXL_REFERENCE_DIR"
+        )
+    path = Path(name).expanduser()
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*"))) if (
+        path.is_dir()) else ()
+    cached = _REFERENCE_CACHE.get(str(path))
+    if cached is None or cached[0] != stamp:
+        _REFERENCE_CACHE[str(path)] = (stamp, load_reference(path))
+    return _REFERENCE_CACHE[str(path)][1]

@@ -187,7 +187,7 @@ def audit_claims(
     quantity = claims["quantity"].to_numpy(dtype=float)
     spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
               - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
-    dollars = np.where(status != STATUSES.index(COMPLIANT), quantity * spread, 0.0)
+    dollars = np.where(status != STATUSES.index(COMPLIANT), np.round(quantity * spread, 2), 0.0)
 
     return pd.DataFrame(
         {

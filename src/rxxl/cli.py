@@ -9,12 +9,15 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from rxxl import __version__, generics, inventory, roi, variance
-from rxxl.data import DataValidationError, load_table
+from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
+from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.contracts import TABLES
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
+from rxxl.outputs import write_table
 
 #: Discount rate for the example capital request (a health system's cost of capital).
 EXAMPLE_DISCOUNT_RATE = 0.06
@@ -151,6 +154,35 @@ def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
     )
 
 
+def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPolicy) -> str:
+    """Audit the claims, write the per-claim result and return a short summary."""
+    with tqdm(total=4, desc="rxxl audit340b", unit="step", disable=None,
+              file=sys.stderr) as progress:
+        progress.set_postfix_str("loading claims")
+        claims = load_table(claims_path, "claims")
+        progress.update()
+        progress.set_postfix_str("loading 340B reference")
+        tables = load_reference(reference)
+        progress.update()
+        progress.set_postfix_str(f"checking {len(claims):,} claims")
+        audit = audit_claims(claims, tables, policy)
+        progress.update()
+        progress.set_postfix_str(f"writing {out.name}")
+        write_table(audit, out, sheet="340B audit")
+        progress.update()
+    status = audit["status"].value_counts()
+    reasons = summarize_findings(audit, "reason")
+    lines = [
+        f"rxxl audit340b: {len(audit):,} claims, {int(audit['checked'].sum()):,} checked:"
+        f" {status.get('violation', 0):,} violations, {status.get('review', 0):,} for review,"
+        f" ${_money(float(reasons['dollars_at_risk'].sum()))} at stake; written to {out}",
+    ]
+    for _, row in reasons.head(6).iterrows():
+        lines.append(f"  {row['reason']:<30}{row['claims']:>8,} claims"
+                     f"  ${_money(row['dollars_at_risk'])}")
+    return "\n".join(lines)
+
+
 def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_problems: int) -> int:
     """Check each file; print its problems or its row count. Exit code 1 if any has problems."""
     failed = 0
@@ -199,6 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--end-month", default="2026-10", metavar="YYYY-MM",
                         help="last month of history (default %(default)s)")
 
+    audit = commands.add_parser(
+        "audit340b",
+        help="check every claim against the 340B rules; write one row per claim",
+        description="Check every claim against the 340B rules (diversion, duplicate"
+        " discounts, GPO prohibition, orphan drugs, Part B modifiers) and write one row per"
+        " claim with status, reasons and dollars at stake. Exits 0 whether or not violations"
+        " are found, 2 when the input cannot be used.",
+    )
+    audit.add_argument("--claims", type=Path, required=True,
+                       help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts")
+    audit.add_argument("--reference", type=Path, required=True,
+                       help="folder with entity, sites, prescribers, encounters, mef and"
+                       " orphan_drugs (.csv or .parquet)")
+    audit.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
+    audit.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS,
+                       help="qualifying-encounter look-back window (default %(default)s)")
+    audit.add_argument("--observation-as-inpatient", action="store_true",
+                       help="treat observation stays as inpatient (default: outpatient)")
+    audit.add_argument("--no-orphan-check", action="store_true",
+                       help="skip the orphan drug exclusion (its reach is contested)")
+
     validate = commands.add_parser(
         "validate",
         help="check input files against rxxl's data contracts and list every problem",
@@ -225,6 +278,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_example(args.data))
         elif args.command == "sample":
             print(run_sample(args.out, args.size, args.seed, args.end_month))
+        elif args.command == "audit340b":
+            policy = AuditPolicy(
+                lookback_days=args.lookback_days,
+                observation_is_outpatient=not args.observation_as_inpatient,
+                check_orphan_drugs=not args.no_orphan_check,
+            )
+            print(run_audit340b(args.claims, args.reference, args.out, policy))
         elif args.command == "validate":
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
     except (RxxlError, ValueError, KeyError) as exc:

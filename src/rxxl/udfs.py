@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from rxxl import generics, inventory, roi, variance
+from rxxl import audit340b, generics, inventory, roi, variance
 from rxxl._excel import (
     CATEGORY,
     DIV0,
@@ -22,6 +22,7 @@ from rxxl._excel import (
     as_cell,
     blank_mask,
     cells,
+    claims_frame,
     columns,
     dates_of,
     excel_safe,
@@ -29,6 +30,7 @@ from rxxl._excel import (
     no_blanks,
     number,
     numbers_of,
+    reference_tables,
     series,
     shaped,
 )
@@ -345,3 +347,26 @@ def RX_DPAYBACK(rate, values):
 def RX_ROI(values):
     """Simple ROI: net cash flow / money put in (0.44 is 44%)."""
     return as_cell(roi.simple_roi(_flows(values)), DIV0)
+
+
+# --- 340B -----------------------------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", doc="Claims table with its header row (the claims contract's columns).", **_RANGE)
+@xw.arg("reference_folder", doc="Folder of the 340B reference files; default: RXXL_REFERENCE_DIR.")
+@xw.arg("lookback_days", doc="Qualifying-encounter look-back window in days; default 365.")
+@xw.ret(expand="table")
+@excel_safe
+def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT_LOOKBACK_DAYS):
+    """340B check per claim: a header row, then claim_id, status, reasons, dollars at risk."""
+    policy = audit340b.AuditPolicy(
+        lookback_days=int(number("lookback_days", lookback_days,
+                                  audit340b.DEFAULT_LOOKBACK_DAYS))
+    )
+    result = audit340b.audit_claims(
+        claims_frame(claims), reference_tables(reference_folder), policy
+    )
+    columns = ["claim_id", "status", "reasons", "dollars_at_risk"]
+    rows = result[columns].astype(object).where(result[columns].notna(), None)
+    return [columns, *rows.to_numpy().tolist()]

@@ -1,0 +1,71 @@
+"""RX_340B_CHECK: a claims range with headers in, one row per claim out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rxxl import udfs
+from rxxl.audit340b import audit_claims
+from rxxl.data import load_reference, load_table
+from rxxl.data.synthetic import generate
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("udf340b") / "health-system"
+    manifest = generate(folder, size="small")
+    return folder, manifest
+
+
+def _range(frame: pd.DataFrame) -> list[list]:
+    """The claims as an Excel range arrives: header row, then values, blanks as None."""
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    return [list(frame.columns), *values]
+
+
+def test_rows_line_up_with_the_claims_and_match_the_engine(sample):
+    folder, manifest = sample
+    planted = {c for p in manifest["planted"] for c in p["identifiers"].get("claim_ids") or []}
+    raw = pd.read_parquet(folder / "claims" / f"{manifest['end_month']}.parquet")
+    picked = pd.concat([raw[raw["claim_id"].isin(planted)].head(20), raw.head(30)])
+    picked = picked.drop_duplicates("claim_id")
+    result = udfs.RX_340B_CHECK(_range(picked), str(folder))
+    assert result[0] == ["claim_id", "status", "reasons", "dollars_at_risk"]
+    assert [row[0] for row in result[1:]] == picked["claim_id"].tolist()
+    engine = audit_claims(load_table(picked, "claims"), load_reference(folder))
+    assert [row[2] for row in result[1:]] == engine["reasons"].tolist()
+    assert any(row[1] == "violation" for row in result[1:])
+
+
+def test_reference_folder_from_the_environment(sample, monkeypatch):
+    folder, _ = sample
+    raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(3)
+    monkeypatch.setenv("RXXL_REFERENCE_DIR", str(folder))
+    assert len(udfs.RX_340B_CHECK(_range(raw))) == 4
+    monkeypatch.delenv("RXXL_REFERENCE_DIR")
+    assert "RXXL_REFERENCE_DIR" in udfs.RX_340B_CHECK(_range(raw))
+
+
+@pytest.mark.parametrize(
+    "spoil, words",
+    [
+        (lambda grid: grid[:1], "header row and at least one claim"),
+        (lambda grid: [[c for c in row[1:]] for row in grid], 'column "claim_id" is missing'),
+        (lambda grid: [grid[0], [*grid[1][:6], "1234567890", *grid[1][7:]]], "NPI"),
+    ],
+)
+def test_bad_claims_ranges_are_value_messages(sample, spoil, words):
+    folder, _ = sample
+    raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(2)
+    grid = _range(raw)
+    assert grid[0][6] == "prescriber_npi"
+    result = udfs.RX_340B_CHECK(spoil(grid), str(folder))
+    assert isinstance(result, str) and result.startswith("#VALUE! ") and words in result
+
+
+def test_missing_reference_folder_is_a_message(sample, tmp_path):
+    folder, _ = sample
+    raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(2)
+    result = udfs.RX_340B_CHECK(_range(raw), str(tmp_path / "nowhere"))
+    assert result.startswith("#VALUE! ") and "nowhere" in result
