@@ -56,7 +56,7 @@ def defuse_csv_text(frame: pd.DataFrame) -> pd.DataFrame:
 
     >>> defuse_csv_text(pd.DataFrame({"id": ["=HYPERLINK(1)", "C1"], "n": [-1, 2]}))
                    id  n
-    0  '=HYPERLINK(1)  -1
+    0  '=HYPERLINK(1) -1
     1              C1  2
     """
     out = frame.copy()
