@@ -1,0 +1,339 @@
+"""Benchmark: the 340B audit of a month of claims, rxxl against a DuckDB SQL baseline.
+
+What is compared
+----------------
+*rxxl*: ``rxxl.data.load_table(claims month file, "claims")`` and
+``rxxl.data.load_reference(sample folder)`` (every cell validated against its contract), then
+``rxxl.audit340b.audit_claims`` with the default policy.
+
+*DuckDB*: ``bench/audit340b.sql``, one query (CTEs) that reads the same files directly
+(``read_parquet``, ``read_csv`` with explicit types, no validation) and computes for every
+claim the same reason codes (joined by ";" in the order of ``audit340b.REASONS``), status and
+dollars at stake, fetched as an Arrow table. DuckDB uses its default threads (every core).
+
+Each run of each engine is a fresh process, so that its peak memory (VmHWM, the resident
+high-water mark) is its own; runs alternate between the engines so that anything else on the
+machine weighs on both alike. Times exclude interpreter start-up and imports (reported apart).
+Both engines' results of the first run are then compared claim by claim on status, reasons,
+resolved entity, ``checked`` and dollars at stake; any difference is printed and fails the run.
+
+Targets (the issue): rxxl end to end at most 10 s and 4 GB peak on the 2-core machine, and at
+most 1.5 times DuckDB end to end. They are judged on the median run (peaks: the highest).
+
+    pip install -e ".[bench]"                       # DuckDB, for the baseline only
+    rxxl sample --size large --out /tmp/large       # about 50 s, once
+    python bench/bench_audit340b.py                 # /tmp/large, latest month, 3 repeats
+    python bench/bench_audit340b.py --sample DIR --month 2026-10 --repeat 5 --date 2026-11-23
+
+Figures go to bench/results/audit340b.json as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SQL = BENCH / "audit340b.sql"
+RESULTS = BENCH / "results" / "audit340b.json"
+ENGINES = ("rxxl", "duckdb")
+TARGET_SECONDS = 10.0
+TARGET_PEAK_MB = 4096.0
+TARGET_RATIO = 1.5
+#: Columns both engines return and the comparison looks at.
+COMPARED = ("claim_id", "entity_id", "checked", "status", "reasons", "dollars_at_risk")
+
+
+def _peak_rss_mb() -> float:
+    """This process's resident high-water mark in MiB (Linux VmHWM; else ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+# --- one run of one engine, in a fresh process ------------------------------------------------
+
+
+def run_rxxl(claims: Path, reference: Path, out: Path | None) -> dict:
+    start = time.perf_counter()
+    from rxxl.audit340b import audit_claims
+    from rxxl.data import load_reference, load_table
+
+    imported = time.perf_counter()
+    frame = load_table(claims, "claims")
+    claims_loaded = time.perf_counter()
+    tables = load_reference(reference)
+    loaded = time.perf_counter()
+    audit = audit_claims(frame, tables)
+    done = time.perf_counter()
+    figures = {
+        "import_s": imported - start,
+        "load_claims_s": claims_loaded - imported,
+        "load_reference_s": loaded - claims_loaded,
+        "load_s": loaded - imported,
+        "audit_s": done - loaded,
+        "end_to_end_s": done - imported,
+        "peak_mb": _peak_rss_mb(),
+        "claims": len(frame),
+        "encounters": len(tables["encounters"]),
+    }
+    if out is not None:
+        audit["status"] = audit["status"].astype(str)
+        audit[list(COMPARED)].to_parquet(out, index=False)
+    return figures
+
+
+def run_duckdb(claims: Path, reference: Path, out: Path | None) -> dict:
+    start = time.perf_counter()
+    import duckdb
+
+    query = SQL.read_text()
+    imported = time.perf_counter()
+    connection = duckdb.connect()
+    result = connection.sql(query, params={
+        "claims": str(claims), "reference": str(reference), "lookback_days": 365,
+    }).to_arrow_table()
+    done = time.perf_counter()
+    figures = {
+        "import_s": imported - start,
+        "end_to_end_s": done - imported,
+        "peak_mb": _peak_rss_mb(),
+        "claims": result.num_rows,
+        "threads": connection.sql("SELECT current_setting('threads')").fetchone()[0],
+    }
+    if out is not None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(result.select(list(COMPARED)), out)
+    return figures
+
+
+def measure(engine: str, claims: Path, reference: Path, out: Path | None) -> dict:
+    """One run of ``engine`` in a child process; its figures."""
+    command = [sys.executable, __file__, "--child", engine, "--claims", str(claims),
+               "--sample", str(reference)]
+    if out is not None:
+        command += ["--out", str(out)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def check_sql_order() -> None:
+    """The query lists the reason codes in the order of audit340b.REASONS."""
+    from rxxl.audit340b import REASONS
+
+    listed = re.findall(r"THEN '([A-Z0-9_]+)' END", SQL.read_text())
+    if listed != list(REASONS):
+        sys.exit(f"{SQL.name}: reason codes {listed} are not those of audit340b.REASONS"
+                 f" in order {list(REASONS)}")
+
+
+def compare(rxxl_file: Path, duckdb_file: Path, shown: int = 20) -> dict:
+    """Claim by claim: same claims, status, reasons, entity, checked and dollars."""
+    import numpy as np
+    import pandas as pd
+
+    ours = pd.read_parquet(rxxl_file)
+    theirs = pd.read_parquet(duckdb_file)
+    report: dict = {"claims_rxxl": len(ours), "claims_duckdb": len(theirs)}
+    both = ours.merge(theirs, on="claim_id", how="outer", suffixes=("_rxxl", "_duckdb"),
+                      indicator=True)
+    report["only_rxxl"] = int((both["_merge"] == "left_only").sum())
+    report["only_duckdb"] = int((both["_merge"] == "right_only").sum())
+    both = both[both["_merge"] == "both"]
+    differ = np.zeros(len(both), dtype=bool)
+    for column in ("status", "reasons", "entity_id", "checked"):
+        left = both[f"{column}_rxxl"].astype(object).where(both[f"{column}_rxxl"].notna())
+        right = both[f"{column}_duckdb"].astype(object).where(both[f"{column}_duckdb"].notna())
+        unequal = (left.astype(str) != right.astype(str)).to_numpy()
+        report[f"differ_{column}"] = int(unequal.sum())
+        differ |= unequal
+    dollars_r = both["dollars_at_risk_rxxl"].to_numpy(dtype=float)
+    dollars_d = both["dollars_at_risk_duckdb"].astype(float).to_numpy(dtype=float)
+    unequal = ~np.isclose(dollars_r, dollars_d, rtol=1e-9, atol=1e-9, equal_nan=True)
+    report["differ_dollars_at_risk"] = int(unequal.sum())
+    differ |= unequal
+    report["agree"] = bool(not differ.any() and not report["only_rxxl"]
+                           and not report["only_duckdb"])
+    counts = ours["reasons"][ours["reasons"] != ""].str.split(";").explode().value_counts()
+    report["reason_counts"] = {code: int(n) for code, n in counts.items()}
+    report["status_counts"] = {k: int(v) for k, v in ours["status"].value_counts().items()}
+    if not report["agree"]:
+        columns = ["claim_id", *(f"{c}_{e}" for c in COMPARED[1:] for e in ENGINES)]
+        with pd.option_context("display.width", 200, "display.max_columns", None,
+                               "display.max_colwidth", 60):
+            print(f"\nDIFFERENCES: {int(differ.sum()):,} claims (first {shown}):")
+            print(both.loc[differ, columns].head(shown).to_string(index=False))
+    return report
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _stats(runs: list[dict], key: str) -> dict | None:
+    values = [run[key] for run in runs if key in run]
+    if not values:
+        return None
+    return {"best": min(values), "median": statistics.median(values), "runs": values}
+
+
+def _cell(stats: dict | None) -> str:
+    return "-" if stats is None else f"{stats['best']:.2f} / {stats['median']:.2f}"
+
+
+def _machine(date: str) -> dict:
+    import duckdb
+    import numpy
+    import pandas
+    import pyarrow
+
+    import rxxl
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "date": date,
+        "cores": os.cpu_count(),
+        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "memory_gb": round(memory, 1),
+        "machine": platform.machine(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "rxxl": rxxl.__version__,
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
+                        help="sample folder (rxxl sample --size large --out DIR)")
+    parser.add_argument("--month", help="claims month YYYY-MM (default: the latest file)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine")
+    parser.add_argument("--date", default=dt.date.today().isoformat(),
+                        help="date recorded with the results (default today)")
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--claims", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        run = run_rxxl if args.child == "rxxl" else run_duckdb
+        print(json.dumps(run(args.claims, args.sample, args.out)))
+        return 0
+
+    months = sorted((args.sample / "claims").glob("*.parquet"))
+    if not months:
+        sys.exit(f"no claims in {args.sample / 'claims'}; make the sample first:"
+                 f" rxxl sample --size large --out {args.sample}")
+    claims = args.sample / "claims" / f"{args.month}.parquet" if args.month else months[-1]
+    if not claims.exists():
+        sys.exit(f"no such claims file: {claims}")
+    if args.repeat < 1:
+        sys.exit("--repeat: 1 or more")
+    check_sql_order()
+    machine = _machine(args.date)
+
+    runs: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
+    with tempfile.TemporaryDirectory() as scratch:
+        outputs = {engine: Path(scratch) / f"{engine}.parquet" for engine in ENGINES}
+        for i in range(args.repeat):
+            for engine in ENGINES:
+                figures = measure(engine, claims, args.sample, outputs[engine] if i == 0 else None)
+                runs[engine].append(figures)
+                print(f"run {i + 1}/{args.repeat} {engine:6}: end to end"
+                      f" {figures['end_to_end_s']:.2f} s, peak {figures['peak_mb']:,.0f} MB",
+                      flush=True)
+        comparison = compare(outputs["rxxl"], outputs["duckdb"])
+
+    summary = {}
+    for engine in ENGINES:
+        summary[engine] = {key: _stats(runs[engine], key) for key in
+                           ("import_s", "load_claims_s", "load_reference_s", "load_s",
+                            "audit_s", "end_to_end_s")}
+        summary[engine]["peak_mb"] = max(run["peak_mb"] for run in runs[engine])
+    ours, theirs = summary["rxxl"]["end_to_end_s"], summary["duckdb"]["end_to_end_s"]
+    ratio = {"best": ours["best"] / theirs["best"], "median": ours["median"] / theirs["median"]}
+    targets = {
+        "rxxl_end_to_end_s": [ours["median"], TARGET_SECONDS,
+                              ours["median"] <= TARGET_SECONDS],
+        "rxxl_peak_mb": [summary["rxxl"]["peak_mb"], TARGET_PEAK_MB,
+                         summary["rxxl"]["peak_mb"] <= TARGET_PEAK_MB],
+        "ratio_rxxl_to_duckdb": [ratio["median"], TARGET_RATIO, ratio["median"] <= TARGET_RATIO],
+        "results_agree": [comparison["agree"], True, comparison["agree"]],
+    }
+
+    first = runs["rxxl"][0]
+    print(f"\n340B audit of {claims} ({first['claims']:,} claims,"
+          f" {first['encounters']:,} encounters), {args.repeat} runs per engine,"
+          f" {machine['cores']} cores, DuckDB {machine['duckdb']}"
+          f" ({runs['duckdb'][0]['threads']} threads)")
+    print("seconds as best / median; imports excluded")
+    header = f"{'engine':8} {'load s':>13} {'audit s':>13} {'end to end s':>13} {'peak MB':>9}"
+    print(header)
+    print("-" * len(header))
+    for engine in ENGINES:
+        row = summary[engine]
+        print(f"{engine:8} {_cell(row['load_s']):>13} {_cell(row['audit_s']):>13}"
+              f" {_cell(row['end_to_end_s']):>13} {row['peak_mb']:>9,.0f}")
+    print(f"ratio rxxl / DuckDB end to end: {ratio['best']:.2f} (best) /"
+          f" {ratio['median']:.2f} (median)")
+    print(f"results agree claim by claim: {'yes' if comparison['agree'] else 'NO'}"
+          f" ({comparison['claims_rxxl']:,} claims; status {comparison['status_counts']})")
+    print(f"reasons found: {comparison['reason_counts']}")
+    labels = {"rxxl_end_to_end_s": ("rxxl end to end (median)", "s"),
+              "rxxl_peak_mb": ("rxxl peak memory", "MB"),
+              "ratio_rxxl_to_duckdb": ("rxxl / DuckDB end to end (median)", "x")}
+    for key, (value, limit, ok) in targets.items():
+        if key in labels:
+            label, unit = labels[key]
+            print(f"  {'PASS' if ok else 'FAIL'}  {label}: {value:,.2f} {unit} (target <="
+                  f" {limit:,.1f} {unit})")
+        else:
+            print(f"  {'PASS' if ok else 'FAIL'}  results agree")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "audit340b",
+        "machine": machine,
+        "sample": str(args.sample),
+        "claims_file": str(claims),
+        "claims": first["claims"],
+        "encounters": first["encounters"],
+        "repeat": args.repeat,
+        "engines": summary,
+        "runs": runs,
+        "ratio_rxxl_to_duckdb_end_to_end": ratio,
+        "targets": {key: {"value": value, "limit": limit, "pass": ok}
+                    for key, (value, limit, ok) in targets.items()},
+        "comparison": comparison,
+    }, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(BENCH.parent)}")
+    return 0 if all(ok for _, _, ok in targets.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
