@@ -4,6 +4,10 @@
 -- reference tables) and $lookback_days. bench/bench_audit340b.py runs it and compares the
 -- result with rxxl's claim by claim.
 --
+-- The sample's files are already in the form rxxl's loader gives (codes trimmed, choices in
+-- their listed spelling, 11-digit NDCs, 10-digit NPIs, ISO dates, blanks null), so values are
+-- compared as stored; only the types are declared.
+--
 -- One row per claim: claim_id, entity_id (as resolved), checked, status, reasons (codes
 -- joined by ';' in the order of audit340b.REASONS, '' when compliant), dollars_at_risk.
 WITH
@@ -56,22 +60,22 @@ entity_types AS (
 -- depends on the site and the date only, so it is worked out once per (site, date).
 attributed AS (
     SELECT c.site_id, c.service_date,
-           CASE
-               WHEN count(DISTINCT s.entity_id) FILTER (WHERE c.service_date BETWEEN
-                   s.start_date AND s.end_date) = 1
-               THEN min(s.entity_id) FILTER (WHERE c.service_date BETWEEN
-                   s.start_date AND s.end_date)
-               WHEN count(DISTINCT s.entity_id) FILTER (WHERE c.service_date BETWEEN
-                   s.start_date AND s.end_date) = 0 AND count(DISTINCT s.entity_id) = 1
-               THEN min(s.entity_id)
-           END AS entity
+           count(DISTINCT s.entity_id) FILTER (WHERE c.service_date BETWEEN s.start_date
+                                                   AND s.end_date) AS active_n,
+           min(s.entity_id) FILTER (WHERE c.service_date BETWEEN s.start_date
+                                        AND s.end_date) AS active_entity,
+           count(DISTINCT s.entity_id) AS anytime_n,
+           min(s.entity_id) AS anytime_entity
     FROM (SELECT DISTINCT site_id, service_date FROM claims WHERE entity_id IS NULL) AS c
     JOIN site_periods AS s ON s.site_id = c.site_id
     GROUP BY c.site_id, c.service_date
 ),
 resolved AS (
     SELECT c.*,
-           coalesce(c.entity_id, a.entity) AS entity,
+           coalesce(c.entity_id, CASE
+               WHEN a.active_n = 1 THEN a.active_entity
+               WHEN a.active_n = 0 AND a.anytime_n = 1 THEN a.anytime_entity
+           END) AS entity,
            c.status <> 'denied' OR c.claim_type <> 'pharmacy' AS checked,
            c.account = '340B' AS on_340b,
            c.patient_status = 'inpatient' AS inpatient,

@@ -896,3 +896,19 @@ def test_load_reference_bounds_problems_over_all_tables(tmp_path):
     assert len(caught.value.problems) == 2 and caught.value.total == 6
     with pytest.raises(DataValidationError, match="no such directory"):
         load_reference(tmp_path / "nowhere")
+
+
+def test_claims_and_reference_load_together_and_report_problems_of_both(tmp_path):
+    from rxxl.data import DataValidationError, load_claims_and_reference
+    from rxxl.data.synthetic import generate
+
+    folder = tmp_path / "sample"
+    generate(folder, size="small")
+    claims, reference = load_claims_and_reference(folder / "claims", folder)
+    assert len(claims) > 0 and set(reference) == {
+        "entity", "sites", "prescribers", "encounters", "mef", "orphan_drugs"}
+    (folder / "mef.csv").unlink()
+    with pytest.raises(DataValidationError) as caught:
+        load_claims_and_reference(tmp_path / "no-claims.csv", folder)
+    text = str(caught.value)
+    assert "no-claims.csv" in text and "mef" in text and caught.value.total == 2

@@ -147,8 +147,9 @@ def audit_claims(
     inpatient = _is(claims["patient_status"], "inpatient")
     if not policy.observation_is_outpatient:
         inpatient = inpatient | _is(claims["patient_status"], "observation")
-    entity_type = books.entity_types[np.clip(entity, 0, None)]
-    entity_type[entity < 0] = ""
+    known = entity >= 0
+    gpo_prohibited = known & books.entity_flag(GPO_PROHIBITED_TYPES)[np.clip(entity, 0, None)]
+    orphan_excluded = known & books.entity_flag(ORPHAN_EXCLUDED_TYPES)[np.clip(entity, 0, None)]
 
     scope = checked & on_340b & ~entity_unknown
     found = {code: np.zeros(n, dtype=bool) for code in REASONS}
@@ -172,13 +173,12 @@ def audit_claims(
     pharmacy, arranged = books.contract_pharmacy(site, entity, day, scope & medicaid)
     found["CONTRACT_PHARMACY_MEDICAID"] = scope & medicaid & pharmacy & ~arranged
     found["GPO_PROHIBITION"] = (
-        checked & _is(claims["account"], "GPO") & ~inpatient
-        & np.isin(entity_type, list(GPO_PROHIBITED_TYPES))
+        checked & _is(claims["account"], "GPO") & ~inpatient & gpo_prohibited
     )
     if policy.check_orphan_drugs:
         orphan = pc.is_in(_arrow(claims["ndc"]), value_set=_arrow(reference["orphan_drugs"]["ndc"]))
         found["ORPHAN_DRUG"] = (
-            scope & _numpy(orphan, False) & np.isin(entity_type, list(ORPHAN_EXCLUDED_TYPES))
+            scope & _numpy(orphan, False) & orphan_excluded
         )
     part_b = scope & _is(claims["payer_type"], "medicare_b")
     found["MISSING_340B_MODIFIER"] = part_b & ~_has_340b_modifier(claims, part_b)
@@ -276,6 +276,10 @@ class _Registry:
         start, end = _periods(table)
         return pd.DataFrame({**columns, "start": start, "end": end})
 
+    def entity_flag(self, types: frozenset[str]) -> np.ndarray:
+        """Per entity code: whether the entity is of one of ``types``."""
+        return np.isin(self.entity_types, list(types))
+
     def entity_code(self, values: pd.Series) -> np.ndarray:
         return _codes(values, self.entities)
 
@@ -355,15 +359,20 @@ class _Registry:
             return result
         # Only the patients of the claims in question: code them, then drop every other
         # patient's encounters before any further work.
+        # Only visits that can count (inside the window of some claim) and only the patients
+        # of the claims in question: narrow both before any per-visit work.
+        visit_day = _days(encounters["encounter_date"])
+        window = np.flatnonzero((visit_day >= day[rows].min() - lookback_days)
+                                & (visit_day <= day[rows].max()))
         claim_patients = _arrow(patients.iloc[rows])
         vocabulary = pc.unique(claim_patients).drop_null()
         claim_patient = _numpy(pc.index_in(claim_patients, value_set=vocabulary), -1)
-        visit_patient = _codes(encounters["patient_id"], vocabulary)
-        keep = np.flatnonzero(visit_patient >= 0)
+        visit_patient = _codes(encounters["patient_id"].iloc[window], vocabulary)
+        keep = window[visit_patient >= 0]
         visits = pd.DataFrame({
-            "patient": visit_patient[keep],
+            "patient": visit_patient[visit_patient >= 0],
             "site": self.site_code(encounters["site_id"].iloc[keep]),
-            "day": _days(encounters["encounter_date"].iloc[keep]),
+            "day": visit_day[keep],
         }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
         visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
         if visits.empty:
@@ -470,17 +479,19 @@ def _reasons_and_status(found: dict[str, np.ndarray], n: int) -> tuple[np.ndarra
     bits = np.zeros(n, dtype=np.int64)
     for i, code in enumerate(codes):
         bits |= found[code].astype(np.int64) << i
-    # Few distinct combinations occur: label each once, then index.
-    unique, inverse = np.unique(bits, return_inverse=True)
+    # Few distinct combinations occur: label each once, then index by the bits themselves.
+    present = np.flatnonzero(np.bincount(bits, minlength=1 << len(codes)))
     labels, statuses = [], []
-    for mask in unique:
+    for mask in present:
         listed = [code for i, code in enumerate(codes) if mask >> i & 1]
         labels.append(";".join(listed))
         severities = {REASONS[code] for code in listed}
         worst = VIOLATION if VIOLATION in severities else REVIEW if severities else COMPLIANT
         statuses.append(STATUSES.index(worst))
-    return (np.asarray(labels, dtype=object)[inverse],
-            np.asarray(statuses, dtype=np.int8)[inverse])
+    label_of = np.empty(1 << len(codes), dtype=object)
+    status_of = np.zeros(1 << len(codes), dtype=np.int8)
+    label_of[present], status_of[present] = labels, statuses
+    return label_of[bits], status_of[bits]
 
 
 # --- summaries ---------------------------------------------------------------------------------

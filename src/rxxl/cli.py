@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from rxxl import __version__, generics, inventory, roi, variance
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
-from rxxl.data import DataValidationError, load_reference, load_table
+from rxxl.data import DataValidationError, load_claims_and_reference, load_table
 from rxxl.data.contracts import TABLES
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
@@ -156,13 +156,10 @@ def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
 
 def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPolicy) -> str:
     """Audit the claims, write the per-claim result and return a short summary."""
-    with tqdm(total=4, desc="rxxl audit340b", unit="step", disable=None,
+    with tqdm(total=3, desc="rxxl audit340b", unit="step", disable=None,
               file=sys.stderr) as progress:
-        progress.set_postfix_str("loading claims")
-        claims = load_table(claims_path, "claims")
-        progress.update()
-        progress.set_postfix_str("loading 340B reference")
-        tables = load_reference(reference)
+        progress.set_postfix_str("loading claims and 340B reference")
+        claims, tables = load_claims_and_reference(claims_path, reference)
         progress.update()
         progress.set_postfix_str(f"checking {len(claims):,} claims")
         audit = audit_claims(claims, tables, policy)

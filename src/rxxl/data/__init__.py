@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         npi_check_digit,
         npi_is_valid,
     )
-    from rxxl.data.readers import load_reference, load_table
+    from rxxl.data.readers import load_claims_and_reference, load_reference, load_table
     from rxxl.data.validate import DataValidationError, Problem, validate_table
 
 # Imported on first use: `python -m rxxl.data.contracts` (which regenerates the docs) must
@@ -31,6 +31,7 @@ _EXPORTS = {
     "validate_table": "validate",
     "load_table": "readers",
     "load_reference": "readers",
+    "load_claims_and_reference": "readers",
     "normalize_ndc": "identifiers",
     "ndc_problem": "identifiers",
     "npi_is_valid": "identifiers",
@@ -40,6 +41,7 @@ _EXPORTS = {
 __all__ = [
     "DataValidationError",
     "Problem",
+    "load_claims_and_reference",
     "load_reference",
     "load_table",
     "ndc_problem",

@@ -304,11 +304,14 @@ def parse(cells: Cells, column: Column) -> Parsed:
         return Parsed(pd.arrays.BooleanArray(cells.values, cells.missing), status, cells)
     if kind in ("code", "text") and isinstance(cells, PlainTextCells):
         trimmed = pc.utf8_trim_whitespace(cells.texts)
-        blank = pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, "")).fill_null(True)
+        empty = pc.equal(trimmed, "")
+        blank = pc.or_kleene(pc.is_null(trimmed), empty).fill_null(True)
         status = np.where(_to_bool(blank), BLANK, OK).astype(np.int8)
-        values = pc.if_else(blank, pa.scalar(None, pa.large_string()),
-                            trimmed.cast(pa.large_string()))
-        return Parsed(pd.arrays.ArrowStringArray(values), status, cells)
+        # Nulls are missing already; only empty texts (rare) need turning into missing, and
+        # skipping that pass saves a copy of columns with millions of identifiers.
+        if pc.any(empty).as_py():
+            trimmed = pc.if_else(empty, pa.scalar(None, trimmed.type), trimmed)
+        return Parsed(pd.arrays.ArrowStringArray(trimmed), status, cells)
     text = as_text(cells)
     parser = _TEXT_PARSERS[kind]
     normalized, reasons = parser(text, column)

@@ -506,6 +506,43 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
     return frames
 
 
+def load_claims_and_reference(
+    claims: Any, reference: str | os.PathLike, *, max_problems: int = 50
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Load the claims and the 340B reference tables side by side, in two threads.
+
+    Reading Parquet and checking cells happen mostly in Arrow and NumPy, which release the
+    GIL, so on two cores the two loads overlap. The problems of both are reported together.
+
+    Returns
+    -------
+    tuple
+        ``(claims, reference)`` as :func:`load_table` and :func:`load_reference` give them.
+
+    Raises
+    ------
+    DataValidationError
+        Listing the problems of the claims and of the reference tables; nothing is returned.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loading_claims = pool.submit(load_table, claims, "claims", max_problems=max_problems)
+        loading_reference = pool.submit(load_reference, reference, max_problems=max_problems)
+    problems: list[Problem] = []
+    total = 0
+    for future in (loading_claims, loading_reference):
+        error = future.exception()
+        if isinstance(error, DataValidationError):
+            problems += error.problems
+            total += error.total
+        elif error is not None:
+            raise error
+    if total:
+        raise DataValidationError(problems[: _room(max_problems)], total)
+    return loading_claims.result(), loading_reference.result()
+
+
 def _room(max_problems: Any) -> int:
     if isinstance(max_problems, bool) or not isinstance(max_problems, (int, np.integer)):
         raise InputTypeError(f"max_problems: expected a whole number, got {max_problems!r}")
