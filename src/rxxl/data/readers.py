@@ -218,17 +218,32 @@ def _read_parquet(path: Path, table: Table, source: str) -> Part:
         wanted = [header[i] for i in _wanted_positions(header, table)]
         kinds = {c.name: c.kind for c in table.columns}
         # Repeating text comes back dictionary-encoded straight from the file's own
-        # dictionary pages: the distinct values are then free. Ids (code, text) stay plain.
+        # dictionary pages: the distinct values are then free. Identifiers (code, text) are
+        # read that way only where the writer kept a dictionary (sites, payers, drug names):
+        # building one for a million claim ids would cost more than it saves.
+        metadata = pq.ParquetFile(path).metadata
+        paged = _dictionary_paged(metadata)
         dictionary = [
             name for name in wanted
-            if kinds[column_key(name)] not in ("code", "text")
-            and pa.types.is_string(schema.field(name).type)
+            if pa.types.is_string(schema.field(name).type)
+            and (kinds[column_key(name)] not in ("code", "text") or name in paged)
         ]
         arrow = pq.ParquetFile(path, read_dictionary=dictionary).read(columns=wanted)
     except (OSError, pa.ArrowException) as exc:
         raise _Unreadable(source, f"the file cannot be read as Parquet ({exc})") from None
     columns = {name: arrow.column(i) for i, name in enumerate(arrow.column_names)}
     return Part(source, header, columns, arrow.num_rows)
+
+
+def _dictionary_paged(metadata: pq.FileMetaData) -> set[str]:
+    """Columns stored with a dictionary page in every row group."""
+    paged = None
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        here = {row_group.column(i).path_in_schema for i in range(row_group.num_columns)
+                if row_group.column(i).has_dictionary_page}
+        paged = here if paged is None else paged & here
+    return paged or set()
 
 
 # --- xlsx --------------------------------------------------------------------------------------
