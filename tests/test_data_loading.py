@@ -912,3 +912,24 @@ def test_claims_and_reference_load_together_and_report_problems_of_both(tmp_path
         load_claims_and_reference(tmp_path / "no-claims.csv", folder)
     text = str(caught.value)
     assert "no-claims.csv" in text and "mef" in text and caught.value.total == 2
+
+
+def test_columns_loads_and_checks_only_the_columns_asked_for(tmp_path):
+    from rxxl.data import DataValidationError
+    from rxxl.errors import InputError
+
+    frame = pd.DataFrame({
+        "entity_id": ["DSH1", "DSH1"], "entity_type": ["DSH", "bogus"],
+        "start_date": ["2020-01-01", "2021-01-01"], "end_date": [None, None],
+    })
+    loaded = load_table(frame, "entity", columns=["entity_id", "start_date"])
+    assert list(loaded.columns) == ["entity_id", "start_date"]
+    # The key (entity_id, start_date) still applies: both its columns are loaded.
+    with pytest.raises(DataValidationError, match="appears on"):
+        load_table(frame.assign(start_date="2020-01-01"), "entity",
+                   columns=["entity_id", "start_date"])
+    # ...and the bad entity_type is found once the column is asked for.
+    with pytest.raises(DataValidationError, match="entity_type"):
+        load_table(frame, "entity", columns=["entity_id", "entity_type"])
+    with pytest.raises(InputError, match="no column"):
+        load_table(frame, "entity", columns=["entity_id", "beds"])

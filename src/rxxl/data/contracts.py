@@ -29,7 +29,8 @@ Column kinds
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 KINDS = (
     "code", "text", "ndc", "npi", "date", "month", "quarter", "money", "number", "integer",
@@ -107,6 +108,21 @@ class Table:
     @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
+
+    def subset(self, names: Iterable[str]) -> Table:
+        """The same contract restricted to ``names`` (in contract order), for loading only
+        the columns an analysis needs; row rules stay where all their columns remain."""
+        wanted = set(names)
+        unknown = wanted - {c.name for c in self.columns}
+        if unknown:
+            raise ValueError(f"table {self.name} has no column {', '.join(sorted(unknown))}")
+        return replace(
+            self,
+            columns=tuple(c for c in self.columns if c.name in wanted),
+            key=self.key if wanted >= set(self.key) else (),
+            date_ranges=tuple(r for r in self.date_ranges if wanted >= set(r)),
+            one_of=tuple(g for g in self.one_of if wanted >= set(g)),
+        )
 
 
 def _money(name: str, meaning: str, **options) -> Column:
