@@ -110,3 +110,19 @@ def test_audit340b_unusable_input_exits_2_and_writes_nothing(sample, tmp_path):
     assert result.returncode == 2 and "missing.csv" in result.stderr
     assert out.read_text() == "an earlier result"
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_denials_writes_the_trend_and_names_the_spike(sample, tmp_path):
+    manifest = json.loads((sample / "manifest.json").read_text())
+    spike = next(p for p in manifest["planted"] if p["kind"] == "denial spike")
+    out = tmp_path / "denials.csv"
+    result = rxxl("denials", "--claims", str(sample / "claims"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    trend = pd.read_csv(out)
+    assert {"payer", "month", "submitted", "denied", "denial_rate", "center_line", "ucl", "lcl",
+            "out_of_control"} <= set(trend.columns)
+    flagged = trend[trend["out_of_control"]]
+    assert flagged[["payer", "month"]].values.tolist() == [
+        [spike["identifiers"]["payer"], spike["identifiers"]["month"]]
+    ]
+    assert spike["identifiers"]["payer"] in result.stdout

@@ -223,11 +223,15 @@ GOOD_CALLS = {
     "RX_PAYBACK": (column(-100, 60, 60),),
     "RX_DPAYBACK": (0.1, column(-100, 60, 60)),
     "RX_ROI": (column(-100, 60, 60),),
+    "RX_DENIAL_RATE": (column("denied", "paid", "paid"), column(100, 50, 50)),
+    "RX_DENIAL_TREND": (column("2026-01", "2026-02", "2026-03"), column(100, 100, 100),
+                        column(5, 6, 30)),
+    "RX_DENIAL_REASON": ("CO-197",),
 }
 TEXT_RANGES = {("RX_GDR", 0), ("RX_GENERIC_EFFICIENCY", 0), ("RX_BIOSIMILAR_RATE", 0),
-               ("RX_GENERIC_OPPORTUNITY", 0)}
+               ("RX_GENERIC_OPPORTUNITY", 0), ("RX_DENIAL_RATE", 0)}
 # Date ranges take numbers (Excel serials) and text (ISO dates), but not TRUE/FALSE.
-DATE_RANGES = {("RX_XNPV", 2), ("RX_XIRR", 1)}
+DATE_RANGES = {("RX_XNPV", 2), ("RX_XIRR", 1), ("RX_DENIAL_TREND", 0)}
 # A blank line type means the default, "expense": an all-blank range is fine there.
 DEFAULTED_RANGES = {("RX_FAV", 2)}
 # Functions whose paired ranges must match in length (single-cell broadcasting aside).

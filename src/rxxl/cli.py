@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from rxxl import __version__, generics, inventory, roi, variance
+from rxxl import __version__, denials, generics, inventory, roi, variance
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
 from rxxl.data.contracts import TABLES
@@ -180,6 +180,26 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
     return "\n".join(lines)
 
 
+#: `rxxl denials --by` choices and the claims column each trends by.
+DENIAL_GROUPS = {"payer": "payer", "reason": "reason_code", "site": "site_id"}
+#: The claims columns a denial analysis reads (of 20 million claims, only these are loaded).
+DENIAL_COLUMNS = ("claim_id", "service_date", "payer", "payer_type", "site_id", "status",
+                  "reject_code", "carc_code", "billed_amount", "paid_amount",
+                  "original_claim_id")
+
+
+def run_denials(claims_path: Path, out: Path, by: str) -> str:
+    """Write the monthly denial trend table and return the top findings."""
+    claims = load_table(claims_path, "claims", columns=DENIAL_COLUMNS)
+    trend = denials.denial_trend(claims, by=DENIAL_GROUPS[by])
+    write_table(trend, out, sheet="Denial trend")
+    flagged = int(trend["out_of_control"].sum())
+    lines = [f"rxxl denials: {len(claims):,} claims, {trend['month'].nunique()} months,"
+             f" {flagged} {by}-months out of control; written to {out}"]
+    lines += [f"  {finding}" for finding in denials.top_findings(trend)]
+    return "\n".join(lines)
+
+
 def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_problems: int) -> int:
     """Check each file; print its problems or its row count. Exit code 1 if any has problems."""
     failed = 0
@@ -249,6 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--no-orphan-check", action="store_true",
                        help="skip the orphan drug exclusion (its reach is contested)")
 
+    trend = commands.add_parser(
+        "denials",
+        help="denial rates by payer, reason or site and month, with p-chart flags",
+        description="Initial denial rates per month with p-chart control limits (months out"
+        " of control flagged), written as a table (CSV or .xlsx by extension); prints the top"
+        " findings.",
+    )
+    trend.add_argument("--claims", type=Path, required=True,
+                         help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts")
+    trend.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
+    trend.add_argument("--by", choices=sorted(DENIAL_GROUPS), default="payer",
+                         help="one trend per payer (default), reason code or site")
+
     validate = commands.add_parser(
         "validate",
         help="check input files against rxxl's data contracts and list every problem",
@@ -282,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_orphan_drugs=not args.no_orphan_check,
             )
             print(run_audit340b(args.claims, args.reference, args.out, policy))
+        elif args.command == "denials":
+            print(run_denials(args.claims, args.out, args.by))
         elif args.command == "validate":
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
     except (RxxlError, ValueError, KeyError) as exc:

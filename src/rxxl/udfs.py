@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from rxxl import audit340b, generics, inventory, roi, variance
+from rxxl import audit340b, denials, generics, inventory, roi, variance
 from rxxl._excel import (
     CATEGORY,
     DIV0,
@@ -370,3 +370,77 @@ def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT
     columns = ["claim_id", "status", "reasons", "dollars_at_risk"]
     rows = result[columns].astype(object).where(result[columns].notna(), None)
     return [columns, *rows.to_numpy().tolist()]
+
+
+# --- Denials --------------------------------------------------------------------------------
+
+
+def _month_labels(name: str, values: np.ndarray) -> list[str]:
+    """Month cells (a date, an Excel serial, or text such as 2026-10) as "YYYY-MM" labels."""
+    labels = []
+    for i, cell in enumerate(values):
+        if isinstance(cell, bool):
+            raise InputError(f"{name}: cell {i + 1} holds {cell!r}, not a month")
+        if isinstance(cell, str) and len(cell.strip()) == 7:
+            text = cell.strip() + "-01"
+            cell = text
+        labels.append(str(dates_of(name, np.array([cell], dtype=object))[0])[:7])
+    duplicated = [m for m in labels if labels.count(m) > 1]
+    if duplicated:
+        raise InputError(f"{name}: {duplicated[0]} appears more than once; give one row per month")
+    return labels
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("statuses", doc='Claim status per claim: "paid" or "denied" (initial claims only).', **_RANGE)
+@xw.arg("amounts", doc="Optional billed amount per claim: the rate by dollars instead of count.", **_RANGE)
+@excel_safe
+def RX_DENIAL_RATE(statuses, amounts=None):
+    """Denial rate: denied / all claims, by count or by billed dollars, 0 to 1."""
+    if amounts is None:
+        codes = series(statuses=statuses)["statuses"]
+        return as_cell(denials.denial_rate(codes), DIV0)
+    lines = series(statuses=statuses, amounts=amounts)
+    return as_cell(
+        denials.denial_rate(lines["statuses"], numbers_of("amounts", lines["amounts"])), DIV0
+    )
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("months", doc="One month per row (a date in the month, or text such as 2026-10).", **_RANGE)
+@xw.arg("submitted", doc="Claims submitted per month (initial claims).", **_RANGE)
+@xw.arg("denied", doc="Claims denied per month, at most submitted.", **_RANGE)
+@xw.ret(expand="table")
+@excel_safe
+def RX_DENIAL_TREND(months, submitted, denied):
+    """p-chart per month (5 columns): rate, center line, UCL, LCL, out of control."""
+    lines = series(months=months, submitted=submitted, denied=denied)
+    _month_labels("months", lines["months"])
+    chart = denials.p_chart(numbers_of("submitted", lines["submitted"]),
+                            numbers_of("denied", lines["denied"]))
+    values = chart[["rate", "center_line", "ucl", "lcl"]].to_numpy(dtype=float)
+    out = values.astype(object)
+    out[np.isnan(values)] = DIV0
+    flags = chart["out_of_control"].to_numpy(dtype=bool).tolist()
+    return [[*line, flag] for line, flag in zip(out.tolist(), flags, strict=True)]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc='NCPDP reject code (e.g. "75", "MR"; type "07" as text) or CARC (e.g. "CO-197").', **_RANGE)
+@xw.ret(expand="table")
+@excel_safe
+def RX_DENIAL_REASON(code):
+    """Description and root-cause category of a denial reason code (2 cells in a row)."""
+    grid = cells(code)
+    if grid.size != 1:
+        raise InputError(f"code: expected a single cell, got {grid.size} cells")
+    cell = grid[0, 0]
+    if blank_mask(grid)[0, 0]:
+        raise InputError("code: required, but the cell is blank")
+    if isinstance(cell, bool) or not isinstance(cell, (str, int, float)):
+        raise InputError(f"code: {cell!r} is not a reason code")
+    if isinstance(cell, float) and not cell.is_integer():
+        raise InputError(f"code: {cell!r} is not a reason code (codes are whole numbers or text)")
+    reason = denials.describe_reason(cell)
+    description = reason["description"] or "(not in rxxl's code table)"
+    return [[description, reason["category"]]]

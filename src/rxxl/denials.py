@@ -1,0 +1,845 @@
+"""Claim denial analytics: denial rates, root-cause categories, Pareto and p-charts
+(``shared/DOMAIN.md`` §4).
+
+Definitions
+    - An *initial* claim has no ``original_claim_id``; a resubmission repeats a denied claim
+      under a new ``claim_id`` with ``original_claim_id`` set.
+    - A claim is a *denial* when its status is ``denied`` and its reason is not a
+      contractual adjustment or patient cost sharing (CARC 45 and 1/2/3 are not denials).
+      A denied claim with an unknown code, or with no code at all, is still a denial
+      (category ``"unmapped"``): nothing is dropped.
+    - *Initial denial rate* = initially denied claims / initial claims submitted, by count
+      and by billed dollars. *Final denial rate* counts the initial denials that no paid
+      resubmission overturned.
+    - Reason codes come from ``reject_code`` (NCPDP 511-FB, pharmacy claims) or, when that is
+      blank, ``carc_code`` (CARC with group, medical claims); the lookup table is
+      ``rxxl/reference_data/denial_codes.csv``.
+
+Shape policy
+    The table functions take a claims DataFrame (the claims contract's columns; only
+    ``status``, ``service_date`` and ``billed_amount`` are required, plus ``reject_code``,
+    ``carc_code``, ``original_claim_id`` and ``claim_id`` when present) and return
+    DataFrames. ``month`` is derived from ``service_date`` as ``"YYYY-MM"`` text.
+    :func:`p_chart` takes two equal-length sequences (or Series, whose index it keeps).
+    Missing required columns, unknown grouping keys and counts that cannot be counts raise
+    :class:`~rxxl.errors.InputError`.
+
+NaN policy
+    A rate with nothing submitted is NaN (undefined; Excel shows #DIV/0!), never 0. Such a
+    period gets NaN control limits and is never flagged out of control. A missing
+    ``billed_amount`` counts as $0. A blank or missing count in :func:`p_chart` means a
+    period with no data.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rxxl.errors import InputError
+
+__all__ = [
+    "describe_reason",
+    "denial_codes",
+    "denial_rate",
+    "classify_denials",
+    "denial_rates",
+    "p_chart",
+    "denial_trend",
+    "pareto",
+    "top_findings",
+]
+
+NCPDP = "ncpdp"
+CARC = "carc"
+UNMAPPED = "unmapped"
+CARC_GROUPS = ("CO", "PR", "OA", "PI")
+#: Grouping keys accepted by :func:`denial_rates`; the last two split denials by reason.
+GROUP_KEYS = ("payer", "payer_type", "site_id", "month", "reason_code", "category")
+REASON_KEYS = ("reason_code", "category")
+#: Sigma multiple of the p-chart control limits.
+SIGMAS = 3.0
+
+_CARC_RE = re.compile(r"^(CO|PR|OA|PI)?[\s\-_]*([0-9A-Z]+)$")
+
+
+# --- Reason codes ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _codes() -> pd.DataFrame:
+    with resources.files("rxxl").joinpath("reference_data/denial_codes.csv").open(
+        encoding="utf-8"
+    ) as handle:
+        table = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    table["is_denial"] = table["is_denial"].str.strip().str.lower().eq("true")
+    return table
+
+
+def denial_codes() -> pd.DataFrame:
+    """Return the reason code table: system (ncpdp|carc), code, description, category,
+    is_denial.
+
+    Examples
+    --------
+    >>> codes = denial_codes()
+    >>> codes.loc[(codes.system == "ncpdp") & (codes.code == "75"), "category"].item()
+    'authorization'
+    """
+    return _codes().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _lookup() -> dict[tuple[str, str], tuple[str, str, bool]]:
+    table = _codes()
+    return {
+        (s, c): (d, cat, bool(den))
+        for s, c, d, cat, den in zip(
+            table["system"], table["code"], table["description"], table["category"],
+            table["is_denial"], strict=True,
+        )
+    }
+
+
+def _normalize(code: Any, system: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """Return (system, group, code) of one raw code; (None, None, None) for a blank."""
+    if code is None or (isinstance(code, float) and np.isnan(code)) or code is pd.NA:
+        return None, None, None
+    if isinstance(code, (int, np.integer)) and not isinstance(code, bool):
+        text = str(int(code))
+    elif isinstance(code, float) and code.is_integer():
+        text = str(int(code))
+    else:
+        text = str(code)
+    text = text.strip().upper()
+    if not text:
+        return None, None, None
+    lookup = _lookup()
+    if system != CARC:
+        compact = re.sub(r"\s+", "", text)
+        if system == NCPDP:
+            if compact.isdigit() and len(compact) == 1:
+                compact = "0" + compact  # NCPDP codes are two characters: 7 is 07
+            return NCPDP, None, compact
+        if (NCPDP, compact) in lookup:
+            return NCPDP, None, compact
+    match = _CARC_RE.match(text)
+    if match is None:
+        # Not a code shape we know: keep it as given (it will be unmapped).
+        return system or CARC, None, re.sub(r"\s+", " ", text)
+    group, number = match.group(1), match.group(2)
+    if number.isdigit():
+        number = str(int(number))
+    return CARC, group, number
+
+
+def _reason_code(system: str | None, group: str | None, code: str | None) -> str | None:
+    if code is None:
+        return None
+    return f"{group}-{code}" if group else code
+
+
+def describe_reason(code: Any, system: str | None = None) -> dict[str, Any]:
+    """Describe one NCPDP reject code or CARC code.
+
+    Spelling is forgiving: surrounding spaces and case are ignored, and a CARC code may carry
+    its group (CO, PR, OA, PI) with a dash, a space or nothing (``"CO-197"``, ``"co 197"``,
+    ``"CO197"``). Without ``system`` a code is NCPDP when it is a known NCPDP code of exactly
+    that spelling (NCPDP codes are two characters: ``"07"``, ``"75"``, ``"MR"``), otherwise
+    CARC; so ``"75"`` is NCPDP and ``"197"`` or ``"4"`` are CARC. Pass ``system="carc"`` for
+    a bare CARC number that is also an NCPDP code (``"22"``).
+
+    Parameters
+    ----------
+    code : str or int
+        The code as found on the claim.
+    system : {"ncpdp", "carc"}, optional
+        Force the code system.
+
+    Returns
+    -------
+    dict
+        ``system``, ``code`` (normalized, without group), ``group`` (or None),
+        ``description``, ``category`` and ``is_denial``. An unknown code is kept with category
+        ``"unmapped"`` and ``is_denial`` True (a denied claim with an unknown code is still a
+        denial); a blank code gives system None and category ``"unmapped"``.
+
+    References
+    ----------
+    .. [1] rxxl ``shared/DOMAIN.md`` §4, Claim denials (NCPDP 511-FB reject codes; X12 claim
+       adjustment reason codes and group codes).
+
+    Examples
+    --------
+    >>> describe_reason(" mr ")["description"]
+    'Product not on formulary'
+    >>> r = describe_reason("co 197")
+    >>> r["system"], r["group"], r["code"], r["category"]
+    ('carc', 'CO', '197', 'authorization')
+    >>> describe_reason("PR-2")["is_denial"]
+    False
+    >>> describe_reason("ZZ9")["category"]
+    'unmapped'
+    """
+    if system is not None:
+        system = str(system).strip().lower()
+        if system not in (NCPDP, CARC):
+            raise InputError(f'system: {system!r} is not "ncpdp" or "carc"')
+    sys_, group, norm = _normalize(code, system)
+    found = _lookup().get((sys_, norm)) if norm is not None else None
+    description, category, is_denial = found if found else ("", UNMAPPED, True)
+    return {
+        "system": sys_,
+        "code": norm,
+        "group": group,
+        "description": description,
+        "category": category,
+        "is_denial": is_denial,
+    }
+
+
+def _describe_column(values: pd.Series, system: str) -> pd.DataFrame:
+    """Normalize and describe a column of codes, each distinct code once."""
+    raw = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    rows = [describe_reason(u, system) for u in uniques]
+    reason = np.array([_reason_code(r["system"], r["group"], r["code"]) for r in rows] + [None],
+                      dtype=object)
+    category = np.array([r["category"] for r in rows] + [None], dtype=object)
+    denial = np.array([r["is_denial"] for r in rows] + [True], dtype=bool)
+    # factorize codes a missing value as -1, which picks the appended "no code" entry.
+    return pd.DataFrame(
+        {
+            "reason_code": reason[codes],
+            "system": np.array([system] * len(uniques) + [None], dtype=object)[codes],
+            "category": category[codes],
+            "is_denial": denial[codes],
+        },
+        index=values.index,
+    )
+
+
+def denial_rate(statuses: Any, amounts: Any = None) -> float:
+    r"""Share of claims denied, by count or (with ``amounts``) by dollars.
+
+    .. math:: \text{denial rate} = \frac{\sum_{\text{denied}} w_i}{\sum_{\text{all}} w_i}
+
+    with :math:`w_i = 1` by count or the claim's billed amount by dollars. Give initial
+    claims only for the initial denial rate.
+
+    Parameters
+    ----------
+    statuses : sequence of str
+        ``"paid"`` or ``"denied"`` per claim (case and surrounding spaces ignored).
+    amounts : sequence of numbers, optional
+        Billed amount per claim, not negative.
+
+    Returns
+    -------
+    float
+        The rate, 0 to 1; NaN when there are no claims or the amounts sum to 0.
+
+    References
+    ----------
+    .. [1] rxxl ``shared/DOMAIN.md`` §4, Claim denials.
+
+    Examples
+    --------
+    >>> denial_rate(["paid", "Denied", "paid", "paid"])
+    0.25
+    >>> denial_rate(["paid", "denied"], [300.0, 100.0])
+    0.25
+    """
+    text = pd.Series(np.asarray(statuses, dtype=object).reshape(-1), dtype=object)
+    norm = text.where(text.isna(), text.astype(str).str.strip().str.lower())
+    bad = ~norm.isin(["paid", "denied"]).to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(f'statuses: cell {first + 1} holds {text.iloc[first]!r}; expected '
+                         '"paid" or "denied"')
+    denied = norm.eq("denied").to_numpy()
+    if amounts is None:
+        weights = np.ones(denied.size)
+    else:
+        weights, _ = _counts("amounts", amounts)
+        if weights.size != denied.size:
+            raise InputError(f"statuses and amounts: {denied.size} and {weights.size} values;"
+                             " give one amount per claim")
+        if np.isnan(weights).any():
+            raise InputError("amounts: a claim has no amount")
+    return float(_ratio(weights[denied].sum(), weights.sum()))
+
+
+# --- Claims ---------------------------------------------------------------------------------
+
+
+def _require(claims: Any, columns: Sequence[str]) -> pd.DataFrame:
+    if not isinstance(claims, pd.DataFrame):
+        raise InputError("claims: expected a pandas DataFrame of claims")
+    missing = [c for c in columns if c not in claims.columns]
+    if missing:
+        raise InputError(f"claims: missing column(s) {', '.join(missing)}")
+    return claims
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return text.eq("").to_numpy()
+
+
+def classify_denials(claims: pd.DataFrame) -> pd.DataFrame:
+    """Classify each claim: reason code, root-cause category, denial and resubmission flags.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        Claims with at least ``status``; ``reject_code``, ``carc_code``,
+        ``original_claim_id`` and ``claim_id`` are used when present.
+
+    Returns
+    -------
+    DataFrame
+        Aligned with ``claims`` (same index): ``reason_code`` (NCPDP code, or CARC with its
+        group such as ``"CO-197"``; ``reject_code`` wins when both are filled; missing
+        when neither is), ``system``, ``category`` (``"unmapped"`` for an unknown or missing code
+        of a denied claim), ``is_denial`` (status denied and the reason is not an adjustment
+        such as CO-45 or PR-1/2/3), ``is_initial`` (no ``original_claim_id``) and
+        ``finally_denied`` (an initial denial that no paid resubmission, following
+        ``original_claim_id`` links back to it, overturned).
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({
+    ...     "claim_id": ["A", "B", "C", "D", "E"],
+    ...     "status": ["paid", "denied", "denied", "denied", "paid"],
+    ...     "reject_code": ["", "75", None, None, None],
+    ...     "carc_code": [None, None, "co-45", None, None],
+    ...     "original_claim_id": [None, None, None, None, "B"],
+    ... })
+    >>> classify_denials(claims)[["reason_code", "category", "is_denial", "finally_denied"]]
+      reason_code                category  is_denial  finally_denied
+    0         NaN                     NaN      False           False
+    1          75           authorization       True           False
+    2       CO-45  contractual adjustment      False           False
+    3         NaN                unmapped       True            True
+    4         NaN                     NaN      False           False
+    """
+    _require(claims, ["status"])
+    index = claims.index
+    status = claims["status"].astype(object).where(claims["status"].notna(), "")
+    denied = status.astype(str).str.strip().str.lower().eq("denied").to_numpy()
+
+    empty = pd.Series([None] * len(claims), index=index, dtype=object)
+    ncpdp = _describe_column(claims.get("reject_code", empty), NCPDP)
+    carc = _describe_column(claims.get("carc_code", empty), CARC)
+    use_ncpdp = ncpdp["reason_code"].notna().to_numpy()
+    out = carc.copy()
+    out.loc[use_ncpdp] = ncpdp.loc[use_ncpdp]
+    reason_ok = out["is_denial"].to_numpy(dtype=bool)
+
+    is_denial = denied & reason_ok
+    category = out["category"].to_numpy(dtype=object).copy()
+    category[denied & (out["reason_code"].isna().to_numpy())] = UNMAPPED
+
+    if "original_claim_id" in claims.columns:
+        is_initial = _blank(claims["original_claim_id"])
+    else:
+        is_initial = np.ones(len(claims), dtype=bool)
+
+    finally_denied = is_denial & is_initial
+    if (~is_initial).any() and "claim_id" in claims.columns:
+        ids = claims["claim_id"].astype(object).astype(str).str.strip()
+        originals = claims["original_claim_id"].astype(object).where(~is_initial, None)
+        root = pd.Series(originals.to_numpy(), dtype=object)
+        root = root.where(root.isna(), root.astype(str).str.strip())
+        parent = pd.Series(root.to_numpy(), index=ids.to_numpy(), dtype=object)
+        parent = parent[~parent.index.duplicated() & parent.notna().to_numpy()]
+        # Follow resubmission-of-resubmission links back to the initial claim (one
+        # vectorized step per level of chaining; a cycle stops after 20 levels).
+        for _ in range(20):
+            up = root.map(parent)
+            step = up.notna() & root.notna()
+            if not step.any():
+                break
+            root = root.where(~step, up)
+        paid = status.astype(str).str.strip().str.lower().eq("paid").to_numpy()
+        overturned = set(root[(~is_initial) & paid & root.notna().to_numpy()])
+        finally_denied = finally_denied & ~ids.isin(overturned).to_numpy()
+
+    def _none(values: Any) -> np.ndarray:
+        array = np.asarray(values, dtype=object).copy()
+        array[pd.isna(array)] = None
+        return array
+
+    return pd.DataFrame(
+        {
+            "reason_code": _none(out["reason_code"]),
+            "system": _none(out["system"]),
+            "category": _none(category),
+            "is_denial": is_denial,
+            "is_initial": is_initial,
+            "finally_denied": finally_denied,
+        },
+        index=index,
+    )
+
+
+def _month(claims: pd.DataFrame) -> pd.Series:
+    dates = pd.to_datetime(claims["service_date"], errors="coerce")
+    if dates.isna().any():
+        raise InputError("claims: service_date has missing or unreadable dates")
+    return dates.dt.strftime("%Y-%m")
+
+
+def _frame(claims: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Claims with classification, month and dollars, ready to group."""
+    needed = ["status", "billed_amount"]
+    if "month" in keys:
+        needed.append("service_date")
+    needed += [k for k in keys if k not in ("month", *REASON_KEYS)]
+    _require(claims, needed)
+    flags = classify_denials(claims)
+    frame = flags.copy()
+    frame["dollars"] = pd.to_numeric(claims["billed_amount"], errors="coerce").fillna(0.0)
+    if "month" in keys:
+        frame["month"] = _month(claims)
+    for key in keys:
+        if key not in frame.columns:
+            frame[key] = claims[key].astype(object).where(claims[key].notna(), None)
+    return frame
+
+
+def _keys(by: Any) -> list[str]:
+    keys = [by] if isinstance(by, str) else list(by)
+    bad = [k for k in keys if k not in GROUP_KEYS]
+    if bad or not keys or len(set(keys)) != len(keys):
+        raise InputError(
+            f"by: {bad or keys!r} is not a list of distinct keys from {', '.join(GROUP_KEYS)}"
+        )
+    return keys
+
+
+def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _month_range(months: pd.Series) -> list[str]:
+    if months.empty:
+        return []
+    periods = pd.PeriodIndex(months, freq="M")
+    return [str(p) for p in pd.period_range(periods.min(), periods.max(), freq="M")]
+
+
+def denial_rates(claims: pd.DataFrame, by: Any = ("payer", "month"), *,
+                 hfma: bool = False) -> pd.DataFrame:
+    r"""Initial and final denial rates per group, by count and by billed dollars.
+
+    .. math::
+        \text{denial rate} = \frac{\text{initial claims denied}}{\text{initial claims
+        submitted}},\qquad
+        \text{HFMA rate}_m = \frac{\text{denied}_m}{\tfrac13\sum_{k=1}^{3}
+        \text{submitted}_{m-k}}
+
+    Parameters
+    ----------
+    claims : DataFrame
+        Claims (module shape policy).
+    by : str or sequence of str
+        Grouping keys from ``payer``, ``payer_type``, ``site_id``, ``month``,
+        ``reason_code``, ``category``. The reason keys split the *denials*: a row's
+        ``submitted`` is then all initial claims of its other keys (the share of submitted
+        claims denied for that reason).
+    hfma : bool
+        Add ``hfma_denominator``, the average submitted of the three calendar months before
+        the month of the same group (a month without claims counts 0; NaN when the data
+        do not reach three months back), and ``hfma_denial_rate``, the HFMA Claim Integrity
+        Task Force variant. Requires ``month`` in ``by``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group present: the keys, ``submitted``, ``denied``, ``denial_rate``,
+        ``submitted_dollars``, ``denied_dollars``, ``dollar_denial_rate``,
+        ``final_denied``, ``final_denial_rate``; rates are NaN when nothing was submitted.
+
+    References
+    ----------
+    .. [1] rxxl ``shared/DOMAIN.md`` §4; HFMA Claim Integrity Task Force, standard denial
+       metrics (three-month average denominator).
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({
+    ...     "payer": ["A", "A", "A", "B"],
+    ...     "service_date": ["2026-01-05"] * 4,
+    ...     "status": ["paid", "denied", "paid", "denied"],
+    ...     "reject_code": [None, "75", None, "70"],
+    ...     "billed_amount": [100.0, 300.0, 100.0, 50.0],
+    ... })
+    >>> denial_rates(claims)[["payer", "month", "submitted", "denied", "denial_rate",
+    ...                       "dollar_denial_rate"]]
+      payer    month  submitted  denied  denial_rate  dollar_denial_rate
+    0     A  2026-01          3       1     0.333333                 0.6
+    1     B  2026-01          1       1     1.000000                 1.0
+    """
+    keys = _keys(by)
+    if hfma and "month" not in keys:
+        raise InputError('hfma: the HFMA variant needs "month" in by')
+    frame = _frame(claims, keys)
+    initial = frame[frame["is_initial"]].copy()
+    initial["denied"] = initial["is_denial"].astype(int)
+    initial["final_denied"] = initial["finally_denied"].astype(int)
+    initial["denied_dollars"] = initial["dollars"].where(initial["is_denial"], 0.0)
+    base_keys = [k for k in keys if k not in REASON_KEYS]
+    reason_keys = [k for k in keys if k in REASON_KEYS]
+
+    def _group(data: pd.DataFrame, group_keys: list[str]) -> pd.core.groupby.DataFrameGroupBy:
+        if group_keys:
+            return data.groupby(group_keys, dropna=False, sort=True, observed=True)
+        return data.assign(_all=0).groupby("_all")
+
+    base = _group(initial, base_keys).agg(
+        submitted=("is_initial", "size"), submitted_dollars=("dollars", "sum")
+    )
+    if not reason_keys:
+        counts = _group(initial, base_keys).agg(
+            denied=("denied", "sum"), denied_dollars=("denied_dollars", "sum"),
+            final_denied=("final_denied", "sum"),
+        )
+        table = base.join(counts).reset_index()
+    else:
+        denials = initial[initial["is_denial"]]
+        counts = denials.groupby(keys, dropna=False, sort=True, observed=True).agg(
+            denied=("denied", "sum"), denied_dollars=("denied_dollars", "sum"),
+            final_denied=("final_denied", "sum"),
+        ).reset_index()
+        if base_keys:
+            table = counts.merge(base.reset_index(), on=base_keys, how="left")
+        else:
+            table = counts.assign(submitted=len(initial),
+                                  submitted_dollars=float(initial["dollars"].sum()))
+    table = table.drop(columns="_all", errors="ignore")
+    if hfma:
+        table = _add_hfma(table, base.reset_index(), [k for k in base_keys if k != "month"],
+                          _month_range(frame["month"]))
+    table["denial_rate"] = _ratio(table["denied"], table["submitted"])
+    table["dollar_denial_rate"] = _ratio(table["denied_dollars"], table["submitted_dollars"])
+    table["final_denial_rate"] = _ratio(table["final_denied"], table["submitted"])
+    columns = [*keys, "submitted", "denied", "denial_rate", "submitted_dollars",
+               "denied_dollars", "dollar_denial_rate", "final_denied", "final_denial_rate"]
+    if hfma:
+        columns += ["hfma_denominator", "hfma_denial_rate"]
+        table["hfma_denial_rate"] = _ratio(table["denied"], table["hfma_denominator"])
+    table = table[columns].sort_values(keys, kind="stable").reset_index(drop=True)
+    for name in ("submitted", "denied", "final_denied"):
+        table[name] = table[name].astype("int64")
+    return table
+
+
+def _add_hfma(table: pd.DataFrame, base: pd.DataFrame, other: list[str],
+              months: list[str]) -> pd.DataFrame:
+    """Average submitted of the three prior calendar months, per group of ``other`` keys."""
+    if base.empty:
+        return table.assign(hfma_denominator=np.nan)
+    index = other or ["_all"]
+    if not other:
+        base = base.assign(_all=0)
+    wide = base.pivot_table(index=index, columns="month", values="submitted",
+                            aggfunc="sum", fill_value=0, dropna=False, observed=True)
+    wide = wide.reindex(columns=months, fill_value=0)
+    prior = wide.T.shift(1).rolling(3, min_periods=3).mean().T
+    long = prior.stack(future_stack=True).rename("hfma_denominator").reset_index()
+    if not other:
+        long = long.drop(columns="_all")
+    return table.merge(long, on=[*other, "month"], how="left")
+
+
+# --- Control chart ------------------------------------------------------------------------
+
+
+def _counts(name: str, values: Any) -> tuple[np.ndarray, pd.Index | None]:
+    index = values.index if isinstance(values, pd.Series) else None
+    try:
+        array = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).reshape(-1)),
+                              errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name}: expected numbers, got {exc}") from None
+    if np.any(array[~np.isnan(array)] < 0):
+        raise InputError(f"{name}: values cannot be negative")
+    return array, index
+
+
+def p_chart(submitted: Any, denied: Any) -> pd.DataFrame:
+    r"""p-chart (proportion control chart) of denial rates, with per-period limits.
+
+    .. math::
+        p_i = \frac{d_i}{n_i},\qquad
+        \text{UCL}_i, \text{LCL}_i = \bar p \pm 3\sqrt{\frac{\bar p(1-\bar p)}{n_i}}
+
+    clipped to [0, 1]. A period is out of control when its rate is above its UCL or below its
+    LCL.
+
+    The center line :math:`\bar p = \sum d_i / \sum n_i` uses *revised* limits (the standard
+    Shewhart practice of removing assignable causes): periods above their UCL are set aside,
+    :math:`\bar p` is recomputed from the rest, and this repeats until no more periods are
+    set aside; the periods are then flagged against the final limits. Without the revision
+    one spike month inflates :math:`\bar p`, which widens nothing in large samples but
+    shifts the center up, so every normal month can fall below the LCL and be flagged.
+
+    Parameters
+    ----------
+    submitted, denied : sequence, ndarray or Series
+        Claims submitted and denied per period, same length. A missing count means a period
+        without data. ``denied`` may not exceed ``submitted``.
+
+    Returns
+    -------
+    DataFrame
+        Per period (index of ``submitted`` if a Series): ``submitted``, ``denied``, ``rate``,
+        ``center_line``, ``ucl``, ``lcl``, ``out_of_control``. A period with nothing submitted
+        has NaN rate and limits and is not flagged; with no data at all the center line is
+        NaN. A single period is its own center line and is never flagged.
+
+    References
+    ----------
+    .. [1] rxxl ``shared/DOMAIN.md`` §4; D. C. Montgomery, *Introduction to Statistical
+       Quality Control*, control charts for fraction nonconforming (revised limits).
+
+    Examples
+    --------
+    >>> chart = p_chart([100, 100, 100], [10, 10, 10])
+    >>> chart[["rate", "center_line", "ucl", "lcl"]].round(4).iloc[0].tolist()
+    [0.1, 0.1, 0.19, 0.01]
+    >>> p_chart([1000] * 6, [50, 52, 48, 51, 49, 250])["out_of_control"].tolist()
+    [False, False, False, False, False, True]
+    """
+    n, index = _counts("submitted", submitted)
+    d, _ = _counts("denied", denied)
+    if n.shape != d.shape:
+        raise InputError(f"submitted and denied: {n.size} and {d.size} values; give one of "
+                         "each per period")
+    n = np.where(np.isnan(n), 0.0, n)
+    d = np.where(np.isnan(d), 0.0, d)
+    if np.any(d > n):
+        first = int(np.flatnonzero(d > n)[0]) + 1
+        raise InputError(f"denied: more denied than submitted in period {first}")
+    rate = _ratio(d, n)
+    has = n > 0
+    keep = has.copy()
+    center = np.nan
+    ucl = lcl = np.full(n.shape, np.nan)
+    for _ in range(n.size + 1):
+        if not keep.any():
+            break
+        center = d[keep].sum() / n[keep].sum()
+        ucl, lcl = _limits(center, n)
+        above = keep & (rate > ucl)
+        if not above.any():
+            break
+        keep &= ~above
+    out = has & ((rate > ucl) | (rate < lcl))
+    return pd.DataFrame(
+        {
+            "submitted": n,
+            "denied": d,
+            "rate": rate,
+            "center_line": np.full(n.shape, center),
+            "ucl": ucl,
+            "lcl": lcl,
+            "out_of_control": out,
+        },
+        index=index,
+    )
+
+
+def _limits(center: float, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(n > 0, np.sqrt(center * (1 - center) / np.where(n > 0, n, 1.0)),
+                         np.nan)
+    ucl = np.clip(center + SIGMAS * sigma, 0.0, 1.0)
+    lcl = np.clip(center - SIGMAS * sigma, 0.0, 1.0)
+    # Tiny float error must not flag a rate equal to a center of exactly 0 or 1.
+    return ucl, lcl
+
+
+# --- Trend, Pareto, findings ----------------------------------------------------------------
+
+_TREND_KEYS = ("payer", "reason_code", "site_id", "payer_type", "category")
+
+
+def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
+    """Monthly initial denial rates per group with a p-chart per group.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        Claims (module shape policy).
+    by : {"payer", "reason_code", "site_id", "payer_type", "category"}
+        The group. For ``reason_code`` and ``category`` the denominator is all initial
+        claims of the month (share of submitted claims denied for that reason).
+
+    Returns
+    -------
+    DataFrame
+        One row per group and month of the overall month range (a month without claims for
+        the group has ``submitted`` 0, NaN rate, and is not flagged): ``<by>``, ``month``,
+        ``submitted``, ``denied``, ``denial_rate``, ``center_line``, ``ucl``, ``lcl``,
+        ``out_of_control``, ``mom_change`` (rate minus the previous month's rate),
+        ``denied_dollars`` (billed dollars at risk) and ``submitted_dollars``.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({
+    ...     "payer": ["A", "A", "A"],
+    ...     "service_date": ["2026-01-05", "2026-01-09", "2026-03-02"],
+    ...     "status": ["paid", "denied", "paid"],
+    ...     "reject_code": [None, "75", None],
+    ...     "billed_amount": [100.0, 300.0, 100.0],
+    ... })
+    >>> denial_trend(claims)[["payer", "month", "submitted", "denial_rate"]]
+      payer    month  submitted  denial_rate
+    0     A  2026-01          2          0.5
+    1     A  2026-02          0          NaN
+    2     A  2026-03          1          0.0
+    """
+    if by not in _TREND_KEYS:
+        raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
+    _require(claims, ["service_date"])
+    rates = denial_rates(claims, by=(by, "month"))
+    months = _month_range(_month(claims))
+    groups = sorted(rates[by].dropna().unique().tolist(), key=str)
+    has_none = rates[by].isna().any()
+    grid = pd.MultiIndex.from_product([groups + ([None] if has_none else []), months],
+                                      names=[by, "month"])
+    table = rates.set_index([by, "month"]).reindex(grid)
+    if by in REASON_KEYS:
+        # Denominator: every initial claim of the month, also in months without this reason.
+        monthly = denial_rates(claims, by="month").set_index("month")
+        table["submitted"] = monthly["submitted"].reindex(grid.get_level_values("month")) \
+            .to_numpy()
+        table["submitted_dollars"] = monthly["submitted_dollars"].reindex(
+            grid.get_level_values("month")).to_numpy()
+    table = table.reset_index()
+    for name in ("submitted", "denied", "submitted_dollars", "denied_dollars"):
+        table[name] = table[name].fillna(0)
+    table["submitted"] = table["submitted"].astype("int64")
+    table["denied"] = table["denied"].astype("int64")
+    table["denial_rate"] = _ratio(table["denied"], table["submitted"])
+    parts = []
+    for _, part in table.groupby(by, dropna=False, sort=False):
+        chart = p_chart(part["submitted"].to_numpy(), part["denied"].to_numpy())
+        chart.index = part.index
+        parts.append(chart[["center_line", "ucl", "lcl", "out_of_control"]])
+    limits = (pd.concat(parts) if parts else
+              pd.DataFrame(columns=["center_line", "ucl", "lcl", "out_of_control"]))
+    table = table.join(limits)
+    table["out_of_control"] = table["out_of_control"].astype(bool)
+    table["mom_change"] = table["denial_rate"] - table.groupby(by, dropna=False, sort=False)[
+        "denial_rate"].shift(1)
+    return table[[by, "month", "submitted", "denied", "denial_rate", "center_line", "ucl",
+                  "lcl", "out_of_control", "mom_change", "denied_dollars",
+                  "submitted_dollars"]].reset_index(drop=True)
+
+
+def pareto(claims: pd.DataFrame, by: str = "reason_code") -> pd.DataFrame:
+    """Pareto table of initial denials: the few reasons behind most denials.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        Claims (module shape policy).
+    by : {"reason_code", "category", "payer", "payer_type", "site_id"}
+        What to rank. Denied claims without a code rank as reason ``"(no code)"``.
+
+    Returns
+    -------
+    DataFrame
+        ``<by>``, ``description`` and ``category`` (for reason codes), ``count``, ``share``
+        (of all initial denials), ``cumulative_share``, ``denied_dollars``; sorted by count,
+        then dollars, descending.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({
+    ...     "status": ["denied", "denied", "denied", "paid"],
+    ...     "reject_code": ["75", "75", "70", None],
+    ...     "billed_amount": [10.0, 20.0, 5.0, 8.0],
+    ... })
+    >>> pareto(claims)[["reason_code", "category", "count", "cumulative_share"]]
+      reason_code       category  count  cumulative_share
+    0          75  authorization      2          0.666667
+    1          70       coverage      1          1.000000
+    """
+    allowed = ("reason_code", "category", "payer", "payer_type", "site_id")
+    if by not in allowed:
+        raise InputError(f"by: {by!r} is not one of {', '.join(allowed)}")
+    frame = _frame(claims, [by] if by not in REASON_KEYS else [])
+    denials = frame[frame["is_initial"] & frame["is_denial"]].copy()
+    denials["reason_code"] = denials["reason_code"].fillna("(no code)")
+    table = denials.groupby(by, dropna=False, sort=False, observed=True).agg(
+        count=("is_denial", "size"), denied_dollars=("dollars", "sum")).reset_index()
+    if by == "reason_code":
+        first = denials.drop_duplicates("reason_code").set_index("reason_code")
+        table["category"] = table["reason_code"].map(first["category"])
+        table["description"] = [
+            describe_reason(code, system=system)["description"] if isinstance(system, str) else ""
+            for code, system in zip(table["reason_code"],
+                                    table["reason_code"].map(first["system"]), strict=True)
+        ]
+        columns = ["reason_code", "description", "category"]
+    else:
+        columns = [by]
+    table = table.sort_values(["count", "denied_dollars", by],
+                              ascending=[False, False, True], kind="stable",
+                              key=lambda s: s.astype(str) if s.name == by else s)
+    total = table["count"].sum()
+    table["share"] = _ratio(table["count"], np.full(len(table), total))
+    table["cumulative_share"] = table["share"].cumsum()
+    return table[[*columns, "count", "share", "cumulative_share", "denied_dollars"]] \
+        .reset_index(drop=True)
+
+
+def top_findings(trend: pd.DataFrame, n: int = 5) -> list[str]:
+    """Plain-English sentences for the out-of-control months of a :func:`denial_trend`.
+
+    Months above the UCL come first, ranked by excess denials (denied minus expected at
+    the center line); then months below the LCL.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"payer": ["Humana Medicare Part D"], "month": ["2026-10"],
+    ...     "submitted": [1662], "denied": [412], "denial_rate": [412 / 1662],
+    ...     "center_line": [0.061], "ucl": [0.080], "lcl": [0.042],
+    ...     "out_of_control": [True]})
+    >>> print(top_findings(trend)[0])
+    Humana Medicare Part D, 2026-10: 24.8% denied vs 6.1% expected (UCL 8.0%), 412 of 1,662 claims
+    """
+    if not isinstance(trend, pd.DataFrame) or "out_of_control" not in trend.columns:
+        raise InputError("trend: expected the table denial_trend returns")
+    group = trend.columns[0]
+    flagged = trend[trend["out_of_control"].astype(bool)].copy()
+    flagged["excess"] = flagged["denied"] - flagged["center_line"] * flagged["submitted"]
+    flagged["high"] = flagged["denial_rate"] > flagged["center_line"]
+    flagged = flagged.sort_values(["high", "excess"], ascending=[False, False], kind="stable")
+    lines = []
+    for values in flagged.head(max(int(n), 0)).to_dict("records"):
+        if values["high"]:
+            limit = f"UCL {values['ucl']:.1%}"
+        else:
+            limit = f"LCL {values['lcl']:.1%}"
+        lines.append(
+            f"{values[group]}, "
+            f"{values['month']}: {values['denial_rate']:.1%} denied vs "
+            f"{values['center_line']:.1%} expected ({limit}), "
+            f"{int(values['denied']):,} of {int(values['submitted']):,} claims"
+        )
+    return lines
