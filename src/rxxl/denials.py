@@ -206,8 +206,8 @@ def describe_reason(code: Any, system: str | None = None) -> dict[str, Any]:
 
 def _describe_column(values: pd.Series, system: str) -> pd.DataFrame:
     """Normalize and describe a column of codes, each distinct code once."""
-    raw = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = pd.Series(uniques, dtype=object).tolist()
     rows = [describe_reason(u, system) for u in uniques]
     reason = np.array([_reason_code(r["system"], r["group"], r["code"]) for r in rows] + [None],
                       dtype=object)
@@ -332,8 +332,8 @@ def classify_denials(claims: pd.DataFrame) -> pd.DataFrame:
     """
     _require(claims, ["status"])
     index = claims.index
-    status = claims["status"].astype(object).where(claims["status"].notna(), "")
-    denied = status.astype(str).str.strip().str.lower().eq("denied").to_numpy()
+    status = claims["status"].astype("string[pyarrow]")
+    denied = status.str.strip().str.lower().eq("denied").to_numpy(dtype=bool, na_value=False)
 
     empty = pd.Series([None] * len(claims), index=index, dtype=object)
     ncpdp = _describe_column(claims.get("reject_code", empty), NCPDP)
@@ -394,7 +394,15 @@ def _month(claims: pd.DataFrame) -> pd.Series:
     dates = pd.to_datetime(claims["service_date"], errors="coerce")
     if dates.isna().any():
         raise InputError("claims: service_date has missing or unreadable dates")
-    return dates.dt.strftime("%Y-%m")
+    # Label the few distinct months once and index into them: formatting each of twenty
+    # million dates one by one takes minutes.
+    months = dates.to_numpy().astype("datetime64[M]").astype(np.int64)
+    if months.size == 0:
+        return pd.Series([], index=claims.index, dtype=object)
+    first = int(months.min())
+    labels = np.array([str(np.datetime64(first + i, "M"))
+                       for i in range(int(months.max()) - first + 1)], dtype=object)
+    return pd.Series(labels[months - first], index=claims.index)
 
 
 def _frame(claims: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -435,7 +443,7 @@ def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
 def _month_range(months: pd.Series) -> list[str]:
     if months.empty:
         return []
-    periods = pd.PeriodIndex(months, freq="M")
+    periods = pd.PeriodIndex(pd.unique(months), freq="M")
     return [str(p) for p in pd.period_range(periods.min(), periods.max(), freq="M")]
 
 
