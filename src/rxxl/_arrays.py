@@ -116,6 +116,20 @@ def require_nonempty(vector: np.ndarray, name: str) -> None:
         raise InputError(f"{name}: every value is blank")
 
 
+def ratio(numerator: Any, denominator: Any) -> np.ndarray:
+    """``numerator / denominator``, NaN where the denominator is 0: undefined (Excel's
+    #DIV/0!), never inf or an error. A tiny denominator may still overflow to inf, the
+    honest IEEE answer.
+
+    >>> ratio([1.0, 1.0, 0.0], [4.0, 0.0, 0.0])
+    array([0.25,  nan,  nan])
+    """
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den))
+
+
 def require_non_negative(values: np.ndarray, name: str, rule: str) -> None:
     """Raise :class:`InputError` at the first negative value, naming its position and ``rule``.
 

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rxxl._arrays import ratio
 from rxxl.errors import InputError
 
 __all__ = [
@@ -273,7 +274,7 @@ def denial_rate(statuses: Any, amounts: Any = None) -> float:
                              " give one amount per claim")
         if np.isnan(weights).any():
             raise InputError("amounts: a claim has no amount")
-    return float(_ratio(weights[denied].sum(), weights.sum()))
+    return float(ratio(weights[denied].sum(), weights.sum()))
 
 
 # --- Claims ---------------------------------------------------------------------------------
@@ -433,13 +434,6 @@ def _keys(by: Any) -> list[str]:
     return keys
 
 
-def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
-    num = np.asarray(numerator, dtype=float)
-    den = np.asarray(denominator, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
 def _month_range(months: pd.Series) -> list[str]:
     if months.empty:
         return []
@@ -539,14 +533,14 @@ def denial_rates(claims: pd.DataFrame, by: Any = ("payer", "month"), *,
     if hfma:
         table = _add_hfma(table, base.reset_index(), [k for k in base_keys if k != "month"],
                           _month_range(frame["month"]))
-    table["denial_rate"] = _ratio(table["denied"], table["submitted"])
-    table["dollar_denial_rate"] = _ratio(table["denied_dollars"], table["submitted_dollars"])
-    table["final_denial_rate"] = _ratio(table["final_denied"], table["submitted"])
+    table["denial_rate"] = ratio(table["denied"], table["submitted"])
+    table["dollar_denial_rate"] = ratio(table["denied_dollars"], table["submitted_dollars"])
+    table["final_denial_rate"] = ratio(table["final_denied"], table["submitted"])
     columns = [*keys, "submitted", "denied", "denial_rate", "submitted_dollars",
                "denied_dollars", "dollar_denial_rate", "final_denied", "final_denial_rate"]
     if hfma:
         columns += ["hfma_denominator", "hfma_denial_rate"]
-        table["hfma_denial_rate"] = _ratio(table["denied"], table["hfma_denominator"])
+        table["hfma_denial_rate"] = ratio(table["denied"], table["hfma_denominator"])
     table = table[columns].sort_values(keys, kind="stable").reset_index(drop=True)
     for name in ("submitted", "denied", "final_denied"):
         table[name] = table[name].astype("int64")
@@ -640,7 +634,7 @@ def p_chart(submitted: Any, denied: Any) -> pd.DataFrame:
     if np.any(d > n):
         first = int(np.flatnonzero(d > n)[0]) + 1
         raise InputError(f"denied: more denied than submitted in period {first}")
-    rate = _ratio(d, n)
+    rate = ratio(d, n)
     has = n > 0
     keep = has.copy()
     center = np.nan
@@ -741,7 +735,7 @@ def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
         table[name] = table[name].fillna(0)
     table["submitted"] = table["submitted"].astype("int64")
     table["denied"] = table["denied"].astype("int64")
-    table["denial_rate"] = _ratio(table["denied"], table["submitted"])
+    table["denial_rate"] = ratio(table["denied"], table["submitted"])
     parts = []
     for _, part in table.groupby(by, dropna=False, sort=False):
         chart = p_chart(part["submitted"].to_numpy(), part["denied"].to_numpy())
@@ -810,7 +804,7 @@ def pareto(claims: pd.DataFrame, by: str = "reason_code") -> pd.DataFrame:
                               ascending=[False, False, True], kind="stable",
                               key=lambda s: s.astype(str) if s.name == by else s)
     total = table["count"].sum()
-    table["share"] = _ratio(table["count"], np.full(len(table), total))
+    table["share"] = ratio(table["count"], np.full(len(table), total))
     table["cumulative_share"] = table["share"].cumsum()
     return table[[*columns, "count", "share", "cumulative_share", "denied_dollars"]] \
         .reset_index(drop=True)

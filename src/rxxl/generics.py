@@ -39,6 +39,7 @@ from rxxl._arrays import (
     as_float_array,
     as_label_vector,
     as_vector,
+    ratio,
     require_non_negative,
     require_same_length,
 )
@@ -243,11 +244,6 @@ def _totals(bucket: np.ndarray, weights: np.ndarray | None, buckets: int) -> np.
     return np.bincount(bucket, weights=weights, minlength=buckets).astype(float)
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    # No claims in the denominator is undefined, not zero: Excel shows #DIV/0!.
-    return float(numerator / denominator) if denominator > 0 else float("nan")
-
-
 # --- Public functions -------------------------------------------------------------------------
 
 
@@ -409,7 +405,7 @@ def generic_dispensing_rate(
         brand += biosimilar
     elif biosimilar_as == "generic":
         generic += biosimilar
-    return _ratio(generic, generic + brand)
+    return float(ratio(generic, generic + brand))
 
 
 def generic_efficiency_rate(
@@ -459,7 +455,7 @@ def generic_efficiency_rate(
         default=2,
     ).astype(np.intp)
     generic, original_brand, _single_source, _blank = _totals(codes.per_line(table, 3), w, 4)
-    return _ratio(generic, generic + original_brand)
+    return float(ratio(generic, generic + original_brand))
 
 
 def biosimilar_rate(categories: Any, weights: Any = None, *, unclassified: str = "raise") -> float:
@@ -508,7 +504,7 @@ def biosimilar_rate(categories: Any, weights: Any = None, *, unclassified: str =
         [codes.codes == FDA_BIOSIMILAR, codes.codes == _REFERENCE_BIOLOGIC], [0, 1], default=2
     ).astype(np.intp)
     biosimilar, reference, _other, _blank = _totals(codes.per_line(table, 3), w, 4)
-    return _ratio(biosimilar, biosimilar + reference)
+    return float(ratio(biosimilar, biosimilar + reference))
 
 
 def thirty_day_equivalents(days_supply: Any) -> Any:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rxxl._arrays import as_float_array, require_non_negative, require_nonempty
+from rxxl._arrays import as_float_array, ratio, require_non_negative, require_nonempty
 from rxxl.constants import DAYS_IN_YEAR
 from rxxl.errors import InputError
 
@@ -142,15 +142,6 @@ def _turns_inputs(
     else:
         like = cost_of_goods
     return cost_of_goods, matrix.mean(axis=1), days, like
-
-
-def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    # x / 0 is undefined here (Excel's #DIV/0!), never inf.
-    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
-    # A near-zero denominator gives a huge (or inf) ratio: a true, if silly, answer.
-    with np.errstate(over="ignore"):
-        np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out
 
 
 # --- Public functions -------------------------------------------------------------------------
@@ -270,7 +261,7 @@ def inventory_turns(cogs: Any, inventory_values: Any, days_in_period: Any = DAYS
     """
     cost_of_goods, average, days, like = _turns_inputs(cogs, inventory_values, days_in_period)
     annual_cogs = cost_of_goods * (DAYS_IN_YEAR / days)
-    return _by_location(_divide(annual_cogs, average), like, "inventory_turns")
+    return _by_location(ratio(annual_cogs, average), like, "inventory_turns")
 
 
 def days_on_hand(cogs: Any, inventory_values: Any, days_in_period: Any = DAYS_IN_YEAR) -> Any:
@@ -307,7 +298,7 @@ def days_on_hand(cogs: Any, inventory_values: Any, days_in_period: Any = DAYS_IN
     nan
     """
     cost_of_goods, average, days, like = _turns_inputs(cogs, inventory_values, days_in_period)
-    return _by_location(_divide(average * days, cost_of_goods), like, "days_on_hand")
+    return _by_location(ratio(average * days, cost_of_goods), like, "days_on_hand")
 
 
 def expired_waste_rate(expired_cost: Any, purchases: Any) -> Any:
@@ -354,7 +345,7 @@ def expired_waste_rate(expired_cost: Any, purchases: Any) -> Any:
             "expired_cost and purchases must have the same shape: expired_cost is"
             f" {_describe(expired.shape)}, purchases {_describe(bought.shape)}"
         )
-    rate = _divide(expired, bought)
+    rate = ratio(expired, bought)
     for source in (expired_cost, purchases):
         if isinstance(source, pd.Series):
             return pd.Series(rate, index=source.index, name="expired_waste_rate")

@@ -49,6 +49,7 @@ import pandas as pd
 from rxxl._arrays import (
     as_float_array,
     as_vector,
+    ratio,
     require_nonempty,
     require_same_length,
 )
@@ -168,13 +169,6 @@ def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str)
     return values
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN where the denominator is 0 (Excel's #DIV/0!)."""
-    # A tiny denominator overflows to inf, the honest IEEE answer.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(denominator == 0, np.nan, numerator / denominator)
-
-
 # --- Element-wise metrics ------------------------------------------------------------------
 
 
@@ -255,7 +249,7 @@ def variance_pct(actual: Any, budget: Any) -> Any:
     0.2
     """
     (actual_, budget_), index, scalar = _numbers(actual=actual, budget=budget)
-    return _result(_ratio(actual_ - budget_, np.abs(budget_)), index, scalar, "variance_pct")
+    return _result(ratio(actual_ - budget_, np.abs(budget_)), index, scalar, "variance_pct")
 
 
 def _revenue_lines(line_type: Any) -> np.ndarray:
@@ -474,7 +468,7 @@ def flexed_budget(budget: Any, budget_volume: Any, actual_volume: Any) -> Any:
     (budget_, budget_volume_, actual_volume_), index, scalar = _numbers(
         budget=budget, budget_volume=budget_volume, actual_volume=actual_volume
     )
-    flexed = budget_ * _ratio(actual_volume_, budget_volume_)
+    flexed = budget_ * ratio(actual_volume_, budget_volume_)
     return _result(flexed, index, scalar, "flexed_budget")
 
 
@@ -545,7 +539,7 @@ def flex_variance(actual: Any, budget: Any, budget_volume: Any, actual_volume: A
     (actual_, budget_, budget_volume_, actual_volume_), _ = _line_up(
         arrays, index, owner, vectors=True
     )
-    flexed = budget_ * _ratio(actual_volume_, budget_volume_)
+    flexed = budget_ * ratio(actual_volume_, budget_volume_)
     return pd.DataFrame(
         {
             "flexed_budget": flexed,
