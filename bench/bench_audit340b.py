@@ -45,6 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _memory import peak_rss_mb  # bench/ is on sys.path when run as a script
+
 BENCH = Path(__file__).resolve().parent
 SQL = BENCH / "audit340b.sql"
 RESULTS = BENCH / "results" / "audit340b.json"
@@ -64,20 +66,6 @@ def _cpu_s() -> tuple[float, float]:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime, usage.ru_stime
-
-
-def _peak_rss_mb() -> float:
-    """This process's resident high-water mark in MiB (Linux VmHWM; else ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 # --- one run of one engine, in a fresh process ------------------------------------------------
@@ -102,7 +90,7 @@ def run_rxxl(claims: Path, reference: Path, out: Path | None) -> dict:
         "end_to_end_s": done - imported,
         "cpu_s": cpu_done[0] - cpu[0],
         "system_cpu_s": cpu_done[1] - cpu[1],
-        "peak_mb": _peak_rss_mb(),
+        "peak_mb": peak_rss_mb(),
         "claims": len(frame),
         "encounters": len(tables["encounters"]),
     }
@@ -129,7 +117,7 @@ def run_duckdb(claims: Path, reference: Path, out: Path | None) -> dict:
         "end_to_end_s": done - imported,
         "cpu_s": cpu_done[0] - cpu[0],
         "system_cpu_s": cpu_done[1] - cpu[1],
-        "peak_mb": _peak_rss_mb(),
+        "peak_mb": peak_rss_mb(),
         "claims": result.num_rows,
         "threads": connection.execute("SELECT current_setting('threads')").fetchall()[0][0],
     }

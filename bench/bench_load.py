@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from _memory import peak_rss_mb  # bench/ is on sys.path when run as a script
 
 
 def _npis(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -98,26 +98,13 @@ def _as_text(table: pa.Table) -> pa.Table:
                      zip(table.column_names, table.columns, strict=True)})
 
 
-def _peak_rss_mb() -> float:
-    """The process's peak resident memory. Linux's VmHWM starts afresh with the process's
-    own memory map; ru_maxrss would carry over the generating parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    scale = 1024 if sys.platform != "darwin" else 1024 * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-
-
 def time_load(path: str, repeats: int) -> dict:
     """Run in a fresh process: times of ``load_table`` and the process's peak memory."""
     import pyarrow as pa
 
     from rxxl.data import load_table
 
-    baseline = _peak_rss_mb()
+    baseline = peak_rss_mb()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -125,7 +112,7 @@ def time_load(path: str, repeats: int) -> dict:
         times.append(time.perf_counter() - start)
         rows = len(frame)
         del frame
-    return {"times": times, "rows": rows, "peak_rss_mb": _peak_rss_mb(),
+    return {"times": times, "rows": rows, "peak_rss_mb": peak_rss_mb(),
             "baseline_rss_mb": baseline,
             "arrow_pool_peak_mb": pa.default_memory_pool().max_memory() / 2**20}
 

@@ -21,16 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-_CHILD = """
-import json, resource, sys, time
+_CHILD = f"""
+import json, sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from _memory import peak_rss_mb
 from rxxl.data.synthetic import generate
 start = time.perf_counter()
 manifest = generate(sys.argv[1], size=sys.argv[2], seed=int(sys.argv[3]))
 seconds = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024,
+print(json.dumps({{"seconds": seconds, "peak_mb": peak_rss_mb(),
                   "rows": manifest["row_counts"],
-                  "latest_month_claims": manifest["claims_by_month"][manifest["months"][-1]]}))
+                  "latest_month_claims": manifest["claims_by_month"][manifest["months"][-1]]}}))
 """
 
 
