@@ -146,10 +146,6 @@ def series(**ranges: Any) -> dict[str, np.ndarray]:
     return {name: no_blanks(name, v) for name, v in columns(**ranges).items()}
 
 
-def numbers_of(name: str, values: np.ndarray) -> np.ndarray:
-    return as_float_array(values, name)
-
-
 def number(name: str, value: Any, default: float | None = None) -> float:
     """A single-number argument; a blank (or omitted) optional argument takes its default."""
     array = cells(value)

@@ -14,6 +14,7 @@ import numpy as np
 import xlwings as xw
 
 from rxxl import audit340b, denials, generics, inventory, roi, variance
+from rxxl._arrays import as_float_array
 from rxxl._excel import (
     CATEGORY,
     DIV0,
@@ -29,7 +30,6 @@ from rxxl._excel import (
     filled_numbers,
     no_blanks,
     number,
-    numbers_of,
     reference_tables,
     series,
     shaped,
@@ -43,7 +43,7 @@ _NEVER = "never"
 
 def _elementwise(metric, undefined: str, **ranges: Any) -> Any:
     grids, like, blank = aligned(**ranges)
-    arrays = [numbers_of(name, grid) for name, grid in grids.items()]
+    arrays = [as_float_array(grid, name) for name, grid in grids.items()]
     return shaped(np.asarray(metric(*arrays)), like, blank, undefined)
 
 
@@ -84,7 +84,7 @@ def RX_FAV(actual, budget, line_type=EXPENSE):
         )
     kinds = np.where(blank_mask(kinds), EXPENSE, kinds)
     flags = variance.favorability(
-        numbers_of("actual", grids["actual"]), numbers_of("budget", grids["budget"]),
+        as_float_array(grids["actual"], "actual"), as_float_array(grids["budget"], "budget"),
         np.broadcast_to(kinds, like.shape),
     )
     return shaped(np.asarray(flags, dtype=object), like, blank, NUM)
@@ -132,7 +132,7 @@ def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
         actual_price=actual_price, budget_price=budget_price, actual_qty=actual_qty,
         budget_qty=budget_qty,
     )
-    table = variance.price_volume_mix(*(numbers_of(n, v) for n, v in lines.items()))
+    table = variance.price_volume_mix(*(as_float_array(v, n) for n, v in lines.items()))
     return table[["price", "volume", "mix"]].to_numpy(dtype=float).tolist()
 
 
@@ -143,7 +143,7 @@ def _categories_and_counts(categories, counts):
     if counts is None:
         return series(categories=categories)["categories"], None
     lines = series(categories=categories, counts=counts)
-    return lines["categories"], numbers_of("counts", lines["counts"])
+    return lines["categories"], as_float_array(lines["counts"], "counts")
 
 
 @xw.func(category=CATEGORY)
@@ -193,7 +193,7 @@ def RX_GENERIC_OPPORTUNITY(mony_codes, quantities, brand_unit_costs, generic_uni
     no_blanks("quantities", lines["quantities"])
     savings = generics.generic_switch_opportunity(
         lines["mony_codes"],
-        *(numbers_of(name, lines[name]) for name in list(lines)[1:]),
+        *(as_float_array(lines[name], name) for name in list(lines)[1:]),
     )
     return float(np.sum(savings))
 
@@ -261,12 +261,12 @@ def RX_DAYS_ON_HAND(cogs, beginning_inventory, ending_inventory=None, days_in_pe
 
 
 def _flows(values) -> np.ndarray:
-    return numbers_of("values", series(values=values)["values"])
+    return as_float_array(series(values=values)["values"], "values")
 
 
 def _dated_flows(values, dates) -> tuple[np.ndarray, np.ndarray]:
     lines = series(values=values, dates=dates)
-    return numbers_of("values", lines["values"]), dates_of("dates", lines["dates"])
+    return as_float_array(lines["values"], "values"), dates_of("dates", lines["dates"])
 
 
 @xw.func(category=CATEGORY)
@@ -402,7 +402,7 @@ def RX_DENIAL_RATE(statuses, amounts=None):
         return as_cell(denials.denial_rate(codes), DIV0)
     lines = series(statuses=statuses, amounts=amounts)
     return as_cell(
-        denials.denial_rate(lines["statuses"], numbers_of("amounts", lines["amounts"])), DIV0
+        denials.denial_rate(lines["statuses"], as_float_array(lines["amounts"], "amounts")), DIV0
     )
 
 
@@ -416,8 +416,8 @@ def RX_DENIAL_TREND(months, submitted, denied):
     """p-chart per month (5 columns): rate, center line, UCL, LCL, out of control."""
     lines = series(months=months, submitted=submitted, denied=denied)
     _month_labels("months", lines["months"])
-    chart = denials.p_chart(numbers_of("submitted", lines["submitted"]),
-                            numbers_of("denied", lines["denied"]))
+    chart = denials.p_chart(as_float_array(lines["submitted"], "submitted"),
+                            as_float_array(lines["denied"], "denied"))
     values = chart[["rate", "center_line", "ucl", "lcl"]].to_numpy(dtype=float)
     out = values.astype(object)
     out[np.isnan(values)] = DIV0
