@@ -183,7 +183,7 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
 #: `rxxl denials --by` choices and the claims column each trends by.
 DENIAL_GROUPS = {"payer": "payer", "reason": "reason_code", "site": "site_id"}
 #: The claims columns a denial analysis reads (of 20 million claims, only these are loaded).
-DENIAL_COLUMNS = ("claim_id", "service_date", "payer", "payer_type", "site_id", "status",
+DENIAL_COLUMNS = ("service_date", "payer", "payer_type", "site_id", "status",
                   "reject_code", "carc_code", "billed_amount", "paid_amount",
                   "original_claim_id")
 

@@ -36,11 +36,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rxxl._arrays import ratio
 from rxxl.errors import InputError
@@ -205,27 +208,6 @@ def describe_reason(code: Any, system: str | None = None) -> dict[str, Any]:
     }
 
 
-def _describe_column(values: pd.Series, system: str) -> pd.DataFrame:
-    """Normalize and describe a column of codes, each distinct code once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    uniques = pd.Series(uniques, dtype=object).tolist()
-    rows = [describe_reason(u, system) for u in uniques]
-    reason = np.array([_reason_code(r["system"], r["group"], r["code"]) for r in rows] + [None],
-                      dtype=object)
-    category = np.array([r["category"] for r in rows] + [None], dtype=object)
-    denial = np.array([r["is_denial"] for r in rows] + [True], dtype=bool)
-    # factorize codes a missing value as -1, which picks the appended "no code" entry.
-    return pd.DataFrame(
-        {
-            "reason_code": reason[codes],
-            "system": np.array([system] * len(uniques) + [None], dtype=object)[codes],
-            "category": category[codes],
-            "is_denial": denial[codes],
-        },
-        index=values.index,
-    )
-
-
 def denial_rate(statuses: Any, amounts: Any = None) -> float:
     r"""Share of claims denied, by count or (with ``amounts``) by dollars.
 
@@ -278,6 +260,10 @@ def denial_rate(statuses: Any, amounts: Any = None) -> float:
 
 
 # --- Claims ---------------------------------------------------------------------------------
+#
+# Twenty million claims are analysed as integer codes: each text column is factorized once,
+# each distinct reason code is described once, and counts are np.bincount over combined
+# group keys. Building object or string columns per claim costs minutes at that size.
 
 
 def _require(claims: Any, columns: Sequence[str]) -> pd.DataFrame:
@@ -289,9 +275,126 @@ def _require(claims: Any, columns: Sequence[str]) -> pd.DataFrame:
     return claims
 
 
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1 for a missing value) and the distinct values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return (values.cat.codes.to_numpy(dtype=np.int64),
+                values.cat.categories.astype(object).tolist())
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), pd.Series(uniques, dtype=object).tolist()
+
+
+def _text_is(values: pd.Series, wanted: str) -> np.ndarray:
+    """Per claim: the text, trimmed and lower-cased, equals ``wanted`` (each distinct value
+    is compared once)."""
+    codes, uniques = _factorize(values)
+    hit = np.array([isinstance(u, str) and u.strip().lower() == wanted for u in uniques] + [False])
+    return hit[codes]
+
+
 def _blank(values: pd.Series) -> np.ndarray:
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    return text.eq("").to_numpy()
+    codes, uniques = _factorize(values)
+    blank = np.array([u is None or (isinstance(u, float) and np.isnan(u)) or str(u).strip() == ""
+                      for u in uniques] + [True])
+    return blank[codes]
+
+
+@dataclass
+class _Reasons:
+    """Each claim's reason as an index into a table of distinct reasons (-1: no code)."""
+
+    index: np.ndarray
+    code: list[str]
+    system: list[str]
+    category: list[str]
+    is_denial: np.ndarray
+
+
+def _reasons(claims: pd.DataFrame) -> _Reasons:
+    table: dict[tuple[str, str], int] = {}
+    code: list[str] = []
+    system: list[str] = []
+    category: list[str] = []
+    denial: list[bool] = []
+    index = np.full(len(claims), -1, dtype=np.int64)
+    # CARC first, then NCPDP on top: reject_code wins where both are filled.
+    for column, system_name in (("carc_code", CARC), ("reject_code", NCPDP)):
+        if column not in claims.columns:
+            continue
+        codes, uniques = _factorize(claims[column])
+        mapping = np.full(len(uniques) + 1, -1, dtype=np.int64)
+        for position, raw in enumerate(uniques):
+            found = describe_reason(raw, system_name)
+            reason = _reason_code(found["system"], found["group"], found["code"])
+            if reason is None:
+                continue
+            key = (found["system"], reason)
+            if key not in table:
+                table[key] = len(code)
+                code.append(reason)
+                system.append(found["system"])
+                category.append(found["category"])
+                denial.append(found["is_denial"])
+            mapping[position] = table[key]
+        mapped = mapping[codes]
+        index = np.where(mapped >= 0, mapped, index)
+    return _Reasons(index, code, system, category, np.array(denial + [True], dtype=bool))
+
+
+def _final_denials(claims: pd.DataFrame, denial: np.ndarray, initial: np.ndarray,
+                   paid: np.ndarray) -> np.ndarray:
+    """Initial denials that no paid resubmission overturned.
+
+    A resubmission names the claim it repeats in ``original_claim_id``, which may itself be a
+    resubmission; links are followed back to the initial claim (a cycle stops after 20
+    levels). Only denied claims and resubmissions can be on such a chain, so only their ids
+    are looked up.
+    """
+    final = denial & initial
+    if initial.all() or "claim_id" not in claims.columns:
+        return final
+    on_chain = np.flatnonzero(denial | ~initial)
+    ids = pa.array(claims["claim_id"].iloc[on_chain].astype(object).to_numpy(), pa.string())
+    ids = pc.utf8_trim_whitespace(ids)
+    resubmitted = np.flatnonzero(~initial)
+    originals = pc.utf8_trim_whitespace(pa.array(
+        claims["original_claim_id"].iloc[resubmitted].astype(object).to_numpy(), pa.string()))
+    found = pc.index_in(originals, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
+    parent = np.full(len(claims), -1, dtype=np.int64)
+    parent[resubmitted] = np.where(found >= 0, on_chain[np.maximum(found, 0)], -1)
+    root = parent[resubmitted]
+    for _ in range(20):
+        up = (root >= 0) & ~initial[np.maximum(root, 0)]
+        if not up.any():
+            break
+        root[up] = parent[root[up]]
+    overturned = root[paid[resubmitted] & (root >= 0)]
+    final[overturned] = False
+    return final
+
+
+@dataclass
+class _Classified:
+    """Per-claim flags and reasons, all numpy."""
+
+    denied_status: np.ndarray
+    reasons: _Reasons
+    is_denial: np.ndarray
+    is_initial: np.ndarray
+    finally_denied: np.ndarray
+
+
+def _classify(claims: pd.DataFrame) -> _Classified:
+    _require(claims, ["status"])
+    denied = _text_is(claims["status"], "denied")
+    reasons = _reasons(claims)
+    is_denial = denied & reasons.is_denial[reasons.index]
+    if "original_claim_id" in claims.columns:
+        initial = _blank(claims["original_claim_id"])
+    else:
+        initial = np.ones(len(claims), dtype=bool)
+    final = _final_denials(claims, is_denial, initial, _text_is(claims["status"], "paid"))
+    return _Classified(denied, reasons, is_denial, initial, final)
 
 
 def classify_denials(claims: pd.DataFrame) -> pd.DataFrame:
@@ -331,97 +434,88 @@ def classify_denials(claims: pd.DataFrame) -> pd.DataFrame:
     3         NaN                unmapped       True            True
     4         NaN                     NaN      False           False
     """
-    _require(claims, ["status"])
-    index = claims.index
-    status = claims["status"].astype("string[pyarrow]")
-    denied = status.str.strip().str.lower().eq("denied").to_numpy(dtype=bool, na_value=False)
-
-    empty = pd.Series([None] * len(claims), index=index, dtype=object)
-    ncpdp = _describe_column(claims.get("reject_code", empty), NCPDP)
-    carc = _describe_column(claims.get("carc_code", empty), CARC)
-    use_ncpdp = ncpdp["reason_code"].notna().to_numpy()
-    out = carc.copy()
-    out.loc[use_ncpdp] = ncpdp.loc[use_ncpdp]
-    reason_ok = out["is_denial"].to_numpy(dtype=bool)
-
-    is_denial = denied & reason_ok
-    category = out["category"].to_numpy(dtype=object).copy()
-    category[denied & (out["reason_code"].isna().to_numpy())] = UNMAPPED
-
-    if "original_claim_id" in claims.columns:
-        is_initial = _blank(claims["original_claim_id"])
-    else:
-        is_initial = np.ones(len(claims), dtype=bool)
-
-    finally_denied = is_denial & is_initial
-    if (~is_initial).any() and "claim_id" in claims.columns:
-        ids = claims["claim_id"].astype(object).astype(str).str.strip()
-        originals = claims["original_claim_id"].astype(object).where(~is_initial, None)
-        root = pd.Series(originals.to_numpy(), dtype=object)
-        root = root.where(root.isna(), root.astype(str).str.strip())
-        parent = pd.Series(root.to_numpy(), index=ids.to_numpy(), dtype=object)
-        parent = parent[~parent.index.duplicated() & parent.notna().to_numpy()]
-        # Follow resubmission-of-resubmission links back to the initial claim (one
-        # vectorized step per level of chaining; a cycle stops after 20 levels).
-        for _ in range(20):
-            up = root.map(parent)
-            step = up.notna() & root.notna()
-            if not step.any():
-                break
-            root = root.where(~step, up)
-        paid = status.astype(str).str.strip().str.lower().eq("paid").to_numpy()
-        overturned = set(root[(~is_initial) & paid & root.notna().to_numpy()])
-        finally_denied = finally_denied & ~ids.isin(overturned).to_numpy()
-
-    def _none(values: Any) -> np.ndarray:
-        array = np.asarray(values, dtype=object).copy()
-        array[pd.isna(array)] = None
-        return array
-
+    flags = _classify(claims)
+    reasons = flags.reasons
+    code = np.array([*reasons.code, None], dtype=object)
+    system = np.array([*reasons.system, None], dtype=object)
+    category = np.array([*reasons.category, None], dtype=object)[reasons.index]
+    category[flags.denied_status & (reasons.index < 0)] = UNMAPPED
     return pd.DataFrame(
         {
-            "reason_code": _none(out["reason_code"]),
-            "system": _none(out["system"]),
-            "category": _none(category),
-            "is_denial": is_denial,
-            "is_initial": is_initial,
-            "finally_denied": finally_denied,
+            "reason_code": code[reasons.index],
+            "system": system[reasons.index],
+            "category": category,
+            "is_denial": flags.is_denial,
+            "is_initial": flags.is_initial,
+            "finally_denied": flags.finally_denied,
         },
-        index=index,
+        index=claims.index,
     )
 
 
-def _month(claims: pd.DataFrame) -> pd.Series:
+def _month_numbers(claims: pd.DataFrame) -> np.ndarray:
+    """Months since 1970-01 of each claim's service date."""
     dates = pd.to_datetime(claims["service_date"], errors="coerce")
     if dates.isna().any():
         raise InputError("claims: service_date has missing or unreadable dates")
-    # Label the few distinct months once and index into them: formatting each of twenty
-    # million dates one by one takes minutes.
-    months = dates.to_numpy().astype("datetime64[M]").astype(np.int64)
-    if months.size == 0:
-        return pd.Series([], index=claims.index, dtype=object)
-    first = int(months.min())
-    labels = np.array([str(np.datetime64(first + i, "M"))
-                       for i in range(int(months.max()) - first + 1)], dtype=object)
-    return pd.Series(labels[months - first], index=claims.index)
+    return dates.to_numpy().astype("datetime64[M]").astype(np.int64)
 
 
-def _frame(claims: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Claims with classification, month and dollars, ready to group."""
+def _month_label(number: int) -> str:
+    return str(np.datetime64(int(number), "M"))
+
+
+def _sorted_key(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Recode so the codes order like the labels as text, a missing label last."""
+    has_missing = bool((codes < 0).any())
+    order = sorted(range(len(labels)), key=lambda i: str(labels[i]))
+    rank = np.empty(len(labels) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    rank[-1] = len(labels)  # code -1 (missing) picks the last entry
+    ordered = [labels[i] for i in order] + ([None] if has_missing else [])
+    return rank[codes], np.array(ordered, dtype=object)
+
+
+@dataclass
+class _Encoded:
+    """Claims reduced to what the rate tables count, keys as sorted integer codes."""
+
+    flags: _Classified
+    dollars: np.ndarray
+    keys: dict[str, tuple[np.ndarray, np.ndarray]]
+    months: list[str]
+
+
+def _encode(claims: pd.DataFrame, keys: Sequence[str]) -> _Encoded:
     needed = ["status", "billed_amount"]
     if "month" in keys:
         needed.append("service_date")
     needed += [k for k in keys if k not in ("month", *REASON_KEYS)]
     _require(claims, needed)
-    flags = classify_denials(claims)
-    frame = flags.copy()
-    frame["dollars"] = pd.to_numeric(claims["billed_amount"], errors="coerce").fillna(0.0)
-    if "month" in keys:
-        frame["month"] = _month(claims)
+    flags = _classify(claims)
+    dollars = pd.to_numeric(claims["billed_amount"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    dollars = np.where(np.isnan(dollars), 0.0, dollars)
+    encoded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    months: list[str] = []
     for key in keys:
-        if key not in frame.columns:
-            frame[key] = claims[key].astype(object).where(claims[key].notna(), None)
-    return frame
+        if key == "month":
+            numbers = _month_numbers(claims)
+            first = int(numbers.min()) if numbers.size else 0
+            last = int(numbers.max()) if numbers.size else -1
+            months = [_month_label(m) for m in range(first, last + 1)]
+            encoded[key] = (numbers - first, np.array(months, dtype=object))
+        elif key == "reason_code":
+            encoded[key] = _sorted_key(flags.reasons.index, flags.reasons.code)
+        elif key == "category":
+            names = sorted(set(flags.reasons.category) | {UNMAPPED})
+            lookup = {name: i for i, name in enumerate(names)}
+            per_reason = np.array([lookup[c] for c in flags.reasons.category]
+                                  + [lookup[UNMAPPED]], dtype=np.int64)
+            encoded[key] = (per_reason[flags.reasons.index], np.array(names, dtype=object))
+        else:
+            encoded[key] = _sorted_key(*_factorize(claims[key]))
+    return _Encoded(flags, dollars, encoded, months)
 
 
 def _keys(by: Any) -> list[str]:
@@ -432,6 +526,34 @@ def _keys(by: Any) -> list[str]:
             f"by: {bad or keys!r} is not a list of distinct keys from {', '.join(GROUP_KEYS)}"
         )
     return keys
+
+
+def _group_sums(encoded: _Encoded, keys: list[str], rows: np.ndarray,
+                weights: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Sum each weight over ``rows`` per combination of ``keys``; one row per combination
+    that has rows, in key order."""
+    sizes = [len(encoded.keys[k][1]) for k in keys]
+    if keys:
+        group = np.ravel_multi_index([encoded.keys[k][0][rows] for k in keys], sizes)
+    else:
+        group = np.zeros(int(rows.sum()), dtype=np.int64)
+    cells = int(np.prod(sizes)) if keys else 1
+    # A dense count per cell is fastest while the grid is small against the claims; with many
+    # keys of many values the few combinations present are factorized instead.
+    if cells <= max(4 * group.size, 1 << 16):
+        present_cells = np.flatnonzero(np.bincount(group, minlength=cells))
+        position = np.full(cells, -1, dtype=np.int64)
+        position[present_cells] = np.arange(present_cells.size)
+        group = position[group]
+    else:
+        present_cells, group = np.unique(group, return_inverse=True)
+    table = {}
+    if keys:
+        for key, codes in zip(keys, np.unravel_index(present_cells, sizes), strict=True):
+            table[key] = encoded.keys[key][1][codes]
+    for name, weight in weights.items():
+        table[name] = np.bincount(group, weights=weight[rows], minlength=present_cells.size)
+    return pd.DataFrame(table)
 
 
 def _month_range(months: pd.Series) -> list[str]:
@@ -469,9 +591,10 @@ def denial_rates(claims: pd.DataFrame, by: Any = ("payer", "month"), *,
     Returns
     -------
     DataFrame
-        One row per group present: the keys, ``submitted``, ``denied``, ``denial_rate``,
-        ``submitted_dollars``, ``denied_dollars``, ``dollar_denial_rate``,
-        ``final_denied``, ``final_denial_rate``; rates are NaN when nothing was submitted.
+        One row per group present, sorted by the keys (text order, a missing key last): the
+        keys, ``submitted``, ``denied``, ``denial_rate``, ``submitted_dollars``,
+        ``denied_dollars``, ``dollar_denial_rate``, ``final_denied``, ``final_denial_rate``;
+        rates are NaN when nothing was submitted; dollars are rounded to cents.
 
     References
     ----------
@@ -496,43 +619,33 @@ def denial_rates(claims: pd.DataFrame, by: Any = ("payer", "month"), *,
     keys = _keys(by)
     if hfma and "month" not in keys:
         raise InputError('hfma: the HFMA variant needs "month" in by')
-    frame = _frame(claims, keys)
-    initial = frame[frame["is_initial"]].copy()
-    initial["denied"] = initial["is_denial"].astype(int)
-    initial["final_denied"] = initial["finally_denied"].astype(int)
-    initial["denied_dollars"] = initial["dollars"].where(initial["is_denial"], 0.0)
+    return _rates(_encode(claims, keys), keys, hfma=hfma)
+
+
+def _rates(encoded: _Encoded, keys: list[str], *, hfma: bool = False) -> pd.DataFrame:
+    flags = encoded.flags
+    initial = flags.is_initial
     base_keys = [k for k in keys if k not in REASON_KEYS]
-    reason_keys = [k for k in keys if k in REASON_KEYS]
-
-    def _group(data: pd.DataFrame, group_keys: list[str]) -> pd.core.groupby.DataFrameGroupBy:
-        if group_keys:
-            return data.groupby(group_keys, dropna=False, sort=True, observed=True)
-        return data.assign(_all=0).groupby("_all")
-
-    base = _group(initial, base_keys).agg(
-        submitted=("is_initial", "size"), submitted_dollars=("dollars", "sum")
-    )
-    if not reason_keys:
-        counts = _group(initial, base_keys).agg(
-            denied=("denied", "sum"), denied_dollars=("denied_dollars", "sum"),
-            final_denied=("final_denied", "sum"),
-        )
-        table = base.join(counts).reset_index()
+    ones = np.ones(initial.size)
+    denied_weights = {
+        "denied": flags.is_denial.astype(float),
+        "denied_dollars": np.where(flags.is_denial, encoded.dollars, 0.0),
+        "final_denied": flags.finally_denied.astype(float),
+    }
+    base = _group_sums(encoded, base_keys, initial,
+                       {"submitted": ones, "submitted_dollars": encoded.dollars})
+    if len(base_keys) == len(keys):
+        counts = _group_sums(encoded, keys, initial, denied_weights)
+        table = pd.concat([base, counts.drop(columns=keys)], axis=1)
     else:
-        denials = initial[initial["is_denial"]]
-        counts = denials.groupby(keys, dropna=False, sort=True, observed=True).agg(
-            denied=("denied", "sum"), denied_dollars=("denied_dollars", "sum"),
-            final_denied=("final_denied", "sum"),
-        ).reset_index()
+        counts = _group_sums(encoded, keys, initial & flags.is_denial, denied_weights)
         if base_keys:
-            table = counts.merge(base.reset_index(), on=base_keys, how="left")
+            table = counts.merge(base, on=base_keys, how="left")
         else:
-            table = counts.assign(submitted=len(initial),
-                                  submitted_dollars=float(initial["dollars"].sum()))
-    table = table.drop(columns="_all", errors="ignore")
+            table = counts.assign(submitted=base["submitted"].sum(),
+                                  submitted_dollars=base["submitted_dollars"].sum())
     if hfma:
-        table = _add_hfma(table, base.reset_index(), [k for k in base_keys if k != "month"],
-                          _month_range(frame["month"]))
+        table = _add_hfma(table, base, [k for k in base_keys if k != "month"], encoded.months)
     table["denial_rate"] = ratio(table["denied"], table["submitted"])
     table["dollar_denial_rate"] = ratio(table["denied_dollars"], table["submitted_dollars"])
     table["final_denial_rate"] = ratio(table["final_denied"], table["submitted"])
@@ -541,9 +654,11 @@ def denial_rates(claims: pd.DataFrame, by: Any = ("payer", "month"), *,
     if hfma:
         columns += ["hfma_denominator", "hfma_denial_rate"]
         table["hfma_denial_rate"] = ratio(table["denied"], table["hfma_denominator"])
-    table = table[columns].sort_values(keys, kind="stable").reset_index(drop=True)
+    table = table[columns].reset_index(drop=True)
     for name in ("submitted", "denied", "final_denied"):
         table[name] = table[name].astype("int64")
+    for name in ("submitted_dollars", "denied_dollars"):
+        table[name] = table[name].round(2)
     return table
 
 
@@ -696,7 +811,7 @@ def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
         the group has ``submitted`` 0, NaN rate, and is not flagged): ``<by>``, ``month``,
         ``submitted``, ``denied``, ``denial_rate``, ``center_line``, ``ucl``, ``lcl``,
         ``out_of_control``, ``mom_change`` (rate minus the previous month's rate),
-        ``denied_dollars`` (billed dollars at risk) and ``submitted_dollars``.
+        ``denied_dollars`` (billed dollars at risk) and ``submitted_dollars``, in cents.
 
     Examples
     --------
@@ -716,37 +831,35 @@ def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
     if by not in _TREND_KEYS:
         raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
     _require(claims, ["service_date"])
-    rates = denial_rates(claims, by=(by, "month"))
-    months = _month_range(_month(claims))
-    groups = sorted(rates[by].dropna().unique().tolist(), key=str)
-    has_none = rates[by].isna().any()
-    grid = pd.MultiIndex.from_product([groups + ([None] if has_none else []), months],
-                                      names=[by, "month"])
+    encoded = _encode(claims, [by, "month"])
+    rates = _rates(encoded, [by, "month"])
+    months = encoded.months
+    groups = pd.unique(rates[by]).tolist()
+    grid = pd.MultiIndex.from_product([groups, months], names=[by, "month"])
     table = rates.set_index([by, "month"]).reindex(grid)
     if by in REASON_KEYS:
         # Denominator: every initial claim of the month, also in months without this reason.
-        monthly = denial_rates(claims, by="month").set_index("month")
-        table["submitted"] = monthly["submitted"].reindex(grid.get_level_values("month")) \
-            .to_numpy()
-        table["submitted_dollars"] = monthly["submitted_dollars"].reindex(
-            grid.get_level_values("month")).to_numpy()
+        monthly = _rates(encoded, ["month"]).set_index("month")
+        for name in ("submitted", "submitted_dollars"):
+            table[name] = monthly[name].reindex(grid.get_level_values("month")).to_numpy()
     table = table.reset_index()
     for name in ("submitted", "denied", "submitted_dollars", "denied_dollars"):
         table[name] = table[name].fillna(0)
     table["submitted"] = table["submitted"].astype("int64")
     table["denied"] = table["denied"].astype("int64")
     table["denial_rate"] = ratio(table["denied"], table["submitted"])
-    parts = []
-    for _, part in table.groupby(by, dropna=False, sort=False):
-        chart = p_chart(part["submitted"].to_numpy(), part["denied"].to_numpy())
-        chart.index = part.index
-        parts.append(chart[["center_line", "ucl", "lcl", "out_of_control"]])
-    limits = (pd.concat(parts) if parts else
-              pd.DataFrame(columns=["center_line", "ucl", "lcl", "out_of_control"]))
-    table = table.join(limits)
+    span = len(months)
+    charts = [p_chart(table["submitted"].to_numpy()[i:i + span],
+                      table["denied"].to_numpy()[i:i + span])
+              for i in range(0, len(table), span)]
+    for name in ("center_line", "ucl", "lcl", "out_of_control"):
+        values = [chart[name].to_numpy() for chart in charts]
+        table[name] = np.concatenate(values) if values else np.array([], dtype=float)
     table["out_of_control"] = table["out_of_control"].astype(bool)
-    table["mom_change"] = table["denial_rate"] - table.groupby(by, dropna=False, sort=False)[
-        "denial_rate"].shift(1)
+    rate = table["denial_rate"].to_numpy()
+    previous = np.concatenate([[np.nan], rate[:-1]])
+    first_month = np.arange(len(table)) % max(span, 1) == 0
+    table["mom_change"] = np.where(first_month, np.nan, rate - previous)
     return table[[by, "month", "submitted", "denied", "denial_rate", "center_line", "ucl",
                   "lcl", "out_of_control", "mom_change", "denied_dollars",
                   "submitted_dollars"]].reset_index(drop=True)
@@ -784,19 +897,22 @@ def pareto(claims: pd.DataFrame, by: str = "reason_code") -> pd.DataFrame:
     allowed = ("reason_code", "category", "payer", "payer_type", "site_id")
     if by not in allowed:
         raise InputError(f"by: {by!r} is not one of {', '.join(allowed)}")
-    frame = _frame(claims, [by] if by not in REASON_KEYS else [])
-    denials = frame[frame["is_initial"] & frame["is_denial"]].copy()
-    denials["reason_code"] = denials["reason_code"].fillna("(no code)")
-    table = denials.groupby(by, dropna=False, sort=False, observed=True).agg(
-        count=("is_denial", "size"), denied_dollars=("dollars", "sum")).reset_index()
+    encoded = _encode(claims, [by])
+    flags = encoded.flags
+    denials = flags.is_initial & flags.is_denial
+    table = _group_sums(encoded, [by], denials,
+                        {"count": np.ones(denials.size), "denied_dollars": encoded.dollars})
+    table["count"] = table["count"].astype("int64")
+    table["denied_dollars"] = table["denied_dollars"].round(2)
     if by == "reason_code":
-        first = denials.drop_duplicates("reason_code").set_index("reason_code")
-        table["category"] = table["reason_code"].map(first["category"])
+        reasons = flags.reasons
+        where = {code: i for i, code in enumerate(reasons.code)}
+        table["category"] = [reasons.category[where[c]] if c in where else UNMAPPED
+                             for c in table["reason_code"]]
         table["description"] = [
-            describe_reason(code, system=system)["description"] if isinstance(system, str) else ""
-            for code, system in zip(table["reason_code"],
-                                    table["reason_code"].map(first["system"]), strict=True)
-        ]
+            describe_reason(c, reasons.system[where[c]])["description"] if c in where else ""
+            for c in table["reason_code"]]
+        table["reason_code"] = table["reason_code"].fillna("(no code)")
         columns = ["reason_code", "description", "category"]
     else:
         columns = [by]
