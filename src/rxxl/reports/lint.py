@@ -1,0 +1,667 @@
+"""A lint for report workbooks: the checkable rules of ``shared/DOMAIN.md`` §7.
+
+The test suite runs it over every template and generated report, so a sheet that breaks the
+finance standard fails a test rather than a reviewer's eye. A broken rule is a
+:class:`Finding` (rule id, sheet, cell, what is wrong and how to fix it), never an exception.
+
+``sheet`` is ``""`` for a workbook-level finding; ``cell`` is an A1 reference to what is wrong
+(a cell ``B7``, a range ``A1:C1``, rows ``5:9`` or columns ``C:D``) or ``""`` for the whole
+sheet. Chart sheets have no cells: only the ``hidden`` rule applies to them.
+
+Rules (``RULES`` maps each id to its check):
+
+``input-style``
+    A formula never carries the ``rx_input`` style: an input cell holds a constant.
+``formula-constant``
+    No numbers inside formulas except 0 and 1 (and any in ``allowed_numbers``). A sign is an
+    operator, so ``-1`` counts as 1; ``5%`` counts as 0.05. Numbers in argument positions that
+    are codes rather than figures are allowed: ``SUBTOTAL`` and ``AGGREGATE`` function numbers,
+    ``ROUND``/``ROUNDUP``/``ROUNDDOWN`` digits, ``MATCH``/``XMATCH``/``XLOOKUP`` match and
+    search modes, the ``WEEKDAY``/``WEEKNUM`` return type. Text, TRUE/FALSE, references and
+    names are not constants. A formula that cannot be parsed is reported here too.
+``row-formula``
+    Consistent formulas, judged cell by cell in R1C1 terms (the formula relative to its own
+    cell). A cell *breaks the pattern* in a direction (across its row, or down its column) when
+    the cells immediately before and after it in that direction hold the same relative formula
+    and it does not: a formula with a different relative formula, or a number constant not
+    styled ``rx_input`` or ``rx_header`` (a figure pasted over a formula). A formula break is
+    deliberate, and not reported, when the cell is styled ``rx_total`` or when a neighbour in
+    the other direction holds the same relative formula and breaks the same way (a subtotal
+    row crossing columns of line items, a quarter-total column crossing month columns). Only
+    breaks with agreeing cells on *both* sides are found: the first and last cell of a run
+    (an opening column, a total column) are never compared, so a table whose columns each hold
+    one formula down the rows, and a time series whose rows each hold one formula across the
+    months, both lint clean. One finding per cell.
+``merged-cells``
+    No merged ranges (use Center Across Selection for a heading over several columns).
+``hidden``
+    No hidden or very hidden sheet (except those in ``allowed_hidden_sheets``), row or column.
+``number-format``
+    Every number constant, date and formula has a number format other than General. With
+    ``values``, a formula whose cached value is text or TRUE/FALSE is exempt.
+``freeze-panes``
+    Every worksheet has freeze panes.
+``print-setup``
+    Every worksheet prints landscape, fit to one page wide (``fitToPage`` on and ``fitToWidth``
+    1, or unset, which Excel reads as 1) and has a footer.
+``checks-sheet``
+    A worksheet named ``Checks`` and a workbook-level defined name ``MasterCheck`` that refers to
+    one cell on it; with ``values``, that cell holds 0 (within 1e-9).
+``error-values``
+    With ``values`` only: no cell holds an Excel error value (``#DIV/0!``, ``#N/A``, ...).
+``defined-names``
+    Every defined name (workbook or sheet scope; Excel's reserved ``_xlnm`` names aside) refers
+    to one absolute cell or rectangular range on an existing sheet, such as ``Checks!$B$4`` or
+    ``'Capital requests'!$C$5:$C$9``, never to a constant, a formula or several areas.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.chartsheet import Chartsheet
+from openpyxl.formula import Tokenizer
+from openpyxl.formula.tokenizer import Token, TokenizerError
+from openpyxl.formula.translate import Translator, TranslatorError
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.formula import ArrayFormula
+
+from rxxl.errors import InputError
+from rxxl.reports.style import HEADER_STYLE, INPUT_STYLE, ORIENTATION, TOTAL_STYLE
+
+__all__ = ["CHECKS_SHEET", "MASTER_CHECK", "RULES", "Finding", "format_findings", "lint_workbook"]
+
+
+CHECKS_SHEET = "Checks"
+MASTER_CHECK = "MasterCheck"
+#: The master check passes within this tolerance: it is a sum of differences of money figures.
+MASTER_CHECK_TOLERANCE = 1e-9
+_ALWAYS_ALLOWED_NUMBERS = frozenset({0.0, 1.0})
+#: Argument positions (0-based) that take a code, not a figure, so any number is allowed there.
+_CODE_ARGUMENTS: dict[str, frozenset[int]] = {
+    "SUBTOTAL": frozenset({0}),
+    "AGGREGATE": frozenset({0, 1}),
+    "ROUND": frozenset({1}),
+    "ROUNDUP": frozenset({1}),
+    "ROUNDDOWN": frozenset({1}),
+    "MATCH": frozenset({2}),
+    "XMATCH": frozenset({2, 3}),
+    "XLOOKUP": frozenset({4, 5}),
+    "WEEKDAY": frozenset({1}),
+    "WEEKNUM": frozenset({1}),
+}
+# Excel stores functions newer than 2007 with these prefixes in the file.
+_FUNCTION_PREFIXES = ("_xlfn.", "_xlws.")
+_CELL_RE = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([1-9][0-9]{0,6})")
+_ROW_RE = re.compile(r"(\$?)([1-9][0-9]{0,6})")
+_COLUMN_RE = re.compile(r"(\$?)([A-Za-z]{1,3})")
+_ABSOLUTE_AREA = r"\$[A-Za-z]{1,3}\$[1-9][0-9]{0,6}"
+_NAME_TARGET_RE = re.compile(
+    rf"(?P<sheet>'(?:[^']|'')+'|[^'!:\s]+)!(?P<area>{_ABSOLUTE_AREA}(?::{_ABSOLUTE_AREA})?)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule.
+
+    Attributes
+    ----------
+    rule : str
+        The rule id, a key of :data:`RULES`.
+    sheet : str
+        The sheet's name, or ``""`` for a workbook-level finding.
+    cell : str
+        An A1 reference (cell, range, rows or columns), or ``""`` for the whole sheet.
+    message : str
+        What is wrong and how to fix it.
+    """
+
+    rule: str
+    sheet: str
+    cell: str
+    message: str
+
+
+@dataclass(slots=True)
+class _Cell:
+    """What the rules need to know about one non-empty cell, gathered in one pass."""
+
+    row: int
+    column: int
+    coordinate: str
+    data_type: str
+    style: str
+    number_format: str
+    #: The formula text; ``None`` for a constant and for a data-table formula.
+    formula: str | None = None
+    #: The formula relative to its own cell (R1C1 terms); ``None`` when it has none.
+    relative: str | None = None
+    constants: list[str] = field(default_factory=list)
+    parse_error: str = ""
+
+
+@dataclass
+class _Sheet:
+    title: str
+    sheet: object
+    #: Non-empty cells by (row, column), in row-major order.
+    cells: dict[tuple[int, int], _Cell]
+
+
+@dataclass
+class _Context:
+    workbook: Workbook
+    sheets: list[_Sheet]
+    #: Cached values by sheet title and (row, column); ``None`` without a values workbook.
+    values: dict[str, dict[tuple[int, int], object]] | None
+    allowed_hidden_sheets: frozenset[str]
+
+
+def _function_name(token_value: str) -> str:
+    name = token_value.rstrip("(").upper()
+    for prefix in _FUNCTION_PREFIXES:
+        name = name.removeprefix(prefix.upper())
+    return name
+
+
+def _relative_reference(reference: str, row: int, column: int) -> str:
+    """A reference token in R1C1 terms relative to (row, column); names pass unchanged."""
+    sheet, bang, area = reference.rpartition("!")
+    pieces = area.split(":")
+    ranged = len(pieces) > 1
+    out = []
+    for piece in pieces:
+        if match := _CELL_RE.fullmatch(piece):
+            column_abs, letters, row_abs, digits = match.groups()
+            out.append(_r1c1("R", row_abs, int(digits), row)
+                       + _r1c1("C", column_abs, column_index_from_string(letters), column))
+        elif ranged and (match := _ROW_RE.fullmatch(piece)):
+            out.append(_r1c1("R", match[1], int(match[2]), row))
+        elif ranged and (match := _COLUMN_RE.fullmatch(piece)):
+            out.append(_r1c1("C", match[1], column_index_from_string(match[2]), column))
+        else:
+            out.append(piece)
+    return sheet + bang + ":".join(out)
+
+
+def _r1c1(axis: str, absolute: str, index: int, origin: int) -> str:
+    return f"{axis}{index}" if absolute else f"{axis}[{index - origin}]"
+
+
+def _parse_formula(cell: _Cell, text: str, allowed_numbers: frozenset[float]) -> None:
+    """Fill in ``cell.relative`` and ``cell.constants`` from one tokenization of ``text``."""
+    try:
+        tokens = [t for t in Tokenizer(text).items if t.type != Token.WSPACE]
+    except TokenizerError as error:
+        cell.parse_error = str(error)
+        return
+    # One frame per open function, bracket or array: [function name or "", argument index].
+    frames: list[list] = []
+    parts = []
+    for position, token in enumerate(tokens):
+        if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+            parts.append(_relative_reference(token.value, cell.row, cell.column))
+            continue
+        parts.append(token.value.upper() if token.type == Token.FUNC else token.value)
+        if token.subtype == Token.OPEN:
+            name = _function_name(token.value) if token.type == Token.FUNC else ""
+            frames.append([name, 0])
+        elif token.subtype == Token.CLOSE and frames:
+            frames.pop()
+        elif token.type == Token.SEP and token.subtype == Token.ARG and frames:
+            frames[-1][1] += 1
+        elif token.type == Token.OPERAND and token.subtype == Token.NUMBER:
+            percent = (position + 1 < len(tokens) and tokens[position + 1].type == Token.OP_POST
+                       and tokens[position + 1].value == "%")
+            number = float(token.value) / (100 if percent else 1)
+            if number in allowed_numbers:
+                continue
+            if frames and frames[-1][1] in _CODE_ARGUMENTS.get(frames[-1][0], ()):
+                continue
+            cell.constants.append(token.value + ("%" if percent else ""))
+    cell.relative = "".join(parts)
+
+
+def _style_name(xl_cell) -> str:
+    try:
+        return xl_cell.style
+    except IndexError:
+        # openpyxl fails on files (LibreOffice writes them) whose cell formats point past the
+        # list of named styles; such a cell has no named style the lint can see.
+        return ""
+
+
+def _scan_sheet(title: str, worksheet, allowed_numbers: frozenset[float]) -> _Sheet:
+    cells: dict[tuple[int, int], _Cell] = {}
+    if isinstance(worksheet, Chartsheet):
+        return _Sheet(title, worksheet, cells)
+    for row in worksheet.iter_rows():
+        for xl_cell in row:
+            value = xl_cell.value
+            if value is None:
+                continue
+            cell = _Cell(xl_cell.row, xl_cell.column, xl_cell.coordinate, xl_cell.data_type,
+                         _style_name(xl_cell), xl_cell.number_format)
+            if xl_cell.data_type == "f":
+                cell.formula = value.text if isinstance(value, ArrayFormula) else value
+                if isinstance(cell.formula, str):
+                    _parse_formula(cell, cell.formula, allowed_numbers)
+                else:  # a what-if data table: Excel fills it, there is no formula text
+                    cell.formula = None
+                    cell.data_type = "table"
+            cells[xl_cell.row, xl_cell.column] = cell
+    return _Sheet(title, worksheet, cells)
+
+
+def _scan_values(workbook: Workbook) -> dict[str, dict[tuple[int, int], object]]:
+    values = {}
+    for title in workbook.sheetnames:
+        sheet = workbook[title]
+        if isinstance(sheet, Chartsheet):
+            continue
+        values[title] = {(c.row, c.column): c.value for row in sheet.iter_rows() for c in row
+                         if c.value is not None}
+    return values
+
+
+def _is_formula(cell: _Cell) -> bool:
+    return cell.data_type in ("f", "table")
+
+
+def _worksheets(context: _Context) -> Iterator[_Sheet]:
+    return (sheet for sheet in context.sheets if not isinstance(sheet.sheet, Chartsheet))
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+def _input_style(context: _Context) -> Iterator[Finding]:
+    """A formula with the input style: an input must hold a constant."""
+    for sheet in _worksheets(context):
+        for cell in sheet.cells.values():
+            if _is_formula(cell) and cell.style == INPUT_STYLE:
+                yield Finding("input-style", sheet.title, cell.coordinate,
+                              f"formula in an {INPUT_STYLE} cell; inputs hold constants: type "
+                              f"the value, or restyle the cell rx_calc if it is a calculation")
+
+
+def _formula_constant(context: _Context) -> Iterator[Finding]:
+    """Numbers inside formulas, other than 0, 1 and argument codes."""
+    for sheet in _worksheets(context):
+        for cell in sheet.cells.values():
+            if cell.parse_error:
+                yield Finding("formula-constant", sheet.title, cell.coordinate,
+                              f"formula {cell.formula} cannot be parsed ({cell.parse_error}); "
+                              f"correct it")
+            elif cell.constants:
+                numbers = ", ".join(cell.constants)
+                yield Finding("formula-constant", sheet.title, cell.coordinate,
+                              f"formula {cell.formula} contains the constant(s) {numbers}; put "
+                              f"each in an {INPUT_STYLE} cell (named if it is a key input) and "
+                              f"refer to that cell")
+
+
+_ACROSS, _DOWN = (0, 1), (1, 0)
+
+
+def _neighbours(sheet: _Sheet, cell: _Cell, step: tuple[int, int]) -> tuple[_Cell | None, ...]:
+    return (sheet.cells.get((cell.row - step[0], cell.column - step[1])),
+            sheet.cells.get((cell.row + step[0], cell.column + step[1])))
+
+
+def _pattern_around(sheet: _Sheet, cell: _Cell, step: tuple[int, int]) -> _Cell | None:
+    """The cell before ``cell`` if it and the cell after hold one relative formula that
+    ``cell`` does not, else ``None``."""
+    before, after = _neighbours(sheet, cell, step)
+    if (before is None or after is None or before.relative is None
+            or before.relative != after.relative or cell.relative == before.relative):
+        return None
+    return before
+
+
+def _could_break(cell: _Cell) -> bool:
+    if cell.relative is not None:
+        return True
+    return cell.data_type in ("n", "d") and cell.style not in (INPUT_STYLE, HEADER_STYLE)
+
+
+def _deliberate_break(sheet: _Sheet, cell: _Cell, step: tuple[int, int]) -> bool:
+    if cell.relative is None:
+        return False
+    if cell.style == TOTAL_STYLE:
+        return True
+    other = _DOWN if step == _ACROSS else _ACROSS
+    return any(n is not None and n.relative == cell.relative
+               and _pattern_around(sheet, n, step) is not None
+               for n in _neighbours(sheet, cell, other))
+
+
+def _expected_formula(pattern: _Cell, cell: _Cell) -> str:
+    try:
+        return Translator(pattern.formula, pattern.coordinate).translate_formula(cell.coordinate)
+    except TranslatorError:
+        return pattern.formula
+
+
+def _row_formula(context: _Context) -> Iterator[Finding]:
+    """A cell that breaks the relative formula its neighbours on both sides share."""
+    for sheet in _worksheets(context):
+        for cell in sheet.cells.values():
+            if not _could_break(cell):
+                continue
+            for step in (_ACROSS, _DOWN):
+                pattern = _pattern_around(sheet, cell, step)
+                if pattern is None or _deliberate_break(sheet, cell, step):
+                    continue
+                before, after = _neighbours(sheet, cell, step)
+                what = "formula" if cell.relative is not None else "constant"
+                yield Finding(
+                    "row-formula", sheet.title, cell.coordinate,
+                    f"{what} breaks the formula {before.coordinate} and {after.coordinate} "
+                    f"share; this cell should read {_expected_formula(pattern, cell)} (style it "
+                    f"{TOTAL_STYLE} if it is a deliberate total)")
+                break
+
+
+def _merged_cells(context: _Context) -> Iterator[Finding]:
+    """Merged ranges."""
+    for sheet in _worksheets(context):
+        for merged in sheet.sheet.merged_cells.ranges:
+            yield Finding("merged-cells", sheet.title, merged.coord,
+                          f"merged range {merged.coord}; unmerge it and use Center Across "
+                          f"Selection (horizontal alignment centerContinuous) for a heading")
+
+
+def _runs(indices: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive integers as (first, last)."""
+    first = last = None
+    for index in sorted(indices):
+        if last is not None and index == last + 1:
+            last = index
+            continue
+        if first is not None:
+            yield first, last
+        first = last = index
+    if first is not None:
+        yield first, last
+
+
+def _hidden(context: _Context) -> Iterator[Finding]:
+    """Hidden sheets, rows and columns."""
+    for sheet in context.sheets:
+        state = sheet.sheet.sheet_state
+        if state != "visible" and sheet.title not in context.allowed_hidden_sheets:
+            yield Finding("hidden", sheet.title, "",
+                          f"sheet is {state}; unhide it, or delete it if nobody needs it")
+        if isinstance(sheet.sheet, Chartsheet):
+            continue
+        rows = [index for index, dim in sheet.sheet.row_dimensions.items() if dim.hidden]
+        for first, last in _runs(rows):
+            yield Finding("hidden", sheet.title, f"{first}:{last}",
+                          f"rows {first}:{last} are hidden; unhide them (group them with an "
+                          f"outline left expanded if they are detail)")
+        columns = set()
+        for letter, dim in sheet.sheet.column_dimensions.items():
+            if dim.hidden:
+                low = dim.min or column_index_from_string(letter)
+                columns.update(range(low, (dim.max or low) + 1))
+        for first, last in _runs(columns):
+            span = f"{get_column_letter(first)}:{get_column_letter(last)}"
+            yield Finding("hidden", sheet.title, span,
+                          f"columns {span} are hidden; unhide them, or move what they hold to "
+                          f"a calculation sheet")
+
+
+def _number_format(context: _Context) -> Iterator[Finding]:
+    """Numbers, dates and formulas formatted General."""
+    for sheet in _worksheets(context):
+        cached = (context.values or {}).get(sheet.title, {})
+        for cell in sheet.cells.values():
+            if cell.number_format != "General":
+                continue
+            if _is_formula(cell):
+                if isinstance(cached.get((cell.row, cell.column)), str | bool):
+                    continue
+            elif cell.data_type not in ("n", "d"):
+                continue
+            yield Finding("number-format", sheet.title, cell.coordinate,
+                          "number formatted General; give it a house format from "
+                          "rxxl.reports.style (DOLLARS, COUNT, PERCENT, RATIO, DAYS, DATE, ...)")
+
+
+def _freeze_panes(context: _Context) -> Iterator[Finding]:
+    """Worksheets without freeze panes."""
+    for sheet in _worksheets(context):
+        if sheet.sheet.freeze_panes is None:
+            yield Finding("freeze-panes", sheet.title, "",
+                          "no freeze panes; freeze below the header row and right of the "
+                          "label column")
+
+
+def _print_setup(context: _Context) -> Iterator[Finding]:
+    """Worksheets that do not print landscape, one page wide, with a footer."""
+    for sheet in _worksheets(context):
+        worksheet = sheet.sheet
+        orientation = worksheet.page_setup.orientation
+        if orientation != ORIENTATION:
+            yield Finding("print-setup", sheet.title, "",
+                          f"orientation is {orientation or 'unset (portrait)'}; set "
+                          f"page_setup.orientation = '{ORIENTATION}'")
+        properties = worksheet.sheet_properties.pageSetUpPr
+        fit = properties is not None and properties.fitToPage
+        if not fit or worksheet.page_setup.fitToWidth not in (None, 1):
+            yield Finding("print-setup", sheet.title, "",
+                          "not fit to one page wide; set sheet_properties.pageSetUpPr.fitToPage "
+                          "and page_setup.fitToWidth = 1 (fitToHeight = 0 for long sheets)")
+        if not str(worksheet.oddFooter):
+            yield Finding("print-setup", sheet.title, "",
+                          "no footer; set rxxl.reports.style.FOOTER_LEFT and FOOTER_RIGHT"
+                          " (page numbers and the generation stamp)")
+
+
+def _name_target(defined) -> tuple[str, str] | None:
+    """(sheet, area without ``$``) of a name that refers to one absolute cell or range."""
+    target = _NAME_TARGET_RE.fullmatch(defined.attr_text or "")
+    if target is None:
+        return None
+    sheet = target["sheet"]
+    if sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    return sheet, target["area"].replace("$", "")
+
+
+def _master_check_name(workbook: Workbook):
+    # Excel treats names case-insensitively; openpyxl keys them as written.
+    for name, defined in workbook.defined_names.items():
+        if name.lower() == MASTER_CHECK.lower():
+            return defined
+    return None
+
+
+def _checks_sheet(context: _Context) -> Iterator[Finding]:
+    """The Checks sheet and its master check, 0 when ``values`` are given."""
+    workbook = context.workbook
+    if CHECKS_SHEET not in workbook.sheetnames:
+        yield Finding("checks-sheet", "", "",
+                      f"no sheet named {CHECKS_SHEET}; add one with each check as a row and the "
+                      f"master check (the number of failures) named {MASTER_CHECK}")
+        return
+    defined = _master_check_name(workbook)
+    if defined is None:
+        yield Finding("checks-sheet", CHECKS_SHEET, "",
+                      f"no workbook-level defined name {MASTER_CHECK}; name the master check "
+                      f"cell on {CHECKS_SHEET} (workbook scope)")
+        return
+    target = _name_target(defined)
+    if target is None or target[0] != CHECKS_SHEET or ":" in target[1]:
+        yield Finding("checks-sheet", CHECKS_SHEET, "",
+                      f"{MASTER_CHECK} refers to {defined.attr_text}; make it refer to one "
+                      f"cell on {CHECKS_SHEET}, e.g. {CHECKS_SHEET}!$C$4")
+        return
+    if context.values is None:
+        return
+    coordinate = target[1]
+    match = _CELL_RE.fullmatch(coordinate)
+    value = context.values.get(CHECKS_SHEET, {}).get(
+        (int(match[4]), column_index_from_string(match[2])))
+    if value is None:
+        problem = "has no cached value; recalculate the workbook (e.g. LibreOffice headless)"
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        problem = f"is {value!r}, not a number; fix the formula"
+    elif math.isfinite(value) and abs(value) <= MASTER_CHECK_TOLERANCE:
+        return
+    else:
+        problem = f"is {value:g}, not 0; the failing rows of {CHECKS_SHEET} say what to fix"
+    yield Finding("checks-sheet", CHECKS_SHEET, coordinate, f"master check {problem}")
+
+
+def _error_values(context: _Context) -> Iterator[Finding]:
+    """Cached Excel error values (only with ``values``)."""
+    if context.values is None:
+        return
+    for sheet in _worksheets(context):
+        for (row, column), value in context.values.get(sheet.title, {}).items():
+            if isinstance(value, str) and value in ERROR_CODES:
+                coordinate = f"{get_column_letter(column)}{row}"
+                yield Finding("error-values", sheet.title, coordinate,
+                              f"cell shows {value}; guard the formula (IFERROR where a blank "
+                              f"is right) or fix the input it depends on")
+
+
+def _defined_names(context: _Context) -> Iterator[Finding]:
+    """Defined names that are not one absolute cell or range on an existing sheet."""
+    scopes = [("", context.workbook.defined_names)]
+    scopes += [(sheet.title, sheet.sheet.defined_names) for sheet in _worksheets(context)]
+    for scope, names in scopes:
+        for name, defined in names.items():
+            if defined.is_reserved:
+                continue
+            target = _name_target(defined)
+            if target is None:
+                yield Finding("defined-names", scope, "",
+                              f"name {name} refers to {defined.attr_text!r}; names are for key "
+                              f"inputs and checks: make it refer to one absolute cell or range, "
+                              f"such as Inputs!$C$5, and put any value in that cell")
+            elif target[0] not in context.workbook.sheetnames:
+                yield Finding("defined-names", scope, "",
+                              f"name {name} refers to sheet {target[0]!r}, which does not "
+                              f"exist; point it at the cell it stands for, or delete it")
+
+
+#: Rule id → check, in the order findings are reported within a sheet.
+RULES: dict[str, Callable[[_Context], Iterator[Finding]]] = {
+    "input-style": _input_style,
+    "formula-constant": _formula_constant,
+    "row-formula": _row_formula,
+    "merged-cells": _merged_cells,
+    "hidden": _hidden,
+    "number-format": _number_format,
+    "freeze-panes": _freeze_panes,
+    "print-setup": _print_setup,
+    "checks-sheet": _checks_sheet,
+    "error-values": _error_values,
+    "defined-names": _defined_names,
+}
+
+
+# --- Entry points -----------------------------------------------------------------------------
+
+def _open(source, *, data_only: bool, argument: str) -> Workbook:
+    if isinstance(source, Workbook):
+        if source.read_only or source.write_only:
+            raise InputError(f"{argument}: the lint needs a workbook opened normally, not "
+                             f"read-only or write-only (sheet settings are not available)")
+        return source
+    if not isinstance(source, str | os.PathLike):
+        raise InputError(f"{argument} must be a path to an .xlsx file or an openpyxl Workbook, "
+                         f"not {type(source).__name__}")
+    try:
+        return load_workbook(source, data_only=data_only)
+    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise InputError(f"{argument}: cannot open {os.fspath(source)!r} as an Excel workbook "
+                         f"({error})") from error
+
+
+def lint_workbook(source, *, values=None, allowed_numbers: Iterable[float] = (),
+                  allowed_hidden_sheets: Iterable[str] = (),
+                  skip: Iterable[str] = ()) -> list[Finding]:
+    """Check a workbook against the rules of ``DOMAIN.md`` §7.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or openpyxl.Workbook
+        The workbook with its formulas (loaded with ``data_only=False``, the default).
+    values : str, os.PathLike or openpyxl.Workbook, optional
+        The same workbook with cached values (``data_only=True``), e.g. after LibreOffice
+        recalculated it; enables the master-check value and the ``error-values`` rule.
+    allowed_numbers : iterable of float, optional
+        Numbers allowed inside formulas besides 0 and 1.
+    allowed_hidden_sheets : iterable of str, optional
+        Sheets that may be hidden, e.g. an add-in's configuration sheet.
+    skip : iterable of str, optional
+        Rule ids not to run, e.g. ``{"checks-sheet"}`` for a detail workbook with no checks.
+
+    Returns
+    -------
+    list of Finding
+        Workbook-level findings first, then by sheet in tab order; within a sheet, by rule in
+        :data:`RULES` order and then by cell. Empty when the workbook passes.
+
+    Raises
+    ------
+    InputError
+        If ``source`` or ``values`` is not a workbook, ``values`` has other sheets than
+        ``source``, or ``skip`` names an unknown rule.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> [f.rule for f in lint_workbook(Workbook(), skip={"print-setup", "defined-names"})]
+    ['checks-sheet', 'freeze-panes']
+    """
+    skip = set(skip)
+    if unknown := skip - RULES.keys():
+        raise InputError(f"skip: unknown rule(s) {sorted(unknown)}; known: {list(RULES)}")
+    workbook = _open(source, data_only=False, argument="source")
+    cached = None
+    if values is not None:
+        value_workbook = _open(values, data_only=True, argument="values")
+        if value_workbook.sheetnames != workbook.sheetnames:
+            raise InputError(f"values has sheets {value_workbook.sheetnames}, source has "
+                             f"{workbook.sheetnames}; pass the same workbook loaded with "
+                             f"data_only=True")
+        cached = _scan_values(value_workbook)
+    numbers = _ALWAYS_ALLOWED_NUMBERS | {float(n) for n in allowed_numbers}
+    sheets = [_scan_sheet(title, workbook[title], numbers) for title in workbook.sheetnames]
+    context = _Context(workbook, sheets, cached, frozenset(allowed_hidden_sheets))
+    findings = [f for rule, check in RULES.items() if rule not in skip for f in check(context)]
+    order = {title: index for index, title in enumerate(workbook.sheetnames, start=1)}
+    return sorted(findings, key=lambda f: order.get(f.sheet, 0))
+
+
+def format_findings(findings: Iterable[Finding]) -> str:
+    """The findings as text, one line each, for a test failure or a terminal.
+
+    Examples
+    --------
+    >>> print(format_findings([Finding("freeze-panes", "Inventory", "", "no freeze panes")]))
+    1 finding
+    Inventory: [freeze-panes] no freeze panes
+    >>> format_findings([])
+    'No findings.'
+    """
+    findings = list(findings)
+    if not findings:
+        return "No findings."
+    lines = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"]
+    for finding in findings:
+        where = "!".join(part for part in (finding.sheet, finding.cell) if part) or "workbook"
+        lines.append(f"{where}: [{finding.rule}] {finding.message}")
+    return "\n".join(lines)
