@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from rxxl import __version__, denials, generics, inventory, roi, variance
+from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
 from rxxl.data.contracts import TABLES
@@ -294,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--sheet", help="xlsx: sheet name (default: the first)")
     validate.add_argument("--max-problems", type=int, default=50,
                           help="problems listed per file (default %(default)s)")
+    addin_cli.add_commands(commands)
     return parser
 
 
@@ -319,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_denials(args.claims, args.out, args.by))
         elif args.command == "validate":
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
+        elif args.command == "addin":
+            return addin_cli.run(args)
     except (RxxlError, ValueError, KeyError) as exc:
         print(f"rxxl {args.command}: {exc}", file=sys.stderr)
         return 2

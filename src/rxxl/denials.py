@@ -56,6 +56,8 @@ __all__ = [
     "denial_rates",
     "p_chart",
     "denial_trend",
+    "denial_counts",
+    "trend_from_counts",
     "pareto",
     "top_findings",
 ]
@@ -831,22 +833,102 @@ def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
     if by not in _TREND_KEYS:
         raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
     _require(claims, ["service_date"])
+    return trend_from_counts(denial_counts(claims, by), by)
+
+
+_COUNT_COLUMNS = ("submitted", "denied", "submitted_dollars", "denied_dollars")
+
+
+def denial_counts(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
+    """Initial claims submitted and denied per group and month, summable across parts.
+
+    The trend of twenty million claims need not hold them all at once: count each part (a
+    month's file, say) and pass the concatenated counts to :func:`trend_from_counts`.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        Claims (module shape policy).
+    by : {"payer", "reason_code", "site_id", "payer_type", "category"}
+
+    Returns
+    -------
+    DataFrame
+        ``<by>``, ``month``, ``submitted``, ``denied``, ``submitted_dollars``,
+        ``denied_dollars``. Each month of the claims also comes as a row of all initial
+        claims whose ``<by>`` is ``"(all)"``; for the reason keys, ``submitted`` is 0 on the
+        reason rows and those rows are the denominators.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({
+    ...     "payer": ["A", "A", "B"], "service_date": ["2026-01-05"] * 3,
+    ...     "status": ["paid", "denied", "paid"], "reject_code": [None, "75", None],
+    ...     "billed_amount": [100.0, 300.0, 50.0]})
+    >>> denial_counts(claims)[["payer", "month", "submitted", "denied"]]
+       payer    month  submitted  denied
+    0      A  2026-01          2       1
+    1      B  2026-01          1       0
+    2  (all)  2026-01          3       1
+    """
+    if by not in _TREND_KEYS:
+        raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
     encoded = _encode(claims, [by, "month"])
-    rates = _rates(encoded, [by, "month"])
-    months = encoded.months
-    groups = pd.unique(rates[by]).tolist()
-    grid = pd.MultiIndex.from_product([groups, months], names=[by, "month"])
-    table = rates.set_index([by, "month"]).reindex(grid)
+    counts = _rates(encoded, [by, "month"])[[by, "month", *_COUNT_COLUMNS]]
     if by in REASON_KEYS:
+        counts = counts.assign(submitted=0, submitted_dollars=0.0)
+    # Every month of the claims, also one with resubmissions only, so the trend's months
+    # are the data's months.
+    monthly = (_rates(encoded, ["month"]).set_index("month")[list(_COUNT_COLUMNS)]
+               .reindex(encoded.months, fill_value=0).rename_axis("month").reset_index()
+               .assign(**{by: ALL}))
+    return pd.concat([counts, monthly[counts.columns]], ignore_index=True)
+
+
+#: The group label of the monthly totals in :func:`denial_counts` by a reason key.
+ALL = "(all)"
+
+
+def trend_from_counts(counts: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
+    """The trend table of :func:`denial_trend` from :func:`denial_counts` of one or more parts
+    (their counts are summed per group and month).
+
+    Examples
+    --------
+    >>> parts = [pd.DataFrame({"payer": ["A"], "month": ["2026-01"], "submitted": [100],
+    ...                        "denied": [6], "submitted_dollars": [1e4],
+    ...                        "denied_dollars": [600.0]}),
+    ...          pd.DataFrame({"payer": ["A"], "month": ["2026-02"], "submitted": [100],
+    ...                        "denied": [30], "submitted_dollars": [1e4],
+    ...                        "denied_dollars": [3e3]})]
+    >>> trend_from_counts(pd.concat(parts))[["month", "denial_rate", "mom_change"]]
+         month  denial_rate  mom_change
+    0  2026-01         0.06         NaN
+    1  2026-02         0.30        0.24
+    """
+    if by not in _TREND_KEYS:
+        raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
+    _require(counts, [by, "month", *_COUNT_COLUMNS])
+    counts = counts.groupby([by, "month"], dropna=False, sort=False)[list(_COUNT_COLUMNS)] \
+        .sum().reset_index()
+    months = _month_range(counts["month"])
+    is_total = counts[by].eq(ALL).fillna(False).to_numpy(dtype=bool)
+    totals = counts[is_total].set_index("month") if by in REASON_KEYS else None
+    counts = counts[~is_total]
+    groups = sorted(pd.unique(counts[by]).tolist(), key=lambda g: (g is None or g != g, str(g)))
+    grid = pd.MultiIndex.from_product([groups, months], names=[by, "month"])
+    table = counts.set_index([by, "month"]).reindex(grid)
+    if totals is not None:
         # Denominator: every initial claim of the month, also in months without this reason.
-        monthly = _rates(encoded, ["month"]).set_index("month")
         for name in ("submitted", "submitted_dollars"):
-            table[name] = monthly[name].reindex(grid.get_level_values("month")).to_numpy()
+            table[name] = totals[name].reindex(grid.get_level_values("month")).to_numpy()
     table = table.reset_index()
-    for name in ("submitted", "denied", "submitted_dollars", "denied_dollars"):
+    for name in _COUNT_COLUMNS:
         table[name] = table[name].fillna(0)
     table["submitted"] = table["submitted"].astype("int64")
     table["denied"] = table["denied"].astype("int64")
+    for name in ("submitted_dollars", "denied_dollars"):
+        table[name] = table[name].astype(float).round(2)
     table["denial_rate"] = ratio(table["denied"], table["submitted"])
     span = len(months)
     charts = [p_chart(table["submitted"].to_numpy()[i:i + span],

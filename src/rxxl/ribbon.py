@@ -1,0 +1,277 @@
+"""The "Rx Finance" ribbon tab: what each button does, as plain functions of a workbook.
+
+Every button calls one VBA callback, which runs ``rxxl.ribbon.dispatch('<button id>')``
+through xlwings' RunPython. :func:`dispatch` finds the calling workbook, runs the action and
+shows its outcome, or its error, in a message box: never a traceback.
+
+Each action computes everything first and only then writes to the workbook, so a bad file
+or an invalid row leaves the workbook as it was; a write that fails half-way is undone (a
+new sheet is deleted, replaced values are put back).
+
+The actions use a small part of xlwings' ``Book`` API, so they run on any object that has
+it (the tests use a stand-in backed by openpyxl): ``book.name``, ``book.sheets`` (iterate,
+``[name]``, ``.add(name, after=...)``), ``sheet.name``, ``sheet.delete()``,
+``sheet.clear_contents()``, ``sheet.used_range.value``, ``sheet.range("A1").value``
+(set), ``sheet.range("A1").options(...).value`` (DataFrames in and out) and
+``book.app.alert(text, title=...)``.
+
+Settings (``DATA_DIR``, ``REFERENCE_DIR``, ``REPORT_DIR``, ``REPORT_MONTH``, ``TEMPLATE``)
+are read, first found, from the workbook's ``rxxl.conf`` sheet (names in column A, values in
+column B, as xlwings reads its configuration sheet), the environment (``RXXL_DATA_DIR``,
+...) and the user's ``rxxl.conf`` file that ``rxxl addin install`` writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rxxl import __version__
+from rxxl.errors import RxxlError
+from rxxl.outputs import defuse_csv_text
+
+CONFIG_SHEET = "rxxl.conf"
+AUDIT_SHEET = "340B audit"
+TITLE = "Rx Finance"
+#: Rows on an Excel sheet, less the header row.
+MAX_ROWS = 1_048_575
+SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "TEMPLATE")
+
+
+class RibbonError(RxxlError):
+    """An action cannot run as asked; the message tells the user what to do."""
+
+
+def _sheet_names(book: Any) -> list[str]:
+    return [sheet.name for sheet in book.sheets]
+
+
+def _read_frame(sheet: Any) -> pd.DataFrame:
+    return sheet.range("A1").options(pd.DataFrame, index=False, header=True,
+                                     expand="table").value
+
+
+def _write_frame(sheet: Any, frame: pd.DataFrame) -> None:
+    # Text from data that Excel would read as a formula keeps a leading apostrophe, which
+    # Excel takes as "this is text"; missing values of any dtype become empty cells.
+    safe = defuse_csv_text(frame).astype(object)
+    sheet.range("A1").options(index=False).value = safe.where(safe.notna(), None)
+
+
+def _sheet_settings(book: Any) -> dict[str, str]:
+    if CONFIG_SHEET not in _sheet_names(book):
+        return {}
+    rows = book.sheets[CONFIG_SHEET].range("A1").options(expand="table", ndim=2).value or []
+    return {str(row[0]).strip().upper(): str(row[1]).strip()
+            for row in rows if len(row) > 1 and row[0] and row[1] not in (None, "")}
+
+
+def setting(book: Any, key: str) -> str | None:
+    """A setting from the workbook's rxxl.conf sheet, ``RXXL_<KEY>``, or the user's rxxl.conf."""
+    from rxxl.addin.install import read_config, user_config_path
+
+    value = _sheet_settings(book).get(key.upper()) or os.environ.get(f"RXXL_{key.upper()}")
+    if value:
+        return value
+    try:
+        path = user_config_path()
+    except RxxlError:  # no user configuration file on this system
+        return None
+    return read_config(path).get(key.upper()) or None
+
+
+def _folder(book: Any, key: str, given: str | os.PathLike | None) -> Path:
+    name = given if given is not None else setting(book, key)
+    if not name:
+        raise RibbonError(f"no {key} set: put {key} and the folder in the {CONFIG_SHEET}"
+                          f" sheet, or set RXXL_{key}")
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        raise RibbonError(f"{key} {path} is not a folder")
+    return path
+
+
+def _source(folder: Path, name: str) -> Path:
+    found = [path for path in (folder / f"{name}.csv", folder / f"{name}.parquet",
+                               folder / f"{name}.xlsx", folder / name) if path.exists()]
+    if not found:
+        raise RibbonError(f"{folder}: no {name}.csv, {name}.parquet, {name}.xlsx or {name}/"
+                          f" for the {name} sheet")
+    if len(found) > 1:
+        raise RibbonError(f"{folder}: {' and '.join(p.name for p in found)} both hold"
+                          f" {name}; keep one")
+    return found[0]
+
+
+def refresh_data(book: Any, data_dir: str | os.PathLike | None = None) -> str:
+    """Reload every sheet named after an rxxl table (``claims``, ``budget_lines``, ...).
+
+    Each table is read from the data folder (``data_dir``, else the ``DATA_DIR`` setting)
+    as ``NAME.csv``, ``NAME.parquet``, ``NAME.xlsx`` or a folder ``NAME/`` of parts and
+    validated against its contract; only when all are valid are the sheets rewritten.
+    """
+    from rxxl.data import load_table
+    from rxxl.data.contracts import TABLES
+
+    names = [name for name in _sheet_names(book) if name in TABLES]
+    if not names:
+        raise RibbonError("no sheet to refresh: name a sheet after an rxxl table ("
+                          + ", ".join(sorted(TABLES)) + ")")
+    folder = _folder(book, "DATA_DIR", data_dir)
+    frames = {name: load_table(_source(folder, name), name) for name in names}
+    for name, frame in frames.items():
+        if len(frame) > MAX_ROWS:
+            raise RibbonError(f"{name}: {len(frame):,} rows do not fit on a sheet"
+                              f" ({MAX_ROWS:,} at most); analyse them with the rxxl command")
+    saved = {name: book.sheets[name].used_range.value for name in names}
+    done = []
+    try:
+        for name, frame in frames.items():
+            done.append(name)
+            book.sheets[name].clear_contents()
+            _write_frame(book.sheets[name], frame)
+    except Exception:
+        for name in done:
+            book.sheets[name].clear_contents()
+            book.sheets[name].range("A1").value = saved[name]
+        raise
+    counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in frames.items())
+    return f"Refreshed from {folder}: {counts}."
+
+
+def _new_sheet_name(book: Any, base: str) -> str:
+    names = {name.lower() for name in _sheet_names(book)}
+    name, number = base, 2
+    while name.lower() in names:
+        name, number = f"{base} ({number})", number + 1
+    return name
+
+
+def write_new_sheet(book: Any, base: str, frame: pd.DataFrame) -> str:
+    """Write ``frame`` to a new sheet named ``base`` (or ``base (2)``, ...); return its name.
+
+    A sheet whose writing fails is deleted again, so the workbook is left as it was.
+    """
+    name = _new_sheet_name(book, base)
+    sheet = book.sheets.add(name, after=book.sheets[len(_sheet_names(book)) - 1])
+    try:
+        _write_frame(sheet, frame)
+    except Exception:
+        sheet.delete()
+        raise
+    return name
+
+
+def run_340b_audit(book: Any) -> str:
+    """Audit the workbook's ``claims`` sheet; the result goes to a new sheet, one row per claim.
+
+    The 340B reference tables come from the ``REFERENCE_DIR`` setting (the folder RX_340B_CHECK
+    uses, read once and re-read when a file in it changes).
+    """
+    from rxxl._excel import reference_tables
+    from rxxl.audit340b import audit_claims
+    from rxxl.data import load_table
+
+    if "claims" not in _sheet_names(book):
+        raise RibbonError("no claims sheet: put the claims (with their header row) on a sheet"
+                          " named claims")
+    claims = load_table(_read_frame(book.sheets["claims"]), "claims")
+    folder = setting(book, "REFERENCE_DIR")
+    audit = audit_claims(claims, reference_tables(folder))
+    name = write_new_sheet(book, AUDIT_SHEET, audit)
+    status = audit["status"].value_counts()
+    return (f"340B audit of {len(audit):,} claims: {status.get('violation', 0):,} violations,"
+            f" {status.get('review', 0):,} for review, ${audit['dollars_at_risk'].sum():,.0f}"
+            f" at stake. Written to sheet {name}.")
+
+
+def _previous_month(today: dt.date) -> str:
+    first = today.replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def build_monthly_report(book: Any) -> str:
+    """Build the monthly report for ``REPORT_MONTH`` (default: last month) from ``DATA_DIR``."""
+    data_dir = _folder(book, "DATA_DIR", None)
+    from rxxl import reports
+
+    month = setting(book, "REPORT_MONTH") or _previous_month(dt.date.today())
+    out_dir = Path(setting(book, "REPORT_DIR") or data_dir / "reports").expanduser()
+    written = reports.build_report(data_dir, month, out_dir)
+    return f"Monthly report for {month} written: {written}"
+
+
+def insert_template_sheet(book: Any) -> str:
+    """Insert the report template sheet named by the ``TEMPLATE`` setting."""
+    name = setting(book, "TEMPLATE")
+    if not name:
+        raise RibbonError(f"no TEMPLATE set: put TEMPLATE and the template's name in the"
+                          f" {CONFIG_SHEET} sheet, or set RXXL_TEMPLATE")
+    from rxxl.reports import templates
+
+    inserted = templates.insert_sheet(book, name)
+    return f"Inserted template sheet {inserted if inserted is not None else name}."
+
+
+def about(book: Any) -> str:
+    """rxxl's version, the Python interpreter and the settings in force."""
+    lines = [f"rxxl {__version__} (xlwings {_xlwings_version()})",
+             f"Python {sys.version.split()[0]}: {sys.executable}",
+             f"Workbook: {book.name}"]
+    for key in SETTINGS:
+        lines.append(f"{key}: {setting(book, key) or '(not set)'}")
+    lines.append("Help: the README's 'Excel add-in' section; functions: Insert Function,"
+                 " category Rx Finance.")
+    return "\n".join(lines)
+
+
+def _xlwings_version() -> str:
+    import xlwings
+
+    return xlwings.__version__
+
+
+#: Ribbon control id -> (button label, action). The ids are those in ``customUI14.xml``.
+ACTIONS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "rx_refresh": ("Refresh data", refresh_data),
+    "rx_audit340b": ("Run 340B audit", run_340b_audit),
+    "rx_report": ("Build monthly report", build_monthly_report),
+    "rx_insert_template": ("Insert template sheet", insert_template_sheet),
+    "rx_help": ("Help/About", about),
+}
+
+
+def run_action(control_id: str, book: Any) -> str:
+    """Run the action of a ribbon button; return the message to show, success or failure."""
+    if control_id not in ACTIONS:
+        return (f"rxxl {__version__} has no action for the button {control_id!r}; reinstall"
+                " the add-in with `rxxl addin install`.")
+    label, action = ACTIONS[control_id]
+    try:
+        return action(book)
+    except (RxxlError, ValueError, KeyError, OSError) as exc:
+        return f"{label} did not run: {exc}"
+    except Exception as exc:  # noqa: BLE001 - Excel users get a message, never a traceback
+        return (f"{label} failed unexpectedly ({type(exc).__name__}: {exc})."
+                " The workbook was left as it was.")
+
+
+def dispatch(control_id: str, book: Any = None) -> str:
+    """Entry point of the ribbon callback: run the button's action, show the outcome.
+
+    ``book`` defaults to the calling workbook (``xlwings.Book.caller()``). Returns the
+    message shown.
+    """
+    if book is None:
+        import xlwings
+
+        book = xlwings.Book.caller()
+    message = run_action(control_id, book)
+    book.app.alert(message, title=TITLE)
+    return message
