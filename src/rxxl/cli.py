@@ -215,6 +215,34 @@ def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_probl
     return 1 if failed else 0
 
 
+def run_report(data: Path, month: str, out: Path, templates: Path | None,
+               unmask: bool, all_claims: bool) -> str:
+    """Build the month's package and claim detail; return one line per workbook."""
+    from rxxl.reports.monthly import build_report
+
+    with tqdm(total=None, desc="rxxl report", disable=not sys.stderr.isatty(),
+              bar_format="{desc}: {postfix}") as bar:
+        summaries = build_report(data, month, out, templates=templates,
+                                 mask_patients=not unmask, all_claims=all_claims,
+                                 progress=lambda text: bar.set_postfix_str(text))
+    return "\n".join(f"rxxl report: {s.line}" for s in summaries)
+
+
+def run_demo(out: Path) -> str:
+    """Generate the small synthetic health system and its latest monthly package."""
+    manifest = generate(out / "data", size="small")
+    month = manifest["end_month"]
+    report = run_report(out / "data", month, out / "reports", None, False, False)
+    return (f"rxxl demo: synthetic health system in {out / 'data'}\n{report}\n"
+            f"Open {out / 'reports'} in Excel or LibreOffice.")
+
+
+def run_templates(out: Path) -> str:
+    from rxxl.reports.templates import TEMPLATE_FILE, build_template
+
+    return f"rxxl templates build: {build_template(out / TEMPLATE_FILE)}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rxxl",
@@ -295,6 +323,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--sheet", help="xlsx: sheet name (default: the first)")
     validate.add_argument("--max-problems", type=int, default=50,
                           help="problems listed per file (default %(default)s)")
+    report = commands.add_parser(
+        "report", help="the monthly pharmacy finance package from a data folder",
+        description="Load and validate a data folder (claims/, budget_lines.csv, ... and the"
+        " 340B reference tables), compute the month's figures and write 'Pharmacy Finance"
+        " YYYY-MM.xlsx' and '340B claim detail YYYY-MM.xlsx'. Exit 0 when written, 2 on bad"
+        " input (nothing is written, earlier reports stay).")
+    report.add_argument("--data", type=Path, required=True, help="data folder")
+    report.add_argument("--month", required=True, help="report month, YYYY-MM")
+    report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--templates", type=Path,
+                        help="folder with a (restyled) monthly_package.xlsx; default: built in")
+    report.add_argument("--unmask-patients", action="store_true",
+                        help="write patient ids as they are (default: report-local pseudonyms)")
+    report.add_argument("--all-claims", action="store_true",
+                        help="claim detail of every claim, not only those with findings")
+    demo = commands.add_parser("demo", help="synthetic health system and its monthly report")
+    demo.add_argument("--out", type=Path, default=Path("rxxl-demo"),
+                      help="folder for data/ and reports/ (default %(default)s)")
+    templates = commands.add_parser("templates", help="report templates")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True)
+    template_build = template_commands.add_parser("build", help="build monthly_package.xlsx")
+    template_build.add_argument("--out", type=Path, default=Path("templates"),
+                                help="folder (default %(default)s)")
     addin_cli.add_commands(commands)
     return parser
 
@@ -321,6 +372,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_denials(args.claims, args.out, args.by))
         elif args.command == "validate":
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
+        elif args.command == "report":
+            print(run_report(args.data, args.month, args.out, args.templates,
+                             args.unmask_patients, args.all_claims))
+        elif args.command == "demo":
+            print(run_demo(args.out))
+        elif args.command == "templates":
+            print(run_templates(args.out))
         elif args.command == "addin":
             return addin_cli.run(args)
     except (RxxlError, ValueError, KeyError) as exc:

@@ -37,6 +37,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
     os.close(handle)
+    # mkstemp makes the file private; a report is an ordinary file (umask decides).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
     try:
         yield Path(temporary)
         os.replace(temporary, target)

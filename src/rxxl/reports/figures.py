@@ -1,0 +1,261 @@
+"""The monthly package's figures, computed from :class:`~rxxl.reports.inputs.Inputs` with the
+metric modules. Every frame here is what a sheet shows; nothing here knows of Excel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rxxl import audit340b, denials, generics, inventory, variance
+from rxxl._arrays import ratio
+from rxxl.constants import TURNS_TARGET_HIGH, TURNS_TARGET_LOW
+from rxxl.reports.inputs import Inputs, generic_labels
+
+#: First month of the fiscal year (July: most US health systems' fiscal year).
+FISCAL_YEAR_START = 7
+
+
+def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.ndarray:
+    known = actual.notna().to_numpy() & budget.notna().to_numpy()
+    out = np.full(len(actual), None, dtype=object)
+    if known.any():
+        kinds = line_type if isinstance(line_type, str) else line_type[known].astype(str)
+        out[known] = variance.favorability(actual[known].to_numpy(), budget[known].to_numpy(),
+                                           kinds if isinstance(kinds, str) else kinds.to_numpy())
+    return out
+
+
+def fiscal_year_months(month: pd.Period) -> pd.PeriodIndex:
+    start_year = month.year if month.month >= FISCAL_YEAR_START else month.year - 1
+    start = pd.Period(year=start_year, month=FISCAL_YEAR_START, freq="M")
+    return pd.period_range(start, month, freq="M")
+
+
+def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Budget lines of the month with YTD and flexed budget; subtotals per cost center."""
+    lines = inputs.tables["budget_lines"]
+    if lines is None or lines.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    period = lines["month"].dt.to_period("M")
+    keys = ["cost_center", "line", "line_type"]
+    month = lines[period == inputs.month].copy()
+    if month.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    ytd = lines[period.isin(fiscal_year_months(inputs.month))].groupby(keys, observed=True)[
+        ["budget", "actual"]].sum(min_count=1).add_prefix("ytd_")
+    month = month.merge(ytd.reset_index(), on=keys, how="left")
+    month["line_type"] = month["line_type"].astype(str)
+    month["variance"] = variance.variance(month["actual"], month["budget"])
+    month["variance_pct"] = variance.variance_pct(month["actual"], month["budget"])
+    month["fu"] = _fu(month["actual"], month["budget"], month["line_type"])
+    material = variance.is_material(month["actual"].to_numpy(), month["budget"].to_numpy())
+    month["material"] = np.where(np.asarray(material, dtype=bool), "Yes", "")
+    month["ytd_variance"] = month["ytd_actual"] - month["ytd_budget"]
+    month["ytd_variance_pct"] = ratio(month["ytd_variance"], month["ytd_budget"].abs())
+    month["ytd_fu"] = _fu(month["ytd_actual"], month["ytd_budget"], month["line_type"])
+    has_volume = month["budget_volume"].notna() & month["actual_volume"].notna()
+    flexed = pd.DataFrame(index=month.index,
+                          columns=["flexed_budget", "volume_variance", "spending_variance"],
+                          dtype=float)
+    if has_volume.any():
+        part = month[has_volume]
+        flexed.loc[has_volume] = variance.flex_variance(
+            part["actual"].to_numpy(), part["budget"].to_numpy(),
+            part["budget_volume"].to_numpy(), part["actual_volume"].to_numpy(),
+        )[["flexed_budget", "volume_variance", "spending_variance"]].to_numpy()
+    month = pd.concat([month, flexed], axis=1).sort_values(keys[:2], kind="stable")
+    centers = month.groupby("cost_center", observed=True)[["budget", "actual"]].sum() \
+        .reset_index()
+    centers["variance"] = centers["actual"] - centers["budget"]
+    centers["variance_pct"] = ratio(centers["variance"], centers["budget"].abs())
+    centers["fu"] = _fu(centers["actual"], centers["budget"], "expense")
+    return month.reset_index(drop=True), centers
+
+
+def spend_by_month(inputs: Inputs) -> pd.DataFrame:
+    """Drug spend (expense lines whose name starts with "Drugs") by month, 24 months."""
+    months = inputs.months
+    frame = pd.DataFrame({"month": months.to_timestamp()})
+    lines = inputs.tables["budget_lines"]
+    if lines is None or lines.empty:
+        return frame.assign(budget=np.nan, actual=np.nan)
+    drugs = lines[lines["line"].astype(str).str.startswith("Drugs")]
+    sums = drugs.groupby(drugs["month"].dt.to_period("M"))[["budget", "actual"]].sum(
+        min_count=1)
+    return frame.assign(budget=sums["budget"].reindex(months).to_numpy(),
+                        actual=sums["actual"].reindex(months).to_numpy())
+
+
+def drivers(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Price/volume/mix per drug of the month's purchases, and the budget-to-actual bridge."""
+    purchases = inputs.tables["drug_purchases"]
+    if purchases is None or purchases.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    month = purchases[purchases["month"].dt.to_period("M") == inputs.month].copy()
+    if month.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    month["actual_spend"] = month["quantity"] * month["unit_cost_actual"]
+    month["budget_spend"] = month["budget_quantity"] * month["unit_cost_budget"]
+    per = month.groupby(["ndc", "drug_name"], observed=True).agg(
+        actual_quantity=("quantity", "sum"), budget_quantity=("budget_quantity", "sum"),
+        actual_spend=("actual_spend", "sum"), budget_spend=("budget_spend", "sum"),
+    ).reset_index()
+    per["actual_unit_cost"] = ratio(per["actual_spend"], per["actual_quantity"])
+    per["budget_unit_cost"] = ratio(per["budget_spend"], per["budget_quantity"])
+    # A drug not bought (or not budgeted) has no price of its own: its other price stands in,
+    # so it varies by volume and mix only.
+    actual_price = per["actual_unit_cost"].fillna(per["budget_unit_cost"]).fillna(0.0)
+    budget_price = per["budget_unit_cost"].fillna(per["actual_unit_cost"]).fillna(0.0)
+    pvm = variance.price_volume_mix(actual_price.to_numpy(), budget_price.to_numpy(),
+                                    per["actual_quantity"].clip(lower=0).to_numpy(),
+                                    per["budget_quantity"].fillna(0.0).to_numpy())
+    for name in ("price", "volume", "mix", "total_variance", "line_status"):
+        per[name] = pvm[name].to_numpy()
+    per = per.reindex(per["total_variance"].abs().sort_values(ascending=False).index)
+    bridge = pd.DataFrame({
+        "step": ["Budget", "Price", "Volume", "Mix", "Actual"],
+        "amount": [pvm["budget_spend"].sum(), pvm["price"].sum(), pvm["volume"].sum(),
+                   pvm["mix"].sum(), pvm["actual_spend"].sum()],
+    })
+    return per.reset_index(drop=True), bridge
+
+
+def generic_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    months = inputs.months
+    monthly = inputs.monthly_claims.reindex(months.astype(str))
+    by_month = pd.DataFrame({
+        "month": months.to_timestamp(),
+        "generic": monthly["generic"].fillna(0).astype("int64").to_numpy()
+        if "generic" in monthly else 0,
+        "brand": monthly["brand"].fillna(0).astype("int64").to_numpy()
+        if "brand" in monthly else 0,
+    })
+    by_month["gdr"] = ratio(by_month["generic"], by_month["generic"] + by_month["brand"])
+    out = {"gdr_by_month": by_month}
+    claims, drugs = inputs.claims, inputs.tables["drugs"]
+    if claims is None or drugs is None:
+        return out
+    paid = claims[claims["status"].astype(str).eq("paid")].copy()
+    paid["label"] = generic_labels(paid, drugs)
+    paid = paid[paid["label"].notna()]
+    for key, name in (("site_id", "gdr_by_site"), ("payer", "gdr_by_payer")):
+        group = paid.groupby(key, observed=True)["label"]
+        table = pd.DataFrame({"claims": group.size(),
+                              "generic": group.apply(lambda s: (s == "generic").sum())})
+        table["gdr"] = ratio(table["generic"], table["claims"])
+        out[name] = table.reset_index().sort_values("claims", ascending=False)
+    table = drugs.drop_duplicates("ndc").set_index("ndc")
+    mony = paid["ndc"].map(table["mony_code"]).astype(str)
+    out["generic_measures"] = pd.DataFrame({
+        "measure": ["Generic dispensing rate", "Generic efficiency rate",
+                    "Generic dispensing rate, 24 months"],
+        "value": [
+            generics.generic_dispensing_rate(mony.to_numpy(), scheme="mony"),
+            generics.generic_efficiency_rate(mony.to_numpy()),
+            ratio(by_month["generic"].sum(), (by_month["generic"] + by_month["brand"]).sum()),
+        ],
+    })
+    out["opportunity"] = _opportunity(paid, table)
+    return out
+
+
+def _opportunity(paid: pd.DataFrame, drugs: pd.DataFrame) -> pd.DataFrame:
+    """Brand claims of drugs with a generic in the same group: the saving if switched."""
+    paid = paid.assign(mony=paid["ndc"].map(drugs["mony_code"]).astype(str),
+                       group=paid["ndc"].map(drugs["generic_group"]),
+                       unit=paid["unit_cost_wac"])
+    generic_cost = paid[paid["mony"] == "Y"].groupby("group")["unit"].median()
+    brands = paid[(paid["mony"] == "O") & paid["group"].isin(generic_cost.index)]
+    if brands.empty:
+        return pd.DataFrame()
+    per = brands.groupby(["ndc", "drug_name", "group"], observed=True).agg(
+        claims=("ndc", "size"), quantity=("quantity", "sum"), brand_unit_cost=("unit", "median"),
+    ).reset_index().rename(columns={"group": "generic_group"})
+    per["generic_unit_cost"] = per["generic_group"].map(generic_cost).to_numpy()
+    per["saving"] = generics.generic_switch_opportunity(
+        np.full(len(per), "O"), per["quantity"].to_numpy(), per["brand_unit_cost"].to_numpy(),
+        per["generic_unit_cost"].to_numpy())
+    return per.sort_values("saving", ascending=False).reset_index(drop=True)
+
+
+def inventory_figures(inputs: Inputs) -> pd.DataFrame:
+    """Per location: beginning and ending inventory, COGS = purchases - change - expired,
+    turns (annualized) and days on hand for the month."""
+    snapshots = inputs.tables["inventory_snapshots"]
+    if snapshots is None or snapshots.empty:
+        return pd.DataFrame()
+    snaps = snapshots.assign(period=snapshots["snapshot_date"].dt.to_period("M"))
+    by = snaps.groupby(["location", "period"], observed=True)[
+        ["inventory_value", "expired_value"]].sum(min_count=1)
+    ending = by.xs(inputs.month, level="period") if inputs.month in by.index.get_level_values(
+        "period") else None
+    if ending is None:
+        return pd.DataFrame()
+    previous = inputs.month - 1
+    beginning = by.xs(previous, level="period")["inventory_value"] if previous in \
+        by.index.get_level_values("period") else pd.Series(dtype=float)
+    table = pd.DataFrame({"ending": ending["inventory_value"],
+                          "expired": ending["expired_value"].fillna(0.0)})
+    table["beginning"] = beginning.reindex(table.index)
+    purchases = inputs.tables["drug_purchases"]
+    if purchases is not None:
+        month = purchases[purchases["month"].dt.to_period("M") == inputs.month]
+        spent = (month["quantity"] * month["unit_cost_actual"]).groupby(
+            month["location"]).sum()
+        table["purchases"] = spent.reindex(table.index).fillna(0.0)
+    else:
+        table["purchases"] = np.nan
+    table["cogs"] = table["purchases"] - (table["ending"] - table["beginning"]) - table["expired"]
+    days = inputs.month.days_in_month
+    values = table[["beginning", "ending"]]
+    cogs = table["cogs"].where(table["cogs"] >= 0)
+    table["average"] = inventory.average_inventory(values)
+    table["turns"] = _per_location(inventory.inventory_turns, cogs, values, days)
+    table["days_on_hand"] = _per_location(inventory.days_on_hand, cogs, values, days)
+    inside = (table["turns"] >= TURNS_TARGET_LOW) & (table["turns"] <= TURNS_TARGET_HIGH)
+    table["in_band"] = np.where(table["turns"].isna(), "", np.where(inside, "Yes", "No"))
+    table["waste_rate"] = ratio(table["expired"], table["purchases"])
+    return table.reset_index()
+
+
+def _per_location(function, cogs: pd.Series, values: pd.DataFrame, days: int) -> np.ndarray:
+    known = cogs.notna() & values.notna().all(axis=1)
+    out = np.full(len(cogs), np.nan)
+    if known.any():
+        out[known.to_numpy()] = np.asarray(
+            function(cogs[known].to_numpy(), values[known].to_numpy(), days_in_period=days),
+            dtype=float)
+    return out
+
+
+def denial_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    counts = inputs.denial_counts
+    if counts.empty:
+        return {}
+    trend = denials.trend_from_counts(counts, "payer")
+    trend = trend[trend["month"].isin(inputs.months.astype(str))]
+    out = {"denial_trend": trend.reset_index(drop=True)}
+    this = trend[trend["month"] == str(inputs.month)]
+    excess = this["denied"] - this["center_line"].fillna(0) * this["submitted"]
+    if len(this):
+        payer = this.loc[excess.idxmax(), "payer"]
+        chart = trend[trend["payer"] == payer]
+        out["pchart"] = chart[["month", "denial_rate", "center_line", "ucl", "lcl"]]
+        out["pchart_payer"] = pd.DataFrame({"payer": [payer]})
+    if inputs.claims is not None and len(inputs.claims):
+        out["pareto"] = denials.pareto(inputs.claims)
+        categories = denials.pareto(inputs.claims, by="category")
+        out["denial_categories"] = categories[["category", "count", "denied_dollars"]]
+    return out
+
+
+def audit_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    if inputs.claims is None or inputs.reference is None:
+        return {}
+    audit = audit340b.audit_claims(inputs.claims, inputs.reference)
+    findings = audit[audit["status"] != "compliant"]
+    out = {"audit": audit}
+    for by in ("reason", "site", "entity"):
+        out[f"exceptions_by_{by}"] = audit340b.summarize_findings(audit, by=by)
+    out["tracer_sample"] = audit340b.audit_sample(audit) if len(findings) else pd.DataFrame()
+    return out

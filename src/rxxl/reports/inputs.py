@@ -1,0 +1,164 @@
+"""Loading a data folder for the monthly package, one claims part at a time.
+
+Twenty million claims do not fit the package's memory budget at once. Each claims part (a
+month's file, say) is loaded with the few columns the 24-month trends need, counted, and
+dropped; only the report month's claims are kept whole, for the 340B audit and the detail.
+A table that is absent is a data note on the cover, never a failure; a table that breaks its
+contract stops the run with every problem listed (:class:`rxxl.data.DataValidationError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rxxl import denials, generics
+from rxxl.data import load_reference, load_table
+from rxxl.errors import InputError
+
+FINANCE_TABLES = ("budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
+                  "drugs")
+#: Claims columns the 24-month counts read.
+TREND_COLUMNS = ("service_date", "payer", "payer_type", "site_id", "status", "reject_code",
+                 "carc_code", "billed_amount", "original_claim_id", "ndc", "account",
+                 "quantity", "unit_cost_340b", "unit_cost_wac")
+
+
+@dataclass
+class Inputs:
+    """Everything the package is computed from."""
+
+    folder: Path
+    month: pd.Period
+    tables: dict[str, pd.DataFrame | None]
+    reference: dict[str, pd.DataFrame] | None
+    claims: pd.DataFrame | None
+    denial_counts: pd.DataFrame
+    monthly_claims: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    last_claim_date: pd.Timestamp | None = None
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """The 24 months that end with the report month."""
+        return pd.period_range(end=self.month, periods=24, freq="M")
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / f"{name}.csv", folder / f"{name}.parquet",
+                      folder / f"{name}.xlsx", folder / name):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def claim_parts(folder: Path) -> list[Path]:
+    source = _find(folder, "claims")
+    if source is None:
+        return []
+    if source.is_dir():
+        return sorted(p for p in source.iterdir() if p.is_file()
+                      and p.suffix.lower() in (".parquet", ".csv")
+                      and not p.name.startswith((".", "_")))
+    return [source]
+
+
+def load_inputs(folder: Path, month: str, *,
+                progress: Callable[[str], None] | None = None) -> Inputs:
+    """Load and validate the data folder for the package of ``month`` (``YYYY-MM``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such data folder; give the folder that holds"
+                         " claims/, budget_lines.csv and the other tables")
+    try:
+        period = pd.Period(month, freq="M")
+    except (ValueError, TypeError):
+        raise InputError(f"--month {month!r}: give the report month as YYYY-MM, e.g. 2026-10"
+                         ) from None
+    step = progress or (lambda _: None)
+    notes: list[str] = []
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name in FINANCE_TABLES:
+        step(f"loading {name}")
+        source = _find(folder, name)
+        tables[name] = load_table(source, name) if source is not None else None
+        if source is None:
+            notes.append(f"No {name} table in {folder}: its sheet is empty this month.")
+    reference = None
+    if _find(folder, "entity") is not None:
+        step("loading 340B reference tables")
+        reference = load_reference(folder)
+    else:
+        notes.append(f"No 340B reference tables in {folder}: the 340B audit was not run.")
+
+    window = pd.period_range(end=period, periods=24, freq="M")
+    start, end = window[0].start_time, period.end_time
+    counts, monthly, kept = [], [], []
+    last_date = None
+    drugs = tables["drugs"]
+    for part in claim_parts(folder):
+        step(f"counting claims {part.name}")
+        claims = load_table(part, "claims", columns=TREND_COLUMNS)
+        if len(claims):
+            top = claims["service_date"].max()
+            last_date = top if last_date is None else max(last_date, top)
+        claims = claims[(claims["service_date"] >= start) & (claims["service_date"] <= end)]
+        if claims.empty:
+            continue
+        counts.append(denials.denial_counts(claims, "payer"))
+        monthly.append(_monthly_claims(claims, drugs))
+        in_month = claims["service_date"].dt.to_period("M") == period
+        if in_month.any():
+            step(f"loading the month's claims from {part.name}")
+            whole = load_table(part, "claims")
+            kept.append(whole[(whole["service_date"].dt.to_period("M") == period).to_numpy()])
+    if not counts:
+        notes.append(f"No claims for the 24 months to {period}: denial, generic and 340B"
+                     " figures are empty.")
+    month_claims = pd.concat(kept, ignore_index=True) if kept else None
+    if month_claims is None and counts:
+        notes.append(f"No claims in {period}: this month's denial, generic and 340B figures"
+                     " are empty.")
+    return Inputs(
+        folder=folder, month=period, tables=tables, reference=reference, claims=month_claims,
+        denial_counts=(pd.concat(counts, ignore_index=True) if counts
+                       else pd.DataFrame(columns=["payer", "month", "submitted", "denied",
+                                                  "submitted_dollars", "denied_dollars"])),
+        monthly_claims=(pd.concat(monthly).groupby("month").sum() if monthly
+                        else pd.DataFrame()),
+        notes=notes, last_claim_date=last_date,
+    )
+
+
+def generic_labels(claims: pd.DataFrame, drugs: pd.DataFrame | None) -> np.ndarray:
+    """Each claim's generic / brand / None (drug not on the formulary table) label."""
+    if drugs is None or claims.empty:
+        return np.full(len(claims), None, dtype=object)
+    mony = drugs.drop_duplicates("ndc").set_index("ndc")["mony_code"]
+    codes = claims["ndc"].map(mony)
+    labels = np.full(len(claims), None, dtype=object)
+    known = codes.notna().to_numpy()
+    if known.any():
+        labels[known] = generics.classify(codes[known].astype(str).to_numpy(), scheme="mony")
+    return labels
+
+
+def _monthly_claims(claims: pd.DataFrame, drugs: pd.DataFrame | None) -> pd.DataFrame:
+    """Per month: paid claims dispensed as generic and as brand, and 340B savings."""
+    paid = claims["status"].astype(str).eq("paid").to_numpy()
+    labels = generic_labels(claims, drugs)
+    month = claims["service_date"].dt.to_period("M").astype(str).to_numpy()
+    on_340b = claims["account"].astype(str).eq("340B").to_numpy() & paid
+    saving = ((claims["unit_cost_wac"] - claims["unit_cost_340b"]).fillna(0.0)
+              * claims["quantity"].fillna(0.0)).to_numpy()
+    frame = pd.DataFrame({
+        "month": month,
+        "generic": (paid & (labels == "generic")).astype(np.int64),
+        "brand": (paid & (labels == "brand")).astype(np.int64),
+        "savings_340b": np.where(on_340b, saving, 0.0),
+    })
+    return frame.groupby("month").sum()

@@ -1,0 +1,479 @@
+"""``rxxl report``: the monthly pharmacy finance package, filled from data into the template.
+
+Two workbooks per month (``shared/REPORT.md``): ``Pharmacy Finance YYYY-MM.xlsx`` from the
+template and ``340B claim detail YYYY-MM.xlsx``. Both are written to temporary files first and
+renamed into place only when both are complete, so a failed run leaves earlier output as it
+was; the template is only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+
+from rxxl import __version__, roi
+from rxxl.audit340b import REASONS
+from rxxl.errors import InputError
+from rxxl.reports import figures
+from rxxl.reports.detail import write_claim_detail
+from rxxl.reports.inputs import Inputs, load_inputs
+from rxxl.reports.templates import (
+    SHEETS,
+    TEMPLATE_FILE,
+    build_template,
+)
+from rxxl.reports.workbook import Filled, Filler, Formula, save
+
+#: Checks pass when the two figures differ by at most this many dollars (an input cell).
+CHECK_TOLERANCE = 0.01
+SENSITIVITY_SAVINGS = (-0.2, -0.1, 0.0, 0.1, 0.2)
+SENSITIVITY_RATE_STEP = 0.02
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """One workbook written: its path and a one-line summary."""
+
+    path: Path
+    line: str
+
+
+def package_name(month: pd.Period) -> str:
+    return f"Pharmacy Finance {month}.xlsx"
+
+
+def detail_name(month: pd.Period) -> str:
+    return f"340B claim detail {month}.xlsx"
+
+
+def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.PathLike, *,
+                 templates: str | os.PathLike | None = None, mask_patients: bool = True,
+                 all_claims: bool = False,
+                 progress: Callable[[str], None] | None = None) -> list[ReportSummary]:
+    """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
+    ``out_dir``. Returns a summary per workbook."""
+    step = progress or (lambda _: None)
+    template = _template_path(templates)
+    started = time.perf_counter()
+    inputs = load_inputs(Path(data_dir), month, progress=step)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".rxxl-report-", dir=out))
+    try:
+        step("computing the package")
+        book = load_workbook(template)
+        filler = Filler(book)
+        facts = _fill_package(filler, inputs)
+        package = staging / package_name(inputs.month)
+        step("writing the package workbook")
+        save(filler, package)
+        summaries = [ReportSummary(out / package.name, (
+            f"{package.name}: {facts['checks_failed']} checks fail, spend "
+            f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
+            f"{facts['flagged']} payer-months out of control"))]
+        detail = staging / detail_name(inputs.month)
+        if "audit" in facts:
+            step("writing the 340B claim detail workbook")
+            written = write_claim_detail(inputs.claims, facts["audit"], detail,
+                                         str(inputs.month), all_claims=all_claims,
+                                         mask_patients=mask_patients,
+                                         organization=_organization(inputs))
+            summaries.append(ReportSummary(out / detail.name, (
+                f"{detail.name}: {written.rows:,} of {written.claims:,} claims"
+                f"{' (patients masked)' if written.masked else ''}")))
+        for summary in summaries:
+            os.replace(staging / summary.path.name, summary.path)
+        step(f"done in {time.perf_counter() - started:.1f} s")
+        return summaries
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _template_path(templates: str | os.PathLike | None) -> Path:
+    if templates is None:
+        folder = Path(tempfile.gettempdir()) / f"rxxl-templates-{__version__}"
+        path = folder / TEMPLATE_FILE
+        if not path.exists():
+            build_template(path)
+        return path
+    path = Path(templates) / TEMPLATE_FILE
+    if not path.exists():
+        raise InputError(f"{path}: no template there; run `rxxl templates build --out "
+                         f"{templates}` or drop --templates to use the built-in one")
+    return path
+
+
+def _money(value: float) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"${value:,.0f}"
+
+
+def _organization(inputs: Inputs) -> str:
+    entity = (inputs.reference or {}).get("entity")
+    if entity is not None and "entity_name" in entity and entity["entity_name"].notna().any():
+        return str(entity.loc[entity["entity_name"].notna(), "entity_name"].iloc[0])
+    return inputs.folder.resolve().name
+
+
+# --- Filling the package --------------------------------------------------------------------
+
+
+def _keys(table: str) -> list[str]:
+    for _, _, specs, _ in SHEETS.values():
+        for spec in specs:
+            if spec.name == table:
+                return [c.key for c in spec.columns]
+    raise KeyError(table)
+
+
+def _fill(filler: Filler, table: str, frame: pd.DataFrame | None) -> Filled:
+    return filler.fill(table, frame if frame is not None else pd.DataFrame(), _keys(table))
+
+
+def _fill_package(filler: Filler, inputs: Inputs) -> dict:
+    facts: dict = {}
+    notes = list(inputs.notes)
+    budget, centers = figures.budget(inputs)
+    if budget.empty and inputs.tables["budget_lines"] is not None:
+        notes.append(f"No budget lines for {inputs.month}: the Budget sheet is empty.")
+    budget_cells = _fill(filler, "budget", budget)
+    _fill(filler, "budget_by_cost_center", centers)
+    spend = figures.spend_by_month(inputs)
+    spend_cells = _fill(filler, "spend_by_month", spend)
+    drivers, bridge = figures.drivers(inputs)
+    if drivers.empty and inputs.tables["drug_purchases"] is not None:
+        notes.append(f"No drug purchases in {inputs.month}: the Drivers sheet is empty.")
+    driver_cells = _fill(filler, "drivers", drivers)
+    _fill(filler, "bridge", bridge)
+    top = drivers.head(5) if len(drivers) else None
+    _fill(filler, "top_drivers", top)
+    generic = figures.generic_figures(inputs)
+    gdr_cells = _fill(filler, "gdr_by_month", generic.get("gdr_by_month"))
+    for name in ("generic_measures", "gdr_by_site", "gdr_by_payer", "opportunity"):
+        _fill(filler, name, generic.get(name))
+    stock = figures.inventory_figures(inputs)
+    _fill(filler, "inventory", stock)
+    if stock.empty:
+        notes.append(f"No inventory snapshots for {inputs.month}: turns and days on hand are"
+                     " not shown.")
+    denial = figures.denial_figures(inputs)
+    trend_cells = _fill(filler, "denial_trend", denial.get("denial_trend"))
+    for name in ("pareto", "denial_categories", "pchart"):
+        _fill(filler, name, denial.get(name))
+    audit = figures.audit_figures(inputs)
+    reasons = audit.get("exceptions_by_reason")
+    if reasons is not None:
+        reasons = reasons.assign(status=reasons["reason"].map(REASONS))
+    reason_cells = _fill(filler, "exceptions_by_reason", reasons)
+    for name in ("exceptions_by_site", "exceptions_by_entity", "tracer_sample"):
+        _fill(filler, name, audit.get(name))
+    capital = _fill_capital(filler, inputs)
+
+    month_trend = denial.get("denial_trend", pd.DataFrame())
+    this_month = month_trend[month_trend["month"] == str(inputs.month)] if len(
+        month_trend) else month_trend
+    facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
+    kpis = _kpis(inputs, budget, spend, generic, stock, this_month, audit)
+    kpi_cells = _fill(filler, "kpis", kpis)
+    _fill(filler, "findings", _findings(audit, this_month))
+
+    facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
+    facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
+    checks = _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells,
+                     generic, gdr_cells, denial, trend_cells, audit, reason_cells, kpi_cells,
+                     capital)
+    facts["checks_failed"] = int(sum(c["fails"] for c in checks))
+    check_cells = _fill(filler, "checks", pd.DataFrame(checks))
+    for index, check in enumerate(checks):
+        a, b = check_cells.cell("figure_a", index), check_cells.cell("figure_b", index)
+        difference = check_cells.cell("difference", index)
+        filler.write(check_cells.sheet, difference.split("!")[1],
+                     Formula(f"{a}-{b}", check["difference"]))
+        filler.write(check_cells.sheet, check_cells.cell("fails", index).split("!")[1],
+                     Formula(f"IF(ABS({difference})>CheckTolerance,1,0)", check["fails"]))
+    master = Formula(f"SUM({check_cells.column_range('fails')})", facts["checks_failed"]) \
+        if checks else Formula("0", 0)
+    _fill(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
+                                                 "value": [master]}))
+    _fill(filler, "check_settings", pd.DataFrame({"name": ["Tolerance ($)"],
+                                                   "value": [CHECK_TOLERANCE]}))
+    if "audit" in audit:
+        facts["audit"] = audit["audit"]
+    _fill_cover(filler, inputs, notes, facts["checks_failed"])
+    _fill(filler, "dictionary", _dictionary())
+    return facts
+
+
+def _kpis(inputs, budget, spend, generic, stock, this_month, audit) -> pd.DataFrame:
+    rows = []
+    actual, planned = (spend["actual"].iloc[-1], spend["budget"].iloc[-1]) if len(spend) \
+        else (np.nan, np.nan)
+    prior = spend["actual"].iloc[-13] if len(spend) >= 13 else np.nan
+    fu = figures._fu(pd.Series([actual]), pd.Series([planned]), "expense")[0]
+    rows.append(("Total drug spend", "$", actual, planned, actual - planned, fu, prior,
+                 "Budget"))
+    days = np.nan
+    if len(budget) and budget["volume_driver"].astype(str).str.contains(
+            "adjusted patient days").any():
+        days = budget.loc[budget["volume_driver"].astype(str).str.contains(
+            "adjusted patient days"), "actual_volume"].groupby(
+            budget["cost_center"]).first().sum()
+    per_day = actual / days if days and np.isfinite(days) and days > 0 else np.nan
+    rows.append(("Drug cost per adjusted patient day", "$", per_day, np.nan, np.nan, None,
+                 np.nan, "Budget"))
+    gdr = generic["gdr_by_month"]["gdr"]
+    rows.append(("Generic dispensing rate", "%", gdr.iloc[-1], np.nan, np.nan, None,
+                 gdr.iloc[-13] if len(gdr) >= 13 else np.nan, "Generics"))
+    if len(stock):
+        total_cogs = stock["cogs"].sum()
+        average = stock["average"].sum()
+        days_in = inputs.month.days_in_month
+        turns = total_cogs / average * 365 / days_in if average else np.nan
+        rows.append(("Inventory turns (annual)", "x", turns, 12.0, turns - 12.0, None, np.nan,
+                     "Inventory"))
+        rows.append(("Days on hand", "days", 365 / turns if turns else np.nan, np.nan, np.nan,
+                     None, np.nan, "Inventory"))
+    else:
+        rows += [("Inventory turns (annual)", "x", np.nan, 12.0, np.nan, None, np.nan,
+                  "Inventory"), ("Days on hand", "days", np.nan, np.nan, np.nan, None,
+                                 np.nan, "Inventory")]
+    submitted = this_month["submitted"].sum() if len(this_month) else 0
+    rate = this_month["denied"].sum() / submitted if submitted else np.nan
+    rows.append(("Initial denial rate", "%", rate, np.nan, np.nan, None, np.nan, "Denials"))
+    savings = inputs.monthly_claims["savings_340b"].get(str(inputs.month), np.nan) if len(
+        inputs.monthly_claims) else np.nan
+    rows.append(("340B savings (WAC less 340B cost)", "$", savings, np.nan, np.nan, None,
+                 np.nan, "340B"))
+    exceptions = float((audit["audit"]["status"] != "compliant").sum()) if "audit" in audit \
+        else np.nan
+    rows.append(("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, None, np.nan,
+                 "340B"))
+    return pd.DataFrame(rows, columns=_keys("kpis"))
+
+
+def _findings(audit: dict, this_month: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    reasons = audit.get("exceptions_by_reason")
+    if reasons is not None and len(reasons):
+        top = reasons.sort_values("dollars_at_risk", ascending=False).head(3)
+        for row in top.itertuples():
+            rows.append(("340B", f"{row.reason}: {row.claims:,} claims,"
+                                 f" ${row.dollars_at_risk:,.0f} at stake"))
+    if len(this_month):
+        movers = this_month.dropna(subset=["mom_change"]).sort_values(
+            "mom_change", ascending=False).head(3)
+        for row in movers.itertuples():
+            rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
+                                    f" {row.mom_change * 100:+.1f} pts on the prior month"
+                                    f"{' (out of control)' if row.out_of_control else ''}"))
+    return pd.DataFrame(rows, columns=["kind", "text"])
+
+
+def _fill_capital(filler: Filler, inputs: Inputs) -> list[dict]:
+    """Flows as inputs; NPV and IRR as live formulas with rxxl's values cached."""
+    requests = inputs.tables["capital_requests"]
+    if requests is None or requests.empty:
+        for name in ("capital_flows", "capital_results", "capital_sensitivity"):
+            _fill(filler, name, None)
+        _fill(filler, "capital_assumptions", None)
+        return []
+    flows = requests.sort_values(["request_id", "period"], kind="stable").reset_index(drop=True)
+    flow_cells = _fill(filler, "capital_flows", flows)
+    assumptions = _fill(filler, "capital_assumptions", pd.DataFrame({
+        "name": ["Discount rate step (pts)"], "value": [SENSITIVITY_RATE_STEP]}))
+    step_ref = assumptions.cell("value", 0)
+    groups = list(flows.groupby("request_id", sort=False, observed=True))
+    results = _fill(filler, "capital_results", pd.DataFrame({"request_id": [
+        g for g, _ in groups]}))
+    sensitivity_rows, out = [], []
+    for index, (request, part) in enumerate(groups):
+        first, last = int(part.index[0]), int(part.index[-1])
+        values = part["cash_flow"].to_numpy(dtype=float)
+        periods = part["period"].to_numpy(dtype=float)
+        rate = float(part["discount_rate"].dropna().iloc[0]) if part[
+            "discount_rate"].notna().any() else 0.08
+        flow0 = flow_cells.cell("cash_flow", first)
+        later = (f"{flow_cells.cell('cash_flow', first + 1)}:"
+                 f"{flow_cells.cell('cash_flow', last).split('!')[1]}") if last > first else None
+        rate_ref = results.cell("discount_rate", index)
+        npv_value = values[0] + (roi.npv(rate, values[1:]) if len(values) > 1 else 0.0)
+        irr_value = roi.irr(values)
+        npv = Formula(f"NPV({rate_ref},{later})+{flow0}" if later else f"{flow0}", npv_value)
+        span = f"{flow0}:{flow_cells.cell('cash_flow', last).split('!')[1]}"
+        irr = Formula(f"IRR({span})", irr_value if np.isfinite(irr_value) else None)
+        payback = roi.payback(values)
+        discounted = roi.discounted_payback(rate, values)
+        filler.write(results.sheet, results.cell("discount_rate", index,
+                                                 absolute=False).split("!")[1], rate)
+        for key, value in (("npv", npv), ("irr", irr),
+                           ("payback", payback if np.isfinite(payback) else None),
+                           ("discounted_payback",
+                            discounted if np.isfinite(discounted) else None),
+                           ("recommendation", _recommend(npv_value, irr_value, rate))):
+            filler.write(results.sheet, results.cell(key, index, absolute=False).split("!")[1],
+                         value)
+        periods_ref = (f"{flow_cells.cell('period', first)}:"
+                       f"{flow_cells.cell('period', last).split('!')[1]}")
+        for change in SENSITIVITY_SAVINGS:
+            sensitivity_rows.append((request, change, span, periods_ref, rate_ref, values,
+                                     periods, rate))
+        out.append({"request": request, "npv": npv, "npv_cell": results.cell("npv", index)})
+    sensitivity = _fill(filler, "capital_sensitivity", pd.DataFrame({
+        "request_id": [r[0] for r in sensitivity_rows],
+        "savings_change": [r[1] for r in sensitivity_rows]}))
+    for row, (_, change, span, periods_ref, rate_ref, values, periods, rate) in enumerate(
+            sensitivity_rows):
+        change_ref = sensitivity.cell("savings_change", row)
+        for key, sign in (("npv_low", -1), ("npv_mid", 0), ("npv_high", 1)):
+            shifted = rate + sign * SENSITIVITY_RATE_STEP
+            scaled = values + np.where(values > 0, values * change, 0.0)
+            value = float(np.sum(scaled / (1 + shifted) ** periods))
+            rate_text = {-1: f"{rate_ref}-{step_ref}", 0: rate_ref,
+                         1: f"{rate_ref}+{step_ref}"}[sign]
+            formula = Formula(
+                f"SUMPRODUCT(({span}+({span}>0)*{span}*{change_ref})"
+                f"/(1+{rate_text})^{periods_ref})", value)
+            filler.write(sensitivity.sheet,
+                         sensitivity.cell(key, row, absolute=False).split("!")[1], formula)
+    return out
+
+
+def _recommend(npv: float, irr: float, rate: float) -> str:
+    if not np.isfinite(npv):
+        return "Review: NPV undefined"
+    if npv > 0:
+        return f"Approve: positive NPV at {rate:.0%}" + (
+            f", IRR {irr:.1%}" if np.isfinite(irr) else "")
+    return f"Decline or rework: negative NPV at {rate:.0%}"
+
+
+def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, generic,
+            gdr_cells, denial, trend_cells, audit, reason_cells, kpi_cells,
+            capital) -> list[dict]:
+    """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
+    rows = []
+
+    def add(label: str, a_text: str, a_value: float, b_text: str | None,
+            b_value: float) -> None:
+        # Figure B without a formula is a count rxxl took from the claims themselves.
+        rows.append({"check": label, "figure_a": Formula(a_text, a_value),
+                     "figure_b": Formula(b_text, b_value) if b_text else b_value})
+
+    if len(budget):
+        total = float(budget["actual"].sum())
+        drugs = budget["line"].astype(str).str.startswith("Drugs")
+        add("Budget sheet: drug lines' actual equals the summary's drug spend",
+            f'SUMIFS({budget_cells.column_range("actual")},'
+            f'{budget_cells.column_range("line")},"Drugs*")',
+            float(budget.loc[drugs, "actual"].sum()),
+            kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
+        add("Budget sheet: variance column equals actual less budget",
+            f"SUM({budget_cells.column_range('variance')})",
+            float(budget["variance"].sum()),
+            f"SUM({budget_cells.column_range('actual')})-"
+            f"SUM({budget_cells.column_range('budget')})",
+            total - float(budget["budget"].sum()))
+    if len(drivers):
+        add("Drivers: price + volume + mix equals total variance",
+            f"SUM({driver_cells.column_range('price')})+"
+            f"SUM({driver_cells.column_range('volume')})+"
+            f"SUM({driver_cells.column_range('mix')})",
+            float(drivers[["price", "volume", "mix"]].sum().sum()),
+            f"SUM({driver_cells.column_range('total_variance')})",
+            float(drivers["total_variance"].sum()))
+    gdr = generic["gdr_by_month"]
+    if gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1]:
+        add("Generics: latest GDR equals generic / (generic + brand)",
+            gdr_cells.cell("gdr", -1), float(gdr["gdr"].iloc[-1]),
+            f"{gdr_cells.cell('generic', -1)}/({gdr_cells.cell('generic', -1)}+"
+            f"{gdr_cells.cell('brand', -1)})",
+            float(gdr["generic"].iloc[-1] / (gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1])))
+    trend = denial.get("denial_trend")
+    if trend is not None and len(trend):
+        add("Denials: denied claims never exceed submitted",
+            f"SUM({trend_cells.column_range('denied')})", float(trend["denied"].sum()),
+            f"MIN(SUM({trend_cells.column_range('denied')}),"
+            f"SUM({trend_cells.column_range('submitted')}))",
+            float(min(trend["denied"].sum(), trend["submitted"].sum())))
+    if "audit" in audit:
+        reasons = audit["exceptions_by_reason"]
+        texts = audit["audit"]["reasons"].astype(str)
+        reason_count = int((texts.str.count(";") + texts.ne("")).sum())
+        add("340B: exceptions by reason add up to the claims' reasons",
+            f"SUM({reason_cells.column_range('claims')})", float(reasons["claims"].sum()),
+            None, float(reason_count))
+    for row in rows:
+        b = row["figure_b"]
+        difference = (row["figure_a"].value or 0) - ((b.value if isinstance(b, Formula) else b)
+                                                     or 0)
+        row["difference"] = difference
+        row["fails"] = int(abs(difference) > CHECK_TOLERANCE)
+    return rows
+
+
+def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -> None:
+    status = Formula('IF(MasterCheck=0,"All checks pass",MasterCheck&" checks fail")',
+                     "All checks pass" if failed == 0 else f"{failed} checks fail")
+    cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
+    _fill(filler, "cover", pd.DataFrame({"item": [
+        "Organization", "Report month", "Claims data through", "Generated", "rxxl version",
+        "Checks"], "value": [_organization(inputs), inputs.month.strftime("%B %Y"),
+                             cut_off.isoformat() if cut_off else "no claims",
+                             dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__,
+                             status]}))
+    contents = _fill(filler, "contents", pd.DataFrame(
+        [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
+        columns=["sheet", "about"]))
+    sheet = filler.book[contents.sheet]
+    for row in range(contents.rows):
+        cell = sheet.cell(contents.first_row + row, contents.columns["sheet"])
+        cell.hyperlink = f"#'{cell.value}'!A1"
+    _fill(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+
+
+def _dictionary() -> pd.DataFrame:
+    rows = []
+    for sheet, (_, _, specs, _) in SHEETS.items():
+        for spec in specs:
+            for column in spec.columns:
+                rows.append((sheet, column.header, _DEFINITIONS.get(column.key, ""),
+                             _SOURCES.get(column.key, "rxxl, from the month's data")))
+    return pd.DataFrame(rows, columns=["sheet", "column", "definition", "source"]) \
+        .drop_duplicates(["sheet", "column"])
+
+
+_DEFINITIONS = {
+    "variance": "Actual less budget (DOMAIN.md §1).",
+    "variance_pct": "Variance over the absolute budget.",
+    "fu": "F favorable, U unfavorable: on an expense line spending more is unfavorable.",
+    "material": "Yes when |variance| >= $10,000 and |variance %| >= 5%.",
+    "flexed_budget": "Budget x actual volume / budget volume.",
+    "volume_variance": "Flexed budget less budget.",
+    "spending_variance": "Actual less flexed budget.",
+    "price": "(Actual price - budget price) x actual quantity.",
+    "volume": "(Actual total quantity - budget total quantity) x budget average price.",
+    "mix": "Total variance less price and volume.",
+    "gdr": "Generic claims / (generic + brand claims), paid claims, Medi-Span MONY.",
+    "turns": "Annualized COGS / average inventory; COGS = purchases - change in inventory -"
+             " expired.",
+    "days_on_hand": "Days in month x average inventory / COGS.",
+    "denial_rate": "Initially denied claims / initial claims submitted (DOMAIN.md §4).",
+    "center_line": "p-bar, with months above the UCL set aside (revised limits).",
+    "ucl": "p-bar + 3 sqrt(p-bar (1 - p-bar) / n).",
+    "lcl": "p-bar - 3 sqrt(p-bar (1 - p-bar) / n), not below 0.",
+    "dollars_at_risk": "340B savings at stake on the claim: (WAC - 340B cost) x quantity.",
+    "npv": "Year-0 flow plus NPV of years 1..n at the discount rate.",
+    "irr": "Rate at which the NPV of the flows is 0.",
+    "payback": "Years until cumulative cash flow turns positive for good.",
+}
+_SOURCES = {"budget": "budget_lines", "actual": "budget_lines", "cash_flow": "capital_requests",
+            "submitted": "claims", "denied": "claims", "inventory": "inventory_snapshots"}

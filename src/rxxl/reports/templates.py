@@ -1,0 +1,297 @@
+"""The monthly package template, built by code (``rxxl templates build``).
+
+Each sheet is a title, a subtitle and Excel tables side by side; the tables are the anchors
+that :mod:`rxxl.reports.monthly` fills. Tables that feed a chart have a fixed number of rows
+(24 months, the top 10 reasons), so the chart's ranges stay right; the others grow with the
+data. A finance team may restyle the template in Excel, move tables, add sheets, columns
+beside the tables, charts and formulas: generation fills the anchors and keeps the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+
+from rxxl.outputs import atomic_path
+from rxxl.reports import style
+from rxxl.reports.workbook import Column, TableSpec, lay_out_sheet, register_styles
+
+TEMPLATE_FILE = "monthly_package.xlsx"
+MONTHS_SHOWN = 24
+PARETO_CHARTED = 10
+#: Where the master check and the tolerance of the checks live (fixed cells, named).
+MASTER_CHECK_CELL = "$I$5"
+TOLERANCE_CELL = "$I$9"
+
+W = style.WIDTHS
+D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
+                        style.RATIO, style.DAYS)
+
+
+def _c(header: str, key: str, fmt: str = style.TEXT, width: float | None = None) -> Column:
+    default = {style.TEXT: W["text"], P: W["percent"]}.get(fmt, W["number"])
+    return Column(header, key, fmt, width or default)
+
+
+#: Sheet name -> (title, subtitle, tables, presentation sheet).
+SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
+    "Cover": ("Pharmacy Finance", "Monthly package for the CFO and the pharmacy director", (
+        TableSpec("cover", "A4", (_c("Item", "item", width=W["label"]),
+                                  _c("Value", "value", width=W["label"]))),
+        TableSpec("contents", "D4", (_c("Sheet", "sheet"),
+                                     _c("What it shows", "about", width=60))),
+        TableSpec("data_notes", "G4", (_c("Data notes", "note", width=80),)),
+    ), True),
+    "Summary": ("Executive summary", "This month against budget and prior year", (
+        TableSpec("kpis", "A4", (
+            _c("Measure", "measure", width=W["label"]), _c("Unit", "unit", width=8),
+            _c("This month", "actual", R), _c("Budget / target", "budget", R),
+            _c("Variance", "variance", R), _c("F/U", "fu", width=W["flag"]),
+            _c("Prior year", "prior_year", R), _c("Detail", "detail"))),
+        TableSpec("spend_by_month", "A16", (
+            _c("Month", "month", style.MONTH, W["date"]), _c("Budget ($)", "budget", D),
+            _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
+        TableSpec("top_drivers", "J4", (
+            _c("Drug", "drug_name", width=W["label"]), _c("Price ($)", "price", D),
+            _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
+            _c("Total ($)", "total_variance", D)), caption="Top 5 variance drivers"),
+        TableSpec("findings", "J13", (_c("Kind", "kind"), _c("Finding", "text", width=90)),
+                  caption="Compliance findings and denial movers"),
+    ), True),
+    "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date", (
+        TableSpec("budget", "A4", (
+            _c("Cost center", "cost_center", width=W["label"]),
+            _c("Line", "line", width=W["label"]), _c("Type", "line_type", width=9),
+            _c("Budget ($)", "budget", D), _c("Actual ($)", "actual", D),
+            _c("Variance ($)", "variance", D), _c("Variance (%)", "variance_pct", P),
+            _c("F/U", "fu", width=W["flag"]), _c("Material", "material", width=W["flag"]),
+            _c("YTD budget ($)", "ytd_budget", D), _c("YTD actual ($)", "ytd_actual", D),
+            _c("YTD variance ($)", "ytd_variance", D),
+            _c("YTD variance (%)", "ytd_variance_pct", P), _c("YTD F/U", "ytd_fu", width=8),
+            _c("Volume driver", "volume_driver", width=22),
+            _c("Budget volume", "budget_volume", N), _c("Actual volume", "actual_volume", N),
+            _c("Flexed budget ($)", "flexed_budget", D),
+            _c("Volume variance ($)", "volume_variance", D),
+            _c("Spending variance ($)", "spending_variance", D))),
+        TableSpec("budget_by_cost_center", "W4", (
+            _c("Cost center", "cost_center", width=W["label"]), _c("Budget ($)", "budget", D),
+            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
+            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
+                  caption="Subtotals per cost center"),
+    ), False),
+    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
+        TableSpec("drivers", "A4", (
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
+            _c("Status", "line_status", width=14),
+            _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
+            _c("Budget unit ($)", "budget_unit_cost", DC),
+            _c("Actual unit ($)", "actual_unit_cost", DC),
+            _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
+            _c("Price ($)", "price", D), _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
+            _c("Total variance ($)", "total_variance", D))),
+        TableSpec("bridge", "P4", (_c("Step", "step"), _c("Amount ($)", "amount", D)),
+                  caption="Budget to actual"),
+    ), False),
+    "Generics": ("Generics", "Generic dispensing rate and the generic switch opportunity", (
+        TableSpec("gdr_by_month", "A4", (
+            _c("Month", "month", style.MONTH, W["date"]), _c("Generic", "generic", N),
+            _c("Brand", "brand", N), _c("GDR (%)", "gdr", P))),
+        TableSpec("generic_measures", "F4", (
+            _c("Measure", "measure", width=W["label"]), _c("Value (%)", "value", P))),
+        TableSpec("gdr_by_site", "I4", (
+            _c("Site", "site_id"), _c("Claims", "claims", N), _c("GDR (%)", "gdr", P))),
+        TableSpec("gdr_by_payer", "M4", (
+            _c("Payer", "payer", width=W["label"]), _c("Claims", "claims", N),
+            _c("GDR (%)", "gdr", P))),
+        TableSpec("opportunity", "Q4", (
+            _c("NDC", "ndc", width=W["code"]), _c("Brand drug", "drug_name", width=W["label"]),
+            _c("Generic group", "generic_group"), _c("Claims", "claims", N),
+            _c("Quantity", "quantity", N), _c("Brand unit ($)", "brand_unit_cost", DC),
+            _c("Generic unit ($)", "generic_unit_cost", DC),
+            _c("Saving if switched ($)", "saving", D))),
+    ), False),
+    "Inventory": ("Inventory", "Turns and days on hand by location", (
+        TableSpec("inventory", "A4", (
+            _c("Location", "location"), _c("Beginning ($)", "beginning", D),
+            _c("Ending ($)", "ending", D), _c("Average ($)", "average", D),
+            _c("Purchases ($)", "purchases", D), _c("Expired ($)", "expired", D),
+            _c("COGS ($)", "cogs", D), _c("Turns (annual)", "turns", R),
+            _c("Days on hand", "days_on_hand", DAYS), _c("In target band", "in_band", width=9),
+            _c("Expired (% of purchases)", "waste_rate", P))),
+    ), False),
+    "Denials": ("Denials", "Initial denial rates, p-chart limits, reasons, dollars at risk", (
+        TableSpec("denial_trend", "A4", (
+            _c("Payer", "payer", width=W["label"]), _c("Month", "month", width=9),
+            _c("Submitted", "submitted", N), _c("Denied", "denied", N),
+            _c("Denial rate (%)", "denial_rate", P), _c("Center (%)", "center_line", P),
+            _c("UCL (%)", "ucl", P), _c("LCL (%)", "lcl", P),
+            _c("Out of control", "out_of_control", width=9),
+            _c("Change (pts)", "mom_change", P), _c("Denied ($)", "denied_dollars", D))),
+        TableSpec("pareto", "M4", (
+            _c("Reason", "reason_code", width=W["code"]),
+            _c("Description", "description", width=W["label"]), _c("Category", "category"),
+            _c("Denials", "count", N), _c("Share (%)", "share", P),
+            _c("Cumulative (%)", "cumulative_share", P), _c("Denied ($)", "denied_dollars", D))),
+        TableSpec("denial_categories", "U4", (
+            _c("Root cause", "category", width=22), _c("Denials", "count", N),
+            _c("Denied ($)", "denied_dollars", D))),
+        TableSpec("pchart", "Y4", (
+            _c("Month", "month", width=9), _c("Rate (%)", "denial_rate", P),
+            _c("Center (%)", "center_line", P), _c("UCL (%)", "ucl", P),
+            _c("LCL (%)", "lcl", P)), caption="p-chart of the payer with most excess denials"),
+    ), False),
+    "340B": ("340B compliance", "Exceptions of the month's claims, by reason, site and entity", (
+        TableSpec("exceptions_by_reason", "A4", (
+            _c("Reason", "reason", width=30), _c("Status", "status", width=10),
+            _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D))),
+        TableSpec("exceptions_by_site", "F4", (
+            _c("Site", "site_id"), _c("Claims", "claims", N),
+            _c("Dollars at stake ($)", "dollars_at_risk", D))),
+        TableSpec("exceptions_by_entity", "J4", (
+            _c("Entity", "entity_id"), _c("Claims", "claims", N),
+            _c("Dollars at stake ($)", "dollars_at_risk", D))),
+        TableSpec("tracer_sample", "N4", (
+            _c("Entity", "entity_id"), _c("Claim", "claim_id"),
+            _c("Service date", "service_date", style.DATE, W["date"]), _c("Site", "site_id"),
+            _c("Payer type", "payer_type"), _c("Account", "account", width=8),
+            _c("Status", "status", width=10), _c("Reasons", "reasons", width=30),
+            _c("Dollars at stake ($)", "dollars_at_risk", DC)),
+                  caption="Tracer audit sample"),
+    ), False),
+    "Capital": ("Capital requests", "Change the blue inputs: NPV, IRR and the sensitivity"
+                " recalculate", (
+        TableSpec("capital_flows", "A4", (
+            _c("Request", "request_id", width=W["code"]),
+            _c("Name", "request_name", width=W["label"]), _c("Year", "period", N, 7),
+            _c("Kind", "flow_type"), _c("Cash flow ($)", "cash_flow", D))),
+        TableSpec("capital_results", "G4", (
+            _c("Request", "request_id", width=W["code"]),
+            _c("Discount rate (%)", "discount_rate", P), _c("NPV ($)", "npv", D),
+            _c("IRR (%)", "irr", P), _c("Payback (years)", "payback", R),
+            _c("Discounted payback (years)", "discounted_payback", R),
+            _c("Recommendation", "recommendation", width=40))),
+        TableSpec("capital_sensitivity", "O4", (
+            _c("Request", "request_id", width=W["code"]),
+            _c("Savings change (%)", "savings_change", P),
+            _c("NPV, rate - step ($)", "npv_low", D), _c("NPV, rate ($)", "npv_mid", D),
+            _c("NPV, rate + step ($)", "npv_high", D)), caption="Sensitivity of NPV"),
+        TableSpec("capital_assumptions", "U4", (
+            _c("Assumption", "name", width=W["label"]), _c("Value", "value", P))),
+    ), False),
+    "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass", (
+        TableSpec("checks", "A4", (
+            _c("Check", "check", width=60), _c("Figure A", "figure_a", DC),
+            _c("Figure B", "figure_b", DC), _c("Difference", "difference", DC),
+            _c("Fails", "fails", N, 8))),
+        TableSpec("master_check", "H4", (
+            _c("Master check", "name", width=W["label"]), _c("Failures", "value", N))),
+        TableSpec("check_settings", "H8", (
+            _c("Setting", "name", width=W["label"]), _c("Value", "value", DC))),
+    ), False),
+    "Dictionary": ("Data dictionary", "Every column of the package, its definition and source", (
+        TableSpec("dictionary", "A4", (
+            _c("Sheet", "sheet"), _c("Column", "column", width=26),
+            _c("Definition", "definition", width=90), _c("Source", "source", width=40))),
+    ), False),
+}
+
+#: Columns of input tables a finance team types into (styled as inputs in the template).
+INPUT_COLUMNS = {("capital_flows", "cash_flow"), ("capital_results", "discount_rate"),
+                 ("capital_sensitivity", "savings_change"), ("capital_assumptions", "value"),
+                 ("check_settings", "value")}
+
+
+def build_template(path: Path) -> Path:
+    """Write the monthly package template to ``path`` (atomically)."""
+    book = Workbook()
+    book.remove(book.active)
+    register_styles(book)
+    for name, (title, subtitle, tables, presentation) in SHEETS.items():
+        sheet = book.create_sheet(name)
+        lay_out_sheet(sheet, title, subtitle, tables, presentation=presentation)
+        for spec in tables:
+            for offset, column in enumerate(spec.columns):
+                if (spec.name, column.key) in INPUT_COLUMNS:
+                    cell = sheet[spec.anchor].offset(1, offset)
+                    cell.style = style.INPUT_STYLE
+                    cell.number_format = column.number_format
+    book.defined_names[MASTER_CHECK] = DefinedName(
+        MASTER_CHECK, attr_text=f"Checks!{MASTER_CHECK_CELL}")
+    book.defined_names["CheckTolerance"] = DefinedName(
+        "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
+    _charts(book)
+    _conditional_formats(book)
+    # A fixed stamp: two builds of the same code are the same file.
+    book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
+    book.properties.creator = "rxxl"
+    with atomic_path(Path(path)) as temporary:
+        book.save(temporary)
+    return Path(path)
+
+
+MASTER_CHECK = "MasterCheck"
+
+
+def _charts(book: Workbook) -> None:
+    summary = book["Summary"]
+    spend = LineChart()
+    spend.title = "Drug spend: actual vs budget"
+    spend.y_axis.title = "$"
+    spend.height, spend.width = 7.5, 16
+    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=16,
+                             max_row=16 + MONTHS_SHOWN), titles_from_data=True)
+    spend.set_categories(Reference(summary, min_col=1, min_row=17, max_row=16 + MONTHS_SHOWN))
+    summary.add_chart(spend, "E16")
+
+    drivers = book["Drivers"]
+    bridge = BarChart()
+    bridge.title = "Budget to actual: price, volume, mix"
+    bridge.add_data(Reference(drivers, min_col=17, min_row=4, max_row=9), titles_from_data=True)
+    bridge.set_categories(Reference(drivers, min_col=16, min_row=5, max_row=9))
+    bridge.legend = None
+    drivers.add_chart(bridge, "P12")
+
+    generics = book["Generics"]
+    gdr = LineChart()
+    gdr.title = "Generic dispensing rate"
+    gdr.add_data(Reference(generics, min_col=4, min_row=4, max_row=4 + MONTHS_SHOWN),
+                 titles_from_data=True)
+    gdr.set_categories(Reference(generics, min_col=1, min_row=5, max_row=4 + MONTHS_SHOWN))
+    generics.add_chart(gdr, "F10")
+
+    denials = book["Denials"]
+    pchart = LineChart()
+    pchart.title = "Denial rate with control limits"
+    pchart.add_data(Reference(denials, min_col=26, max_col=29, min_row=4,
+                              max_row=4 + MONTHS_SHOWN), titles_from_data=True)
+    pchart.set_categories(Reference(denials, min_col=25, min_row=5, max_row=4 + MONTHS_SHOWN))
+    denials.add_chart(pchart, "Y31")
+    pareto = BarChart()
+    pareto.title = "Pareto of denial reasons"
+    pareto.add_data(Reference(denials, min_col=16, min_row=4, max_row=4 + PARETO_CHARTED),
+                    titles_from_data=True)
+    pareto.set_categories(Reference(denials, min_col=13, min_row=5,
+                                    max_row=4 + PARETO_CHARTED))
+    cumulative = LineChart()
+    cumulative.add_data(Reference(denials, min_col=18, min_row=4, max_row=4 + PARETO_CHARTED),
+                        titles_from_data=True)
+    cumulative.y_axis.axId = 200
+    cumulative.y_axis.crosses = "max"
+    pareto += cumulative
+    denials.add_chart(pareto, "M31")
+
+
+def _conditional_formats(book: Workbook) -> None:
+    fail = PatternFill("solid", fgColor=style.FAIL_FILL)
+    book["Checks"].conditional_formatting.add(
+        "E5:E200", CellIsRule(operator="greaterThan", formula=["0"], fill=fail))
+    book["Inventory"].conditional_formatting.add(
+        "J5:J200", CellIsRule(operator="equal", formula=['"No"'], fill=fail))
+    book["Denials"].conditional_formatting.add(
+        "I5:I2000", CellIsRule(operator="equal", formula=["TRUE"], fill=fail))

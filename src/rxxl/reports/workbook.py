@@ -1,0 +1,330 @@
+"""Sheets, tables and formulas of the report workbooks: laid out in templates, filled from data.
+
+A template sheet holds a title, notes and one or more Excel tables side by side; the tables
+(named, e.g. ``budget_lines``) are the data anchors. Filling writes a DataFrame into a table
+wherever the finance team has moved it, copies each column's style from the template's
+first data row, and resizes the table; everything else on the sheet is left as it was.
+
+Cached values: openpyxl writes formulas without a result, so a reader that does not calculate
+(pandas, python-calamine, a mail preview) would see blanks. Every formula rxxl writes carries
+the value rxxl computed for it (:class:`Formula`), and :func:`save` puts those values into the
+saved file's XML as the formulas' cached results. Excel and LibreOffice recalculate on open
+and show the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zipfile
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pandas as pd
+from defusedxml import ElementTree
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from rxxl.errors import InputError
+from rxxl.outputs import atomic_path
+from rxxl.reports import style
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its header (with the unit), the frame column it shows, its
+    number format and width."""
+
+    header: str
+    key: str
+    number_format: str = style.TEXT
+    width: float = style.WIDTHS["number"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An Excel table on a template sheet: the anchor a frame is written into."""
+
+    name: str
+    anchor: str
+    columns: tuple[Column, ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula to write (without the leading ``=``) and the value rxxl computed for it."""
+
+    text: str
+    value: Any
+
+
+@dataclass
+class Filled:
+    """Where a table landed after filling: sheet, first data row, columns by key."""
+
+    sheet: str
+    first_row: int
+    rows: int
+    columns: dict[str, int]
+
+    def cell(self, key: str, row: int = 0, *, absolute: bool = True) -> str:
+        """A1 reference, with the sheet, of data row ``row`` (0-based; -1 the last) of a
+        column."""
+        index = self.rows + row if row < 0 else row
+        letter = get_column_letter(self.columns[key])
+        number = self.first_row + index
+        ref = f"${letter}${number}" if absolute else f"{letter}{number}"
+        return f"{quote_sheetname(self.sheet)}!{ref}"
+
+    def column_range(self, key: str) -> str:
+        letter = get_column_letter(self.columns[key])
+        last = self.first_row + max(self.rows, 1) - 1
+        return f"{quote_sheetname(self.sheet)}!${letter}${self.first_row}:${letter}${last}"
+
+
+# --- Laying out a template -----------------------------------------------------------------
+
+
+def register_styles(book: Workbook) -> None:
+    for named in style.named_styles():
+        if named.name not in book.named_styles:
+            book.add_named_style(named)
+
+
+def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[TableSpec],
+                  *, presentation: bool = False) -> None:
+    """Title, subtitle, empty tables with styled headers and one styled data row, widths,
+    frozen headers and print setup."""
+    sheet["A1"] = title
+    sheet["A1"].style = style.TITLE_STYLE
+    sheet["A2"] = subtitle
+    sheet["A2"].style = style.SUBTITLE_STYLE
+    header_rows = []
+    for spec in tables:
+        first_col, header_row, _, _ = range_boundaries(spec.anchor + ":" + spec.anchor)
+        header_rows.append(header_row)
+        if spec.caption:
+            caption = sheet.cell(header_row - 1, first_col, spec.caption)
+            caption.style = style.NOTE_STYLE
+        for offset, column in enumerate(spec.columns):
+            col = first_col + offset
+            head = sheet.cell(header_row, col, column.header)
+            head.style = style.HEADER_STYLE
+            body = sheet.cell(header_row + 1, col)
+            body.style = style.CALC_STYLE
+            body.number_format = column.number_format
+            letter = get_column_letter(col)
+            current = sheet.column_dimensions[letter].width or 0
+            sheet.column_dimensions[letter].width = max(current, column.width)
+        last = get_column_letter(first_col + len(spec.columns) - 1)
+        table = Table(displayName=spec.name,
+                      ref=f"{spec.anchor}:{last}{header_row + 1}")
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+        sheet.add_table(table)
+    sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
+    print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
+    if presentation:
+        sheet.sheet_view.showGridLines = False
+
+
+def print_setup(sheet: Worksheet, title_rows: int | None = None) -> None:
+    sheet.page_setup.orientation = style.ORIENTATION
+    sheet.page_setup.paperSize = style.PAPER_SIZE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddFooter.left.text = style.FOOTER_LEFT
+    sheet.oddFooter.right.text = style.FOOTER_RIGHT
+    if title_rows:
+        sheet.print_title_rows = f"{title_rows}:{title_rows}"
+
+
+# --- Filling ---------------------------------------------------------------------------------
+
+
+class Filler:
+    """Writes data and formulas into a template workbook and remembers formula results."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.cached: dict[str, dict[str, Any]] = {}
+
+    def table(self, name: str) -> tuple[Worksheet, Table]:
+        for sheet in self.book.worksheets:
+            if name in sheet.tables:
+                return sheet, sheet.tables[name]
+        raise InputError(f"the template has no Excel table named {name}; rebuild it with "
+                         "`rxxl templates build` or restore the table")
+
+    def fill(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> Filled:
+        """Write ``frame[keys]`` into table ``name`` (its columns in that order)."""
+        sheet, table = self.table(name)
+        first_col, header_row, last_col, last_row = range_boundaries(table.ref)
+        if last_col - first_col + 1 != len(keys):
+            raise InputError(f"table {name} on sheet {sheet.title} has "
+                             f"{last_col - first_col + 1} columns, rxxl writes {len(keys)}; "
+                             "restore its columns (add new columns beside the table, not in it)")
+        styles = [_style_of(sheet.cell(header_row + 1, first_col + i)) for i in range(len(keys))]
+        for row in range(header_row + 1, last_row + 1):
+            for col in range(first_col, last_col + 1):
+                sheet.cell(row, col).value = None
+        rows = max(len(frame), 1)
+        columns = [_cells(frame[key]) if key in frame.columns else [None] * len(frame)
+                   for key in keys]
+        for offset, (values, cell_style) in enumerate(zip(columns, styles, strict=True)):
+            col = first_col + offset
+            for index in range(rows):
+                cell = sheet.cell(header_row + 1 + index, col)
+                _apply_style(cell, cell_style)
+                value = values[index] if index < len(values) else None
+                self._write(sheet, cell, value)
+        table.ref = (f"{get_column_letter(first_col)}{header_row}:"
+                     f"{get_column_letter(last_col)}{header_row + rows}")
+        if table.autoFilter is not None:
+            table.autoFilter.ref = table.ref
+        return Filled(sheet.title, header_row + 1, len(frame),
+                      {key: first_col + i for i, key in enumerate(keys)})
+
+    def write(self, sheet: Worksheet | str, coordinate: str, value: Any,
+              number_format: str | None = None, cell_style: str | None = None) -> None:
+        """Write one value or :class:`Formula` into a cell."""
+        sheet = self.book[sheet] if isinstance(sheet, str) else sheet
+        cell = sheet[coordinate]
+        if cell_style:
+            cell.style = cell_style
+        if number_format:
+            cell.number_format = number_format
+        self._write(sheet, cell, value)
+
+    def _write(self, sheet: Worksheet, cell: Any, value: Any) -> None:
+        if isinstance(value, Formula):
+            cell.value = "=" + value.text
+            cached = _plain(value.value)
+            self.cached.setdefault(sheet.title, {})[cell.coordinate] = cached
+        elif isinstance(value, str):
+            cell.value = value
+            if value.startswith(_FORMULA_STARTS):
+                cell.data_type = "s"  # data text is never a formula
+        else:
+            cell.value = _plain(value)
+
+
+def _style_of(cell: Any) -> tuple[Any, ...]:
+    return (cell.style, cell.number_format, copy(cell.font), copy(cell.fill),
+            copy(cell.border), copy(cell.alignment))
+
+
+def _apply_style(cell: Any, saved: tuple[Any, ...]) -> None:
+    named, number_format, font, fill, border, alignment = saved
+    cell.style = named
+    cell.font, cell.fill, cell.border, cell.alignment = font, fill, border, alignment
+    cell.number_format = number_format
+
+
+def _plain(value: Any) -> Any:
+    """A cell value openpyxl writes: NaN, NaT and NA are blank; numpy scalars plain."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().date() if value == value.normalize() else \
+            value.to_pydatetime()
+    if isinstance(value, np.datetime64):
+        return _plain(pd.Timestamp(value))
+    return value
+
+
+def _cells(series: pd.Series) -> list[Any]:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return [_plain(v) for v in series]
+    return [_plain(v) for v in series.astype(object).tolist()]
+
+
+# --- Saving with cached formula results ------------------------------------------------------
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/></c>', re.S)
+
+
+def save(filler: Filler, target: Path) -> Path:
+    """Save the workbook atomically, with the cached result of every formula rxxl wrote."""
+    target = Path(target)
+    with atomic_path(target) as temporary:
+        filler.book.save(temporary)
+        if filler.cached:
+            _add_cached_values(temporary, filler.cached)
+    return target
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels.findall("rel:Relationship", _NS)}
+    parts = {}
+    for sheet in workbook.findall("m:sheets/m:sheet", _NS):
+        target = targets[sheet.get(f"{{{_NS['r']}}}id")]
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        parts[sheet.get("name")] = path
+    return parts
+
+
+def _add_cached_values(path: Path, cached: dict[str, dict[str, Any]]) -> None:
+    with zipfile.ZipFile(path) as archive:
+        parts = _sheet_parts(archive)
+        contents = {info.filename: (info, archive.read(info.filename))
+                    for info in archive.infolist()}
+    for sheet, values in cached.items():
+        name = parts[sheet]
+        info, data = contents[name]
+        text = data.decode("utf-8")
+
+        def cached_cell(match: re.Match[str], values: dict[str, Any] = values) -> str:
+            ref, attributes, formula = match.groups()
+            if ref not in values:
+                return match.group(0)
+            kind, shown = _cached_xml(values[ref])
+            attributes = re.sub(r'\s+t="[^"]*"', "", attributes)
+            type_attr = f' t="{kind}"' if kind else ""
+            value = f"<v>{shown}</v>" if shown is not None else "<v/>"
+            return f'<c r="{ref}"{attributes}{type_attr}><f>{formula}</f>{value}</c>'
+
+        contents[name] = (info, _CELL.sub(cached_cell, text).encode("utf-8"))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in contents.values():
+            archive.writestr(info, data)
+
+
+def _cached_xml(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return "str", ""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return None, repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        from openpyxl.utils.datetime import to_excel
+
+        return None, repr(float(to_excel(value)))
+    return "str", escape(str(value))

@@ -1,0 +1,204 @@
+"""The monthly package: golden workbooks checked by LibreOffice, the lint, and safety."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.styles import PatternFill
+
+from rxxl import denials
+from rxxl.cli import main
+from rxxl.data import DataValidationError, load_table
+from rxxl.data.synthetic import generate
+from rxxl.reports.lint import format_findings, lint_workbook
+from rxxl.reports.monthly import build_report, package_name
+from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
+
+MONTH = "2026-10"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    generate(folder, size="small")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def report(sample, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    build_report(sample, MONTH, out)
+    return out / package_name(pd.Period(MONTH))
+
+
+def _table(path: Path, name: str, data_only: bool = True) -> pd.DataFrame:
+    book = load_workbook(path, data_only=data_only)
+    for sheet in book.worksheets:
+        if name in sheet.tables:
+            rows = list(sheet[sheet.tables[name].ref].__iter__())
+            values = [[cell.value for cell in row] for row in rows]
+            return pd.DataFrame(values[1:], columns=values[0])
+    raise KeyError(name)
+
+
+def test_template_has_every_anchor_and_lints_clean(tmp_path):
+    path = build_template(tmp_path / TEMPLATE_FILE)
+    assert lint_workbook(path) == []
+    book = load_workbook(path)
+    names = {name for sheet in book.worksheets for name in sheet.tables}
+    assert names == {spec.name for _, _, specs, _ in SHEETS.values() for spec in specs}
+    assert "MasterCheck" in book.defined_names
+
+
+def test_committed_template_is_current(tmp_path):
+    fresh = load_workbook(build_template(tmp_path / TEMPLATE_FILE))
+    committed = load_workbook(REPO / "templates" / TEMPLATE_FILE)
+    assert committed.sheetnames == fresh.sheetnames
+    for sheet in fresh.worksheets:
+        other = committed[sheet.title]
+        assert dict(sheet.tables.items()) == dict(other.tables.items())
+        assert [[c.value for c in row] for row in sheet.iter_rows()] == \
+            [[c.value for c in row] for row in other.iter_rows()], sheet.title
+
+
+def test_package_lints_clean(report):
+    assert lint_workbook(report) == [], format_findings(lint_workbook(report))
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculation_agrees_with_cached_values(report, libreoffice_recalculate):
+    recalculated = libreoffice_recalculate(report)
+    # No error value anywhere, master check 0, every rule of DOMAIN.md §7.
+    findings = lint_workbook(report, values=recalculated)
+    assert findings == [], format_findings(findings)
+    cached = load_workbook(report, data_only=True)
+    engine = load_workbook(recalculated, data_only=True)
+    formulas = load_workbook(report)
+    compared = 0
+    for sheet in formulas.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    mine = cached[sheet.title][cell.coordinate].value
+                    theirs = engine[sheet.title][cell.coordinate].value
+                    assert mine is not None, f"{sheet.title}!{cell.coordinate} has no cache"
+                    if isinstance(mine, float):
+                        assert theirs == pytest.approx(mine, rel=1e-9, abs=1e-6), \
+                            f"{sheet.title}!{cell.coordinate}: {cell.value}"
+                    else:
+                        assert theirs == mine, f"{sheet.title}!{cell.coordinate}"
+                    compared += 1
+    assert compared > 80  # capital NPV/IRR/sensitivity, checks, cover
+
+
+def test_key_figures_equal_the_metric_functions(sample, report):
+    claims = load_table(sample / "claims", "claims")
+    trend = denials.denial_trend(claims, by="payer")
+    shown = _table(report, "denial_trend")
+    assert len(shown) == len(trend)
+    assert shown["Denied"].tolist() == trend["denied"].tolist()
+    assert shown["Denial rate (%)"].astype(float).fillna(-1).tolist() == pytest.approx(
+        trend["denial_rate"].fillna(-1).tolist())
+    manifest = json.loads((sample / "manifest.json").read_text())
+    planted = {p["kind"]: p for p in manifest["planted"]}
+    spike = planted["denial spike"]["identifiers"]
+    flagged = shown[shown["Out of control"].astype(bool)]
+    assert list(zip(flagged["Payer"], flagged["Month"], strict=True)) == \
+        [(spike["payer"], spike["month"])]
+    stock = _table(report, "inventory").set_index("Location")
+    overstock = planted["overstock"]
+    assert stock.loc[overstock["identifiers"]["location"], "Days on hand"] == pytest.approx(
+        overstock["details"]["days_on_hand"], abs=0.05)
+    drivers = _table(report, "drivers")
+    assert drivers["NDC"].iloc[0] == planted["price spike"]["identifiers"]["ndc"]
+    lines = load_table(sample / "budget_lines.csv", "budget_lines")
+    month = lines[lines["month"].dt.strftime("%Y-%m") == MONTH]
+    kpis = _table(report, "kpis").set_index("Measure")
+    drug_spend = month.loc[month["line"].str.startswith("Drugs"), "actual"].sum()
+    assert kpis.loc["Total drug spend", "This month"] == pytest.approx(drug_spend)
+    checks = _table(report, "master_check")
+    assert checks["Failures"].tolist() == [0]
+
+
+def test_pandas_reads_the_same_numbers_without_calculating(report):
+    frame = pd.read_excel(report, sheet_name="Checks", header=3, usecols="A:E")
+    assert frame["Fails"].dropna().eq(0).all() and len(frame.dropna(subset=["Check"])) >= 5
+
+
+def test_customized_template_survives_regeneration(sample, tmp_path):
+    templates = tmp_path / "templates"
+    build_template(templates / TEMPLATE_FILE)
+    book = load_workbook(templates / TEMPLATE_FILE)
+    book["Budget"].column_dimensions["A"].width = 51
+    book["Budget"]["A4"].fill = PatternFill("solid", fgColor="00B050")
+    notes = book.create_sheet("CFO notes")
+    notes["A1"] = "Reviewed with the CFO"
+    notes["B2"] = "=Summary!C5*2"
+    book.save(templates / TEMPLATE_FILE)
+    before = (templates / TEMPLATE_FILE).read_bytes()
+    out = tmp_path / "out"
+    build_report(sample, MONTH, out, templates=templates)
+    result = load_workbook(out / package_name(pd.Period(MONTH)))
+    assert result["Budget"].column_dimensions["A"].width == 51
+    assert result["Budget"]["A4"].fill.fgColor.rgb.endswith("00B050")
+    assert result["CFO notes"]["A1"].value == "Reviewed with the CFO"
+    assert result["CFO notes"]["B2"].value == "=Summary!C5*2"
+    assert (templates / TEMPLATE_FILE).read_bytes() == before  # never modified
+
+
+def test_failed_run_leaves_earlier_output_untouched(sample, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample, data)
+    out = tmp_path / "out"
+    build_report(data, MONTH, out)
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    budget = data / "budget_lines.csv"
+    budget.write_text(budget.read_text().replace("expense", "expens", 1))
+    with pytest.raises(DataValidationError) as error:
+        build_report(data, MONTH, out)
+    assert "budget_lines.csv" in str(error.value) and "line_type" in str(error.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier
+
+
+def test_missing_table_still_gives_a_report_that_says_so(sample, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample, data)
+    (data / "inventory_snapshots.csv").unlink()
+    out = tmp_path / "out"
+    build_report(data, MONTH, out)
+    notes = _table(out / package_name(pd.Period(MONTH)), "data_notes")["Data notes"]
+    assert notes.str.contains("inventory_snapshots").any()
+    assert lint_workbook(out / package_name(pd.Period(MONTH))) == []
+
+
+def test_month_without_claims_is_reported_not_failed(sample, tmp_path):
+    out = tmp_path / "out"
+    build_report(sample, "2027-03", out)
+    notes = _table(out / package_name(pd.Period("2027-03")), "data_notes")["Data notes"]
+    assert notes.str.contains("No claims").any()
+
+
+def test_cli_report_and_exit_codes(sample, tmp_path, capsys):
+    assert main(["report", "--data", str(sample), "--month", MONTH, "--out",
+                 str(tmp_path)]) == 0
+    assert "0 checks fail" in capsys.readouterr().out
+    assert main(["report", "--data", str(tmp_path / "none"), "--month", MONTH, "--out",
+                 str(tmp_path)]) == 2
+    assert "no such data folder" in capsys.readouterr().err
+    assert main(["report", "--data", str(sample), "--month", "Oct", "--out",
+                 str(tmp_path)]) == 2
+
+
+def test_capital_formulas_are_live(report):
+    formulas = _table(report, "capital_results", data_only=False)
+    assert formulas["NPV ($)"].str.startswith("=NPV(").all()
+    assert formulas["IRR (%)"].str.startswith("=IRR(").all()
+    values = _table(report, "capital_results")
+    assert all(math.isfinite(v) for v in values["NPV ($)"])

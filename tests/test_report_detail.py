@@ -1,0 +1,310 @@
+"""The 340B claim detail workbook: values read back equal the source in every reader, text
+stays text, patients are masked, sheets split at Excel's limit, writes are atomic."""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from rxxl.audit340b import REASONS, audit_claims
+from rxxl.data import load_reference, load_table
+from rxxl.data.synthetic import generate
+from rxxl.errors import InputError
+from rxxl.reports import detail, style
+from rxxl.reports.detail import REASON_TEXT, write_claim_detail
+
+MONTH = "2026-10"
+HEADER = detail.HEADER_ROW + 1  # the header's row number in Excel (1-based)
+FIRST = HEADER + 1
+#: Report columns read from the claims as they are (text columns).
+SAME_AS_CLAIMS = {"Claim ID": "claim_id", "Site": "site_id", "Prescriber NPI": "prescriber_npi",
+                  "Billing NPI": "billing_npi", "NDC": "ndc", "Drug": "drug_name",
+                  "Payer": "payer", "Payer type": "payer_type", "Account": "account",
+                  "Patient status": "patient_status", "Modifiers": "modifiers"}
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample") / "health-system"
+    generate(folder, size="small")
+    claims = load_table(folder / "claims" / f"{MONTH}.parquet", "claims")
+    return claims, audit_claims(claims, load_reference(folder))
+
+
+@pytest.fixture(scope="module")
+def findings(month, tmp_path_factory):
+    claims, audit = month
+    path = tmp_path_factory.mktemp("findings") / "detail.xlsx"
+    return write_claim_detail(claims, audit, path, MONTH, organization="Three Rivers Health")
+
+
+@pytest.fixture(scope="module")
+def every_claim(month, tmp_path_factory):
+    claims, audit = month
+    path = tmp_path_factory.mktemp("all") / "detail.xlsx"
+    return write_claim_detail(claims, audit, path, MONTH, all_claims=True)
+
+
+def _rows(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """The data rows as openpyxl reads them (no type inference): one column per header."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    values = list(book[sheet or book.sheetnames[0]].iter_rows(min_row=HEADER, values_only=True))
+    book.close()
+    return pd.DataFrame(values[1:], columns=values[0], dtype=object)
+
+
+def _text(series: pd.Series) -> list:
+    return series.astype("string").to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _with_findings(claims: pd.DataFrame, audit: pd.DataFrame):
+    chosen = (audit["status"] != "compliant").to_numpy()
+    return claims[chosen].reset_index(drop=True), audit[chosen].reset_index(drop=True)
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def test_findings_only_read_back_equal_the_source(month, findings):
+    claims, audit = _with_findings(*month)
+    assert findings.rows == len(claims) == int((month[1]["status"] != "compliant").sum()) > 0
+    assert findings.sheets == ("Claim detail",) and findings.masked
+    got = _rows(findings.path)
+    assert len(got) == len(claims)
+    for header, column in SAME_AS_CLAIMS.items():
+        assert got[header].tolist() == _text(claims[column]), header
+    assert got["340B ID"].tolist() == _text(audit["entity_id"])
+    assert got["Finding"].tolist() == _text(audit["status"])
+    assert got["Reasons"].tolist() == _text(audit["reasons"])
+    assert got["What the reasons mean"].tolist() == [
+        "; ".join(REASON_TEXT[code] for code in reasons.split(";"))
+        for reasons in audit["reasons"]]
+    assert got["Service date"].tolist() == claims["service_date"].dt.to_pydatetime().tolist()
+    assert got["Quantity (billing units)"].tolist() == claims["quantity"].tolist()
+    dollars = audit["dollars_at_risk"].to_numpy()
+    assert got["Dollars at risk ($)"].tolist() == [None if np.isnan(v) else v
+                                                    for v in dollars.tolist()]
+
+
+def test_every_claim_and_unchecked_claims_say_so(month, every_claim):
+    claims, audit = month
+    got = _rows(every_claim.path)
+    assert every_claim.rows == len(got) == len(claims)
+    assert got["Claim ID"].tolist() == _text(claims["claim_id"])
+    expected = audit["status"].astype("string").where(audit["checked"], detail.NOT_CHECKED)
+    assert got["Finding"].tolist() == _text(expected)
+    assert (~audit["checked"]).any()
+    compliant = (audit["status"] == "compliant").to_numpy()
+    assert got.loc[compliant, "Reasons"].isna().all()
+    assert got.loc[compliant, "Dollars at risk ($)"].eq(0).all()  # shown as a dash
+
+
+def test_cells_are_typed_and_formatted_in_the_house_style(findings):
+    sheet = openpyxl.load_workbook(findings.path).active
+    assert sheet["A1"].value == "340B claim detail — October 2026"
+    assert "Three Rivers Health" in sheet["A2"].value and "masked" in sheet["A2"].value
+    date, quantity, money = sheet[f"B{FIRST}"], sheet[f"J{FIRST}"], sheet[f"S{FIRST}"]
+    assert date.is_date and date.number_format == style.DATE
+    assert quantity.data_type == "n" and quantity.number_format == style.COUNT
+    assert money.data_type == "n" and money.number_format == style.DOLLARS_CENTS
+    for cell in ("A", "F", "H"):  # claim ID and digit identifiers: text, never numbers
+        assert sheet[f"{cell}{FIRST}"].data_type == "s"
+    header = sheet[f"A{HEADER}"]
+    assert header.font.b and header.font.color.rgb.endswith(style.HEADER_FONT)
+    assert header.fill.fgColor.rgb.endswith(style.HEADER_FILL)
+    assert sheet[f"C{FIRST}"].font.name == style.FONT_NAME
+    assert sheet[f"C{FIRST}"].font.sz == style.FONT_SIZE
+    assert sheet.column_dimensions["I"].width >= style.WIDTHS["label"]
+
+
+def test_table_freeze_panes_and_print_setup(findings):
+    sheet = openpyxl.load_workbook(findings.path).active
+    last = HEADER + findings.rows
+    table = sheet.tables["ClaimDetail"]
+    assert table.ref == f"A{HEADER}:S{last}"
+    assert table.autoFilter.ref == table.ref
+    assert [column.name for column in table.tableColumns] == [
+        cell.value for cell in sheet[HEADER]]
+    assert sheet.freeze_panes == f"B{FIRST}"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) in ((1, 0), (None, 0))
+    assert sheet.print_title_rows == f"${HEADER}:${HEADER}"
+    with zipfile.ZipFile(findings.path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert f"<oddFooter>{html.escape(style.FOOTER, quote=False)}</oddFooter>" in xml
+
+
+def test_pandas_reads_dates_as_dates_and_money_as_numbers(findings, month):
+    claims, _ = _with_findings(*month)
+    frame = pd.read_excel(findings.path, header=detail.HEADER_ROW,
+                          dtype={header: str for header in SAME_AS_CLAIMS})
+    assert pd.api.types.is_datetime64_any_dtype(frame["Service date"])
+    assert pd.api.types.is_float_dtype(frame["Dollars at risk ($)"])
+    assert frame["NDC"].tolist() == _text(claims["ndc"])  # leading zeros kept
+
+
+# --- safety ---------------------------------------------------------------------------------
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "\tTAB", "\rCR",
+           "=1+1", "1234", "http://example.com", "{=A1}"]
+
+
+def test_text_that_looks_like_a_formula_number_or_link_stays_text(month, tmp_path):
+    claims, audit = (frame.head(len(HOSTILE)).copy() for frame in month)
+    claims["drug_name"] = HOSTILE
+    claims["payer"] = HOSTILE[::-1]
+    claims["claim_id"] = audit["claim_id"] = [f"{text}#{i}" for i, text in enumerate(HOSTILE)]
+    summary = write_claim_detail(claims, audit, tmp_path / "hostile.xlsx", MONTH,
+                                 all_claims=True)
+    with zipfile.ZipFile(summary.path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+        assert not any("hyperlink" in name for name in archive.namelist())
+    assert "<f>" not in xml and "<f " not in xml
+    sheet = openpyxl.load_workbook(summary.path).active
+    # A control character is stored as OOXML's escape _x000D_, which Excel decodes and
+    # openpyxl leaves as is.
+    got = [[sheet.cell(row, column).value.replace("_x000D_", "\r")
+            for row in range(FIRST, FIRST + len(HOSTILE))] for column in (1, 9, 11)]
+    assert got == [claims["claim_id"].tolist(), HOSTILE, HOSTILE[::-1]]
+    assert {sheet.cell(row, 9).data_type for row in range(FIRST, FIRST + len(HOSTILE))} == {"s"}
+
+
+def test_patients_are_masked_consistently_and_unlinkably(month, every_claim):
+    claims, _ = month
+    got = _rows(every_claim.path)["Patient (masked)"]
+    assert got.str.fullmatch(r"PT-\d{6}").all()
+    assert got.iloc[0] == "PT-000001"
+    # The same patient, the same pseudonym; different patients, different ones.
+    pairs = pd.DataFrame({"patient": claims["patient_id"].to_numpy(), "masked": got})
+    assert pairs.groupby("patient")["masked"].nunique().eq(1).all()
+    assert pairs.groupby("masked")["patient"].nunique().eq(1).all()
+    # Numbered in order of first appearance, and no identifier anywhere in the file.
+    first_seen = pd.unique(got)
+    assert list(first_seen) == [f"PT-{i:06d}" for i in range(1, len(first_seen) + 1)]
+    with zipfile.ZipFile(every_claim.path) as archive:
+        text = " ".join(archive.read(name).decode() for name in archive.namelist())
+    assert not set(re.findall(r"MRN\d+", text))
+    assert set(claims["patient_id"].str[:3]) == {"MRN"}  # so the search above means something
+
+
+def test_patient_identifiers_are_written_as_is_only_when_asked(month, tmp_path):
+    claims, audit = month
+    summary = write_claim_detail(claims, audit, tmp_path / "unmasked.xlsx", MONTH,
+                                 mask_patients=False)
+    got = _rows(summary.path)
+    chosen, _ = _with_findings(claims, audit)
+    assert not summary.masked
+    assert got["Patient ID"].tolist() == _text(chosen["patient_id"])
+    assert "NOT masked" in openpyxl.load_workbook(summary.path).active["A2"].value
+
+
+def test_a_failed_write_leaves_the_earlier_file_and_no_temporary_files(month, tmp_path,
+                                                                        monkeypatch):
+    claims, audit = month
+    target = tmp_path / "out" / "detail.xlsx"
+    write_claim_detail(claims, audit, target, MONTH)
+    before = target.read_bytes()
+    monkeypatch.setattr(detail, "BLOCK_ROWS", 500)
+    calls = []
+    real = detail._Prepared.block
+
+    def fail_on_the_third_block(self, *args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(self, *args)
+
+    monkeypatch.setattr(detail._Prepared, "block", fail_on_the_third_block)
+    with pytest.raises(OSError, match="disk full"):
+        write_claim_detail(claims, audit, target, MONTH, all_claims=True)
+    assert target.read_bytes() == before
+    assert [path.name for path in target.parent.iterdir()] == ["detail.xlsx"]
+
+
+# --- splitting ------------------------------------------------------------------------------
+
+
+def test_rows_past_the_sheet_limit_continue_on_sheets_with_the_same_header(
+        month, every_claim, tmp_path, monkeypatch):
+    claims, audit = month
+    monkeypatch.setattr(detail, "ROWS_PER_SHEET", 1000)
+    monkeypatch.setattr(detail, "BLOCK_ROWS", 300)  # blocks that do not align with sheets
+    summary = write_claim_detail(claims, audit, tmp_path / "split.xlsx", MONTH,
+                                 all_claims=True)
+    count = -(-len(claims) // 1000)
+    assert summary.sheets == ("Claim detail", *(f"Claim detail {i}" for i in
+                                                range(2, count + 1)))
+    parts = [_rows(summary.path, name) for name in summary.sheets]
+    assert [len(part) for part in parts] == [1000] * (count - 1) + [len(claims) % 1000 or 1000]
+    assert len({tuple(part.columns) for part in parts}) == 1
+    joined = pd.concat(parts, ignore_index=True)
+    assert joined["Claim ID"].tolist() == _text(claims["claim_id"])
+    # Pseudonyms run on across sheets as in one sheet.
+    whole = _rows(every_claim.path)
+    assert joined["Patient (masked)"].tolist() == whole["Patient (masked)"].tolist()
+    book = openpyxl.load_workbook(summary.path)
+    for number, name in enumerate(summary.sheets):
+        tables = book[name].tables
+        assert list(tables) == ["ClaimDetail" if number == 0 else f"ClaimDetail{number + 1}"]
+        assert tables[list(tables)[0]].ref == f"A{HEADER}:S{HEADER + len(parts[number])}"
+        assert book[name].freeze_panes == f"B{FIRST}"
+    assert "continued" in book[summary.sheets[1]]["A1"].value
+
+
+def test_a_month_without_findings_says_so(month, tmp_path):
+    claims, audit = month
+    clean = audit.assign(status=pd.Categorical(["compliant"] * len(audit),
+                                               categories=audit["status"].cat.categories))
+    summary = write_claim_detail(claims, clean, tmp_path / "clean.xlsx", MONTH)
+    sheet = openpyxl.load_workbook(summary.path).active
+    assert summary.rows == 0 and not sheet.tables
+    assert sheet[f"A{HEADER}"].value == "Claim ID"
+    assert sheet[f"A{FIRST}"].value == "No claims with findings in October 2026."
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_bad_input_is_refused_with_the_fix_and_without_patient_data(month, tmp_path):
+    claims, audit = month
+    for bad in ("October", "2026-13", "202610"):
+        with pytest.raises(InputError, match="YYYY-MM"):
+            write_claim_detail(claims, audit, tmp_path / "x.xlsx", bad)
+    with pytest.raises(InputError, match=r"\.xlsx"):
+        write_claim_detail(claims, audit, tmp_path / "x.csv", MONTH)
+    with pytest.raises(InputError, match="audit_claims"):
+        write_claim_detail(claims, audit.iloc[1:], tmp_path / "x.xlsx", MONTH)
+    with pytest.raises(InputError, match="row 1 ") as refused:
+        write_claim_detail(claims, audit.iloc[::-1], tmp_path / "x.xlsx", MONTH)
+    assert "MRN" not in str(refused.value)
+    with pytest.raises(InputError, match="patient_id"):
+        write_claim_detail(claims.drop(columns="patient_id"), audit, tmp_path / "x.xlsx", MONTH)
+    assert not list(tmp_path.iterdir())
+
+
+def test_every_reason_code_has_words():
+    assert set(REASON_TEXT) == set(REASONS)
+
+
+# --- an independent reader ------------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_reads_the_same_values(findings, month, libreoffice_recalculate):
+    claims, audit = _with_findings(*month)
+    converted = libreoffice_recalculate(findings.path)
+    got = _rows(converted)
+    assert got["Claim ID"].tolist() == _text(claims["claim_id"])
+    assert got["NDC"].tolist() == _text(claims["ndc"])
+    assert got["Service date"].tolist() == claims["service_date"].dt.to_pydatetime().tolist()
+    assert got["Dollars at risk ($)"].tolist() == [
+        None if np.isnan(v) else pytest.approx(v) for v in audit["dollars_at_risk"].tolist()]
+    assert got["Reasons"].tolist() == _text(audit["reasons"])
