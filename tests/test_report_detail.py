@@ -140,6 +140,8 @@ def test_table_freeze_panes_and_print_setup(findings):
     with zipfile.ZipFile(findings.path) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert f"<oddFooter>{html.escape(style.FOOTER, quote=False)}</oddFooter>" in xml
+    # Digit identifiers are text on purpose: Excel is told not to flag them.
+    assert f'<ignoredError sqref="A{FIRST}:S{last}" numberStoredAsText="1"/>' in xml
 
 
 def test_pandas_reads_dates_as_dates_and_money_as_numbers(findings, month):
