@@ -26,7 +26,8 @@ from rxxl.errors import InputError
 
 #: Excel's last row (1,048,576) less the header.
 EXCEL_MAX_DATA_ROWS = 1_048_575
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Leading characters that make a spreadsheet read text as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @contextmanager
@@ -66,7 +67,7 @@ def defuse_csv_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in _text_columns(frame):
         text = out[name].astype("string")
-        risky = text.str.startswith(_FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
         if risky.any():
             out[name] = text.where(~risky, "'" + text)
     return out

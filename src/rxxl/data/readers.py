@@ -349,15 +349,19 @@ def _read_file(path: Path, table: Table, source: str, sheet: str | None,
                       " .parquet or .csv parts)")
 
 
+def part_files(directory: Path) -> list[Path]:
+    """The ``.parquet``/``.csv`` parts of a table's directory, in name order (hidden and
+    ``_``-prefixed files, such as writers' markers, are not parts)."""
+    return sorted(p for p in Path(directory).iterdir()
+                  if p.is_file() and p.suffix.lower() in _CSV + _PARQUET
+                  and not p.name.startswith((".", "_")))
+
+
 def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | None
                 ) -> list[Part]:
     source = str(path)
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in _CSV + _PARQUET
-            and not p.name.startswith((".", "_"))
-        )
+        files = part_files(path)
         if not files:
             raise _Unreadable(source, "the directory holds no .parquet or .csv parts")
         if len({p.suffix.lower() in _PARQUET for p in files}) > 1:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from rxxl import denials, generics
 from rxxl.data import load_reference, load_table
+from rxxl.data.readers import part_files
 from rxxl.errors import InputError
 
 FINANCE_TABLES = ("budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
@@ -60,11 +61,7 @@ def claim_parts(folder: Path) -> list[Path]:
     source = _find(folder, "claims")
     if source is None:
         return []
-    if source.is_dir():
-        return sorted(p for p in source.iterdir() if p.is_file()
-                      and p.suffix.lower() in (".parquet", ".csv")
-                      and not p.name.startswith((".", "_")))
-    return [source]
+    return part_files(source) if source.is_dir() else [source]
 
 
 def load_inputs(folder: Path, month: str, *,

@@ -35,10 +35,8 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rxxl.errors import InputError
-from rxxl.outputs import atomic_path
+from rxxl.outputs import FORMULA_STARTS, atomic_path
 from rxxl.reports import style
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -215,7 +213,7 @@ class Filler:
             self.cached.setdefault(sheet.title, {})[cell.coordinate] = cached
         elif isinstance(value, str):
             cell.value = value
-            if value.startswith(_FORMULA_STARTS):
+            if value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # data text is never a formula
         else:
             cell.value = _plain(value)
