@@ -35,8 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import re
 import statistics
 import subprocess
@@ -45,7 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _memory import peak_rss_mb  # bench/ is on sys.path when run as a script
+from _common import claims_month_file, describe_machine  # bench/ is on sys.path
+from _memory import peak_rss_mb
 
 BENCH = Path(__file__).resolve().parent
 SQL = BENCH / "audit340b.sql"
@@ -215,32 +214,6 @@ def _cell(stats: dict | None) -> str:
     return "-" if stats is None else f"{stats['best']:.2f} / {stats['median']:.2f}"
 
 
-def _machine(date: str) -> dict:
-    import duckdb
-    import numpy
-    import pandas
-    import pyarrow
-
-    import rxxl
-
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "date": date,
-        "cores": os.cpu_count(),
-        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "memory_gb": round(memory, 1),
-        "machine": platform.machine(),
-        "system": platform.platform(),
-        "python": platform.python_version(),
-        "rxxl": rxxl.__version__,
-        "duckdb": duckdb.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "numpy": numpy.__version__,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
@@ -259,17 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run(args.claims, args.sample, args.out)))
         return 0
 
-    months = sorted((args.sample / "claims").glob("*.parquet"))
-    if not months:
-        sys.exit(f"no claims in {args.sample / 'claims'}; make the sample first:"
-                 f" rxxl sample --size large --out {args.sample}")
-    claims = args.sample / "claims" / f"{args.month}.parquet" if args.month else months[-1]
-    if not claims.exists():
-        sys.exit(f"no such claims file: {claims}")
+    claims = claims_month_file(args.sample, args.month)
     if args.repeat < 1:
         sys.exit("--repeat: 1 or more")
     check_sql_order()
-    machine = _machine(args.date)
+    machine = describe_machine(args.date, "duckdb")
 
     runs: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
     with tempfile.TemporaryDirectory() as scratch:

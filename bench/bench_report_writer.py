@@ -38,8 +38,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import os
-import platform
 import re
 import statistics
 import subprocess
@@ -49,7 +47,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from _memory import peak_rss_mb  # bench/ is on sys.path when run as a script
+from _common import claims_month_file, describe_machine  # bench/ is on sys.path
+from _memory import peak_rss_mb
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "report_writer.json"
@@ -218,30 +217,6 @@ def _stats(runs: list[dict], key: str) -> dict:
     return {"best": min(values), "median": statistics.median(values), "runs": values}
 
 
-def _machine(date: str) -> dict:
-    import numpy
-    import pandas
-    import pyarrow
-    import xlsxwriter
-
-    import rxxl
-
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "date": date,
-        "cores": os.cpu_count(),
-        "memory_gb": round(memory, 1),
-        "machine": platform.machine(),
-        "system": platform.platform(),
-        "python": platform.python_version(),
-        "rxxl": rxxl.__version__,
-        "xlsxwriter": xlsxwriter.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "numpy": numpy.__version__,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
@@ -260,16 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run(args.claims, args.sample, args.out)))
         return 0
 
-    months = sorted((args.sample / "claims").glob("*.parquet"))
-    if not months:
-        sys.exit(f"no claims in {args.sample / 'claims'}; make the sample first:"
-                 f" rxxl sample --size large --out {args.sample}")
-    claims = args.sample / "claims" / f"{args.month}.parquet" if args.month else months[-1]
-    if not claims.exists():
-        sys.exit(f"no such claims file: {claims}")
+    claims = claims_month_file(args.sample, args.month)
     if args.repeat < 1:
         sys.exit("--repeat: 1 or more")
-    machine = _machine(args.date)
+    machine = describe_machine(args.date, "xlsxwriter")
 
     from rxxl.reports.detail import HEADER_ROW
 
