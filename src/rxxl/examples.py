@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import sys
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,26 +40,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rxxl import udfs
 from rxxl.data.synthetic import generate
-from rxxl.outputs import atomic_path
 from rxxl.reports import style
-from rxxl.reports.workbook import (
-    Filler,
-    Formula,
-    _cached_xml,
-    _sheet_parts,
-    print_setup,
-    register_styles,
-    save,
-)
+from rxxl.reports.workbook import Filler, Formula, print_setup, register_styles, save
 
 __all__ = ["DEFAULT_PATH", "build_function_examples"]
 
 DEFAULT_PATH = Path("rx_functions.xlsx")
 
-# A fixed creation time and zip entry time make a rebuild of unchanged content byte-identical,
-# so the committed workbook changes only when its content does.
+# A fixed creation, modification and zip entry time make a rebuild of unchanged content
+# byte-identical, so the committed workbook changes only when its content does.
 _STAMP = dt.datetime(2026, 11, 1)
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _NOTES_WIDTH = 62
 _DATA_WIDTH = (12, 40)
 _LINE_HEIGHT = 13.5  # points per line of 10-point text
@@ -115,7 +103,6 @@ class _Page:
         self.sheet: Worksheet = filler.book.create_sheet(name)
         self.row = _FIRST_ROW
         self.uses: list[tuple[str, str]] = []
-        self.arrays: dict[str, Any] = {}
         self._cell(1, 1, title, style.TITLE_STYLE)
         self._cell(2, 1, subtitle, style.SUBTITLE_STYLE)
 
@@ -179,16 +166,12 @@ class _Page:
             self.row = top + 1
             return
         last = f"{get_column_letter(2 + len(block[0]))}{top + len(block) - 1}"
-        self.sheet[anchor] = ArrayFormula(f"{anchor}:{last}", "=" + text)
-        self.arrays[anchor] = block[0][0]
         for i, line in enumerate(block):
-            for j, cell in enumerate(line):
-                number_format = formats[min(j, len(formats) - 1)]
-                if (i, j) == (0, 0):
-                    self.sheet[anchor].style = style.CALC_STYLE
-                    self.sheet[anchor].number_format = number_format
-                else:
-                    self._cell(top + i, 3 + j, cell, style.CALC_STYLE, number_format)
+            for j in range(len(line)):
+                cell = self.sheet.cell(top + i, 3 + j)
+                cell.style = style.CALC_STYLE
+                cell.number_format = formats[min(j, len(formats) - 1)]
+        self.filler.write(self.sheet, anchor, Formula(text, block, ref=f"{anchor}:{last}"))
         self.row = top + len(block)
 
     def _passed(self, arg: _Arg) -> Any:
@@ -205,12 +188,19 @@ class _Page:
         sheet.column_dimensions["A"].width = style.WIDTHS["label"]
         sheet.column_dimensions["B"].width = _NOTES_WIDTH
         for column in range(3, sheet.max_column + 1):
-            lengths = [len(_shown(sheet.cell(r, column).value))
+            lengths = [len(self._width_text(sheet.cell(r, column)))
                        for r in range(_FIRST_ROW, sheet.max_row + 1)]
             width = min(max([*lengths, 0]) + 2, _DATA_WIDTH[1])
             sheet.column_dimensions[get_column_letter(column)].width = max(width, _DATA_WIDTH[0])
         sheet.freeze_panes = f"A{_FIRST_ROW}"
         print_setup(sheet)
+
+    def _width_text(self, cell: Any) -> str:
+        """The text a cell's column is sized for. An array block's cells after the first are
+        blank until ``save`` writes their values, so their cached values count instead."""
+        cached = self.filler.cached.get(self.sheet.title, {})
+        value = cell.value if cell.data_type == "f" else cached.get(cell.coordinate, cell.value)
+        return _shown(value)
 
 
 def _shown(value: Any) -> str:
@@ -647,43 +637,7 @@ def build_function_examples(path: str | Path = DEFAULT_PATH) -> Path:
     for page in pages:
         page.finish()
     _read_me(filler, pages)
-    target = Path(path)
-    with atomic_path(target) as temporary:
-        save(filler, temporary)
-        _finish(temporary, {page.sheet.title: page.arrays for page in pages})
-    return target
-
-
-_ARRAY_ANCHOR = re.compile(
-    r'<c r="([A-Z]+[0-9]+)"([^>]*)><f t="array" ref="([^"]+)">(.*?)</f><v\s*/></c>', re.S)
-_MODIFIED = re.compile(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def _finish(path: Path, arrays: dict[str, dict[str, Any]]) -> None:
-    """Cache the top-left value of each array formula (``save`` caches plain formulas only),
-    and pin the timestamps."""
-    with zipfile.ZipFile(path) as archive:
-        parts = _sheet_parts(archive)
-        contents = {info.filename: archive.read(info.filename) for info in archive.infolist()}
-    for sheet, anchors in arrays.items():
-        name = parts[sheet]
-
-        def cached(match: re.Match[str], anchors: dict[str, Any] = anchors) -> str:
-            ref, attributes, block, formula = match.groups()
-            kind, shown = _cached_xml(anchors[ref])
-            attributes = re.sub(r'\s+t="[^"]*"', "", attributes)
-            type_attr = f' t="{kind}"' if kind else ""
-            return (f'<c r="{ref}"{attributes}{type_attr}><f t="array" ref="{block}">'
-                    f"{formula}</f><v>{shown}</v></c>")
-
-        contents[name] = _ARRAY_ANCHOR.sub(cached, contents[name].decode("utf-8")).encode("utf-8")
-    created = _STAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
-    core = contents["docProps/core.xml"].decode("utf-8")
-    contents["docProps/core.xml"] = _MODIFIED.sub(rf"\g<1>{created}\g<2>", core).encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in contents.items():
-            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data,
-                             compress_type=zipfile.ZIP_DEFLATED)
+    return save(filler, Path(path), stamp=_STAMP)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ first data row, and resizes the table; everything else on the sheet is left as i
 Cached values: openpyxl writes formulas without a result, so a reader that does not calculate
 (pandas, python-calamine, a mail preview) would see blanks. Every formula rxxl writes carries
 the value rxxl computed for it (:class:`Formula`), and :func:`save` puts those values into the
-saved file's XML as the formulas' cached results. Excel and LibreOffice recalculate on open
-and show the same numbers.
+saved file's XML as the formulas' cached results. An array formula over a block carries one
+value per cell of the block, and every cell of the block gets its value, as Excel writes it.
+Excel and LibreOffice recalculate on open and show the same numbers.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 from defusedxml import ElementTree
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -62,10 +65,16 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula to write (without the leading ``=``) and the value rxxl computed for it."""
+    """A formula to write (without the leading ``=``) and the value rxxl computed for it.
+
+    With ``ref``, a block such as ``"C5:E7"`` whose top-left cell is the one the formula is
+    written to, it is an array formula over the block (Ctrl+Shift+Enter in Excel), and
+    ``value`` holds the block's values: one list per row, one value per cell.
+    """
 
     text: str
     value: Any
+    ref: str | None = None
 
 
 @dataclass
@@ -208,15 +217,50 @@ class Filler:
 
     def _write(self, sheet: Worksheet, cell: Any, value: Any) -> None:
         if isinstance(value, Formula):
-            cell.value = "=" + value.text
-            cached = _plain(value.value)
-            self.cached.setdefault(sheet.title, {})[cell.coordinate] = cached
+            self._write_formula(sheet, cell, value)
         elif isinstance(value, str):
             cell.value = value
             if value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # data text is never a formula
         else:
             cell.value = _plain(value)
+
+    def _write_formula(self, sheet: Worksheet, cell: Any, formula: Formula) -> None:
+        """Write a formula, or an array formula over its block, and remember its values."""
+        cached = self.cached.setdefault(sheet.title, {})
+        if formula.ref is None:
+            cell.value = "=" + formula.text
+            cached[cell.coordinate] = _plain(formula.value)
+            return
+        block = _block(sheet.title, cell.coordinate, formula)
+        cell.value = ArrayFormula(formula.ref, "=" + formula.text)
+        for coordinate, value in block:
+            if coordinate != cell.coordinate:
+                # Excel keeps only a value in the block's other cells. openpyxl skips an empty
+                # unstyled cell, but writes one holding "", which gives save an element to fill.
+                sheet[coordinate].value = ""
+            cached[coordinate] = _plain(value)
+
+
+def _block(sheet: str, coordinate: str, formula: Formula) -> list[tuple[str, Any]]:
+    """The cells of an array formula's block with their values, row by row.
+
+    Refuses a block that does not start at the formula's own cell (Excel keeps an array
+    formula in the block's top-left cell) or values that do not fit the block.
+    """
+    where = f"array formula in {quote_sheetname(sheet)}!{coordinate}"
+    first_col, first_row, last_col, last_row = range_boundaries(formula.ref)
+    if f"{get_column_letter(first_col)}{first_row}" != coordinate:
+        raise ValueError(f"{where}: its block {formula.ref} must start at {coordinate}, the "
+                         "cell the formula is written to")
+    rows, columns = last_row - first_row + 1, last_col - first_col + 1
+    lines = formula.value
+    if not (isinstance(lines, list | tuple) and len(lines) == rows
+            and all(isinstance(line, list | tuple) and len(line) == columns for line in lines)):
+        raise ValueError(f"{where}: its value must be {rows} rows of {columns} values, one per "
+                         f"cell of {formula.ref}")
+    return [(f"{get_column_letter(first_col + j)}{first_row + i}", value)
+            for i, line in enumerate(lines) for j, value in enumerate(line)]
 
 
 def _style_of(cell: Any) -> tuple[Any, ...]:
@@ -263,16 +307,25 @@ def _cells(series: pd.Series) -> list[Any]:
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/></c>', re.S)
+# A cell element as openpyxl writes it: empty (<c .../>) or with content.
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>/]*?)\s*(?:/>|>(.*?)</c>)', re.S)
+# A formula element with its attributes (t="array" ref="C5:E7" for an array formula).
+_FORMULA = re.compile(r"<f(?:\s[^>]*)?>.*?</f>", re.S)
+_ARRAY_REF = re.compile(r'<f t="array" ref="([^"]+)"')
+_MODIFIED = re.compile(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def save(filler: Filler, target: Path) -> Path:
-    """Save the workbook atomically, with the cached result of every formula rxxl wrote."""
+def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None) -> Path:
+    """Save the workbook atomically, with the cached result of every formula rxxl wrote.
+
+    ``stamp`` (UTC) becomes the file's modified time and its zip entries' times instead of
+    now, so saving the same content again gives the same bytes.
+    """
     target = Path(target)
     with atomic_path(target) as temporary:
         filler.book.save(temporary)
-        if filler.cached:
-            _add_cached_values(temporary, filler.cached)
+        if filler.cached or stamp is not None:
+            _rewrite(temporary, filler.cached, stamp)
     return target
 
 
@@ -288,33 +341,58 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _add_cached_values(path: Path, cached: dict[str, dict[str, Any]]) -> None:
+def _rewrite(path: Path, cached: dict[str, dict[str, Any]], stamp: dt.datetime | None) -> None:
+    """Put the cached values into the saved file's sheets and, with a stamp, pin its times."""
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
         contents = {info.filename: (info, archive.read(info.filename))
                     for info in archive.infolist()}
     for sheet, values in cached.items():
-        name = parts[sheet]
-        info, data = contents[name]
-        text = data.decode("utf-8")
-
-        def cached_cell(match: re.Match[str], values: dict[str, Any] = values) -> str:
-            ref, attributes, formula = match.groups()
-            if ref not in values:
-                return match.group(0)
-            kind, shown = _cached_xml(values[ref])
-            attributes = re.sub(r'\s+t="[^"]*"', "", attributes)
-            type_attr = f' t="{kind}"' if kind else ""
-            value = f"<v>{shown}</v>" if shown is not None else "<v/>"
-            return f'<c r="{ref}"{attributes}{type_attr}><f>{formula}</f>{value}</c>'
-
-        contents[name] = (info, _CELL.sub(cached_cell, text).encode("utf-8"))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        info, data = contents[parts[sheet]]
+        contents[parts[sheet]] = (info, _with_cached_values(data.decode("utf-8"), values)
+                                  .encode("utf-8"))
+    if stamp is not None:
+        contents = _stamped(contents, stamp)
+    with zipfile.ZipFile(path, "w") as archive:
         for info, data in contents.values():
-            archive.writestr(info, data)
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _cached_xml(value: Any) -> tuple[str | None, str | None]:
+def _with_cached_values(xml: str, values: dict[str, Any]) -> str:
+    """A sheet's XML with its formulas' cached values.
+
+    Only a formula cell or a cell of an array block takes a value: a cell written again with
+    plain data after its formula keeps that data.
+    """
+    in_blocks = _array_cells(xml)
+
+    def cached_cell(match: re.Match[str]) -> str:
+        ref, attributes, content = match.groups()
+        formula = _FORMULA.match(content or "")
+        if ref not in values or not (formula or ref in in_blocks):
+            return match.group(0)
+        kind, shown = _cached_xml(values[ref])
+        # openpyxl typed the cell for its formula or placeholder; the value's type replaces it.
+        attributes = re.sub(r'\s+t="[^"]*"', "", attributes)
+        type_attr = f' t="{kind}"' if kind else ""
+        formula_xml = formula.group(0) if formula else ""
+        return f'<c r="{ref}"{attributes}{type_attr}>{formula_xml}<v>{shown}</v></c>'
+
+    return _CELL.sub(cached_cell, xml)
+
+
+def _array_cells(xml: str) -> set[str]:
+    """Every cell of the sheet's array formula blocks."""
+    cells = set()
+    for ref in _ARRAY_REF.findall(xml):
+        first_col, first_row, last_col, last_row = range_boundaries(ref)
+        cells.update(f"{get_column_letter(col)}{row}" for row in range(first_row, last_row + 1)
+                     for col in range(first_col, last_col + 1))
+    return cells
+
+
+def _cached_xml(value: Any) -> tuple[str | None, str]:
+    """The cell type (None: a number) and the ``<v>`` text of a cached value."""
     if value is None:
         return "str", ""
     if isinstance(value, bool):
@@ -325,4 +403,18 @@ def _cached_xml(value: Any) -> tuple[str | None, str | None]:
         from openpyxl.utils.datetime import to_excel
 
         return None, repr(float(to_excel(value)))
+    if isinstance(value, str) and value in ERROR_CODES:
+        # Text that is an error code is the error, as openpyxl writes it in a plain cell.
+        return "e", value
     return "str", escape(str(value))
+
+
+def _stamped(contents: dict[str, tuple[zipfile.ZipInfo, bytes]],
+             stamp: dt.datetime) -> dict[str, tuple[zipfile.ZipInfo, bytes]]:
+    """The parts with ``stamp`` as the workbook's modified time and every entry's zip time."""
+    info, core = contents["docProps/core.xml"]
+    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    core = _MODIFIED.sub(rf"\g<1>{modified}\g<2>", core.decode("utf-8")).encode("utf-8")
+    contents = {**contents, "docProps/core.xml": (info, core)}
+    return {name: (zipfile.ZipInfo(name, stamp.timetuple()[:6]), data)
+            for name, (_, data) in contents.items()}
