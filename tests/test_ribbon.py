@@ -1,25 +1,65 @@
 """The ribbon's actions, run on a stand-in for an xlwings Book backed by openpyxl.
 
-The stand-in has exactly the part of xlwings' API that :mod:`rxxl.ribbon` documents using,
-with xlwings' semantics for it (``expand="table"`` stops at the first blank row and
-column; a DataFrame is written with its header). Results are saved as real .xlsx files and
-read back with rxxl's own loader.
+The stand-in has exactly the part of xlwings' API that :mod:`rxxl.ribbon` and
+:mod:`rxxl.reports.template_sheet` document using, with xlwings' semantics for it
+(``expand="table"`` stops at the first blank row and column; a DataFrame is written with its
+header; ``books.open`` returns a book that is open already; ``sheet.copy`` lets Excel name the
+copy, then renames it). Results are saved as real .xlsx files and read back with rxxl's own
+loader or openpyxl.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import os
+from copy import copy
+from pathlib import Path
+
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import NamedStyle
+from openpyxl.worksheet.table import Table
 
 from rxxl import __version__, ribbon
 from rxxl.data import load_table
 from rxxl.data.synthetic import generate
+from rxxl.reports import style
+from rxxl.reports.monthly import detail_name, package_name
+from rxxl.reports.template_sheet import new_sheet_name
+from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
+
+MONTH = "2026-10"
+
+
+class FakeBooks:
+    """``app.books``: the open books; ``open`` loads an .xlsx file with openpyxl."""
+
+    def __init__(self, app):
+        self.app, self.open_books, self.opened = app, [], []
+
+    def __iter__(self):
+        return iter(list(self.open_books))
+
+    def open(self, fullname, update_links=None, read_only=None, add_to_mru=None):
+        path = Path(fullname)
+        if not path.exists():
+            raise FileNotFoundError(f"No such file: '{fullname}'")
+        for book in self.open_books:  # as xlwings: a book open already is returned
+            if book.name.lower() == path.name.lower():
+                if os.path.samefile(book.fullname, path):
+                    return book
+                raise ValueError(f"Cannot open two workbooks named '{path.name}'")
+        self.opened.append({"fullname": str(fullname), "read_only": read_only,
+                            "update_links": update_links, "add_to_mru": add_to_mru})
+        return FakeBook(path.name, app=self.app, path=path)
 
 
 class FakeApp:
     def __init__(self):
         self.alerts: list[tuple[str, str]] = []
+        self.books = FakeBooks(self)
 
     def alert(self, prompt, title=None):
         self.alerts.append((prompt, title))
@@ -35,7 +75,8 @@ class FakeRange:
     def _table(self):
         ws = self.sheet.ws
         width = 0
-        while ws.cell(1, width + 1).value not in (None, ""):
+        # Reading looks cells up without creating them (ws.cell would), as Excel's reads do.
+        while getattr(ws._cells.get((1, width + 1)), "value", None) not in (None, ""):
             width += 1
         rows = []
         for row in ws.iter_rows(min_row=1, max_col=width, values_only=True):
@@ -100,6 +141,25 @@ class FakeSheet:
     def delete(self):
         self.book.wb.remove(self.ws)
 
+    def copy(self, before=None, after=None, name=None):
+        """Excel's sheet copy, to another book: values, formulas, styles, widths, tables."""
+        assert before is None and after is not None, "rxxl copies after a sheet"
+        target = after.book
+        if name and name.lower() in (sheet.name.lower() for sheet in target.sheets):
+            raise ValueError(f"Sheet named '{name}' already present in workbook")
+        # Excel names the copy itself ("Capital (2)" on a clash); xlwings renames it after.
+        excel_name, number = self.name, 2
+        while excel_name.lower() in (sheet.name.lower() for sheet in target.sheets):
+            excel_name, number = f"{self.name} ({number})", number + 1
+        ws = target.wb.create_sheet(excel_name, target.wb.worksheets.index(after.ws) + 1)
+        _copy_cells(self.ws, ws)
+        if target.fail_copies:
+            raise OSError("Excel is busy")  # half-way: the copy is there, not renamed
+        _copy_sheet_setup(self.ws, ws)
+        if name:
+            ws.title = name
+        return target.sheets[ws.title]
+
 
 class FakeSheets:
     def __init__(self, book):
@@ -110,7 +170,10 @@ class FakeSheets:
 
     def __getitem__(self, key):
         ws = self.book.wb.worksheets[key] if isinstance(key, int) else self.book.wb[key]
-        return self.book.sheet_objects.setdefault(ws.title, FakeSheet(self.book, ws))
+        sheet = self.book.sheet_objects.get(ws.title)
+        if sheet is None or sheet.ws is not ws:  # a deleted sheet's name may come back
+            sheet = self.book.sheet_objects[ws.title] = FakeSheet(self.book, ws)
+        return sheet
 
     def add(self, name, after=None):
         index = self.book.wb.worksheets.index(after.ws) + 1 if after else 0
@@ -121,18 +184,78 @@ class FakeSheets:
 
 
 class FakeBook:
-    def __init__(self, name="Budget.xlsx"):
-        self.name, self.wb, self.app = name, Workbook(), FakeApp()
-        self.wb.active.title = "Notes"
+    """An open book: new (one sheet, Notes) or loaded from ``path``."""
+
+    def __init__(self, name="Budget.xlsx", app=None, path=None):
+        self.name, self.app = name, app or FakeApp()
+        # xlwings gives a new, unsaved book's name as its full name.
+        self.fullname = str(path) if path else name
+        if path:
+            self.wb = load_workbook(path)
+        else:
+            self.wb = Workbook()
+            self.wb.active.title = "Notes"
         self.sheet_objects: dict[str, FakeSheet] = {}
-        self.fail_new_sheets = False
+        self.fail_new_sheets = self.fail_copies = False
         self.sheets = FakeSheets(self)
+        self.app.books.open_books.append(self)
+
+    def close(self):
+        """Close without saving, as xlwings' ``Book.close``."""
+        self.app.books.open_books.remove(self)
 
     def add_sheet(self, name, rows):
         self.wb.create_sheet(name)
         sheet = self.sheets[name]
         sheet.range("A1").value = rows
         return sheet
+
+
+def _copy_cells(source, target):
+    for row in source.iter_rows():
+        for cell in row:
+            new = target.cell(cell.row, cell.column, cell.value)
+            if cell.has_style:
+                _copy_style(cell, new)
+
+
+def _copy_style(cell, new):
+    # Styles live in each workbook's own tables: carry the named style across, then the
+    # cell's own font, fill, ... on top of it, as Excel does.
+    named = cell.style
+    if named not in new.parent.parent.named_styles:
+        found = next(s for s in cell.parent.parent._named_styles if s.name == named)
+        new.parent.parent.add_named_style(NamedStyle(
+            name=found.name, font=copy(found.font), fill=copy(found.fill),
+            border=copy(found.border), alignment=copy(found.alignment),
+            number_format=found.number_format, protection=copy(found.protection)))
+    new.style = named
+    new.font, new.fill, new.border = copy(cell.font), copy(cell.fill), copy(cell.border)
+    new.alignment, new.protection = copy(cell.alignment), copy(cell.protection)
+    new.number_format = cell.number_format
+
+
+def _copy_sheet_setup(source, target):
+    for key, dimension in source.column_dimensions.items():
+        target.column_dimensions[key].width = dimension.width
+    for key, dimension in source.row_dimensions.items():
+        target.row_dimensions[key].height = dimension.height
+    for merged in source.merged_cells.ranges:
+        target.merge_cells(str(merged))
+    target.freeze_panes = source.freeze_panes
+    for formatting in source.conditional_formatting:
+        for rule in formatting.rules:
+            target.conditional_formatting.add(str(formatting.sqref), copy(rule))
+    taken = {name for ws in target.parent.worksheets for name in ws.tables}
+    for table in source.tables.values():
+        # Table names are unique in a workbook: Excel numbers a copy whose name is taken.
+        name, number = table.displayName, 2
+        while name in taken:
+            name, number = f"{table.displayName}{number}", number + 1
+        copied = Table(displayName=name, ref=table.ref,
+                       tableStyleInfo=copy(table.tableStyleInfo))
+        target.add_table(copied)
+        taken.add(name)
 
 
 @pytest.fixture(scope="module")
@@ -295,13 +418,240 @@ def test_text_that_looks_like_a_formula_is_written_as_text():
     assert values == [["note", "n"], ["'=HYPERLINK(1)", 1.0], ["ok", None]]
 
 
-def test_report_buttons_need_their_settings():
+def test_report_button_needs_its_data_folder():
     book = FakeBook()
     assert "no DATA_DIR set" in ribbon.dispatch("rx_report", book)
-    assert "no TEMPLATE set" in ribbon.dispatch("rx_insert_template", book)
 
 
 def test_previous_month():
     import datetime as dt
 
     assert ribbon._previous_month(dt.date(2026, 1, 15)) == "2025-12"
+
+
+# --- Insert template sheet ---------------------------------------------------------------
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _cells(ws) -> dict:
+    # copy() unwraps openpyxl's style proxies, which do not compare equal to one another.
+    return {cell.coordinate: (cell.value, cell.number_format, cell.style, copy(cell.font),
+                              copy(cell.fill), copy(cell.border), copy(cell.alignment))
+            for row in ws.iter_rows() for cell in row}
+
+
+@pytest.fixture
+def team_template(tmp_path) -> Path:
+    """A finance team's template folder: rxxl's template with formulas added on Capital."""
+    folder = tmp_path / "team"
+    path = build_template(folder / TEMPLATE_FILE)
+    book = load_workbook(path)
+    capital = book["Capital"]
+    capital["AA4"], capital["AB4"] = "Quick NPV ($)", "Quick IRR (%)"
+    capital["AA5"] = "=NPV($H$5,$E$6:$E$10)+$E$5"
+    capital["AB5"] = "=IRR($E$5:$E$10)"
+    capital["AB5"].number_format = style.PERCENT
+    book.save(path)
+    return folder
+
+
+def _saved(book: FakeBook, tmp_path: Path):
+    """The book as Excel would save it, read back with openpyxl."""
+    path = tmp_path / "saved.xlsx"
+    book.wb.save(path)
+    return load_workbook(path)
+
+
+def test_insert_template_sheet_defaults_to_the_capital_sheet(tmp_path):
+    book = FakeBook()
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message.startswith("Inserted template sheet Capital from the built-in template."),\
+        message
+    assert "put TEMPLATE" in message
+    assert [s.name for s in book.sheets] == ["Notes", "Capital"]
+    # The built-in template was built afresh, opened read-only, closed and removed again.
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+    [opened] = book.app.books.opened
+    built = Path(opened.pop("fullname"))
+    assert built.name == TEMPLATE_FILE and not built.parent.exists()
+    assert opened == {"read_only": True, "update_links": False, "add_to_mru": False}
+    template = build_template(tmp_path / "built-in" / TEMPLATE_FILE)
+    saved, original = _saved(book, tmp_path)["Capital"], load_workbook(template)["Capital"]
+    assert _cells(saved) == _cells(original)
+    assert saved["A4"].value == "Request" and saved["E5"].style == style.INPUT_STYLE
+    assert saved["H5"].number_format == style.PERCENT
+    assert {key: dim.width for key, dim in saved.column_dimensions.items()} == \
+        {key: dim.width for key, dim in original.column_dimensions.items()}
+    assert set(saved.tables) == {"capital_flows", "capital_results", "capital_sensitivity",
+                                 "capital_assumptions"}
+    assert saved.freeze_panes == original.freeze_panes
+
+
+def test_insert_template_sheet_from_template_dir_keeps_its_formulas(team_template, tmp_path):
+    path = team_template / TEMPLATE_FILE
+    before = _digest(path)
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE", "capital"], ["TEMPLATE_DIR", str(team_template)]])
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == f"Inserted template sheet Capital from {path}."
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == f"Inserted template sheet Capital (2) from {path}."
+    assert [s.name for s in book.sheets] == ["Notes", "rxxl.conf", "Capital", "Capital (2)"]
+    saved = _saved(book, tmp_path)
+    for name in ("Capital", "Capital (2)"):
+        assert saved[name]["AA5"].value == "=NPV($H$5,$E$6:$E$10)+$E$5"
+        assert saved[name]["AB5"].value == "=IRR($E$5:$E$10)"
+        assert saved[name]["AB5"].number_format == style.PERCENT
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+    assert _digest(path) == before
+
+
+def test_insert_an_unknown_template_sheet_lists_the_sheets(team_template):
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE", "Capitol"], ["TEMPLATE_DIR", str(team_template)]])
+    before = book.sheets["rxxl.conf"].used_range.value
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == ("Insert template sheet did not run: the template "
+                       f"{team_template / TEMPLATE_FILE} has no sheet 'Capitol'; its sheets"
+                       f" are {', '.join(SHEETS)}")
+    assert [s.name for s in book.sheets] == ["Notes", "rxxl.conf"]
+    assert book.sheets["rxxl.conf"].used_range.value == before
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+
+
+def test_insert_template_sheet_that_fails_half_way_leaves_no_sheet(team_template):
+    path = team_template / TEMPLATE_FILE
+    before = _digest(path)
+    book = FakeBook()
+    book.add_sheet("Capital", [["my own", "capital sheet"]])
+    book.add_sheet("rxxl.conf", [["TEMPLATE_DIR", str(team_template)]])
+    book.fail_copies = True
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == "Insert template sheet did not run: Excel is busy"
+    assert [s.name for s in book.sheets] == ["Notes", "Capital", "rxxl.conf"]
+    assert book.sheets["Capital"].used_range.value == [["my own", "capital sheet"]]
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+    assert _digest(path) == before
+
+
+def test_insert_template_sheet_uses_a_template_the_user_has_open(team_template):
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE", "Checks"], ["TEMPLATE_DIR", str(team_template)]])
+    mine = book.app.books.open(str(team_template / TEMPLATE_FILE))
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message.startswith("Inserted template sheet Checks from")
+    # The user's own window on the template stays open: closing it could lose their edits.
+    assert list(book.app.books) == [book, mine]
+    assert len(book.app.books.opened) == 1
+
+
+def test_insert_template_sheet_with_another_book_of_that_name_open(team_template, tmp_path):
+    other = tmp_path / "elsewhere" / TEMPLATE_FILE
+    build_template(other)
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE_DIR", str(team_template)]])
+    book.app.books.open(str(other))
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message.startswith(f"Insert template sheet did not run: another {TEMPLATE_FILE}"
+                              f" is open in Excel ({other}); close it")
+    assert [s.name for s in book.sheets] == ["Notes", "rxxl.conf"]
+
+
+def test_template_dir_without_the_template_says_how_to_build_it(tmp_path):
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE_DIR", str(tmp_path)]])
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == (f"Insert template sheet did not run: TEMPLATE_DIR {tmp_path} has no"
+                       f" {TEMPLATE_FILE}: run `rxxl templates build --out {tmp_path}`, or"
+                       " clear TEMPLATE_DIR to use the built-in template")
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+
+
+def test_new_sheet_names_stay_within_excels_31_characters():
+    book = FakeBook()
+    long = "Capital request sensitivity tab"  # 31 characters
+    book.add_sheet(long, [["x"]])
+    book.add_sheet("notes (2)", [["x"]])
+    assert new_sheet_name(book, long) == "Capital request sensitivity (2)"
+    assert new_sheet_name(book, long + " and more") == "Capital request sensitivity (2)"
+    assert new_sheet_name(book, "NOTES") == "NOTES (3)"
+    assert new_sheet_name(book, "Audit") == "Audit"
+
+
+# --- Build monthly report ----------------------------------------------------------------
+
+
+def _report_book(folder: Path, out: Path, month=MONTH, **more) -> FakeBook:
+    book = FakeBook()
+    rows = [["DATA_DIR", str(folder)], ["REPORT_DIR", str(out)], ["REPORT_MONTH", month]]
+    book.add_sheet("rxxl.conf", rows + [[key, str(value)] for key, value in more.items()])
+    return book
+
+
+def test_build_monthly_report_names_both_workbooks(sample, tmp_path):
+    folder, _ = sample
+    out = tmp_path / "reports"
+    # Excel turns a typed 2026-10 into the date 1 October 2026.
+    book = _report_book(folder, out, month=dt.datetime(2026, 10, 1))
+    message = ribbon.dispatch("rx_report", book)
+    lines = message.splitlines()
+    package, detail = out / package_name(pd.Period(MONTH)), out / detail_name(pd.Period(MONTH))
+    assert lines[:3] == [f"Monthly report for {MONTH} written:", str(package), str(detail)]
+    assert lines[3].startswith(f"{package.name}: ") and "checks fail" in lines[3]
+    assert lines[4].startswith(f"{detail.name}: ") and "claims" in lines[4]
+    assert load_workbook(package).sheetnames == list(SHEETS)
+    assert load_workbook(detail).sheetnames
+    assert sorted(p.name for p in out.iterdir()) == sorted([package.name, detail.name])
+    assert book.app.alerts == [(message, "Rx Finance")]
+
+
+def test_build_monthly_report_uses_the_template_dir(sample, team_template, tmp_path):
+    folder, _ = sample
+    out = tmp_path / "reports"
+    before = _digest(team_template / TEMPLATE_FILE)
+    book = _report_book(folder, out, TEMPLATE_DIR=team_template)
+    message = ribbon.dispatch("rx_report", book)
+    assert message.startswith(f"Monthly report for {MONTH} written:"), message
+    capital = load_workbook(out / package_name(pd.Period(MONTH)))["Capital"]
+    assert capital["AA5"].value == "=NPV($H$5,$E$6:$E$10)+$E$5"  # only the team's has it
+    assert _digest(team_template / TEMPLATE_FILE) == before
+
+
+def test_build_monthly_report_without_data_folder_writes_nothing(tmp_path):
+    out = tmp_path / "reports"
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["REPORT_DIR", str(out)], ["REPORT_MONTH", MONTH]])
+    message = ribbon.dispatch("rx_report", book)
+    assert message == ("Build monthly report did not run: no DATA_DIR set: put DATA_DIR and"
+                       " the folder in the rxxl.conf sheet, or set RXXL_DATA_DIR")
+    missing = _report_book(tmp_path / "nowhere", out)
+    message = ribbon.dispatch("rx_report", missing)
+    assert message == (f"Build monthly report did not run: DATA_DIR {tmp_path / 'nowhere'}"
+                       " is not a folder")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026", "Oct 2026", "202610"])
+def test_build_monthly_report_with_a_bad_month_says_how_to_write_it(sample, tmp_path, month):
+    out = tmp_path / "reports"
+    message = ribbon.dispatch("rx_report", _report_book(sample[0], out, month=month))
+    assert message.startswith(f"Build monthly report did not run: REPORT_MONTH {month!r} is"
+                              " not a month: write it as YYYY-MM"), message
+    assert "Traceback" not in message
+    assert not out.exists()
+
+
+def test_report_month_defaults_to_last_month():
+    assert ribbon._report_month(FakeBook()) == ribbon._previous_month(dt.date.today())
+
+
+def test_insert_an_unknown_sheet_of_the_built_in_template():
+    book = FakeBook()
+    book.add_sheet("rxxl.conf", [["TEMPLATE", "Nope"]])
+    message = ribbon.dispatch("rx_insert_template", book)
+    assert message == ("Insert template sheet did not run: the built-in template has no sheet"
+                       f" 'Nope'; its sheets are {', '.join(SHEETS)}")
+    assert [b.name for b in book.app.books] == ["Budget.xlsx"]

@@ -13,12 +13,21 @@ it (the tests use a stand-in backed by openpyxl): ``book.name``, ``book.sheets``
 ``[name]``, ``.add(name, after=...)``), ``sheet.name``, ``sheet.delete()``,
 ``sheet.clear_contents()``, ``sheet.used_range.value``, ``sheet.range("A1").value``
 (set), ``sheet.range("A1").options(...).value`` (DataFrames in and out) and
-``book.app.alert(text, title=...)``.
+``book.app.alert(text, title=...)``; inserting a template sheet also uses what
+:mod:`rxxl.reports.template_sheet` lists (``book.app.books.open``, ``sheet.copy``, ...).
 
-Settings (``DATA_DIR``, ``REFERENCE_DIR``, ``REPORT_DIR``, ``REPORT_MONTH``, ``TEMPLATE``)
-are read, first found, from the workbook's ``rxxl.conf`` sheet (names in column A, values in
-column B, as xlwings reads its configuration sheet), the environment (``RXXL_DATA_DIR``,
-...) and the user's ``rxxl.conf`` file that ``rxxl addin install`` writes.
+Settings are read, first found, from the workbook's ``rxxl.conf`` sheet (names in column A,
+values in column B, as xlwings reads its configuration sheet), the environment
+(``RXXL_DATA_DIR``, ...) and the user's ``rxxl.conf`` file that ``rxxl addin install``
+writes:
+
+- ``DATA_DIR``: the data folder (tables as ``NAME.csv``, ``.parquet``, ``.xlsx`` or ``NAME/``).
+- ``REFERENCE_DIR``: the 340B reference tables.
+- ``REPORT_DIR``: where the monthly report goes (default ``DATA_DIR/reports``).
+- ``REPORT_MONTH``: the report month, ``YYYY-MM`` or a date cell in it (default last month).
+- ``TEMPLATE``: the template sheet "Insert template sheet" copies (default ``Capital``).
+- ``TEMPLATE_DIR``: the folder of a finance team's own ``monthly_package.xlsx``, used by
+  "Build monthly report" and "Insert template sheet" (default: rxxl's built-in template).
 """
 
 from __future__ import annotations
@@ -35,13 +44,15 @@ import pandas as pd
 from rxxl import __version__
 from rxxl.errors import RxxlError
 from rxxl.outputs import defuse_csv_text
+from rxxl.reports.template_sheet import new_sheet_name
 
 CONFIG_SHEET = "rxxl.conf"
 AUDIT_SHEET = "340B audit"
 TITLE = "Rx Finance"
 #: Rows on an Excel sheet, less the header row.
 MAX_ROWS = 1_048_575
-SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "TEMPLATE")
+SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "TEMPLATE",
+            "TEMPLATE_DIR")
 
 
 class RibbonError(RxxlError):
@@ -145,20 +156,12 @@ def refresh_data(book: Any, data_dir: str | os.PathLike | None = None) -> str:
     return f"Refreshed from {folder}: {counts}."
 
 
-def _new_sheet_name(book: Any, base: str) -> str:
-    names = {name.lower() for name in _sheet_names(book)}
-    name, number = base, 2
-    while name.lower() in names:
-        name, number = f"{base} ({number})", number + 1
-    return name
-
-
 def write_new_sheet(book: Any, base: str, frame: pd.DataFrame) -> str:
     """Write ``frame`` to a new sheet named ``base`` (or ``base (2)``, ...); return its name.
 
     A sheet whose writing fails is deleted again, so the workbook is left as it was.
     """
-    name = _new_sheet_name(book, base)
+    name = new_sheet_name(book, base)
     sheet = book.sheets.add(name, after=book.sheets[len(_sheet_names(book)) - 1])
     try:
         _write_frame(sheet, frame)
@@ -196,27 +199,76 @@ def _previous_month(today: dt.date) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-def build_monthly_report(book: Any) -> str:
-    """Build the monthly report for ``REPORT_MONTH`` (default: last month) from ``DATA_DIR``."""
-    data_dir = _folder(book, "DATA_DIR", None)
-    from rxxl import reports
+def _report_month(book: Any) -> str:
+    """``REPORT_MONTH`` as ``YYYY-MM``; last month when it is not set."""
+    text = setting(book, "REPORT_MONTH")
+    if not text:
+        return _previous_month(dt.date.today())
+    # Excel turns a typed 2026-10 into the date 1 Oct 2026, which the sheet gives as
+    # "2026-10-01 00:00:00"; pandas would also take "2026" as January, so parse strictly.
+    for pattern in ("%Y-%m", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text, pattern).strftime("%Y-%m")
+        except ValueError:
+            continue
+    raise RibbonError(f"REPORT_MONTH {text!r} is not a month: write it as YYYY-MM, e.g."
+                      f" {_previous_month(dt.date.today())}, or leave it empty for last month")
 
-    month = setting(book, "REPORT_MONTH") or _previous_month(dt.date.today())
+
+def _template_dir(book: Any) -> Path | None:
+    """The ``TEMPLATE_DIR`` folder, checked to hold the package template; None if not set."""
+    if not setting(book, "TEMPLATE_DIR"):
+        return None
+    from rxxl.reports.templates import TEMPLATE_FILE
+
+    folder = _folder(book, "TEMPLATE_DIR", None)
+    if not (folder / TEMPLATE_FILE).is_file():
+        raise RibbonError(f"TEMPLATE_DIR {folder} has no {TEMPLATE_FILE}: run `rxxl templates"
+                          f" build --out {folder}`, or clear TEMPLATE_DIR to use the built-in"
+                          " template")
+    return folder
+
+
+def build_monthly_report(book: Any) -> str:
+    """Build the monthly report for ``REPORT_MONTH`` (default: last month) from ``DATA_DIR``.
+
+    Both workbooks go to ``REPORT_DIR`` (default: ``reports`` in the data folder), filled
+    into the template in ``TEMPLATE_DIR`` if set. The message names each file written, one
+    per line, then its summary (checks failing, spend against budget, claims shown).
+    """
+    data_dir = _folder(book, "DATA_DIR", None)
+    month = _report_month(book)
+    templates = _template_dir(book)
     out_dir = Path(setting(book, "REPORT_DIR") or data_dir / "reports").expanduser()
-    written = reports.build_report(data_dir, month, out_dir)
-    return f"Monthly report for {month} written: {written}"
+    # rxxl.reports itself exports nothing: the report lives in rxxl.reports.monthly.
+    from rxxl.reports.monthly import build_report
+
+    written = build_report(data_dir, month, out_dir, templates=templates)
+    return "\n".join([f"Monthly report for {month} written:"]
+                     + [str(summary.path) for summary in written]
+                     + [summary.line for summary in written])
 
 
 def insert_template_sheet(book: Any) -> str:
-    """Insert the report template sheet named by the ``TEMPLATE`` setting."""
-    name = setting(book, "TEMPLATE")
-    if not name:
-        raise RibbonError(f"no TEMPLATE set: put TEMPLATE and the template's name in the"
-                          f" {CONFIG_SHEET} sheet, or set RXXL_TEMPLATE")
-    from rxxl.reports import templates
+    """Copy one sheet of the monthly package template into the workbook, after its last sheet.
 
-    inserted = templates.insert_sheet(book, name)
-    return f"Inserted template sheet {inserted if inserted is not None else name}."
+    ``TEMPLATE`` names the sheet (default ``Capital``: the capital request, with its cash
+    flow inputs and its NPV, IRR and sensitivity tables); ``TEMPLATE_DIR`` the folder of a
+    finance team's own template (default: the built-in one). A sheet of that name already in
+    the workbook gets ``Capital (2)``, ... .
+    """
+    from rxxl.reports import template_sheet
+    from rxxl.reports.templates import TEMPLATE_FILE
+
+    name = setting(book, "TEMPLATE")
+    folder = _template_dir(book)
+    inserted = template_sheet.insert_template_sheet(book, name, folder)
+    source = folder / TEMPLATE_FILE if folder else "the built-in template"
+    message = f"Inserted template sheet {inserted} from {source}."
+    if not name:
+        message += (f" To insert another sheet (Checks, Budget, ...), put TEMPLATE and its"
+                    f" name in the {CONFIG_SHEET} sheet.")
+    return message
 
 
 def about(book: Any) -> str:
