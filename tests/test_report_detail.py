@@ -13,12 +13,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rxxl.audit340b import REASONS, audit_claims
+from rxxl.audit340b import REASON_TEXT, REASONS, audit_claims
 from rxxl.data import load_reference, load_table
 from rxxl.data.synthetic import generate
 from rxxl.errors import InputError
 from rxxl.reports import detail, style
-from rxxl.reports.detail import REASON_TEXT, write_claim_detail
+from rxxl.reports.detail import write_claim_detail
 
 MONTH = "2026-10"
 HEADER = detail.HEADER_ROW + 1  # the header's row number in Excel (1-based)

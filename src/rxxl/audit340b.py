@@ -74,6 +74,27 @@ REASONS: dict[str, str] = {
     "ORPHAN_DRUG": VIOLATION,
     "MISSING_340B_MODIFIER": VIOLATION,
 }
+#: Each reason code in plain words, as reports and the claim detail show it.
+REASON_TEXT: dict[str, str] = {
+    "ENTITY_UNKNOWN": "No entity on the claim, and its site is registered to several "
+                      "entities or to none",
+    "ENTITY_INACTIVE": "The entity was not registered for 340B on the service date",
+    "SITE_NOT_REGISTERED": "The site is unknown or not registered to the entity on the date",
+    "NO_QUALIFYING_ENCOUNTER": "No encounter of the patient at a registered site of the "
+                               "entity in the look-back window",
+    "PRESCRIBER_NOT_ELIGIBLE": "The prescriber is not on the entity's list on the date",
+    "INPATIENT": "Inpatient at administration",
+    "MEDICAID_DUPLICATE_DISCOUNT": "340B Medicaid fee-for-service without a carve-in listing "
+                                   "on the Medicaid Exclusion File",
+    "MEF_CARVE_IN_NOT_340B": "Medicaid fee-for-service under a carve-in listing, but not on "
+                             "340B",
+    "CONTRACT_PHARMACY_MEDICAID": "340B Medicaid at a contract pharmacy without a reported "
+                                  "arrangement",
+    "GPO_PROHIBITION": "Outpatient drug bought on the GPO account by a DSH, children's or "
+                       "cancer hospital",
+    "ORPHAN_DRUG": "Orphan-listed drug on 340B at a rural, sole community or cancer hospital",
+    "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier",
+}
 GPO_PROHIBITED_TYPES = frozenset({"DSH", "PED", "CAN"})
 ORPHAN_EXCLUDED_TYPES = frozenset({"CAH", "SCH", "RRC", "CAN"})
 PART_B_340B_MODIFIERS = frozenset({"JG", "TB"})
@@ -524,6 +545,74 @@ def summarize_findings(audit: pd.DataFrame, by: str = "reason") -> pd.DataFrame:
         }
     ).reset_index()
     return summary.sort_values(["dollars_at_risk", "claims"], ascending=False, ignore_index=True)
+
+
+def audit_by_month(audit: pd.DataFrame) -> pd.DataFrame:
+    """The audit's outcome per service month: the trend a 340B coordinator watches.
+
+    Parameters
+    ----------
+    audit : DataFrame
+        ``audit_claims`` output (any number of months).
+
+    Returns
+    -------
+    DataFrame
+        One row per month (``YYYY-MM``, ascending): ``checked`` claims, of which
+        ``checked_340b`` on the 340B account; ``review`` and ``violations`` claims;
+        ``exceptions`` (both); ``exception_rate`` = exceptions / checked (NaN when nothing
+        was checked); ``dollars_at_risk`` summed where known.
+
+    Examples
+    --------
+    >>> audit = pd.DataFrame({
+    ...     "service_date": pd.to_datetime(["2026-09-03", "2026-09-20", "2026-10-01"]),
+    ...     "account": ["340B", "GPO", "340B"], "checked": [True, True, False],
+    ...     "status": ["violation", "compliant", "compliant"],
+    ...     "dollars_at_risk": [120.0, 0.0, 0.0]})
+    >>> audit_by_month(audit)[["month", "checked", "violations", "exception_rate"]]
+         month  checked  violations  exception_rate
+    0  2026-09        2           1             0.5
+    1  2026-10        0           0             NaN
+    """
+    checked = audit["checked"].to_numpy(dtype=bool)
+    frame = pd.DataFrame({
+        "month": audit["service_date"].dt.to_period("M").array.asi8,
+        "checked": checked.astype(np.int64),
+        "checked_340b": (checked & _is(audit["account"], "340B")).astype(np.int64),
+        "review": _is(audit["status"], REVIEW).astype(np.int64),
+        "violations": _is(audit["status"], VIOLATION).astype(np.int64),
+        "dollars_at_risk": audit["dollars_at_risk"].to_numpy(dtype=float),
+    })
+    summary = frame.groupby("month", sort=True).sum(min_count=0)
+    summary.index = pd.PeriodIndex.from_ordinals(summary.index, freq="M").astype(str)
+    return _with_rates(summary.rename_axis("month"))
+
+
+_MONTH_COUNTS = ["checked", "checked_340b", "review", "violations", "dollars_at_risk"]
+
+
+def combine_by_month(summaries: list[pd.DataFrame]) -> pd.DataFrame:
+    """Add up :func:`audit_by_month` summaries of parts of the claims (files that split a
+    month between them), as if the parts had been audited together.
+
+    >>> part = pd.DataFrame({"month": ["2026-10"], "checked": [4], "checked_340b": [2],
+    ...                      "review": [0], "violations": [1], "dollars_at_risk": [50.0]})
+    >>> combine_by_month([part, part])[["month", "checked", "exception_rate"]]
+         month  checked  exception_rate
+    0  2026-10        8            0.25
+    """
+    if not summaries:
+        return _with_rates(pd.DataFrame(columns=_MONTH_COUNTS, index=pd.Index([], name="month")))
+    total = pd.concat(summaries).groupby("month", sort=True)[_MONTH_COUNTS].sum(min_count=0)
+    return _with_rates(total)
+
+
+def _with_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    counts = counts[_MONTH_COUNTS].copy()
+    counts["exceptions"] = counts["review"] + counts["violations"]
+    counts["exception_rate"] = counts["exceptions"] / counts["checked"].where(counts["checked"] > 0)
+    return counts.reset_index()
 
 
 def audit_sample(

@@ -31,34 +31,13 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
-from rxxl.audit340b import COMPLIANT
+from rxxl.audit340b import COMPLIANT, REASON_TEXT
 from rxxl.errors import InputError
 from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path
 from rxxl.reports import style
 
-__all__ = ["REASON_TEXT", "DetailSummary", "write_claim_detail"]
+__all__ = ["DetailSummary", "write_claim_detail"]
 
-#: Each reason code in the words of the report (the rule of ``rxxl.audit340b``).
-REASON_TEXT: dict[str, str] = {
-    "ENTITY_UNKNOWN": "No entity on the claim, and its site is registered to several "
-                      "entities or to none",
-    "ENTITY_INACTIVE": "The entity was not registered for 340B on the service date",
-    "SITE_NOT_REGISTERED": "The site is unknown or not registered to the entity on the date",
-    "NO_QUALIFYING_ENCOUNTER": "No encounter of the patient at a registered site of the "
-                               "entity in the look-back window",
-    "PRESCRIBER_NOT_ELIGIBLE": "The prescriber is not on the entity's list on the date",
-    "INPATIENT": "Inpatient at administration",
-    "MEDICAID_DUPLICATE_DISCOUNT": "340B Medicaid fee-for-service without a carve-in listing "
-                                   "on the Medicaid Exclusion File",
-    "MEF_CARVE_IN_NOT_340B": "Medicaid fee-for-service under a carve-in listing, but not on "
-                             "340B",
-    "CONTRACT_PHARMACY_MEDICAID": "340B Medicaid at a contract pharmacy without a reported "
-                                  "arrangement",
-    "GPO_PROHIBITION": "Outpatient drug bought on the GPO account by a DSH, children's or "
-                       "cancer hospital",
-    "ORPHAN_DRUG": "Orphan-listed drug on 340B at a rural, sole community or cancer hospital",
-    "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier",
-}
 #: An unchecked claim (a denied pharmacy claim) is not "compliant": it was never looked at.
 NOT_CHECKED = "not checked"
 

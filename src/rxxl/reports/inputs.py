@@ -2,7 +2,9 @@
 
 Twenty million claims do not fit the package's memory budget at once. Each claims part (a
 month's file, say) is loaded with the few columns the 24-month trends need, counted, and
-dropped; only the report month's claims are kept whole, for the 340B audit and the detail.
+dropped. The parts of the last ``AUDIT_MONTHS`` months are then loaded whole and audited for
+340B, month by month; only the report month's claims and their audit are kept, for the
+340B sheet and the claim detail.
 A table that is absent is a data note on the cover, never a failure; a table that breaks its
 contract stops the run with every problem listed (:class:`rxxl.data.DataValidationError`).
 """
@@ -15,14 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from rxxl import denials, generics
+from rxxl import audit340b, denials, generics
 from rxxl.data import load_reference, load_table
 from rxxl.data.readers import part_files
 from rxxl.errors import InputError
 
 FINANCE_TABLES = ("budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
                   "drugs")
+#: Months of claims the 340B audit covers, ending with the report month. Auditing a month
+#: means loading every column of its million claims and checking them against the encounters
+#: (about 3 s a month on the large sample); six months show the trend within the budget.
+AUDIT_MONTHS = 6
 #: Claims columns the 24-month counts read.
 TREND_COLUMNS = ("service_date", "payer", "payer_type", "site_id", "status", "reject_code",
                  "carc_code", "billed_amount", "original_claim_id", "ndc", "account",
@@ -38,6 +45,10 @@ class Inputs:
     tables: dict[str, pd.DataFrame | None]
     reference: dict[str, pd.DataFrame] | None
     claims: pd.DataFrame | None
+    #: The 340B audit of ``claims``, row for row (None without reference tables or claims).
+    audit: pd.DataFrame | None
+    #: The audit of the last AUDIT_MONTHS months, one row per month.
+    audit_by_month: pd.DataFrame
     denial_counts: pd.DataFrame
     monthly_claims: pd.DataFrame
     notes: list[str] = field(default_factory=list)
@@ -94,7 +105,11 @@ def load_inputs(folder: Path, month: str, *,
 
     window = pd.period_range(end=period, periods=24, freq="M")
     start, end = window[0].start_time, period.end_time
-    counts, monthly, kept = [], [], []
+    audit_start = (period - (AUDIT_MONTHS - 1)).start_time
+    if reference is not None:
+        reference = _encounters_from(reference, audit_start - pd.Timedelta(
+            days=audit340b.DEFAULT_LOOKBACK_DAYS))
+    counts, monthly, kept, kept_audit, by_month = [], [], [], [], []
     last_date = None
     drugs = tables["drugs"]
     for part in claim_parts(folder):
@@ -108,11 +123,26 @@ def load_inputs(folder: Path, month: str, *,
             continue
         counts.append(denials.denial_counts(claims, "payer"))
         monthly.append(_monthly_claims(claims, drugs))
+        recent = claims["service_date"] >= audit_start
         in_month = claims["service_date"].dt.to_period("M") == period
+        if not (in_month.any() or (reference is not None and recent.any())):
+            continue
+        del claims  # the whole part takes its place
+        step(f"auditing claims {part.name}" if reference is not None
+             else f"loading the month's claims from {part.name}")
+        whole = _rows(load_table(part, "claims"), (lambda dates: (dates >= audit_start)
+                                                      & (dates <= end)))
+        audit = audit340b.audit_claims(whole, reference) if reference is not None else None
+        if audit is not None:
+            by_month.append(audit340b.audit_by_month(audit))
+        in_month = (whole["service_date"].dt.to_period("M") == period).to_numpy()
         if in_month.any():
-            step(f"loading the month's claims from {part.name}")
-            whole = load_table(part, "claims")
-            kept.append(whole[(whole["service_date"].dt.to_period("M") == period).to_numpy()])
+            kept.append(_rows(whole, in_month))
+            if audit is not None:
+                kept_audit.append(_rows(audit, in_month))
+        del whole, audit
+        # Arrow keeps freed buffers for reuse; the next part is as big, so give them back.
+        pa.default_memory_pool().release_unused()
     if not counts:
         notes.append(f"No claims for the 24 months to {period}: denial, generic and 340B"
                      " figures are empty.")
@@ -122,6 +152,8 @@ def load_inputs(folder: Path, month: str, *,
                      " are empty.")
     return Inputs(
         folder=folder, month=period, tables=tables, reference=reference, claims=month_claims,
+        audit=pd.concat(kept_audit, ignore_index=True) if kept_audit else None,
+        audit_by_month=audit340b.combine_by_month(by_month),
         denial_counts=(pd.concat(counts, ignore_index=True) if counts
                        else pd.DataFrame(columns=["payer", "month", "submitted", "denied",
                                                   "submitted_dollars", "denied_dollars"])),
@@ -131,31 +163,56 @@ def load_inputs(folder: Path, month: str, *,
     )
 
 
+def _rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
+    """``frame``'s rows where ``keep`` (a mask, or a function of the service dates) holds;
+    ``frame`` itself when that is every row, as a part that is one month is: a million
+    claims copied for nothing would be a third of a gigabyte."""
+    mask = np.asarray(keep(frame["service_date"]) if callable(keep) else keep, dtype=bool)
+    return frame if mask.all() else frame[mask]
+
+
+def _encounters_from(reference: dict[str, pd.DataFrame], first_day: pd.Timestamp
+                     ) -> dict[str, pd.DataFrame]:
+    """The reference tables with only the encounters that a look-back can reach: years of
+    visits before the audited months cost memory and can qualify no claim."""
+    encounters = reference["encounters"]
+    recent = (encounters["encounter_date"] >= first_day).to_numpy()
+    if recent.all():
+        return reference
+    return {**reference, "encounters": encounters[recent].reset_index(drop=True)}
+
+
 def generic_labels(claims: pd.DataFrame, drugs: pd.DataFrame | None) -> np.ndarray:
     """Each claim's generic / brand / None (drug not on the formulary table) label."""
     if drugs is None or claims.empty:
         return np.full(len(claims), None, dtype=object)
+    # A month has a million claims and a few thousand NDCs: classify each NDC once.
+    codes, ndcs = pd.factorize(claims["ndc"], use_na_sentinel=True)
     mony = drugs.drop_duplicates("ndc").set_index("ndc")["mony_code"]
-    codes = claims["ndc"].map(mony)
-    labels = np.full(len(claims), None, dtype=object)
-    known = codes.notna().to_numpy()
+    per_ndc = pd.Series(ndcs).map(mony)
+    labels = np.full(len(ndcs) + 1, None, dtype=object)  # the last slot: no NDC
+    known = per_ndc.notna().to_numpy()
     if known.any():
-        labels[known] = generics.classify(codes[known].astype(str).to_numpy(), scheme="mony")
-    return labels
+        labels[:-1][known] = generics.classify(per_ndc[known].astype(str).to_numpy(),
+                                               scheme="mony")
+    return labels[codes]
 
 
 def _monthly_claims(claims: pd.DataFrame, drugs: pd.DataFrame | None) -> pd.DataFrame:
     """Per month: paid claims dispensed as generic and as brand, and 340B savings."""
-    paid = claims["status"].astype(str).eq("paid").to_numpy()
+    # Status and account are categoricals: comparing them compares codes, not text.
+    paid = claims["status"].eq("paid").to_numpy(dtype=bool, na_value=False)
     labels = generic_labels(claims, drugs)
-    month = claims["service_date"].dt.to_period("M").astype(str).to_numpy()
-    on_340b = claims["account"].astype(str).eq("340B").to_numpy() & paid
+    month = claims["service_date"].dt.to_period("M")
+    on_340b = claims["account"].eq("340B").to_numpy(dtype=bool, na_value=False) & paid
     saving = ((claims["unit_cost_wac"] - claims["unit_cost_340b"]).fillna(0.0)
               * claims["quantity"].fillna(0.0)).to_numpy()
     frame = pd.DataFrame({
-        "month": month,
+        "month": month.array.asi8,
         "generic": (paid & (labels == "generic")).astype(np.int64),
         "brand": (paid & (labels == "brand")).astype(np.int64),
         "savings_340b": np.where(on_340b, saving, 0.0),
-    })
-    return frame.groupby("month").sum()
+    }).groupby("month").sum()
+    frame.index = pd.PeriodIndex.from_ordinals(frame.index, freq="M").astype(str)
+    frame.index.name = "month"
+    return frame

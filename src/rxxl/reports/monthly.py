@@ -63,7 +63,8 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
     """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
     ``out_dir``. Returns a summary per workbook."""
     step = progress or (lambda _: None)
-    template = _template_path(templates)
+    if templates is not None:
+        template_file(templates)  # a wrong --templates fails before minutes of loading
     started = time.perf_counter()
     inputs = load_inputs(Path(data_dir), month, progress=step)
     out = Path(out_dir)
@@ -71,7 +72,7 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
     staging = Path(tempfile.mkdtemp(prefix=".rxxl-report-", dir=out))
     try:
         step("computing the package")
-        book = load_workbook(template)
+        book = load_workbook(template_file(templates, built_in=staging))
         filler = Filler(book)
         facts = _fill_package(filler, inputs)
         package = staging / package_name(inputs.month)
@@ -99,13 +100,16 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _template_path(templates: str | os.PathLike | None) -> Path:
+def template_file(templates: str | os.PathLike | None, *,
+                  built_in: str | os.PathLike | None = None) -> Path:
+    """The package template: ``TEMPLATE_FILE`` in the folder ``templates``, or, when that is
+    None, the built-in template freshly built into the folder ``built_in`` (built each time,
+    in a tenth of a second, so an upgraded rxxl never fills an old layout)."""
     if templates is None:
-        folder = Path(tempfile.gettempdir()) / f"rxxl-templates-{__version__}"
-        path = folder / TEMPLATE_FILE
-        if not path.exists():
-            build_template(path)
-        return path
+        if built_in is None:
+            raise InputError("no templates folder and no folder to build the built-in"
+                             " template in")
+        return build_template(Path(built_in) / TEMPLATE_FILE)
     path = Path(templates) / TEMPLATE_FILE
     if not path.exists():
         raise InputError(f"{path}: no template there; run `rxxl templates build --out "
@@ -173,9 +177,10 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None:
         reasons = reasons.assign(status=reasons["reason"].map(REASONS))
-    reason_cells = _fill(filler, "exceptions_by_reason", reasons)
-    for name in ("exceptions_by_site", "exceptions_by_entity", "tracer_sample"):
-        _fill(filler, name, audit.get(name))
+    audit_cells = {"exceptions_by_reason": _fill(filler, "exceptions_by_reason", reasons)}
+    for name in ("exceptions_by_month", "exceptions_by_site", "exceptions_by_entity",
+                 "tracer_sample"):
+        audit_cells[name] = _fill(filler, name, audit.get(name))
     capital = _fill_capital(filler, inputs)
 
     month_trend = denial.get("denial_trend", pd.DataFrame())
@@ -189,8 +194,8 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
     checks = _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells,
-                     generic, gdr_cells, denial, trend_cells, audit, reason_cells, kpi_cells,
-                     capital)
+                     generic, gdr_cells, denial, trend_cells, audit, audit_cells, kpi_cells,
+                     capital, inputs.month)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = _fill(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -357,8 +362,8 @@ def _recommend(npv: float, irr: float, rate: float) -> str:
 
 
 def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, generic,
-            gdr_cells, denial, trend_cells, audit, reason_cells, kpi_cells,
-            capital) -> list[dict]:
+            gdr_cells, denial, trend_cells, audit, audit_cells, kpi_cells,
+            capital, month) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
     rows = []
 
@@ -408,9 +413,17 @@ def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, gen
         reasons = audit["exceptions_by_reason"]
         texts = audit["audit"]["reasons"].astype(str)
         reason_count = int((texts.str.count(";") + texts.ne("")).sum())
+        reason_cells = audit_cells["exceptions_by_reason"]
         add("340B: exceptions by reason add up to the claims' reasons",
             f"SUM({reason_cells.column_range('claims')})", float(reasons["claims"].sum()),
             None, float(reason_count))
+        months, sites = audit["exceptions_by_month"], audit["exceptions_by_site"]
+        if len(months) and months["month"].iloc[-1] == str(month):
+            add("340B: the month's exceptions in the trend equal those by site",
+                audit_cells["exceptions_by_month"].cell("exceptions", -1),
+                float(months["exceptions"].iloc[-1]),
+                f"SUM({audit_cells['exceptions_by_site'].column_range('claims')})",
+                float(sites["claims"].sum()))
     for row in rows:
         b = row["figure_b"]
         difference = (row["figure_a"].value or 0) - ((b.value if isinstance(b, Formula) else b)
@@ -477,3 +490,4 @@ _DEFINITIONS = {
 }
 _SOURCES = {"budget": "budget_lines", "actual": "budget_lines", "cash_flow": "capital_requests",
             "submitted": "claims", "denied": "claims", "inventory": "inventory_snapshots"}
+

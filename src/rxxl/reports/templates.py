@@ -2,9 +2,10 @@
 
 Each sheet is a title, a subtitle and Excel tables side by side; the tables are the anchors
 that :mod:`rxxl.reports.monthly` fills. Tables that feed a chart have a fixed number of rows
-(24 months, the top 10 reasons), so the chart's ranges stay right; the others grow with the
-data. A finance team may restyle the template in Excel, move tables, add sheets, columns
-beside the tables, charts and formulas: generation fills the anchors and keeps the rest.
+(24 months, the top 10 reasons, the audited months), so the chart's ranges stay right; the
+others grow with the data. A finance team may restyle the template in Excel, move tables,
+add sheets, columns beside the tables, charts and formulas: generation fills the anchors and
+keeps the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
+from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import Column, TableSpec, lay_out_sheet, register_styles
 
 TEMPLATE_FILE = "monthly_package.xlsx"
@@ -146,17 +148,25 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Center (%)", "center_line", P), _c("UCL (%)", "ucl", P),
             _c("LCL (%)", "lcl", P)), caption="p-chart of the payer with most excess denials"),
     ), False),
-    "340B": ("340B compliance", "Exceptions of the month's claims, by reason, site and entity", (
-        TableSpec("exceptions_by_reason", "A4", (
+    "340B": ("340B compliance", "The audit of the last months, the month's exceptions by"
+             " reason, site and entity, and the tracer sample", (
+        TableSpec("exceptions_by_month", "A4", (
+            _c("Month", "month", width=9), _c("Checked", "checked", N),
+            _c("On 340B", "checked_340b", N), _c("For review", "review", N),
+            _c("Violations", "violations", N), _c("Exceptions", "exceptions", N),
+            _c("Exception rate (%)", "exception_rate", P),
+            _c("Dollars at stake ($)", "dollars_at_risk", D),
+            _c("340B savings ($)", "savings_340b", D)), caption="Audit by month"),
+        TableSpec("exceptions_by_reason", "K4", (
             _c("Reason", "reason", width=30), _c("Status", "status", width=10),
             _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_site", "F4", (
+        TableSpec("exceptions_by_site", "P4", (
             _c("Site", "site_id"), _c("Claims", "claims", N),
             _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_entity", "J4", (
+        TableSpec("exceptions_by_entity", "T4", (
             _c("Entity", "entity_id"), _c("Claims", "claims", N),
             _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("tracer_sample", "N4", (
+        TableSpec("tracer_sample", "X4", (
             _c("Entity", "entity_id"), _c("Claim", "claim_id"),
             _c("Service date", "service_date", style.DATE, W["date"]), _c("Site", "site_id"),
             _c("Payer type", "payer_type"), _c("Account", "account", width=8),
@@ -285,6 +295,16 @@ def _charts(book: Workbook) -> None:
     cumulative.y_axis.crosses = "max"
     pareto += cumulative
     denials.add_chart(pareto, "M31")
+
+    compliance = book["340B"]
+    exceptions = BarChart()
+    exceptions.type, exceptions.grouping, exceptions.overlap = "col", "stacked", 100
+    exceptions.title = "340B exceptions by month"
+    exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=4,
+                                  max_row=4 + AUDIT_MONTHS), titles_from_data=True)
+    exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
+                                        max_row=4 + AUDIT_MONTHS))
+    compliance.add_chart(exceptions, "A13")
 
 
 def _conditional_formats(book: Workbook) -> None:
