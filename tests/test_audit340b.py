@@ -9,12 +9,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rxxl.audit340b import (
+    CHECKED_COLUMNS,
+    REASON_TEXT,
     REASONS,
     AuditPolicy,
+    audit_by_month,
     audit_claims,
     audit_sample,
+    combine_by_month,
     summarize_findings,
 )
 from rxxl.data import load_reference, load_table, validate_table
@@ -25,9 +31,14 @@ from rxxl.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def small_sample(tmp_path_factory):
+def sample_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sample") / "health-system"
-    manifest = generate(folder, size="small")
+    return folder, generate(folder, size="small")
+
+
+@pytest.fixture(scope="module")
+def small_sample(sample_folder):
+    folder, manifest = sample_folder
     claims = load_table(folder / "claims", "claims")
     return manifest, audit_claims(claims, load_reference(folder))
 
@@ -345,3 +356,55 @@ def test_manifest_is_json_serializable_and_lists_claims(small_sample):
     manifest, _ = small_sample
     assert json.loads(json.dumps(manifest)) == manifest
     assert np.all([isinstance(p["id"], str) for p in manifest["planted"]])
+
+
+# --- by month -------------------------------------------------------------------------------
+
+
+def test_by_month_counts_each_months_checked_claims_and_exceptions(small_sample):
+    manifest, audit = small_sample
+    by_month = audit_by_month(audit).set_index("month")
+    months = audit["service_date"].dt.strftime("%Y-%m")
+    for month in ("2025-11", "2026-10"):
+        rows = audit[months == month]
+        assert by_month.loc[month, "checked"] == rows["checked"].sum()
+        assert by_month.loc[month, "violations"] == (rows["status"] == "violation").sum()
+        assert by_month.loc[month, "review"] == (rows["status"] == "review").sum()
+        assert by_month.loc[month, "dollars_at_risk"] == pytest.approx(
+            rows["dollars_at_risk"].sum())
+    assert by_month["exceptions"].sum() == len(_planted_claims(manifest))
+    assert by_month["exception_rate"].between(0, 1).all()
+    assert list(by_month.index) == sorted(by_month.index)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["compliant", "review",
+                                                                  "violation"]),
+                          st.booleans(), st.sampled_from(["340B", "GPO", "WAC"]),
+                          st.one_of(st.none(), st.floats(0, 1e5))), min_size=1, max_size=40),
+       st.integers(0, 40))
+def test_months_of_parts_add_up_to_the_months_of_the_whole(rows, cut):
+    days, status, checked, account, dollars = zip(*rows, strict=True)
+    audit = pd.DataFrame({
+        "service_date": pd.Timestamp("2026-09-10") + pd.to_timedelta(days, unit="D"),
+        "status": status, "checked": checked, "account": account,
+        "dollars_at_risk": [np.nan if d is None else d for d in dollars]})
+    whole = audit_by_month(audit)
+    parts = combine_by_month([audit_by_month(audit.iloc[:cut]),
+                              audit_by_month(audit.iloc[cut:])])
+    pd.testing.assert_frame_equal(parts, whole, check_dtype=False)
+
+
+def test_claims_without_claim_ids_are_audited_the_same(sample_folder):
+    sample_folder, _ = sample_folder
+    reference = load_reference(sample_folder)
+    claims = load_table(sample_folder / "claims", "claims")
+    checked_only = load_table(sample_folder / "claims", "claims", columns=CHECKED_COLUMNS)
+    with_ids = audit_claims(claims, reference)
+    without = audit_claims(checked_only, reference)
+    assert "claim_id" not in without
+    pd.testing.assert_frame_equal(without, with_ids.drop(columns="claim_id"))
+
+
+def test_every_reason_has_its_plain_words():
+    assert set(REASON_TEXT) == set(REASONS)

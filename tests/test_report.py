@@ -13,9 +13,11 @@ from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
 
 from rxxl import denials
+from rxxl.audit340b import audit_by_month, audit_claims
 from rxxl.cli import main
-from rxxl.data import DataValidationError, load_table
+from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
+from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
@@ -125,6 +127,26 @@ def test_key_figures_equal_the_metric_functions(sample, report):
     assert kpis.loc["Total drug spend", "This month"] == pytest.approx(drug_spend)
     checks = _table(report, "master_check")
     assert checks["Failures"].tolist() == [0]
+
+
+def test_340b_trend_is_the_audit_of_each_of_the_last_months(sample, report):
+    claims = load_table(sample / "claims", "claims")
+    months = pd.period_range(end=MONTH, periods=AUDIT_MONTHS, freq="M")
+    recent = claims[claims["service_date"].dt.to_period("M").isin(months)]
+    expected = audit_by_month(audit_claims(recent, load_reference(sample)))
+    shown = _table(report, "exceptions_by_month")
+    assert shown["Month"].tolist() == [str(m) for m in months] == expected["month"].tolist()
+    for header, key in (("Checked", "checked"), ("On 340B", "checked_340b"),
+                        ("For review", "review"), ("Violations", "violations"),
+                        ("Exceptions", "exceptions")):
+        assert shown[header].tolist() == expected[key].tolist(), header
+    assert shown["Dollars at stake ($)"].tolist() == pytest.approx(
+        expected["dollars_at_risk"].tolist())
+    assert shown["Exception rate (%)"].tolist() == pytest.approx(
+        expected["exception_rate"].tolist())
+    this_month = _table(report, "exceptions_by_site")["Claims"].sum()
+    assert shown["Exceptions"].iloc[-1] == this_month > 0
+    assert (shown["340B savings ($)"] > 0).all()
 
 
 def test_pandas_reads_the_same_numbers_without_calculating(report):

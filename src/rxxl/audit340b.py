@@ -100,6 +100,12 @@ ORPHAN_EXCLUDED_TYPES = frozenset({"CAH", "SCH", "RRC", "CAN"})
 PART_B_340B_MODIFIERS = frozenset({"JG", "TB"})
 DEFAULT_LOOKBACK_DAYS = 365
 REFERENCE_TABLES = ("entity", "sites", "prescribers", "encounters", "mef", "orphan_drugs")
+#: The claims columns the checks read (``entity_id`` may be absent); a caller that only
+#: counts the outcome can load just these, without ``claim_id``.
+CHECKED_COLUMNS = ("service_date", "ndc", "quantity", "patient_id", "prescriber_npi",
+                   "site_id", "patient_status", "payer_type", "payer_state", "billing_npi",
+                   "account", "modifiers", "claim_type", "status", "unit_cost_340b",
+                   "unit_cost_wac", "entity_id")
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ def audit_claims(
     Returns
     -------
     DataFrame
-        One row per claim, in the claims' order: ``claim_id, service_date, entity_id,
+        One row per claim, in the claims' order: ``claim_id`` (when the claims have it: a
+        count by month needs no identifiers), ``service_date, entity_id,
         site_id, payer_type, account, checked, status, reasons`` (codes joined by ";", empty
         when compliant) and ``dollars_at_risk``.
 
@@ -212,7 +219,7 @@ def audit_claims(
 
     return pd.DataFrame(
         {
-            "claim_id": claims["claim_id"].array,
+            **({"claim_id": claims["claim_id"].array} if "claim_id" in claims else {}),
             "service_date": claims["service_date"].array,
             "entity_id": books.entity_ids(entity),
             "site_id": claims["site_id"].array,

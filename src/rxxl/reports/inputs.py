@@ -2,15 +2,16 @@
 
 Twenty million claims do not fit the package's memory budget at once. Each claims part (a
 month's file, say) is loaded with the few columns the 24-month trends need, counted, and
-dropped. The parts of the last ``AUDIT_MONTHS`` months are then loaded whole and audited for
-340B, month by month; only the report month's claims and their audit are kept, for the
-340B sheet and the claim detail.
+dropped; the report month's claims are kept whole. The 340B reference tables are loaded
+after that pass, and the earlier of the last ``AUDIT_MONTHS`` months are audited part by part
+from the columns the checks read, so that only counts of them are kept.
 A table that is absent is a data note on the cover, never a failure; a table that breaks its
 contract stops the run with every problem listed (:class:`rxxl.data.DataValidationError`).
 """
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,71 +97,105 @@ def load_inputs(folder: Path, month: str, *,
         tables[name] = load_table(source, name) if source is not None else None
         if source is None:
             notes.append(f"No {name} table in {folder}: its sheet is empty this month.")
-    reference = None
-    if _find(folder, "entity") is not None:
-        step("loading 340B reference tables")
-        reference = load_reference(folder)
-    else:
-        notes.append(f"No 340B reference tables in {folder}: the 340B audit was not run.")
-
     window = pd.period_range(end=period, periods=24, freq="M")
-    start, end = window[0].start_time, period.end_time
-    audit_start = (period - (AUDIT_MONTHS - 1)).start_time
-    if reference is not None:
-        reference = _encounters_from(reference, audit_start - pd.Timedelta(
+    first_audited = (period - (AUDIT_MONTHS - 1)).start_time
+    claims = _count_claims(folder, period, window[0].start_time, first_audited, tables["drugs"],
+                           step)
+    if not claims.counts:
+        notes.append(f"No claims for the 24 months to {period}: denial, generic and 340B"
+                     " figures are empty.")
+    elif claims.month is None:
+        notes.append(f"No claims in {period}: this month's denial, generic and 340B figures"
+                     " are empty.")
+
+    # The reference tables come after the claims' first pass, so that their loading and the
+    # report month's, the two largest, never hold memory at the same time.
+    reference, audit, by_month = None, None, []
+    if _find(folder, "entity") is None:
+        notes.append(f"No 340B reference tables in {folder}: the 340B audit was not run.")
+    else:
+        step("loading 340B reference tables")
+        reference = _encounters_from(load_reference(folder), first_audited - pd.Timedelta(
             days=audit340b.DEFAULT_LOOKBACK_DAYS))
-    counts, monthly, kept, kept_audit, by_month = [], [], [], [], []
-    last_date = None
-    drugs = tables["drugs"]
+        _give_back_memory()
+        for part in claims.earlier_audited:
+            step(f"auditing claims {part.name}")
+            earlier = _rows(load_table(part, "claims", columns=audit340b.CHECKED_COLUMNS),
+                            lambda dates: (dates >= first_audited) & (dates < period.start_time))
+            by_month.append(audit340b.audit_by_month(audit340b.audit_claims(earlier, reference)))
+            del earlier
+            _give_back_memory()
+        if claims.month is not None:
+            step(f"auditing the claims of {period}")
+            audit = audit340b.audit_claims(claims.month, reference)
+            by_month.append(audit340b.audit_by_month(audit))
+    return Inputs(
+        folder=folder, month=period, tables=tables, reference=reference, claims=claims.month,
+        audit=audit, audit_by_month=audit340b.combine_by_month(by_month),
+        denial_counts=(pd.concat(claims.counts, ignore_index=True) if claims.counts
+                       else pd.DataFrame(columns=["payer", "month", "submitted", "denied",
+                                                  "submitted_dollars", "denied_dollars"])),
+        monthly_claims=(pd.concat(claims.monthly).groupby("month").sum() if claims.monthly
+                        else pd.DataFrame()),
+        notes=notes, last_claim_date=claims.last_date,
+    )
+
+
+@dataclass
+class _ClaimsPass:
+    """What one pass over the claims parts gives."""
+
+    counts: list[pd.DataFrame] = field(default_factory=list)
+    monthly: list[pd.DataFrame] = field(default_factory=list)
+    #: The report month's claims, whole (None: no claims that month).
+    month: pd.DataFrame | None = None
+    #: Parts with claims of the audited months before the report month.
+    earlier_audited: list[Path] = field(default_factory=list)
+    last_date: pd.Timestamp | None = None
+
+
+def _count_claims(folder: Path, period: pd.Period, first: pd.Timestamp,
+                  first_audited: pd.Timestamp, drugs: pd.DataFrame | None,
+                  step: Callable[[str], None]) -> _ClaimsPass:
+    """Count each part's claims of the 24 months, note which parts hold earlier audited
+    months, and keep the report month's claims whole."""
+    found, kept = _ClaimsPass(), []
     for part in claim_parts(folder):
         step(f"counting claims {part.name}")
         claims = load_table(part, "claims", columns=TREND_COLUMNS)
+        dates = claims["service_date"]
         if len(claims):
-            top = claims["service_date"].max()
-            last_date = top if last_date is None else max(last_date, top)
-        claims = claims[(claims["service_date"] >= start) & (claims["service_date"] <= end)]
+            top = dates.max()
+            found.last_date = top if found.last_date is None else max(found.last_date, top)
+        claims = claims[((dates >= first) & (dates <= period.end_time)).to_numpy()]
         if claims.empty:
             continue
-        counts.append(denials.denial_counts(claims, "payer"))
-        monthly.append(_monthly_claims(claims, drugs))
-        recent = claims["service_date"] >= audit_start
-        in_month = claims["service_date"].dt.to_period("M") == period
-        if not (in_month.any() or (reference is not None and recent.any())):
-            continue
-        del claims  # the whole part takes its place
-        step(f"auditing claims {part.name}" if reference is not None
-             else f"loading the month's claims from {part.name}")
-        whole = _rows(load_table(part, "claims"), (lambda dates: (dates >= audit_start)
-                                                      & (dates <= end)))
-        audit = audit340b.audit_claims(whole, reference) if reference is not None else None
-        if audit is not None:
-            by_month.append(audit340b.audit_by_month(audit))
-        in_month = (whole["service_date"].dt.to_period("M") == period).to_numpy()
-        if in_month.any():
-            kept.append(_rows(whole, in_month))
-            if audit is not None:
-                kept_audit.append(_rows(audit, in_month))
-        del whole, audit
-        # Arrow keeps freed buffers for reuse; the next part is as big, so give them back.
-        pa.default_memory_pool().release_unused()
-    if not counts:
-        notes.append(f"No claims for the 24 months to {period}: denial, generic and 340B"
-                     " figures are empty.")
-    month_claims = pd.concat(kept, ignore_index=True) if kept else None
-    if month_claims is None and counts:
-        notes.append(f"No claims in {period}: this month's denial, generic and 340B figures"
-                     " are empty.")
-    return Inputs(
-        folder=folder, month=period, tables=tables, reference=reference, claims=month_claims,
-        audit=pd.concat(kept_audit, ignore_index=True) if kept_audit else None,
-        audit_by_month=audit340b.combine_by_month(by_month),
-        denial_counts=(pd.concat(counts, ignore_index=True) if counts
-                       else pd.DataFrame(columns=["payer", "month", "submitted", "denied",
-                                                  "submitted_dollars", "denied_dollars"])),
-        monthly_claims=(pd.concat(monthly).groupby("month").sum() if monthly
-                        else pd.DataFrame()),
-        notes=notes, last_claim_date=last_date,
-    )
+        found.counts.append(denials.denial_counts(claims, "payer"))
+        found.monthly.append(_monthly_claims(claims, drugs))
+        dates = claims["service_date"]
+        if ((dates >= first_audited) & (dates < period.start_time)).any():
+            found.earlier_audited.append(part)
+        in_month = (dates >= period.start_time).any()
+        del claims, dates
+        if in_month:
+            step(f"loading the claims of {period} from {part.name}")
+            whole = load_table(part, "claims")
+            kept.append(_rows(whole, (whole["service_date"].dt.to_period("M") == period)))
+            del whole
+        _give_back_memory()
+    found.month = pd.concat(kept, ignore_index=True) if len(kept) > 1 else (
+        kept[0].reset_index(drop=True) if kept else None)
+    return found
+
+
+def _give_back_memory() -> None:
+    """Return freed memory to the system between parts: each part is as big as the last, and
+    Arrow's pool and the C allocator keep what they freed, so the footprint would creep up."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        pass
 
 
 def _rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
