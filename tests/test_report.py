@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
 
-from rxxl import denials
+from rxxl import denials, generics
 from rxxl.audit340b import audit_by_month, audit_claims
 from rxxl.cli import main
+from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
 from rxxl.reports.inputs import AUDIT_MONTHS
@@ -23,6 +24,7 @@ from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
 
 MONTH = "2026-10"
+PRIOR_YEAR = "2025-10"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -147,6 +149,57 @@ def test_340b_trend_is_the_audit_of_each_of_the_last_months(sample, report):
     this_month = _table(report, "exceptions_by_site")["Claims"].sum()
     assert shown["Exceptions"].iloc[-1] == this_month > 0
     assert (shown["340B savings ($)"] > 0).all()
+
+
+def test_kpis_against_budget_targets_and_prior_year(sample, report):
+    kpis = _table(report, "kpis").set_index("Measure")
+    claims = load_table(sample / "claims", "claims")
+    drugs = load_table(sample / "drugs.csv", "drugs").set_index("ndc")["mony_code"]
+    lines = load_table(sample / "budget_lines.csv", "budget_lines")
+    for month, column in ((MONTH, "This month"), (PRIOR_YEAR, "Prior year")):
+        in_month = claims[claims["service_date"].dt.strftime("%Y-%m") == month]
+        paid = in_month[in_month["status"] == "paid"]
+        mony = paid["ndc"].map(drugs).dropna().astype(str).to_numpy()
+        assert kpis.loc["Generic dispensing rate", column] == pytest.approx(
+            generics.generic_dispensing_rate(mony, scheme="mony"))
+        rates = denials.denial_rates(in_month, by="month")
+        assert kpis.loc["Initial denial rate", column] == pytest.approx(
+            rates["denial_rate"].iloc[0])
+        rows = lines[lines["month"].dt.strftime("%Y-%m") == month]
+        spend = rows.loc[rows["line"].str.startswith("Drugs"), "actual"].sum()
+        apd = rows[rows["volume_driver"] == "adjusted patient days"].groupby(
+            "cost_center", observed=True)["actual_volume"].first().sum()
+        assert kpis.loc["Drug cost per adjusted patient day", column] == pytest.approx(
+            spend / apd)
+    gdr = kpis.loc["Generic dispensing rate"]
+    assert gdr["Budget / target"] == GDR_BENCHMARK
+    assert gdr["F/U"] == ("F" if gdr["This month"] >= GDR_BENCHMARK else "U")
+    turns = kpis.loc["Inventory turns (annual)"]
+    assert turns["F/U"] == ("F" if TURNS_TARGET_LOW <= turns["This month"] <= TURNS_TARGET_HIGH
+                            else "U")
+    assert kpis.loc["Days on hand", "This month"] == pytest.approx(365 / turns["This month"])
+    assert pd.isna(kpis.loc["340B exceptions (claims)", "Prior year"])  # not audited: blank
+
+
+def test_summary_figures_link_to_their_detail_rows(report):
+    book = load_workbook(report)
+    links = [(sheet.title, cell) for sheet in book.worksheets for row in sheet.iter_rows()
+             for cell in row if cell.hyperlink is not None]
+    assert len(links) >= 25
+    for _, cell in links:
+        assert cell.hyperlink.target is None  # within the workbook: no external relationship
+        where, _, coordinate = cell.hyperlink.location.rpartition("!")
+        target = book[where.strip("'")]
+        assert target[coordinate.replace("$", "")].value not in (None, "")
+    summary = book["Summary"]
+    for cell in summary["J"][4:9]:  # top drivers: the drug's own row on Drivers
+        where = cell.hyperlink.location
+        assert book["Drivers"][where.split("!")[1]].value == cell.value
+    for cell in summary["K"]:
+        if cell.hyperlink is not None and ":" in str(cell.value) and "denied" in cell.value:
+            row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
+            assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
+            assert book["Denials"].cell(row, 2).value == MONTH
 
 
 def test_pandas_reads_the_same_numbers_without_calculating(report):

@@ -45,6 +45,10 @@ DAYS_PER_30_DAY_EQUIVALENT = 30.0
 TURNS_TARGET_LOW = 10.0
 TURNS_TARGET_HIGH = 14.0
 
+# --- Claim denials (DOMAIN.md §4) ----------------------------------------------------------
+#: Initial denial rate a revenue cycle aims to stay under (benchmark "target < 5%").
+DENIAL_RATE_TARGET = 0.05
+
 # --- Return on investment (DOMAIN.md §5) ----------------------------------------------------
 #: Excel's IRR/XIRR default guess.
 IRR_GUESS = 0.1

@@ -180,20 +180,21 @@ def _opportunity(paid: pd.DataFrame, drugs: pd.DataFrame) -> pd.DataFrame:
     return per.sort_values("saving", ascending=False).reset_index(drop=True)
 
 
-def inventory_figures(inputs: Inputs) -> pd.DataFrame:
+def inventory_figures(inputs: Inputs, month: pd.Period | None = None) -> pd.DataFrame:
     """Per location: beginning and ending inventory, COGS = purchases - change - expired,
-    turns (annualized) and days on hand for the month."""
+    turns (annualized) and days on hand for ``month`` (default the report month)."""
+    month = inputs.month if month is None else month
     snapshots = inputs.tables["inventory_snapshots"]
     if snapshots is None or snapshots.empty:
         return pd.DataFrame()
     snaps = snapshots.assign(period=snapshots["snapshot_date"].dt.to_period("M"))
     by = snaps.groupby(["location", "period"], observed=True)[
         ["inventory_value", "expired_value"]].sum(min_count=1)
-    ending = by.xs(inputs.month, level="period") if inputs.month in by.index.get_level_values(
+    ending = by.xs(month, level="period") if month in by.index.get_level_values(
         "period") else None
     if ending is None:
         return pd.DataFrame()
-    previous = inputs.month - 1
+    previous = month - 1
     beginning = by.xs(previous, level="period")["inventory_value"] if previous in \
         by.index.get_level_values("period") else pd.Series(dtype=float)
     table = pd.DataFrame({"ending": ending["inventory_value"],
@@ -201,14 +202,14 @@ def inventory_figures(inputs: Inputs) -> pd.DataFrame:
     table["beginning"] = beginning.reindex(table.index)
     purchases = inputs.tables["drug_purchases"]
     if purchases is not None:
-        month = purchases[purchases["month"].dt.to_period("M") == inputs.month]
-        spent = (month["quantity"] * month["unit_cost_actual"]).groupby(
-            month["location"]).sum()
+        bought = purchases[purchases["month"].dt.to_period("M") == month]
+        spent = (bought["quantity"] * bought["unit_cost_actual"]).groupby(
+            bought["location"]).sum()
         table["purchases"] = spent.reindex(table.index).fillna(0.0)
     else:
         table["purchases"] = np.nan
     table["cogs"] = table["purchases"] - (table["ending"] - table["beginning"]) - table["expired"]
-    days = inputs.month.days_in_month
+    days = month.days_in_month
     values = table[["beginning", "ending"]]
     cogs = table["cogs"].where(table["cogs"] >= 0)
     table["average"] = inventory.average_inventory(values)

@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.utils import quote_sheetname
 
 from rxxl import __version__, roi
-from rxxl.audit340b import REASONS
+from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.errors import InputError
-from rxxl.reports import figures
+from rxxl.reports import figures, kpis
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.inputs import Inputs, load_inputs
 from rxxl.reports.templates import (
@@ -159,7 +160,10 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     driver_cells = _fill(filler, "drivers", drivers)
     _fill(filler, "bridge", bridge)
     top = drivers.head(5) if len(drivers) else None
-    _fill(filler, "top_drivers", top)
+    top_cells = _fill(filler, "top_drivers", top)
+    if top is not None:
+        filler.link(top_cells, "drug_name", [driver_cells.cell("drug_name", i, absolute=False)
+                                             for i in range(len(top))])
     generic = figures.generic_figures(inputs)
     gdr_cells = _fill(filler, "gdr_by_month", generic.get("gdr_by_month"))
     for name in ("generic_measures", "gdr_by_site", "gdr_by_payer", "opportunity"):
@@ -183,13 +187,18 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
         audit_cells[name] = _fill(filler, name, audit.get(name))
     capital = _fill_capital(filler, inputs)
 
-    month_trend = denial.get("denial_trend", pd.DataFrame())
+    # Row labels are then positions on the sheet, which the findings' links point to.
+    month_trend = denial.get("denial_trend", pd.DataFrame()).reset_index(drop=True)
     this_month = month_trend[month_trend["month"] == str(inputs.month)] if len(
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
-    kpis = _kpis(inputs, budget, spend, generic, stock, this_month, audit)
-    kpi_cells = _fill(filler, "kpis", kpis)
-    _fill(filler, "findings", _findings(audit, this_month))
+    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
+    kpi_cells = _fill(filler, "kpis", pd.DataFrame(
+        [{**tile.row(), "detail": filler.table(tile.detail)[0].title} for tile in tiles]))
+    filler.link(kpi_cells, "detail", [filler.location(tile.detail) for tile in tiles])
+    findings = _findings(audit, audit_cells, this_month, trend_cells)
+    finding_cells = _fill(filler, "findings", findings)
+    filler.link(finding_cells, "text", findings["where"].tolist())
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
@@ -218,69 +227,29 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     return facts
 
 
-def _kpis(inputs, budget, spend, generic, stock, this_month, audit) -> pd.DataFrame:
-    rows = []
-    actual, planned = (spend["actual"].iloc[-1], spend["budget"].iloc[-1]) if len(spend) \
-        else (np.nan, np.nan)
-    prior = spend["actual"].iloc[-13] if len(spend) >= 13 else np.nan
-    fu = figures._fu(pd.Series([actual]), pd.Series([planned]), "expense")[0]
-    rows.append(("Total drug spend", "$", actual, planned, actual - planned, fu, prior,
-                 "Budget"))
-    days = np.nan
-    if len(budget) and budget["volume_driver"].astype(str).str.contains(
-            "adjusted patient days").any():
-        days = budget.loc[budget["volume_driver"].astype(str).str.contains(
-            "adjusted patient days"), "actual_volume"].groupby(
-            budget["cost_center"]).first().sum()
-    per_day = actual / days if days and np.isfinite(days) and days > 0 else np.nan
-    rows.append(("Drug cost per adjusted patient day", "$", per_day, np.nan, np.nan, None,
-                 np.nan, "Budget"))
-    gdr = generic["gdr_by_month"]["gdr"]
-    rows.append(("Generic dispensing rate", "%", gdr.iloc[-1], np.nan, np.nan, None,
-                 gdr.iloc[-13] if len(gdr) >= 13 else np.nan, "Generics"))
-    if len(stock):
-        total_cogs = stock["cogs"].sum()
-        average = stock["average"].sum()
-        days_in = inputs.month.days_in_month
-        turns = total_cogs / average * 365 / days_in if average else np.nan
-        rows.append(("Inventory turns (annual)", "x", turns, 12.0, turns - 12.0, None, np.nan,
-                     "Inventory"))
-        rows.append(("Days on hand", "days", 365 / turns if turns else np.nan, np.nan, np.nan,
-                     None, np.nan, "Inventory"))
-    else:
-        rows += [("Inventory turns (annual)", "x", np.nan, 12.0, np.nan, None, np.nan,
-                  "Inventory"), ("Days on hand", "days", np.nan, np.nan, np.nan, None,
-                                 np.nan, "Inventory")]
-    submitted = this_month["submitted"].sum() if len(this_month) else 0
-    rate = this_month["denied"].sum() / submitted if submitted else np.nan
-    rows.append(("Initial denial rate", "%", rate, np.nan, np.nan, None, np.nan, "Denials"))
-    savings = inputs.monthly_claims["savings_340b"].get(str(inputs.month), np.nan) if len(
-        inputs.monthly_claims) else np.nan
-    rows.append(("340B savings (WAC less 340B cost)", "$", savings, np.nan, np.nan, None,
-                 np.nan, "340B"))
-    exceptions = float((audit["audit"]["status"] != "compliant").sum()) if "audit" in audit \
-        else np.nan
-    rows.append(("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, None, np.nan,
-                 "340B"))
-    return pd.DataFrame(rows, columns=_keys("kpis"))
-
-
-def _findings(audit: dict, this_month: pd.DataFrame) -> pd.DataFrame:
+def _findings(audit: dict, audit_cells: dict[str, Filled], this_month: pd.DataFrame,
+              trend_cells: Filled) -> pd.DataFrame:
+    """The summary's top compliance findings and denial movers, each with the location of
+    its row on the detail sheet."""
     rows = []
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None and len(reasons):
         top = reasons.sort_values("dollars_at_risk", ascending=False).head(3)
-        for row in top.itertuples():
-            rows.append(("340B", f"{row.reason}: {row.claims:,} claims,"
-                                 f" ${row.dollars_at_risk:,.0f} at stake"))
+        for position, row in zip(reasons.index.get_indexer(top.index), top.itertuples(),
+                                 strict=True):
+            rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)} ({row.reason}):"
+                                 f" {row.claims:,} claims, ${row.dollars_at_risk:,.0f} at stake",
+                         audit_cells["exceptions_by_reason"].cell("reason", int(position),
+                                                                  absolute=False)))
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
-        for row in movers.itertuples():
+        for label, row in zip(movers.index, movers.itertuples(), strict=True):
             rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
                                     f" {row.mom_change * 100:+.1f} pts on the prior month"
-                                    f"{' (out of control)' if row.out_of_control else ''}"))
-    return pd.DataFrame(rows, columns=["kind", "text"])
+                                    f"{' (out of control)' if row.out_of_control else ''}",
+                         trend_cells.cell("payer", int(label), absolute=False)))
+    return pd.DataFrame(rows, columns=["kind", "text", "where"])
 
 
 def _fill_capital(filler: Filler, inputs: Inputs) -> list[dict]:
@@ -446,10 +415,8 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -
     contents = _fill(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))
-    sheet = filler.book[contents.sheet]
-    for row in range(contents.rows):
-        cell = sheet.cell(contents.first_row + row, contents.columns["sheet"])
-        cell.hyperlink = f"#'{cell.value}'!A1"
+    filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
+                                    if name != "Cover"])
     _fill(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
 
 

@@ -28,6 +28,7 @@ INPUT_FILL = "FFF2CC"  # pale yellow
 CHECK_FILL = "E2EFDA"  # pale green
 FAIL_FILL = "F8CBAD"  # pale red, for conditional formatting of failures
 NOTE_FONT = "595959"
+LINK_FONT = "0563C1"  # Excel's own hyperlink blue, distinct from the inputs' blue
 
 # --- Number formats -------------------------------------------------------------------------
 DOLLARS = '#,##0;(#,##0);"–"'

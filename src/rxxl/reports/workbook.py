@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -174,6 +175,24 @@ class Filler:
                 return sheet, sheet.tables[name]
         raise InputError(f"the template has no Excel table named {name}; rebuild it with "
                          "`rxxl templates build` or restore the table")
+
+    def location(self, name: str) -> str:
+        """Where table ``name`` starts (its header's first cell), as a link location."""
+        sheet, table = self.table(name)
+        return f"{quote_sheetname(sheet.title)}!{table.ref.split(':')[0]}"
+
+    def link(self, filled: Filled, key: str, locations: Sequence[str | None]) -> None:
+        """Make data row i's ``key`` cell a link within the workbook to ``locations[i]``
+        (``'Sheet'!A4``; None: no link), in the link style: every figure is traceable."""
+        sheet = self.book[filled.sheet]
+        for index, where in enumerate(locations):
+            if where is None:
+                continue
+            cell = sheet.cell(filled.first_row + index, filled.columns[key])
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=where)
+            font = copy(cell.font)
+            font.color, font.underline = style.LINK_FONT, "single"
+            cell.font = font
 
     def fill(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> Filled:
         """Write ``frame[keys]`` into table ``name`` (its columns in that order)."""
