@@ -158,3 +158,69 @@ def test_a_stamped_save_is_byte_identical(tmp_path):
     assert load_workbook(paths[0]).properties.modified == stamp
     with zipfile.ZipFile(paths[0]) as archive:
         assert {info.date_time for info in archive.infolist()} == {(2026, 11, 1, 0, 0, 0)}
+
+
+# --- Excel tables with a totals row ------------------------------------------------------------
+
+
+def _totals_template(path, function: str | None = None):
+    from rxxl.reports.workbook import Column, TableSpec, lay_out_sheet, register_styles
+
+    book = Workbook()
+    register_styles(book)
+    lay_out_sheet(book.active, "Spend", "By drug", (TableSpec(
+        "spend", "A4", (Column("Drug", "drug"), Column("Spend ($)", "spend", "#,##0"),
+                        Column("Units [#]", "units", "#,##0")), totals=("spend", "units")),))
+    if function:  # as a finance team would pick another function in Excel
+        book.active.tables["spend"].tableColumns[1].totalsRowFunction = function
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("rows", [5, 2, 0])
+def test_totals_row_follows_the_data_and_caches_subtotals(tmp_path, rows):
+    template = _totals_template(tmp_path / "t.xlsx")
+    frame = pd.DataFrame({"drug": [f"D{i}" for i in range(rows)],
+                          "spend": [100.5 * (i + 1) for i in range(rows)],
+                          "units": [i + 1 for i in range(rows)]})
+    filler = Filler(load_workbook(template))
+    filler.fill("spend", pd.DataFrame({"drug": list("ABCDEFG"), "spend": range(7),
+                                       "units": range(7)}), ["drug", "spend", "units"])
+    filled = filler.fill("spend", frame, ["drug", "spend", "units"])  # the table shrinks
+    path = save(filler, tmp_path / "out.xlsx")
+    sheet = load_workbook(path)["Sheet"]
+    table = sheet.tables["spend"]
+    last = 4 + max(rows, 1) + 1
+    assert table.ref == f"A4:C{last}" and table.autoFilter.ref == f"A4:C{last - 1}"
+    assert filled.totals_row == last and filled.total("spend") == f"'Sheet'!$B${last}"
+    assert sheet[f"A{last}"].value == "Total"
+    assert sheet[f"B{last}"].value == "=SUBTOTAL(109,spend[Spend ($)])"
+    assert sheet[f"C{last}"].value == "=SUBTOTAL(109,spend[Units '['#']])"
+    assert sheet[f"B{last}"].style == "rx_total"
+    assert all(sheet.cell(r, 1).value is None for r in range(last + 1, 13))  # no leftovers
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values[f"B{last}"].value == pytest.approx(frame["spend"].sum())
+    assert values[f"C{last}"].value == frame["units"].sum()
+
+
+def test_a_totals_function_chosen_in_excel_is_kept(tmp_path):
+    template = _totals_template(tmp_path / "t.xlsx", function="average")
+    filler = Filler(load_workbook(template))
+    filler.fill("spend", pd.DataFrame({"drug": ["A", "B", "C"], "spend": [1.0, 2.0, 6.0],
+                                       "units": [1, 1, 1]}), ["drug", "spend", "units"])
+    path = save(filler, tmp_path / "out.xlsx")
+    assert load_workbook(path)["Sheet"]["B8"].value == "=SUBTOTAL(101,spend[Spend ($)])"
+    assert load_workbook(path, data_only=True)["Sheet"]["B8"].value == pytest.approx(3.0)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_computes_the_totals_row_as_cached(tmp_path, libreoffice_recalculate):
+    template = _totals_template(tmp_path / "t.xlsx")
+    filler = Filler(load_workbook(template))
+    frame = pd.DataFrame({"drug": ["A", "B", "C"], "spend": [10.25, 20.5, 30.0],
+                          "units": [3, 4, 5]})
+    filler.fill("spend", frame, ["drug", "spend", "units"])
+    recalculated = load_workbook(libreoffice_recalculate(save(filler, tmp_path / "out.xlsx")),
+                                 data_only=True)
+    sheet = recalculated[recalculated.sheetnames[0]]
+    assert sheet["B8"].value == pytest.approx(60.75) and sheet["C8"].value == 12

@@ -147,44 +147,49 @@ def _fill(filler: Filler, table: str, frame: pd.DataFrame | None) -> Filled:
 def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     facts: dict = {}
     notes = list(inputs.notes)
+    cells: dict[str, Filled] = {}
+
+    def fill(table: str, frame: pd.DataFrame | None) -> Filled:
+        cells[table] = _fill(filler, table, frame)
+        return cells[table]
+
     budget, centers = figures.budget(inputs)
     if budget.empty and inputs.tables["budget_lines"] is not None:
         notes.append(f"No budget lines for {inputs.month}: the Budget sheet is empty.")
-    budget_cells = _fill(filler, "budget", budget)
-    _fill(filler, "budget_by_cost_center", centers)
+    fill("budget", budget)
+    fill("budget_by_cost_center", centers)
     spend = figures.spend_by_month(inputs)
-    spend_cells = _fill(filler, "spend_by_month", spend)
+    fill("spend_by_month", spend)
     drivers, bridge = figures.drivers(inputs)
     if drivers.empty and inputs.tables["drug_purchases"] is not None:
         notes.append(f"No drug purchases in {inputs.month}: the Drivers sheet is empty.")
-    driver_cells = _fill(filler, "drivers", drivers)
-    _fill(filler, "bridge", bridge)
+    fill("drivers", drivers)
+    fill("bridge", bridge)
     top = drivers.head(5) if len(drivers) else None
-    top_cells = _fill(filler, "top_drivers", top)
+    fill("top_drivers", top)
     if top is not None:
-        filler.link(top_cells, "drug_name", [driver_cells.cell("drug_name", i, absolute=False)
-                                             for i in range(len(top))])
+        filler.link(cells["top_drivers"], "drug_name", [
+            cells["drivers"].cell("drug_name", i, absolute=False) for i in range(len(top))])
     generic = figures.generic_figures(inputs)
-    gdr_cells = _fill(filler, "gdr_by_month", generic.get("gdr_by_month"))
-    for name in ("generic_measures", "gdr_by_site", "gdr_by_payer", "opportunity"):
-        _fill(filler, name, generic.get(name))
+    for name in ("gdr_by_month", "generic_measures", "gdr_by_site", "gdr_by_payer",
+                 "opportunity"):
+        fill(name, generic.get(name))
     stock = figures.inventory_figures(inputs)
-    _fill(filler, "inventory", stock)
+    fill("inventory", stock)
     if stock.empty:
         notes.append(f"No inventory snapshots for {inputs.month}: turns and days on hand are"
                      " not shown.")
     denial = figures.denial_figures(inputs)
-    trend_cells = _fill(filler, "denial_trend", denial.get("denial_trend"))
-    for name in ("pareto", "denial_categories", "pchart"):
-        _fill(filler, name, denial.get(name))
+    for name in ("denial_trend", "pareto", "denial_categories", "pchart"):
+        fill(name, denial.get(name))
     audit = figures.audit_figures(inputs)
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None:
         reasons = reasons.assign(status=reasons["reason"].map(REASONS))
-    audit_cells = {"exceptions_by_reason": _fill(filler, "exceptions_by_reason", reasons)}
+    fill("exceptions_by_reason", reasons)
     for name in ("exceptions_by_month", "exceptions_by_site", "exceptions_by_entity",
                  "tracer_sample"):
-        audit_cells[name] = _fill(filler, name, audit.get(name))
+        fill(name, audit.get(name))
     capital = _fill_capital(filler, inputs)
 
     # Row labels are then positions on the sheet, which the findings' links point to.
@@ -193,18 +198,16 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
     tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
-    kpi_cells = _fill(filler, "kpis", pd.DataFrame(
+    fill("kpis", pd.DataFrame(
         [{**tile.row(), "detail": filler.table(tile.detail)[0].title} for tile in tiles]))
-    filler.link(kpi_cells, "detail", [filler.location(tile.detail) for tile in tiles])
-    findings = _findings(audit, audit_cells, this_month, trend_cells)
-    finding_cells = _fill(filler, "findings", findings)
-    filler.link(finding_cells, "text", findings["where"].tolist())
+    filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
+    findings = _findings(audit, cells, this_month)
+    filler.link(fill("findings", findings), "text", findings["where"].tolist())
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    checks = _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells,
-                     generic, gdr_cells, denial, trend_cells, audit, audit_cells, kpi_cells,
-                     capital, inputs.month)
+    checks = _checks(budget, spend, drivers, generic, denial, audit, capital, cells,
+                     inputs.month)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = _fill(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -227,8 +230,8 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     return facts
 
 
-def _findings(audit: dict, audit_cells: dict[str, Filled], this_month: pd.DataFrame,
-              trend_cells: Filled) -> pd.DataFrame:
+def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
+              ) -> pd.DataFrame:
     """The summary's top compliance findings and denial movers, each with the location of
     its row on the detail sheet."""
     rows = []
@@ -239,8 +242,8 @@ def _findings(audit: dict, audit_cells: dict[str, Filled], this_month: pd.DataFr
                                  strict=True):
             rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)} ({row.reason}):"
                                  f" {row.claims:,} claims, ${row.dollars_at_risk:,.0f} at stake",
-                         audit_cells["exceptions_by_reason"].cell("reason", int(position),
-                                                                  absolute=False)))
+                         cells["exceptions_by_reason"].cell("reason", int(position),
+                                                            absolute=False)))
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
@@ -248,7 +251,7 @@ def _findings(audit: dict, audit_cells: dict[str, Filled], this_month: pd.DataFr
             rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
                                     f" {row.mom_change * 100:+.1f} pts on the prior month"
                                     f"{' (out of control)' if row.out_of_control else ''}",
-                         trend_cells.cell("payer", int(label), absolute=False)))
+                         cells["denial_trend"].cell("payer", int(label), absolute=False)))
     return pd.DataFrame(rows, columns=["kind", "text", "where"])
 
 
@@ -330,10 +333,12 @@ def _recommend(npv: float, irr: float, rate: float) -> str:
     return f"Decline or rework: negative NPV at {rate:.0%}"
 
 
-def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, generic,
-            gdr_cells, denial, trend_cells, audit, audit_cells, kpi_cells,
-            capital, month) -> list[dict]:
+def _checks(budget, spend, drivers, generic, denial, audit, capital,
+            cells: dict[str, Filled], month: pd.Period) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
+    budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
+    driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
+    trend_cells, kpi_cells = cells["denial_trend"], cells["kpis"]
     rows = []
 
     def add(label: str, a_text: str, a_value: float, b_text: str | None,
@@ -344,12 +349,16 @@ def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, gen
 
     if len(budget):
         total = float(budget["actual"].sum())
+        centers_actual = budget.groupby("cost_center", observed=True)["actual"].sum().sum()
         drugs = budget["line"].astype(str).str.startswith("Drugs")
         add("Budget sheet: drug lines' actual equals the summary's drug spend",
             f'SUMIFS({budget_cells.column_range("actual")},'
             f'{budget_cells.column_range("line")},"Drugs*")',
             float(budget.loc[drugs, "actual"].sum()),
             kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
+        add("Budget sheet: cost-center subtotals add up to the grand total",
+            budget_cells.total("actual"), total, center_cells.total("actual"),
+            float(centers_actual))
         add("Budget sheet: variance column equals actual less budget",
             f"SUM({budget_cells.column_range('variance')})",
             float(budget["variance"].sum()),
@@ -382,16 +391,16 @@ def _checks(budget, budget_cells, spend, spend_cells, drivers, driver_cells, gen
         reasons = audit["exceptions_by_reason"]
         texts = audit["audit"]["reasons"].astype(str)
         reason_count = int((texts.str.count(";") + texts.ne("")).sum())
-        reason_cells = audit_cells["exceptions_by_reason"]
+        reason_cells = cells["exceptions_by_reason"]
         add("340B: exceptions by reason add up to the claims' reasons",
             f"SUM({reason_cells.column_range('claims')})", float(reasons["claims"].sum()),
             None, float(reason_count))
         months, sites = audit["exceptions_by_month"], audit["exceptions_by_site"]
         if len(months) and months["month"].iloc[-1] == str(month):
             add("340B: the month's exceptions in the trend equal those by site",
-                audit_cells["exceptions_by_month"].cell("exceptions", -1),
+                cells["exceptions_by_month"].cell("exceptions", -1),
                 float(months["exceptions"].iloc[-1]),
-                f"SUM({audit_cells['exceptions_by_site'].column_range('claims')})",
+                f"SUM({cells['exceptions_by_site'].column_range('claims')})",
                 float(sites["claims"].sum()))
     for row in rows:
         b = row["figure_b"]

@@ -80,12 +80,15 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Budget volume", "budget_volume", N), _c("Actual volume", "actual_volume", N),
             _c("Flexed budget ($)", "flexed_budget", D),
             _c("Volume variance ($)", "volume_variance", D),
-            _c("Spending variance ($)", "spending_variance", D))),
+            _c("Spending variance ($)", "spending_variance", D)),
+                  totals=("budget", "actual", "variance", "ytd_budget", "ytd_actual",
+                          "ytd_variance", "flexed_budget", "volume_variance",
+                          "spending_variance")),
         TableSpec("budget_by_cost_center", "W4", (
             _c("Cost center", "cost_center", width=W["label"]), _c("Budget ($)", "budget", D),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
-                  caption="Subtotals per cost center"),
+                  caption="Subtotals per cost center", totals=("budget", "actual", "variance")),
     ), False),
     "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
         TableSpec("drivers", "A4", (
@@ -96,7 +99,9 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Actual unit ($)", "actual_unit_cost", DC),
             _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
             _c("Price ($)", "price", D), _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Total variance ($)", "total_variance", D))),
+            _c("Total variance ($)", "total_variance", D)),
+                  totals=("budget_spend", "actual_spend", "price", "volume", "mix",
+                          "total_variance")),
         TableSpec("bridge", "P4", (_c("Step", "step"), _c("Amount ($)", "amount", D)),
                   caption="Budget to actual"),
     ), False),
@@ -125,7 +130,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Purchases ($)", "purchases", D), _c("Expired ($)", "expired", D),
             _c("COGS ($)", "cogs", D), _c("Turns (annual)", "turns", R),
             _c("Days on hand", "days_on_hand", DAYS), _c("In target band", "in_band", width=9),
-            _c("Expired (% of purchases)", "waste_rate", P))),
+            _c("Expired (% of purchases)", "waste_rate", P)),
+                  totals=("beginning", "ending", "average", "purchases", "expired", "cogs")),
     ), False),
     "Denials": ("Denials", "Initial denial rates, p-chart limits, reasons, dollars at risk", (
         TableSpec("denial_trend", "A4", (

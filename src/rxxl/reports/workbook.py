@@ -33,9 +33,10 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rxxl.errors import InputError
@@ -62,6 +63,8 @@ class TableSpec:
     anchor: str
     columns: tuple[Column, ...]
     caption: str = ""
+    #: Keys of the columns summed in the table's totals row (none: no totals row).
+    totals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,15 @@ class Filled:
     first_row: int
     rows: int
     columns: dict[str, int]
+    #: The sheet row of the table's totals row, if it has one.
+    totals_row: int | None = None
+
+    def total(self, key: str) -> str:
+        """A1 reference, with the sheet, of a column's cell in the totals row."""
+        if self.totals_row is None:
+            raise InputError(f"the table on sheet {self.sheet} has no totals row")
+        letter = get_column_letter(self.columns[key])
+        return f"{quote_sheetname(self.sheet)}!${letter}${self.totals_row}"
 
     def cell(self, key: str, row: int = 0, *, absolute: bool = True) -> str:
         """A1 reference, with the sheet, of data row ``row`` (0-based; -1 the last) of a
@@ -138,13 +150,37 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
             sheet.column_dimensions[letter].width = max(current, column.width)
         last = get_column_letter(first_col + len(spec.columns) - 1)
         table = Table(displayName=spec.name,
-                      ref=f"{spec.anchor}:{last}{header_row + 1}")
+                      ref=f"{spec.anchor}:{last}{header_row + 1 + bool(spec.totals)}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+        if spec.totals:
+            _add_totals_row(sheet, table, spec, first_col, header_row + 2)
         sheet.add_table(table)
     sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
     print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
     if presentation:
         sheet.sheet_view.showGridLines = False
+
+
+def _add_totals_row(sheet: Worksheet, table: Table, spec: TableSpec, first_col: int,
+                    row: int) -> None:
+    """Excel's totals row under the table: "Total" in the first column, a sum in each of
+    ``spec.totals``, in the total style (bold, a rule above)."""
+    unknown = set(spec.totals) - {column.key for column in spec.columns}
+    if unknown:
+        raise ValueError(f"table {spec.name}: totals of unknown columns {sorted(unknown)}")
+    table.totalsRowCount = 1
+    last = get_column_letter(first_col + len(spec.columns) - 1)
+    table.autoFilter = AutoFilter(ref=f"{spec.anchor}:{last}{row - 1}")
+    for offset, column in enumerate(spec.columns):
+        entry = TableColumn(id=offset + 1, name=column.header)
+        if column.key in spec.totals:
+            entry.totalsRowFunction = "sum"
+        elif offset == 0:
+            entry.totalsRowLabel = "Total"
+        table.tableColumns.append(entry)
+        cell = sheet.cell(row, first_col + offset)
+        cell.style = style.TOTAL_STYLE
+        cell.number_format = column.number_format
 
 
 def print_setup(sheet: Worksheet, title_rows: int | None = None) -> None:
@@ -203,6 +239,8 @@ class Filler:
                              f"{last_col - first_col + 1} columns, rxxl writes {len(keys)}; "
                              "restore its columns (add new columns beside the table, not in it)")
         styles = [_style_of(sheet.cell(header_row + 1, first_col + i)) for i in range(len(keys))]
+        totals = bool(table.totalsRowCount)
+        total_styles = [_style_of(sheet.cell(last_row, first_col + i)) for i in range(len(keys))]
         for row in range(header_row + 1, last_row + 1):
             for col in range(first_col, last_col + 1):
                 sheet.cell(row, col).value = None
@@ -216,12 +254,36 @@ class Filler:
                 _apply_style(cell, cell_style)
                 value = values[index] if index < len(values) else None
                 self._write(sheet, cell, value)
-        table.ref = (f"{get_column_letter(first_col)}{header_row}:"
-                     f"{get_column_letter(last_col)}{header_row + rows}")
+        top_left, last = f"{get_column_letter(first_col)}{header_row}", get_column_letter(last_col)
+        table.ref = f"{top_left}:{last}{header_row + rows + totals}"
         if table.autoFilter is not None:
-            table.autoFilter.ref = table.ref
-        return Filled(sheet.title, header_row + 1, len(frame),
-                      {key: first_col + i for i, key in enumerate(keys)})
+            table.autoFilter.ref = f"{top_left}:{last}{header_row + rows}"
+        filled = Filled(sheet.title, header_row + 1, len(frame),
+                        {key: first_col + i for i, key in enumerate(keys)},
+                        header_row + rows + 1 if totals else None)
+        if totals:
+            self._write_totals(sheet, table, filled, columns, total_styles)
+        return filled
+
+    def _write_totals(self, sheet: Worksheet, table: Table, filled: Filled,
+                      columns: list[list[Any]], styles: list[tuple[Any, ...]]) -> None:
+        """The totals row: Excel's own SUBTOTAL over each column (so a filter narrows it),
+        with rxxl's value of it cached. A function a finance team picked in Excel (average,
+        count, max, ...) is kept."""
+        first_col = min(filled.columns.values())
+        for offset, (column, values, cell_style) in enumerate(
+                zip(table.tableColumns, columns, styles, strict=True)):
+            cell = sheet.cell(filled.totals_row, first_col + offset)
+            _apply_style(cell, cell_style)
+            function = column.totalsRowFunction
+            if function in _SUBTOTALS:
+                number, compute = _SUBTOTALS[function]
+                self._write(sheet, cell, Formula(
+                    f"SUBTOTAL({number},{table.displayName}[{_escape_column(column.name)}])",
+                    compute([v for v in values if isinstance(v, (int, float))
+                             and not isinstance(v, bool) and math.isfinite(v)])))
+            elif column.totalsRowLabel:
+                cell.value = column.totalsRowLabel
 
     def write(self, sheet: Worksheet | str, coordinate: str, value: Any,
               number_format: str | None = None, cell_style: str | None = None) -> None:
@@ -280,6 +342,27 @@ def _block(sheet: str, coordinate: str, formula: Formula) -> list[tuple[str, Any
                          f"cell of {formula.ref}")
     return [(f"{get_column_letter(first_col + j)}{first_row + i}", value)
             for i, line in enumerate(lines) for j, value in enumerate(line)]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+#: Totals row functions: SUBTOTAL's function number (the 100s skip rows a filter hides) and
+#: what it gives over the numbers of the column.
+_SUBTOTALS = {
+    "sum": (109, lambda values: sum(values)),
+    "average": (101, _mean),
+    "count": (103, len),
+    "countNums": (102, len),
+    "max": (104, lambda values: max(values) if values else 0),
+    "min": (105, lambda values: min(values) if values else 0),
+}
+
+
+def _escape_column(name: str) -> str:
+    """A column name inside a structured reference: ' escapes [ ] # and ' itself."""
+    return "".join("'" + char if char in "[]#'" else char for char in name)
 
 
 def _style_of(cell: Any) -> tuple[Any, ...]:

@@ -1,0 +1,720 @@
+"""The package's data dictionary: every column of the template, what its figure is and where
+it comes from (``shared/REPORT.md`` item 11).
+
+Entries are keyed by (table name, column key): a key such as ``actual`` or ``claims`` means
+a different thing on each table. A definition says what the number is, its unit, its formula
+and the ``shared/DOMAIN.md`` section it follows; a source names the input table(s) and
+columns (``docs/data-contracts.md``), or "rxxl (computed)". Thresholds, windows and labels
+come from the code's own constants, so the text moves with the code.
+
+Text here becomes cell text: never start it with "=", "+", "-" or "@".
+"""
+
+from __future__ import annotations
+
+import calendar
+import inspect
+
+import pandas as pd
+
+from rxxl.audit340b import (
+    COMPLIANT,
+    DEFAULT_LOOKBACK_DAYS,
+    REASON_TEXT,
+    REASONS,
+    REVIEW,
+    VIOLATION,
+    audit_sample,
+)
+from rxxl.constants import (
+    DAYS_IN_YEAR,
+    DENIAL_RATE_TARGET,
+    GDR_BENCHMARK,
+    MATERIALITY_AMOUNT,
+    MATERIALITY_PERCENT,
+    MONY_BRAND,
+    MONY_GENERIC,
+    MONY_MULTISOURCE_BRAND,
+    TURNS_TARGET_HIGH,
+    TURNS_TARGET_LOW,
+)
+from rxxl.denials import SIGMAS, denial_codes
+from rxxl.reports.figures import FISCAL_YEAR_START
+from rxxl.reports.inputs import AUDIT_MONTHS
+from rxxl.reports.kpis import APD_DRIVER
+from rxxl.reports.templates import MONTHS_SHOWN, SHEETS
+from rxxl.variance import CONTINUING, DISCONTINUED, INACTIVE, NEW
+
+COLUMNS = ["sheet", "column", "definition", "source"]
+
+# --- Figures quoted in the text, from the code's constants ----------------------------------
+_MATERIAL = f"${MATERIALITY_AMOUNT:,.0f}"
+_MATERIAL_PCT = f"{MATERIALITY_PERCENT:.0%}"
+_GDR = f"{GDR_BENCHMARK:.0%}"
+_DENIAL_TARGET = f"{DENIAL_RATE_TARGET:.0%}"
+_MID = (TURNS_TARGET_LOW + TURNS_TARGET_HIGH) / 2
+_BAND = f"{TURNS_TARGET_LOW:g} to {TURNS_TARGET_HIGH:g} turns"
+_DAYS_BAND = (f"{DAYS_IN_YEAR / TURNS_TARGET_HIGH:.1f} to {DAYS_IN_YEAR / TURNS_TARGET_LOW:.1f}"
+              f" days ({DAYS_IN_YEAR} / {TURNS_TARGET_HIGH:g} to {DAYS_IN_YEAR} /"
+              f" {TURNS_TARGET_LOW:g})")
+_FISCAL_START = calendar.month_name[FISCAL_YEAR_START]
+_SAMPLE = inspect.signature(audit_sample).parameters
+_SAMPLE_SIZE, _SAMPLE_SEED = _SAMPLE["claims_per_entity"].default, _SAMPLE["seed"].default
+_BRAND = ", ".join(sorted(MONY_BRAND))
+_GENERIC = ", ".join(sorted(MONY_GENERIC))
+_REVIEW_REASONS = ", ".join(code for code, severity in REASONS.items() if severity == REVIEW)
+_REASON_LIST = "; ".join(f"{code}: {text}" for code, text in REASON_TEXT.items())
+_CODES = denial_codes()
+_CATEGORIES = ", ".join(sorted(set(_CODES.loc[_CODES["is_denial"], "category"])))
+_NOT_DENIALS = ", ".join(_CODES.loc[~_CODES["is_denial"], "code"])
+_MONTHS = f"the {MONTHS_SHOWN} months ending with the report month"
+
+# --- Sources used more than once ------------------------------------------------------------
+_REF_340B = ("340B reference tables: entity, sites, prescribers, encounters, mef,"
+             " orphan_drugs")
+_AUDIT = (f"claims: service_date, ndc, quantity, patient_id, prescriber_npi, site_id,"
+          f" patient_status, payer_type, payer_state, billing_npi, account, modifiers,"
+          f" claim_type, status, unit_cost_340b, unit_cost_wac, entity_id; {_REF_340B}")
+_DENIAL_SOURCE = "claims: payer, service_date, status, original_claim_id"
+_REASON_SOURCE = "claims: status, reject_code, carc_code, original_claim_id, billed_amount"
+_PAID = "claims: status, ndc, service_date; drugs: mony_code"
+
+# --- Texts shared by several tables ---------------------------------------------------------
+_CENTER = ("The p-chart's center line p-bar for the payer: its denied / submitted over the"
+           " months shown, with months above their UCL set aside and p-bar recomputed until"
+           " none is (revised limits), percent (DOMAIN.md §4).")
+_UCL = (f"Upper control limit of the month: p-bar + {SIGMAS:g} x sqrt(p-bar x (1 - p-bar) /"
+        f" submitted), at most 100%, percent (DOMAIN.md §4).")
+_LCL = (f"Lower control limit of the month: p-bar less {SIGMAS:g} x sqrt(p-bar x (1 - p-bar)"
+        f" / submitted), at least 0%, percent (DOMAIN.md §4).")
+_AT_STAKE = ("Dollars at stake: quantity x (WAC less 340B unit cost) of each claim with a"
+             " finding, rounded to cents (0 on a compliant claim), summed over the row's"
+             " claims; a claim with an unknown cost is left out of the sum; a claim with"
+             " several reasons counts under each reason (DOMAIN.md §6).")
+_SITE = ("Dispensing or administering location of the claim: its 340B site id (entity site"
+         " or contract pharmacy).")
+_ENTITY = ("340B ID of the covered entity the claim is attributed to: the claim's entity_id,"
+           " else the entity its site is registered to on the service date; blank when that"
+           " is unknown (DOMAIN.md §6).")
+_NDC = "11-digit National Drug Code, 5-4-2 without dashes (DOMAIN.md §8)."
+_REQUEST = "Capital request identifier (DOMAIN.md §5)."
+_SENSITIVITY = ("Sensitivity NPV: live formula SUMPRODUCT((flow + (flow > 0) x flow x savings"
+                " change) / (1 + {rate}) ^ year) over the request's flows: every positive flow"
+                " scaled by (1 + savings change), discounted by its year (year 0 undiscounted),"
+                " in dollars (DOMAIN.md §5).")
+
+#: (table, column key) -> (definition, source), sheet by sheet in the template's order.
+ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
+    # Cover
+    ("cover", "item"): (
+        "Name of a fact about this package: Organization, Report month, Claims data through,"
+        " Generated, rxxl version, Checks (REPORT.md item 1).", "rxxl (computed)"),
+    ("cover", "value"): (
+        "The fact. Organization: the first entity_name of the 340B entity table, else the"
+        " data folder's name; Report month; Claims data through: the latest service_date in"
+        " the claims files, which can be after the report month; Generated: local date and"
+        " time the package was built; rxxl version: the software that built it; Checks: live"
+        " formula on MasterCheck, \"All checks pass\" or \"n checks fail\" (DOMAIN.md §7).",
+        "340B reference tables: entity (entity_name); claims: service_date; rxxl (computed)"),
+    ("contents", "sheet"): (
+        "Name of a sheet of the package, linked to the sheet (REPORT.md item 1).",
+        "rxxl (computed)"),
+    ("contents", "about"): ("Title of the sheet: what it shows.", "rxxl (computed)"),
+    ("data_notes", "note"): (
+        "A note on this month's data: an input table missing from the data folder, or a month"
+        " without budget lines, purchases, inventory snapshots or claims, and which figures"
+        " that leaves empty; \"All tables present.\" when there is nothing to note.",
+        "rxxl, from the data folder's tables"),
+    # Summary: KPI tiles
+    ("kpis", "measure"): (
+        "The KPI tile: Total drug spend; Drug cost per adjusted patient day; Generic"
+        " dispensing rate; Inventory turns (annual); Days on hand; Initial denial rate; 340B"
+        " savings (WAC less 340B cost); 340B exceptions (claims) (DOMAIN.md §1 to §4, §6).",
+        "rxxl (computed)"),
+    ("kpis", "unit"): (
+        "Unit of the tile's figures: $ dollars; % a rate held as a fraction (0.885 is 88.5%);"
+        " x turns a year; days; count of claims.", "rxxl (computed)"),
+    ("kpis", "actual"): (
+        "This month's value of the measure. Total drug spend: actual of the budget lines whose"
+        " name starts with Drugs, all cost centers; Drug cost per adjusted patient day: that"
+        f" spend / the actual_volume of the lines whose volume driver is {APD_DRIVER} (once"
+        " per cost center, summed); Generic dispensing rate: paid generic claims / paid"
+        " generic and brand claims; Inventory turns: all locations' COGS x"
+        f" {DAYS_IN_YEAR} / days in the month / their average inventory, blank when a location"
+        f" lacks a figure or COGS is negative; Days on hand: {DAYS_IN_YEAR} / turns; Initial"
+        " denial rate: initially denied / initial claims submitted, all payers; 340B savings:"
+        " (WAC less 340B unit cost) x quantity over the month's paid claims on the 340B"
+        f" account; 340B exceptions: the month's claims for {REVIEW} or in {VIOLATION}"
+        " (DOMAIN.md §1 to §4, §6).",
+        "budget_lines: line, actual, volume_driver, actual_volume; claims; drugs: mony_code;"
+        f" inventory_snapshots; drug_purchases; {_REF_340B}"),
+    ("kpis", "budget"): (
+        "The budget or target the month is measured against. Total drug spend: budget of the"
+        " Drugs lines; Drug cost per adjusted patient day: that budget / the budget_volume of"
+        f" the {APD_DRIVER} lines; Generic dispensing rate: the {_GDR} benchmark; Inventory"
+        f" turns: {_MID:g}, the middle of the {_BAND} band; Days on hand: {DAYS_IN_YEAR} /"
+        f" {_MID:g} = {DAYS_IN_YEAR / _MID:.1f} days; Initial denial rate: the {_DENIAL_TARGET}"
+        " target; 340B savings and exceptions: blank, no budget or target (DOMAIN.md §1 to"
+        " §4).",
+        "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),
+    ("kpis", "variance"): (
+        "This month less Budget / target, in the measure's unit; a rate's variance is in"
+        " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+    ("kpis", "fu"): (
+        "F favorable or U unfavorable. Drug spend, cost per adjusted patient day and denial"
+        " rate: U above budget or target; generic dispensing rate: U below the benchmark;"
+        f" turns: F inside the {_BAND} band; days on hand: F inside {_DAYS_BAND}; on target"
+        " is F; blank without a budget or target (DOMAIN.md §1, §3).", "rxxl (computed)"),
+    ("kpis", "prior_year"): (
+        "The same measure for the same month a year earlier, from the same tables (turns"
+        " from that month's and the month before's inventory snapshots); blank when the data"
+        f" do not reach back, as for 340B exceptions: the audit covers the last {AUDIT_MONTHS}"
+        " months only (DOMAIN.md §1 to §4, §6).",
+        "budget_lines; claims; drugs; inventory_snapshots; drug_purchases"),
+    ("kpis", "detail"): (
+        "The sheet that holds the figure's detail, linked to its table.", "rxxl (computed)"),
+    # Summary: spend chart, drivers, findings
+    ("spend_by_month", "month"): (
+        f"Calendar month, {_MONTHS} (the chart's categories).", "budget_lines: month"),
+    ("spend_by_month", "budget"): (
+        "Drug spend budget of the month: sum of budget over the budget lines whose name"
+        " starts with Drugs, all cost centers, in dollars (DOMAIN.md §1).",
+        "budget_lines: month, line, budget"),
+    ("spend_by_month", "actual"): (
+        "Drug spend of the month: sum of actual over the budget lines whose name starts with"
+        " Drugs, all cost centers, in dollars; blank for a month with no actual yet (DOMAIN.md"
+        " §1).", "budget_lines: month, line, actual"),
+    ("top_drivers", "drug_name"): (
+        "One of the five drugs with the largest absolute total variance this month (the top"
+        " of the Drivers sheet), linked to its row there (DOMAIN.md §1).",
+        "drug_purchases: drug_name"),
+    ("findings", "kind"): (
+        "340B for a compliance finding, Denials for a denial mover (DOMAIN.md §4, §6).",
+        "rxxl (computed)"),
+    ("findings", "text"): (
+        "One finding in plain words, linked to its row on the detail sheet. 340B: the three"
+        " reasons with the most dollars at stake this month, with claims and dollars; Denials:"
+        " the three payers whose denial rate rose most on the prior month, with the rate, the"
+        " change in points and (out of control) when outside the p-chart limits (DOMAIN.md"
+        " §4, §6).", f"{_AUDIT}; {_DENIAL_SOURCE}"),
+    # Budget
+    ("budget", "cost_center"): (
+        "Cost center of the general ledger, e.g. 7010 Inpatient Pharmacy (DOMAIN.md §1).",
+        "budget_lines: cost_center"),
+    ("budget", "line"): ("Budget line of the cost center, e.g. Drugs - inpatient.",
+                         "budget_lines: line"),
+    ("budget", "line_type"): (
+        "Line type, expense or revenue: which way a variance is favorable (DOMAIN.md §1).",
+        "budget_lines: line_type"),
+    ("budget", "budget"): ("The line's budget for the report month, in dollars (DOMAIN.md §1).",
+                           "budget_lines: budget"),
+    ("budget", "actual"): (
+        "The line's actual for the report month, in dollars; blank when the month is not"
+        " closed (DOMAIN.md §1).", "budget_lines: actual"),
+    ("budget", "variance"): (
+        "Actual less budget, in dollars: positive is more than budget on any line; the F/U"
+        " flag says whether that is good (DOMAIN.md §1).", "budget_lines: budget, actual"),
+    ("budget", "variance_pct"): (
+        "(Actual less budget) / |budget|, percent; blank when the budget is 0 (DOMAIN.md §1).",
+        "budget_lines: budget, actual"),
+    ("budget", "fu"): (
+        "F favorable, U unfavorable: U when actual is above budget on an expense line or below"
+        " budget on a revenue line; on budget is F; blank without an actual (DOMAIN.md §1).",
+        "budget_lines: budget, actual, line_type"),
+    ("budget", "material"): (
+        f"Yes when |variance| is at least {_MATERIAL} and |variance| / |budget| is at least"
+        f" {_MATERIAL_PCT}, both (a zero budget with a variance passes the percent test);"
+        " blank otherwise (DOMAIN.md §1, a judgement).", "budget_lines: budget, actual"),
+    ("budget", "ytd_budget"): (
+        f"Sum of the line's budgets over the fiscal year to date, {_FISCAL_START} through the"
+        " report month, in dollars (DOMAIN.md §1).", "budget_lines: month, budget"),
+    ("budget", "ytd_actual"): (
+        "Sum of the line's actuals over the same months, in dollars; months without an"
+        " actual add nothing (DOMAIN.md §1).", "budget_lines: month, actual"),
+    ("budget", "ytd_variance"): ("YTD actual less YTD budget, in dollars (DOMAIN.md §1).",
+                                 "budget_lines: month, budget, actual"),
+    ("budget", "ytd_variance_pct"): (
+        "YTD variance / |YTD budget|, percent; blank when the YTD budget is 0 (DOMAIN.md §1).",
+        "budget_lines: month, budget, actual"),
+    ("budget", "ytd_fu"): (
+        "F/U of the YTD variance, by the line's type as for the month (DOMAIN.md §1).",
+        "budget_lines: month, budget, actual, line_type"),
+    ("budget", "volume_driver"): (
+        f"What the line's volumes count, e.g. {APD_DRIVER}, infusion visits, prescriptions"
+        " (DOMAIN.md §1).", "budget_lines: volume_driver"),
+    ("budget", "budget_volume"): ("Budgeted volume of the driver for the month (DOMAIN.md §1).",
+                                  "budget_lines: budget_volume"),
+    ("budget", "actual_volume"): ("Actual volume of the driver for the month (DOMAIN.md §1).",
+                                  "budget_lines: actual_volume"),
+    ("budget", "flexed_budget"): (
+        "Budget x actual volume / budget volume: the budget restated for the volume achieved,"
+        " in dollars; blank without both volumes or when the budget volume is 0 (DOMAIN.md"
+        " §1).", "budget_lines: budget, budget_volume, actual_volume"),
+    ("budget", "volume_variance"): (
+        "Flexed budget less budget: the part of the variance that the change in volume"
+        " explains, in dollars (DOMAIN.md §1).",
+        "budget_lines: budget, budget_volume, actual_volume"),
+    ("budget", "spending_variance"): (
+        "Actual less flexed budget: the variance left at the actual volume, in dollars; volume"
+        " and spending variance add up to the variance (DOMAIN.md §1).",
+        "budget_lines: budget, actual, budget_volume, actual_volume"),
+    ("budget_by_cost_center", "cost_center"): (
+        "Cost center of the general ledger, e.g. 7010 Inpatient Pharmacy (DOMAIN.md §1).",
+        "budget_lines: cost_center"),
+    ("budget_by_cost_center", "budget"): (
+        "Sum of the budgets of all the cost center's lines for the month, expense and revenue"
+        " lines added together as they stand, in dollars (DOMAIN.md §1).",
+        "budget_lines: cost_center, budget"),
+    ("budget_by_cost_center", "actual"): (
+        "Sum of the actuals of the same lines, expense and revenue added together, in"
+        " dollars (DOMAIN.md §1).", "budget_lines: cost_center, actual"),
+    ("budget_by_cost_center", "variance"): (
+        "Subtotal actual less subtotal budget, in dollars (DOMAIN.md §1).",
+        "budget_lines: cost_center, budget, actual"),
+    ("budget_by_cost_center", "variance_pct"): (
+        "Subtotal variance / |subtotal budget|, percent; blank when that budget is 0"
+        " (DOMAIN.md §1).", "budget_lines: cost_center, budget, actual"),
+    ("budget_by_cost_center", "fu"): (
+        "F/U of the subtotal read as an expense: U when its actual is above its budget,"
+        " whatever its lines' types (DOMAIN.md §1).",
+        "budget_lines: cost_center, budget, actual"),
+    # Drivers (price, volume, mix and total also on the Summary's top drivers)
+    ("drivers", "ndc"): (_NDC, "drug_purchases: ndc"),
+    ("drivers", "drug_name"): ("Drug name, strength and form as purchased.",
+                               "drug_purchases: drug_name"),
+    ("drivers", "line_status"): (
+        f"{CONTINUING.capitalize()}: budgeted and bought; {NEW}: bought without a budget"
+        f" quantity; {DISCONTINUED}: budgeted, not bought; {INACTIVE}: neither (DOMAIN.md"
+        " §1).", "drug_purchases: quantity, budget_quantity"),
+    ("drivers", "budget_quantity"): (
+        "Budgeted packages for the month, all accounts and locations (DOMAIN.md §1).",
+        "drug_purchases: month, budget_quantity"),
+    ("drivers", "actual_quantity"): (
+        "Packages bought in the month net of returns and credits, all accounts and locations"
+        " (DOMAIN.md §1).", "drug_purchases: month, quantity"),
+    ("drivers", "budget_unit_cost"): (
+        "Budget spend / budget quantity: the budgeted price per package, in dollars and"
+        " cents; blank without a budget quantity (DOMAIN.md §1).",
+        "drug_purchases: budget_quantity, unit_cost_budget"),
+    ("drivers", "actual_unit_cost"): (
+        "Actual spend / actual quantity: the average price paid per package, in dollars and"
+        " cents (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
+    ("drivers", "budget_spend"): (
+        "Sum of budget_quantity x unit_cost_budget over the drug's purchase rows of the month,"
+        " in dollars (DOMAIN.md §1).", "drug_purchases: budget_quantity, unit_cost_budget"),
+    ("drivers", "actual_spend"): (
+        "Sum of quantity x unit_cost_actual over the drug's purchase rows of the month, in"
+        " dollars (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
+    ("drivers", "price"): (
+        "Price variance: (actual unit price less budget unit price) x actual quantity, in"
+        " dollars; 0 for a new or discontinued drug, whose missing price is taken as equal to"
+        " the other (DOMAIN.md §1).",
+        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
+    ("drivers", "volume"): (
+        "Volume variance: (total actual less total budget quantity, all drugs) x the drug's"
+        " budget share of quantity x its budget unit price, in dollars; 0 for a new drug"
+        " (DOMAIN.md §1).", "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
+    ("drivers", "mix"): (
+        "Mix variance: (actual quantity less total actual quantity x the drug's budget share)"
+        " x budget unit price, in dollars; a new drug's whole spend is mix (DOMAIN.md §1).",
+        "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
+    ("drivers", "total_variance"): (
+        "Price + volume + mix = actual spend less budget spend, in dollars (a drug with net"
+        " returns counts 0 packages bought here); rows sorted by its absolute size (DOMAIN.md"
+        " §1).",
+        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
+    ("bridge", "step"): (
+        "Step of the bridge from budget to actual drug spend: Budget, Price, Volume, Mix,"
+        " Actual (DOMAIN.md §1).", "rxxl (computed)"),
+    ("bridge", "amount"): (
+        "Budget and Actual: the month's budget and actual spend of all drugs purchased; Price,"
+        " Volume, Mix: that variance summed over all drugs; Budget + Price + Volume + Mix ="
+        " Actual, in dollars (DOMAIN.md §1).",
+        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
+    # Generics
+    ("gdr_by_month", "month"): (f"Calendar month, {_MONTHS} (DOMAIN.md §2).",
+                                "claims: service_date"),
+    ("gdr_by_month", "generic"): (
+        f"Paid claims of the month whose drug has MONY code {_GENERIC} (generic), count;"
+        " drugs missing from the drugs table are left out (DOMAIN.md §2).", _PAID),
+    ("gdr_by_month", "brand"): (
+        f"Paid claims of the month whose drug has MONY code {_BRAND} (brand), count"
+        " (DOMAIN.md §2).", _PAID),
+    ("gdr_by_month", "gdr"): (
+        "Generic dispensing rate of the month: generic / (generic + brand) paid claims,"
+        " percent (DOMAIN.md §2).", _PAID),
+    ("generic_measures", "measure"): (
+        "Generic dispensing rate: the report month's paid claims, generic / (generic +"
+        f" brand); Generic efficiency rate: MONY {_GENERIC} / ({_GENERIC} +"
+        f" {MONY_MULTISOURCE_BRAND}), the share dispensed generic where a generic exists;"
+        f" Generic dispensing rate, 24 months: the GDR over {_MONTHS} (DOMAIN.md §2).",
+        "rxxl (computed)"),
+    ("generic_measures", "value"): (
+        f"The measure's value, percent; the GDR benchmark is about {_GDR} (DOMAIN.md §2).",
+        _PAID),
+    ("gdr_by_site", "site_id"): (_SITE, "claims: site_id"),
+    ("gdr_by_site", "claims"): (
+        "Paid claims of the report month at the site whose drug is in the drugs table, count"
+        " (DOMAIN.md §2).", "claims: status, site_id, ndc; drugs: ndc"),
+    ("gdr_by_site", "gdr"): (
+        "Generic / (generic + brand) of those paid claims, percent (DOMAIN.md §2).",
+        f"{_PAID}; claims: site_id"),
+    ("gdr_by_payer", "payer"): ("Payer (plan) name on the claims.", "claims: payer"),
+    ("gdr_by_payer", "claims"): (
+        "Paid claims of the report month for the payer whose drug is in the drugs table, count"
+        " (DOMAIN.md §2).", "claims: status, payer, ndc; drugs: ndc"),
+    ("gdr_by_payer", "gdr"): (
+        "Generic / (generic + brand) of those paid claims, percent (DOMAIN.md §2).",
+        f"{_PAID}; claims: payer"),
+    ("opportunity", "ndc"): (
+        f"NDC of a brand with generics available (MONY {MONY_MULTISOURCE_BRAND}) dispensed this"
+        " month. " + _NDC, "claims: ndc; drugs: mony_code"),
+    ("opportunity", "drug_name"): ("Brand drug name, strength and form as on the claims.",
+                                   "claims: drug_name"),
+    ("opportunity", "generic_group"): (
+        "Group of therapeutically equivalent products (GPI-14 or similar) that links the"
+        " brand to its generics (DOMAIN.md §2).", "drugs: generic_group"),
+    ("opportunity", "claims"): (
+        "Paid claims of the brand NDC in the report month, count (DOMAIN.md §2).",
+        "claims: status, ndc, service_date"),
+    ("opportunity", "quantity"): ("Billing units dispensed on those claims (DOMAIN.md §2).",
+                                  "claims: quantity"),
+    ("opportunity", "brand_unit_cost"): (
+        "Median WAC per billing unit on those claims, in dollars and cents (DOMAIN.md §2).",
+        "claims: unit_cost_wac"),
+    ("opportunity", "generic_unit_cost"): (
+        f"Median WAC per billing unit of the month's paid generic (MONY {_GENERIC}) claims in"
+        " the same generic group, in dollars and cents (DOMAIN.md §2).",
+        "claims: unit_cost_wac, status, ndc; drugs: mony_code, generic_group"),
+    ("opportunity", "saving"): (
+        "(Brand unit cost less generic unit cost, at least 0) x quantity: what dispensing the"
+        " generic would have saved this month at WAC, in dollars; only brands whose group had"
+        " generic claims this month are listed (DOMAIN.md §2).",
+        "claims: quantity, unit_cost_wac; drugs: mony_code, generic_group"),
+    # Inventory
+    ("inventory", "location"): (
+        "Inventory location with a snapshot in the report month, e.g. MAIN-IP (DOMAIN.md §3).",
+        "inventory_snapshots: location"),
+    ("inventory", "beginning"): (
+        "Inventory at cost at the start of the month: the sum of inventory_value of the"
+        " location's snapshots dated in the previous month, in dollars; blank when there are"
+        " none (DOMAIN.md §3).", "inventory_snapshots: snapshot_date, inventory_value"),
+    ("inventory", "ending"): (
+        "Inventory at cost at the end of the month: the sum of inventory_value of the"
+        " location's snapshots dated in the report month, in dollars (DOMAIN.md §3).",
+        "inventory_snapshots: snapshot_date, inventory_value"),
+    ("inventory", "average"): ("(Beginning + ending) / 2, in dollars (DOMAIN.md §3).",
+                               "inventory_snapshots: inventory_value"),
+    ("inventory", "purchases"): (
+        "Sum of quantity x unit_cost_actual of the month's purchases received at the location,"
+        " all accounts, in dollars (DOMAIN.md §3).",
+        "drug_purchases: month, location, quantity, unit_cost_actual"),
+    ("inventory", "expired"): (
+        "Expired stock removed at cost: the sum of expired_value of the location's snapshots"
+        " in the report month, blank counted as 0, in dollars (DOMAIN.md §3).",
+        "inventory_snapshots: expired_value"),
+    ("inventory", "cogs"): (
+        "Cost of goods sold: purchases less (ending less beginning) less expired, in dollars"
+        " (DOMAIN.md §3).",
+        "drug_purchases: quantity, unit_cost_actual; inventory_snapshots: inventory_value,"
+        " expired_value"),
+    ("inventory", "turns"): (
+        f"COGS x {DAYS_IN_YEAR} / days in the month / average inventory: annualized turns;"
+        " blank when COGS is negative, a snapshot is missing or the average is 0 (DOMAIN.md"
+        " §3).", "drug_purchases; inventory_snapshots"),
+    ("inventory", "days_on_hand"): (
+        f"Average inventory x days in the month / COGS = {DAYS_IN_YEAR} / turns, in days;"
+        " blank when COGS is 0 or negative (DOMAIN.md §3).",
+        "drug_purchases; inventory_snapshots"),
+    ("inventory", "in_band"): (
+        f"Yes when turns are within {_BAND} (both ends included), No outside, blank without"
+        " turns (DOMAIN.md §3).", "rxxl (computed)"),
+    ("inventory", "waste_rate"): (
+        "Expired / purchases, percent; blank when purchases are 0 (DOMAIN.md §3).",
+        "inventory_snapshots: expired_value; drug_purchases: quantity, unit_cost_actual"),
+    # Denials
+    ("denial_trend", "payer"): ("Payer (plan) name on the claims (DOMAIN.md §4).",
+                                "claims: payer"),
+    ("denial_trend", "month"): (
+        f"Service month, YYYY-MM, of {_MONTHS} (DOMAIN.md §4).", "claims: service_date"),
+    ("denial_trend", "submitted"): (
+        "Initial claims submitted to the payer in the month (no original_claim_id:"
+        " resubmissions are left out), any status, count (DOMAIN.md §4).", _DENIAL_SOURCE),
+    ("denial_trend", "denied"): (
+        "Initial claims denied: status denied, except reasons that are not denials (CARC"
+        f" {_NOT_DENIALS}: contractual adjustment and patient cost sharing); a denial with an"
+        " unknown or no code counts, count (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_trend", "denial_rate"): (
+        "Initial denial rate by count: denied / submitted, percent; blank when nothing was"
+        " submitted (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_trend", "center_line"): (_CENTER, _REASON_SOURCE),
+    ("denial_trend", "ucl"): (_UCL, _REASON_SOURCE),
+    ("denial_trend", "lcl"): (_LCL, _REASON_SOURCE),
+    ("denial_trend", "out_of_control"): (
+        "TRUE when the month's rate is above its UCL or below its LCL; a month with nothing"
+        " submitted is never flagged (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_trend", "mom_change"): (
+        "The month's denial rate less the payer's previous month's, in points (shown as a"
+        " percent: 1.2% is 1.2 points); blank in the first month (DOMAIN.md §4).",
+        _REASON_SOURCE),
+    ("denial_trend", "denied_dollars"): (
+        "Billed amount of the payer's initial denials in the month, in dollars (DOMAIN.md"
+        " §4).", _REASON_SOURCE),
+    ("pareto", "reason_code"): (
+        "The denial reason: the NCPDP reject code (511-FB) of a pharmacy claim, else the CARC"
+        " with its group (e.g. CO-197) of a medical claim; (no code) for a denial without"
+        " one (DOMAIN.md §4).", "claims: reject_code, carc_code"),
+    ("pareto", "description"): (
+        "The reason code's description from rxxl's denial code table (DOMAIN.md §4).",
+        "rxxl reference_data/denial_codes.csv"),
+    ("pareto", "category"): (
+        f"Root-cause category of the reason: {_CATEGORIES}; unmapped for an unknown or"
+        " missing code (DOMAIN.md §4).", "claims: reject_code, carc_code; denial_codes.csv"),
+    ("pareto", "count"): (
+        "Initial denials of the report month with this reason, count (DOMAIN.md §4).",
+        _REASON_SOURCE),
+    ("pareto", "share"): (
+        "Denials / all initial denials of the report month, percent (DOMAIN.md §4).",
+        _REASON_SOURCE),
+    ("pareto", "cumulative_share"): (
+        "Running sum of Share down the table (reasons by count, then dollars, descending):"
+        " the Pareto line, percent (DOMAIN.md §4).", _REASON_SOURCE),
+    ("pareto", "denied_dollars"): (
+        "Billed amount of the report month's initial denials with this reason, in dollars"
+        " (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_categories", "category"): (
+        f"Root-cause category: {_CATEGORIES}, or unmapped (DOMAIN.md §4).",
+        "claims: reject_code, carc_code; denial_codes.csv"),
+    ("denial_categories", "count"): (
+        "Initial denials of the report month in the category, count (DOMAIN.md §4).",
+        _REASON_SOURCE),
+    ("denial_categories", "denied_dollars"): (
+        "Billed amount of the report month's initial denials in the category, in dollars"
+        " (DOMAIN.md §4).", _REASON_SOURCE),
+    ("pchart", "month"): (
+        f"Service month, YYYY-MM, of {_MONTHS} (DOMAIN.md §4).", "claims: service_date"),
+    ("pchart", "denial_rate"): (
+        "Initial denial rate of the charted payer: the one with the most excess denials this"
+        " month (denied less center line x submitted), percent (DOMAIN.md §4).",
+        _REASON_SOURCE),
+    ("pchart", "center_line"): (_CENTER, _REASON_SOURCE),
+    ("pchart", "ucl"): (_UCL, _REASON_SOURCE),
+    ("pchart", "lcl"): (_LCL, _REASON_SOURCE),
+    # 340B
+    ("exceptions_by_month", "month"): (
+        f"Service month, YYYY-MM, of the {AUDIT_MONTHS} audited months ending with the report"
+        " month (DOMAIN.md §6).",
+        "claims: service_date"),
+    ("exceptions_by_month", "checked"): (
+        "Claims of the month the audit checked: all but denied pharmacy claims, which were"
+        " not dispensed under that claim, count (DOMAIN.md §6).",
+        "claims: service_date, claim_type, status"),
+    ("exceptions_by_month", "checked_340b"): (
+        "Checked claims on the 340B account, count (DOMAIN.md §6).",
+        "claims: service_date, claim_type, status, account"),
+    ("exceptions_by_month", "review"): (
+        f"Claims whose findings are all for review ({_REVIEW_REASONS}), count (DOMAIN.md §6).",
+        _AUDIT),
+    ("exceptions_by_month", "violations"): (
+        "Claims with at least one violation reason, count (DOMAIN.md §6).", _AUDIT),
+    ("exceptions_by_month", "exceptions"): (
+        "For review + violations: claims with any finding, count (DOMAIN.md §6).", _AUDIT),
+    ("exceptions_by_month", "exception_rate"): (
+        "Exceptions / checked, percent; blank when nothing was checked (DOMAIN.md §6).",
+        _AUDIT),
+    ("exceptions_by_month", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("exceptions_by_month", "savings_340b"): (
+        "340B savings: sum of (WAC less 340B unit cost) x quantity over the month's paid"
+        " claims on the 340B account, a blank cost or quantity counting 0, in dollars"
+        " (DOMAIN.md §6).",
+        "claims: service_date, status, account, quantity, unit_cost_wac, unit_cost_340b"),
+    ("exceptions_by_reason", "reason"): (
+        f"Reason code of a 340B finding: {_REASON_LIST}. The look-back window for an"
+        f" encounter is {DEFAULT_LOOKBACK_DAYS} days before the service date (DOMAIN.md §6).",
+        _AUDIT),
+    ("exceptions_by_reason", "status"): (
+        f"The reason's severity: {VIOLATION} (breaks a 340B rule) or {REVIEW} (to look into)"
+        " (DOMAIN.md §6).", "rxxl (computed)"),
+    ("exceptions_by_reason", "claims"): (
+        "Claims of the report month carrying the reason, count; a claim with several reasons"
+        " counts under each, so the column adds up to reasons, not claims (DOMAIN.md §6).",
+        _AUDIT),
+    ("exceptions_by_reason", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("exceptions_by_site", "site_id"): (_SITE, "claims: site_id"),
+    ("exceptions_by_site", "claims"): (
+        "Claims of the report month with a finding (review or violation) at the site, count"
+        " (DOMAIN.md §6).", _AUDIT),
+    ("exceptions_by_site", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("exceptions_by_entity", "entity_id"): (_ENTITY, "claims: entity_id, site_id; sites"),
+    ("exceptions_by_entity", "claims"): (
+        "Claims of the report month with a finding (review or violation) attributed to the"
+        " entity, count (DOMAIN.md §6).", _AUDIT),
+    ("exceptions_by_entity", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("tracer_sample", "entity_id"): (_ENTITY, "claims: entity_id, site_id; sites"),
+    ("tracer_sample", "claim_id"): (
+        f"Claim line of the tracer sample: up to {_SAMPLE_SIZE} of the report month's claims"
+        f" on the 340B account per entity, drawn at random (seed {_SAMPLE_SEED}) whether"
+        " compliant or not, when the month has any finding; sorted by entity, date and claim"
+        " (DOMAIN.md §6).", "claims: claim_id, account"),
+    ("tracer_sample", "service_date"): ("Date dispensed or administered (DOMAIN.md §6).",
+                                        "claims: service_date"),
+    ("tracer_sample", "site_id"): (_SITE, "claims: site_id"),
+    ("tracer_sample", "payer_type"): (
+        "Kind of payer: medicaid_ffs, medicaid_mco, medicare_b, medicare_d, commercial,"
+        " self_pay or other (DOMAIN.md §6).", "claims: payer_type"),
+    ("tracer_sample", "account"): (
+        "Purchasing account that replenishes the drug: 340B, GPO or WAC (DOMAIN.md §6).",
+        "claims: account"),
+    ("tracer_sample", "status"): (
+        f"The claim's audit outcome: {COMPLIANT}, {REVIEW} (review findings only) or"
+        f" {VIOLATION} (any violation) (DOMAIN.md §6).", _AUDIT),
+    ("tracer_sample", "reasons"): (
+        "The claim's reason codes joined by ; (see Reason), empty when compliant (DOMAIN.md"
+        " §6).", _AUDIT),
+    ("tracer_sample", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    # Capital
+    ("capital_flows", "request_id"): (_REQUEST, "capital_requests: request_id"),
+    ("capital_flows", "request_name"): ("What is requested, e.g. IV compounding robot.",
+                                        "capital_requests: request_name"),
+    ("capital_flows", "period"): (
+        "Year of the flow; 0 is the investment at the start (DOMAIN.md §5).",
+        "capital_requests: period"),
+    ("capital_flows", "flow_type"): (
+        "Kind of flow: capital, labor_savings, avoided_errors, revenue, service_cost, ..."
+        " (DOMAIN.md §5).", "capital_requests: flow_type"),
+    ("capital_flows", "cash_flow"): (
+        "Net cash flow of the request in that year and kind, in dollars: negative for capital"
+        " and costs, positive for savings and revenue; an input: NPV, IRR and the sensitivity"
+        " recalculate from it (DOMAIN.md §5).", "capital_requests: cash_flow"),
+    ("capital_results", "request_id"): (_REQUEST, "capital_requests: request_id"),
+    ("capital_results", "discount_rate"): (
+        "The request's discount rate a year: the first given on its rows, else rxxl's default"
+        " (shown here), percent; an input that NPV and the sensitivity read (DOMAIN.md §5).",
+        "capital_requests: discount_rate"),
+    ("capital_results", "npv"): (
+        "Net present value: live formula NPV(discount rate, the flows after the first) plus"
+        " the first flow (year 0), Excel's convention, in dollars; Excel's NPV discounts each"
+        " flow row by one more year, so it reads one row per year (DOMAIN.md §5).",
+        "capital_requests: period, cash_flow, discount_rate"),
+    ("capital_results", "irr"): (
+        "Internal rate of return: live formula IRR over the request's flow rows, read as one"
+        " a year: the rate at which their NPV is 0, percent; rxxl's cached value is blank"
+        " when there is no such rate (DOMAIN.md §5).", "capital_requests: cash_flow"),
+    ("capital_results", "payback"): (
+        "Years until the cumulative cash flow turns non-negative for good: k + |cumulative"
+        " flow at k| / flow of year k + 1, k the last year still negative, over the flow"
+        " rows read as one a year; a value rxxl wrote when it built the"
+        " package, not a live formula; blank when never recovered (DOMAIN.md §5).",
+        "capital_requests: cash_flow"),
+    ("capital_results", "discounted_payback"): (
+        "Payback of the flows discounted at the request's rate from capital_requests, flow /"
+        " (1 + rate) ^ year; a value written when built, not live; blank when never"
+        " recovered (DOMAIN.md §5).", "capital_requests: cash_flow, discount_rate"),
+    ("capital_results", "recommendation"): (
+        "Approve (positive NPV, with the rate and IRR) when NPV is above 0; Decline or rework"
+        " when it is 0 or below; Review when NPV is undefined; text written when built, not"
+        " live (DOMAIN.md §5).", "rxxl (computed)"),
+    ("capital_sensitivity", "request_id"): (_REQUEST, "capital_requests: request_id"),
+    ("capital_sensitivity", "savings_change"): (
+        "Change applied to every positive cash flow (savings and revenue) of the request,"
+        " percent; negative flows stay as they are; an input (DOMAIN.md §5).",
+        "rxxl (computed)"),
+    ("capital_sensitivity", "npv_low"): (
+        _SENSITIVITY.format(rate="rate less step"),
+        "capital_requests: period, cash_flow; discount rate and step on this sheet"),
+    ("capital_sensitivity", "npv_mid"): (
+        _SENSITIVITY.format(rate="rate"),
+        "capital_requests: period, cash_flow; discount rate on this sheet"),
+    ("capital_sensitivity", "npv_high"): (
+        _SENSITIVITY.format(rate="rate + step"),
+        "capital_requests: period, cash_flow; discount rate and step on this sheet"),
+    ("capital_assumptions", "name"): ("Name of a sensitivity assumption (DOMAIN.md §5).",
+                                      "rxxl (computed)"),
+    ("capital_assumptions", "value"): (
+        "Discount rate step: how far the sensitivity moves the discount rate down and up, a"
+        " fraction shown as percent (2.0% is 2 points); an input (DOMAIN.md §5).",
+        "rxxl (computed)"),
+    # Checks
+    ("checks", "check"): (
+        "What the check compares, in words: two figures that must agree (DOMAIN.md §7).",
+        "rxxl (computed)"),
+    ("checks", "figure_a"): (
+        "The first figure: a live formula on the sheets the check names (DOMAIN.md §7).",
+        "rxxl (computed)"),
+    ("checks", "figure_b"): (
+        "The figure it must equal: a live formula, or a count rxxl took from the claims"
+        " themselves (the 340B reasons check) (DOMAIN.md §7).", "rxxl (computed)"),
+    ("checks", "difference"): ("Figure A less figure B: a live formula (DOMAIN.md §7).",
+                               "rxxl (computed)"),
+    ("checks", "fails"): (
+        "1 when |difference| is above the tolerance (the Setting Tolerance ($), named"
+        " CheckTolerance), else 0: a live formula (DOMAIN.md §7).", "rxxl (computed)"),
+    ("master_check", "name"): ("Label of the master check (DOMAIN.md §7).", "rxxl (computed)"),
+    ("master_check", "value"): (
+        "Checks that fail: SUM of the Fails column, 0 when all pass; named MasterCheck, the"
+        " status the Cover shows (DOMAIN.md §7).", "rxxl (computed)"),
+    ("check_settings", "name"): ("Name of a setting of the checks (DOMAIN.md §7).",
+                                 "rxxl (computed)"),
+    ("check_settings", "value"): (
+        "Tolerance in dollars: two figures that differ by at most this agree; an input"
+        " (named CheckTolerance) (DOMAIN.md §7).", "rxxl (computed)"),
+    # Dictionary
+    ("dictionary", "sheet"): ("Sheet of the package the column appears on.", "rxxl (computed)"),
+    ("dictionary", "column"): ("Column header as on the sheet, with its unit.",
+                               "rxxl (computed)"),
+    ("dictionary", "definition"): (
+        "What the column's figure is: its formula, unit and the DOMAIN.md section it follows.",
+        "rxxl (computed)"),
+    ("dictionary", "source"): (
+        "Input table(s) and columns it comes from (docs/data-contracts.md), or rxxl"
+        " (computed) for a figure rxxl derives.", "rxxl (computed)"),
+}
+
+#: By column key, for tables without their own entry: what the Summary's top drivers share
+#: with the Drivers sheet.
+BY_KEY: dict[str, tuple[str, str]] = {
+    key: ENTRIES[("drivers", key)] for key in ("price", "volume", "mix", "total_variance")
+}
+
+#: How a table is named when a header it shares with another table on its sheet means
+#: something else there (tables with a caption use the caption).
+_TABLE_LABELS = {
+    "budget": "Budget lines", "gdr_by_month": "By month", "gdr_by_site": "By site",
+    "gdr_by_payer": "By payer", "opportunity": "Switch opportunity",
+    "denial_trend": "Payer trend", "pareto": "Pareto", "denial_categories": "Root causes",
+    "exceptions_by_reason": "By reason", "exceptions_by_site": "By site",
+    "exceptions_by_entity": "By entity",
+}
+
+
+def _label(spec) -> str:
+    return spec.caption or _TABLE_LABELS.get(spec.name, spec.name.replace("_", " ").capitalize())
+
+
+def _entry(table: str, key: str) -> tuple[str, str]:
+    return ENTRIES.get((table, key)) or BY_KEY.get(key) or ("", "")
+
+
+def dictionary_table() -> pd.DataFrame:
+    """The Dictionary sheet: one row per (sheet, column header) of the template, in the
+    template's order, with its definition and source. A header that two tables of a sheet
+    share is one row; where it means different things there, each table's definition is
+    given, labelled by table, and the sources are combined."""
+    rows: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for sheet, (_, _, specs, _) in SHEETS.items():
+        for spec in specs:
+            for column in spec.columns:
+                definition, source = _entry(spec.name, column.key)
+                rows.setdefault((sheet, column.header), []).append(
+                    (_label(spec), definition, source))
+    out = []
+    for (sheet, header), parts in rows.items():
+        labels: dict[str, list[str]] = {}
+        for label, text, _ in parts:
+            labels.setdefault(text, []).append(label)
+        definition = next(iter(labels)) if len(labels) == 1 else " ".join(
+            f"{', '.join(names)}: {text}" for text, names in labels.items())
+        sources = dict.fromkeys(piece.strip() for _, _, source in parts
+                                for piece in source.split(";") if piece.strip())
+        out.append((sheet, header, definition, "; ".join(sources)))
+    return pd.DataFrame(out, columns=COLUMNS)
