@@ -27,6 +27,7 @@ from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.errors import InputError
 from rxxl.reports import figures, kpis
 from rxxl.reports.detail import write_claim_detail
+from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
 from rxxl.reports.templates import (
     SHEETS,
@@ -226,7 +227,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     _fill_cover(filler, inputs, notes, facts["checks_failed"])
-    _fill(filler, "dictionary", _dictionary())
+    _fill(filler, "dictionary", dictionary_table())
     return facts
 
 
@@ -427,43 +428,3 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
     _fill(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
-
-
-def _dictionary() -> pd.DataFrame:
-    rows = []
-    for sheet, (_, _, specs, _) in SHEETS.items():
-        for spec in specs:
-            for column in spec.columns:
-                rows.append((sheet, column.header, _DEFINITIONS.get(column.key, ""),
-                             _SOURCES.get(column.key, "rxxl, from the month's data")))
-    return pd.DataFrame(rows, columns=["sheet", "column", "definition", "source"]) \
-        .drop_duplicates(["sheet", "column"])
-
-
-_DEFINITIONS = {
-    "variance": "Actual less budget (DOMAIN.md §1).",
-    "variance_pct": "Variance over the absolute budget.",
-    "fu": "F favorable, U unfavorable: on an expense line spending more is unfavorable.",
-    "material": "Yes when |variance| >= $10,000 and |variance %| >= 5%.",
-    "flexed_budget": "Budget x actual volume / budget volume.",
-    "volume_variance": "Flexed budget less budget.",
-    "spending_variance": "Actual less flexed budget.",
-    "price": "(Actual price - budget price) x actual quantity.",
-    "volume": "(Actual total quantity - budget total quantity) x budget average price.",
-    "mix": "Total variance less price and volume.",
-    "gdr": "Generic claims / (generic + brand claims), paid claims, Medi-Span MONY.",
-    "turns": "Annualized COGS / average inventory; COGS = purchases - change in inventory -"
-             " expired.",
-    "days_on_hand": "Days in month x average inventory / COGS.",
-    "denial_rate": "Initially denied claims / initial claims submitted (DOMAIN.md §4).",
-    "center_line": "p-bar, with months above the UCL set aside (revised limits).",
-    "ucl": "p-bar + 3 sqrt(p-bar (1 - p-bar) / n).",
-    "lcl": "p-bar - 3 sqrt(p-bar (1 - p-bar) / n), not below 0.",
-    "dollars_at_risk": "340B savings at stake on the claim: (WAC - 340B cost) x quantity.",
-    "npv": "Year-0 flow plus NPV of years 1..n at the discount rate.",
-    "irr": "Rate at which the NPV of the flows is 0.",
-    "payback": "Years until cumulative cash flow turns positive for good.",
-}
-_SOURCES = {"budget": "budget_lines", "actual": "budget_lines", "cash_flow": "capital_requests",
-            "submitted": "claims", "denied": "claims", "inventory": "inventory_snapshots"}
-
