@@ -18,6 +18,7 @@ from rxxl.cli import main
 from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
+from rxxl.reports import style
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
@@ -179,6 +180,10 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
                             else "U")
     assert kpis.loc["Days on hand", "This month"] == pytest.approx(365 / turns["This month"])
     assert pd.isna(kpis.loc["340B exceptions (claims)", "Prior year"])  # not audited: blank
+    sheet = load_workbook(report)["Summary"]
+    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format for row in range(5, 13)}
+    assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
+    assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
 
 
 def test_summary_figures_link_to_their_detail_rows(report):

@@ -25,7 +25,7 @@ from openpyxl.utils import quote_sheetname
 from rxxl import __version__, roi
 from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.errors import InputError
-from rxxl.reports import figures, kpis
+from rxxl.reports import figures, kpis, style
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
@@ -202,6 +202,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     fill("kpis", pd.DataFrame(
         [{**tile.row(), "detail": filler.table(tile.detail)[0].title} for tile in tiles]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
+    _format_kpis(filler, cells["kpis"], tiles)
     findings = _findings(audit, cells, this_month)
     filler.link(fill("findings", findings), "text", findings["where"].tolist())
 
@@ -229,6 +230,20 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     _fill_cover(filler, inputs, notes, facts["checks_failed"])
     _fill(filler, "dictionary", dictionary_table())
     return facts
+
+
+#: A KPI's figures are shown in its unit's format: rows of one column hold $, %, x and days.
+_KPI_FORMATS = {"$": style.DOLLARS, "%": style.PERCENT, "x": style.RATIO, "days": style.DAYS,
+                "count": style.COUNT}
+_KPI_FIGURES = ("actual", "budget", "variance", "prior_year")
+
+
+def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
+    sheet = filler.book[cells.sheet]
+    for index, tile in enumerate(tiles):
+        for key in _KPI_FIGURES:
+            cell = sheet.cell(cells.first_row + index, cells.columns[key])
+            cell.number_format = _KPI_FORMATS.get(tile.unit, style.RATIO)
 
 
 def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
