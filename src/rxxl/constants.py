@@ -50,6 +50,9 @@ TURNS_TARGET_HIGH = 14.0
 DENIAL_RATE_TARGET = 0.05
 
 # --- Return on investment (DOMAIN.md §5) ----------------------------------------------------
+#: Discount rate for a capital request that names none (*judgement*: a typical hospital
+#: hurdle rate; the report shows it as an input to change).
+DEFAULT_DISCOUNT_RATE = 0.08
 #: Excel's IRR/XIRR default guess.
 IRR_GUESS = 0.1
 #: Newton iterations before rxxl falls back to a bracketed search. Excel stops after 20 and

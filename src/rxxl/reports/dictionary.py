@@ -28,6 +28,7 @@ from rxxl.audit340b import (
 )
 from rxxl.constants import (
     DAYS_IN_YEAR,
+    DEFAULT_DISCOUNT_RATE,
     DENIAL_RATE_TARGET,
     GDR_BENCHMARK,
     MATERIALITY_AMOUNT,
@@ -39,6 +40,7 @@ from rxxl.constants import (
     TURNS_TARGET_LOW,
 )
 from rxxl.denials import SIGMAS, denial_codes
+from rxxl.reports.capital import NEVER, NO_IRR
 from rxxl.reports.figures import FISCAL_YEAR_START
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
@@ -588,32 +590,30 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " recalculate from it (DOMAIN.md §5).", "capital_requests: cash_flow"),
     ("capital_results", "request_id"): (_REQUEST, "capital_requests: request_id"),
     ("capital_results", "discount_rate"): (
-        "The request's discount rate a year: the first given on its rows, else rxxl's default"
-        " (shown here), percent; an input that NPV and the sensitivity read (DOMAIN.md §5).",
-        "capital_requests: discount_rate"),
+        "The request's discount rate a year: the first given on its rows, else"
+        f" {DEFAULT_DISCOUNT_RATE:.0%}; an input that the year table, NPV, discounted payback"
+        " and the sensitivity read (DOMAIN.md §5).", "capital_requests: discount_rate"),
     ("capital_results", "npv"): (
-        "Net present value: live formula NPV(discount rate, the flows after the first) plus"
-        " the first flow (year 0), Excel's convention, in dollars; Excel's NPV discounts each"
-        " flow row by one more year, so it reads one row per year (DOMAIN.md §5).",
-        "capital_requests: period, cash_flow, discount_rate"),
+        "Net present value, in dollars: live formula NPV(discount rate, net cash flow of years"
+        " 1 to n) plus the year-0 net flow, Excel's convention, over the year table"
+        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
     ("capital_results", "irr"): (
-        "Internal rate of return: live formula IRR over the request's flow rows, read as one"
-        " a year: the rate at which their NPV is 0, percent; rxxl's cached value is blank"
-        " when there is no such rate (DOMAIN.md §5).", "capital_requests: cash_flow"),
+        "Internal rate of return: live formula IRR over the year table's net cash flows, the"
+        f" rate at which their NPV is 0, percent; \"{NO_IRR}\" when there is no such rate"
+        " (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
     ("capital_results", "payback"): (
         "Years until the cumulative cash flow turns non-negative for good: k + |cumulative"
-        " flow at k| / flow of year k + 1, k the last year still negative, over the flow"
-        " rows read as one a year; a value rxxl wrote when it built the"
-        " package, not a live formula; blank when never recovered (DOMAIN.md §5).",
-        "capital_requests: cash_flow"),
+        " flow at k| / net flow of year k + 1, k the last year still negative; live formula"
+        f" over the year table's crossings; 0 when nothing is invested, \"{NEVER}\" when the"
+        " cumulative flow is still negative at the end (DOMAIN.md §5).",
+        "capital_requests: period, cash_flow"),
     ("capital_results", "discounted_payback"): (
-        "Payback of the flows discounted at the request's rate from capital_requests, flow /"
-        " (1 + rate) ^ year; a value written when built, not live; blank when never"
-        " recovered (DOMAIN.md §5).", "capital_requests: cash_flow, discount_rate"),
+        "Payback of the net flows discounted at the request's rate, flow / (1 + rate) ^ year;"
+        f" live formula over the year table; \"{NEVER}\" when never recovered"
+        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
     ("capital_results", "recommendation"): (
-        "Approve (positive NPV, with the rate and IRR) when NPV is above 0; Decline or rework"
-        " when it is 0 or below; Review when NPV is undefined; text written when built, not"
-        " live (DOMAIN.md §5).", "rxxl (computed)"),
+        "Live formula on the NPV: approve when it is above 0, decline or rework when below,"
+        " break-even at 0 (DOMAIN.md §5).", "rxxl (computed)"),
     ("capital_sensitivity", "request_id"): (_REQUEST, "capital_requests: request_id"),
     ("capital_sensitivity", "savings_change"): (
         "Change applied to every positive cash flow (savings and revenue) of the request,"
@@ -634,6 +634,30 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Discount rate step: how far the sensitivity moves the discount rate down and up, a"
         " fraction shown as percent (2.0% is 2 points); an input (DOMAIN.md §5).",
         "rxxl (computed)"),
+    ("capital_years", "request_id"): (_REQUEST, "capital_requests: request_id"),
+    ("capital_years", "year"): (
+        "Year of the request, 0 (the investment) to its last year; a year without flows is"
+        " listed with 0 (DOMAIN.md §5).", "capital_requests: period"),
+    ("capital_years", "net"): (
+        "The year's cash flows of every kind added up, in dollars: live formula SUMIFS over"
+        " the flow rows of the request and year (DOMAIN.md §5).",
+        "capital_requests: request_id, period, cash_flow"),
+    ("capital_years", "cumulative"): (
+        "Net cash flow of years 0 to this year, in dollars: live formula SUMIFS"
+        " (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
+    ("capital_years", "discounted"): (
+        "Net cash flow / (1 + discount rate) ^ year, in dollars: live formula (DOMAIN.md §5).",
+        "capital_requests: period, cash_flow, discount_rate"),
+    ("capital_years", "cumulative_discounted"): (
+        "Discounted net cash flow of years 0 to this year, in dollars: live formula SUMIFS"
+        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
+    ("capital_years", "crossing"): (
+        "Where the cumulative flow turns from negative to not negative in this year: the"
+        " year before plus the share of this year's flow needed, in years; blank in other"
+        " years; payback is the last crossing (DOMAIN.md §5).", "rxxl (computed)"),
+    ("capital_years", "discounted_crossing"): (
+        "The same crossing for the cumulative discounted flow, in years; discounted payback"
+        " is the last one (DOMAIN.md §5).", "rxxl (computed)"),
     # Checks
     ("checks", "check"): (
         "What the check compares, in words: two figures that must agree (DOMAIN.md §7).",

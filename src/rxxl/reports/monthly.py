@@ -22,24 +22,19 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import quote_sheetname
 
-from rxxl import __version__, roi
+from rxxl import __version__
 from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.errors import InputError
 from rxxl.reports import figures, kpis, style
+from rxxl.reports.capital import fill_capital
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
-from rxxl.reports.templates import (
-    SHEETS,
-    TEMPLATE_FILE,
-    build_template,
-)
+from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template, fill_table
 from rxxl.reports.workbook import Filled, Filler, Formula, save
 
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
 CHECK_TOLERANCE = 0.01
-SENSITIVITY_SAVINGS = (-0.2, -0.1, 0.0, 0.1, 0.2)
-SENSITIVITY_RATE_STEP = 0.02
 
 
 @dataclass(frozen=True)
@@ -133,25 +128,13 @@ def _organization(inputs: Inputs) -> str:
 # --- Filling the package --------------------------------------------------------------------
 
 
-def _keys(table: str) -> list[str]:
-    for _, _, specs, _ in SHEETS.values():
-        for spec in specs:
-            if spec.name == table:
-                return [c.key for c in spec.columns]
-    raise KeyError(table)
-
-
-def _fill(filler: Filler, table: str, frame: pd.DataFrame | None) -> Filled:
-    return filler.fill(table, frame if frame is not None else pd.DataFrame(), _keys(table))
-
-
 def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     facts: dict = {}
     notes = list(inputs.notes)
     cells: dict[str, Filled] = {}
 
     def fill(table: str, frame: pd.DataFrame | None) -> Filled:
-        cells[table] = _fill(filler, table, frame)
+        cells[table] = fill_table(filler, table, frame)
         return cells[table]
 
     budget, centers = figures.budget(inputs)
@@ -191,7 +174,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     for name in ("exceptions_by_month", "exceptions_by_site", "exceptions_by_entity",
                  "tracer_sample"):
         fill(name, audit.get(name))
-    capital = _fill_capital(filler, inputs)
+    fill_capital(filler, inputs.tables["capital_requests"])
 
     # Row labels are then positions on the sheet, which the findings' links point to.
     month_trend = denial.get("denial_trend", pd.DataFrame()).reset_index(drop=True)
@@ -208,10 +191,9 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    checks = _checks(budget, spend, drivers, generic, denial, audit, capital, cells,
-                     inputs.month)
+    checks = _checks(budget, spend, drivers, generic, denial, audit, cells, inputs.month)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
-    check_cells = _fill(filler, "checks", pd.DataFrame(checks))
+    check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
         a, b = check_cells.cell("figure_a", index), check_cells.cell("figure_b", index)
         difference = check_cells.cell("difference", index)
@@ -221,14 +203,14 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
                      Formula(f"IF(ABS({difference})>CheckTolerance,1,0)", check["fails"]))
     master = Formula(f"SUM({check_cells.column_range('fails')})", facts["checks_failed"]) \
         if checks else Formula("0", 0)
-    _fill(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
+    fill_table(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
                                                  "value": [master]}))
-    _fill(filler, "check_settings", pd.DataFrame({"name": ["Tolerance ($)"],
+    fill_table(filler, "check_settings", pd.DataFrame({"name": ["Tolerance ($)"],
                                                    "value": [CHECK_TOLERANCE]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     _fill_cover(filler, inputs, notes, facts["checks_failed"])
-    _fill(filler, "dictionary", dictionary_table())
+    fill_table(filler, "dictionary", dictionary_table())
     return facts
 
 
@@ -271,86 +253,8 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
     return pd.DataFrame(rows, columns=["kind", "text", "where"])
 
 
-def _fill_capital(filler: Filler, inputs: Inputs) -> list[dict]:
-    """Flows as inputs; NPV and IRR as live formulas with rxxl's values cached."""
-    requests = inputs.tables["capital_requests"]
-    if requests is None or requests.empty:
-        for name in ("capital_flows", "capital_results", "capital_sensitivity"):
-            _fill(filler, name, None)
-        _fill(filler, "capital_assumptions", None)
-        return []
-    flows = requests.sort_values(["request_id", "period"], kind="stable").reset_index(drop=True)
-    flow_cells = _fill(filler, "capital_flows", flows)
-    assumptions = _fill(filler, "capital_assumptions", pd.DataFrame({
-        "name": ["Discount rate step (pts)"], "value": [SENSITIVITY_RATE_STEP]}))
-    step_ref = assumptions.cell("value", 0)
-    groups = list(flows.groupby("request_id", sort=False, observed=True))
-    results = _fill(filler, "capital_results", pd.DataFrame({"request_id": [
-        g for g, _ in groups]}))
-    sensitivity_rows, out = [], []
-    for index, (request, part) in enumerate(groups):
-        first, last = int(part.index[0]), int(part.index[-1])
-        values = part["cash_flow"].to_numpy(dtype=float)
-        periods = part["period"].to_numpy(dtype=float)
-        rate = float(part["discount_rate"].dropna().iloc[0]) if part[
-            "discount_rate"].notna().any() else 0.08
-        flow0 = flow_cells.cell("cash_flow", first)
-        later = (f"{flow_cells.cell('cash_flow', first + 1)}:"
-                 f"{flow_cells.cell('cash_flow', last).split('!')[1]}") if last > first else None
-        rate_ref = results.cell("discount_rate", index)
-        npv_value = values[0] + (roi.npv(rate, values[1:]) if len(values) > 1 else 0.0)
-        irr_value = roi.irr(values)
-        npv = Formula(f"NPV({rate_ref},{later})+{flow0}" if later else f"{flow0}", npv_value)
-        span = f"{flow0}:{flow_cells.cell('cash_flow', last).split('!')[1]}"
-        irr = Formula(f"IRR({span})", irr_value if np.isfinite(irr_value) else None)
-        payback = roi.payback(values)
-        discounted = roi.discounted_payback(rate, values)
-        filler.write(results.sheet, results.cell("discount_rate", index,
-                                                 absolute=False).split("!")[1], rate)
-        for key, value in (("npv", npv), ("irr", irr),
-                           ("payback", payback if np.isfinite(payback) else None),
-                           ("discounted_payback",
-                            discounted if np.isfinite(discounted) else None),
-                           ("recommendation", _recommend(npv_value, irr_value, rate))):
-            filler.write(results.sheet, results.cell(key, index, absolute=False).split("!")[1],
-                         value)
-        periods_ref = (f"{flow_cells.cell('period', first)}:"
-                       f"{flow_cells.cell('period', last).split('!')[1]}")
-        for change in SENSITIVITY_SAVINGS:
-            sensitivity_rows.append((request, change, span, periods_ref, rate_ref, values,
-                                     periods, rate))
-        out.append({"request": request, "npv": npv, "npv_cell": results.cell("npv", index)})
-    sensitivity = _fill(filler, "capital_sensitivity", pd.DataFrame({
-        "request_id": [r[0] for r in sensitivity_rows],
-        "savings_change": [r[1] for r in sensitivity_rows]}))
-    for row, (_, change, span, periods_ref, rate_ref, values, periods, rate) in enumerate(
-            sensitivity_rows):
-        change_ref = sensitivity.cell("savings_change", row)
-        for key, sign in (("npv_low", -1), ("npv_mid", 0), ("npv_high", 1)):
-            shifted = rate + sign * SENSITIVITY_RATE_STEP
-            scaled = values + np.where(values > 0, values * change, 0.0)
-            value = float(np.sum(scaled / (1 + shifted) ** periods))
-            rate_text = {-1: f"{rate_ref}-{step_ref}", 0: rate_ref,
-                         1: f"{rate_ref}+{step_ref}"}[sign]
-            formula = Formula(
-                f"SUMPRODUCT(({span}+({span}>0)*{span}*{change_ref})"
-                f"/(1+{rate_text})^{periods_ref})", value)
-            filler.write(sensitivity.sheet,
-                         sensitivity.cell(key, row, absolute=False).split("!")[1], formula)
-    return out
-
-
-def _recommend(npv: float, irr: float, rate: float) -> str:
-    if not np.isfinite(npv):
-        return "Review: NPV undefined"
-    if npv > 0:
-        return f"Approve: positive NPV at {rate:.0%}" + (
-            f", IRR {irr:.1%}" if np.isfinite(irr) else "")
-    return f"Decline or rework: negative NPV at {rate:.0%}"
-
-
-def _checks(budget, spend, drivers, generic, denial, audit, capital,
-            cells: dict[str, Filled], month: pd.Period) -> list[dict]:
+def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
+            month: pd.Period) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
     budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
     driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
@@ -431,15 +335,15 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -
     status = Formula('IF(MasterCheck=0,"All checks pass",MasterCheck&" checks fail")',
                      "All checks pass" if failed == 0 else f"{failed} checks fail")
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
-    _fill(filler, "cover", pd.DataFrame({"item": [
+    fill_table(filler, "cover", pd.DataFrame({"item": [
         "Organization", "Report month", "Claims data through", "Generated", "rxxl version",
         "Checks"], "value": [_organization(inputs), inputs.month.strftime("%B %Y"),
                              cut_off.isoformat() if cut_off else "no claims",
                              dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__,
                              status]}))
-    contents = _fill(filler, "contents", pd.DataFrame(
+    contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
-    _fill(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
@@ -22,7 +23,14 @@ from openpyxl.workbook.defined_name import DefinedName
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
 from rxxl.reports.inputs import AUDIT_MONTHS
-from rxxl.reports.workbook import Column, TableSpec, lay_out_sheet, register_styles
+from rxxl.reports.workbook import (
+    Column,
+    Filled,
+    Filler,
+    TableSpec,
+    lay_out_sheet,
+    register_styles,
+)
 
 TEMPLATE_FILE = "monthly_package.xlsx"
 MONTHS_SHOWN = 24
@@ -199,6 +207,14 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("NPV, rate + step ($)", "npv_high", D)), caption="Sensitivity of NPV"),
         TableSpec("capital_assumptions", "U4", (
             _c("Assumption", "name", width=W["label"]), _c("Value", "value", P))),
+        TableSpec("capital_years", "X4", (
+            _c("Request", "request_id", width=W["code"]), _c("Year", "year", N, 7),
+            _c("Net cash flow ($)", "net", D), _c("Cumulative ($)", "cumulative", D),
+            _c("Discounted ($)", "discounted", D),
+            _c("Cumulative discounted ($)", "cumulative_discounted", D),
+            _c("Payback crossing (years)", "crossing", R),
+            _c("Discounted crossing (years)", "discounted_crossing", R)),
+                  caption="Cash flow by year: the flows of each year added up"),
     ), False),
     "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass", (
         TableSpec("checks", "A4", (
@@ -221,6 +237,20 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
 INPUT_COLUMNS = {("capital_flows", "cash_flow"), ("capital_results", "discount_rate"),
                  ("capital_sensitivity", "savings_change"), ("capital_assumptions", "value"),
                  ("check_settings", "value")}
+
+
+def table_keys(name: str) -> list[str]:
+    """The frame columns table ``name`` shows, in its column order."""
+    for _, _, specs, _ in SHEETS.values():
+        for spec in specs:
+            if spec.name == name:
+                return [column.key for column in spec.columns]
+    raise KeyError(name)
+
+
+def fill_table(filler: Filler, name: str, frame: pd.DataFrame | None) -> Filled:
+    """Fill the template's table ``name`` with ``frame`` (None: an empty table)."""
+    return filler.fill(name, frame if frame is not None else pd.DataFrame(), table_keys(name))
 
 
 def build_template(path: Path) -> Path:

@@ -1,0 +1,198 @@
+"""The Capital sheet: each request's flows as inputs, and every figure a live formula.
+
+A request's rows are flows by year and kind (capital, labor savings, service cost, ...), so a
+year may have several rows. The "Cash flow by year" table adds them up per year with SUMIFS;
+NPV, IRR, payback and discounted payback are formulas on those yearly totals, so an analyst
+who changes a flow or a discount rate sees every figure follow. rxxl computes each value with
+:mod:`rxxl.roi` and caches it, and the LibreOffice test recalculates them all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rxxl import roi
+from rxxl.constants import DEFAULT_DISCOUNT_RATE
+from rxxl.reports.templates import fill_table
+from rxxl.reports.workbook import Filled, Filler, Formula
+
+#: Savings changes and the discount-rate step of the sensitivity table.
+SENSITIVITY_SAVINGS = (-0.2, -0.1, 0.0, 0.1, 0.2)
+SENSITIVITY_RATE_STEP = 0.02
+NEVER = "never"
+NO_IRR = "no IRR"
+
+
+def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
+    """Fill the Capital sheet's tables from ``capital_requests`` (None: leave them empty)."""
+    if requests is None or requests.empty:
+        for name in ("capital_flows", "capital_results", "capital_sensitivity",
+                     "capital_assumptions", "capital_years"):
+            fill_table(filler, name, None)
+        return
+    flows = requests.sort_values(["request_id", "period"], kind="stable").reset_index(drop=True)
+    flow_cells = fill_table(filler, "capital_flows", flows)
+    rates = _rates(flows)
+    years = _years(flows, rates)
+    results = fill_table(filler, "capital_results", pd.DataFrame({
+        "request_id": list(rates.index), "discount_rate": rates.to_numpy()}))
+    year_cells = fill_table(filler, "capital_years", years[["request_id", "year"]])
+    _write_years(filler, years, year_cells, flow_cells, results)
+    for index, (request, rate) in enumerate(rates.items()):
+        rows = np.flatnonzero(years["request_id"].to_numpy() == request)
+        _write_results(filler, years.iloc[rows], results, index, year_cells,
+                       int(rows[0]), int(rows[-1]), rate)
+    assumptions = fill_table(filler, "capital_assumptions", pd.DataFrame({
+        "name": ["Discount rate step (pts)"], "value": [SENSITIVITY_RATE_STEP]}))
+    _write_sensitivity(filler, flows, rates, flow_cells, results,
+                       assumptions.cell("value", 0))
+
+
+def _rates(flows: pd.DataFrame) -> pd.Series:
+    """Each request's discount rate: its first one given, else the default."""
+    given = flows.dropna(subset=["discount_rate"]).groupby(
+        "request_id", sort=False, observed=True)["discount_rate"].first()
+    order = flows["request_id"].drop_duplicates()
+    return given.reindex(order).fillna(DEFAULT_DISCOUNT_RATE).astype(float)
+
+
+def _years(flows: pd.DataFrame, rates: pd.Series) -> pd.DataFrame:
+    """Every year 0..last of each request (a year without flows is 0) and what the formulas
+    of the year table give for it."""
+    parts = []
+    for request, rate in rates.items():
+        mine = flows[flows["request_id"] == request]
+        last = int(mine["period"].max())
+        net = np.bincount(mine["period"].to_numpy(dtype=np.int64),
+                          weights=mine["cash_flow"].to_numpy(dtype=float), minlength=last + 1)
+        year = np.arange(last + 1)
+        discounted = net / (1.0 + rate) ** year
+        parts.append(pd.DataFrame({
+            "request_id": request, "year": year, "net": net, "cumulative": np.cumsum(net),
+            "discounted": discounted, "cumulative_discounted": np.cumsum(discounted)}))
+    years = pd.concat(parts, ignore_index=True)
+    years["crossing"] = _crossing(years, "net", "cumulative")
+    years["discounted_crossing"] = _crossing(years, "discounted", "cumulative_discounted")
+    return years
+
+
+def _crossing(years: pd.DataFrame, flow: str, cumulative: str) -> list:
+    """Where the cumulative flow turns from negative to not negative within a year: the year
+    before plus the share of the year's flow needed. Blank ("") in the other years."""
+    before = years[cumulative] - years[flow]
+    crosses = (years["year"] > 0) & (years[cumulative] >= 0) & (before < 0)
+    value = years["year"] - 1 + (years[flow] - years[cumulative]) / years[flow].where(crosses)
+    return [float(v) if hit else "" for v, hit in zip(value, crosses, strict=True)]
+
+
+def _write_years(filler: Filler, years: pd.DataFrame, cells: Filled, flows: Filled,
+                 results: Filled) -> None:
+    sheet = cells.sheet
+    for row, values in enumerate(years.itertuples(index=False)):
+        mine = {key: cells.cell(key, row, absolute=False).split("!")[1] for key in cells.columns}
+        request, year, net, cumulative = (mine["request_id"], mine["year"], mine["net"],
+                                          mine["cumulative"])
+        rate = (f"INDEX({results.column_range('discount_rate')},"
+                f"MATCH({request},{results.column_range('request_id')},0))")
+        formulas = {
+            "net": (f"SUMIFS({flows.column_range('cash_flow')},"
+                    f"{flows.column_range('request_id')},{request},"
+                    f"{flows.column_range('period')},{year})"),
+            "cumulative": _running_total(cells, "net", request, year),
+            "discounted": f"{net}/(1+{rate})^{year}",
+            "cumulative_discounted": _running_total(cells, "discounted", request, year),
+            "crossing": _crossing_formula(year, net, cumulative),
+            "discounted_crossing": _crossing_formula(year, mine["discounted"],
+                                                     mine["cumulative_discounted"]),
+        }
+        for key, text in formulas.items():
+            filler.write(sheet, mine[key], Formula(text, getattr(values, key)))
+
+
+def _running_total(cells: Filled, key: str, request: str, year: str) -> str:
+    # One formula down the whole column (no restart at each request's first row), so the
+    # column reads as one consistent formula.
+    return (f"SUMIFS({cells.column_range(key)},{cells.column_range('request_id')},{request},"
+            f"{cells.column_range('year')},\"<=\"&{year})")
+
+
+def _crossing_formula(year: str, flow: str, cumulative: str) -> str:
+    return (f'IF(AND({year}>0,{cumulative}>=0,{cumulative}-{flow}<0),'
+            f'{year}-1+({flow}-{cumulative})/{flow},"")')
+
+
+def _write_results(filler: Filler, years: pd.DataFrame, results: Filled, index: int,
+                   cells: Filled, first: int, last: int, rate: float) -> None:
+    def span(key: str, start: int = first) -> str:
+        return f"{cells.cell(key, start)}:{cells.cell(key, last).split('!')[1]}"
+
+    net = years["net"].to_numpy(dtype=float)
+    rate_ref = results.cell("discount_rate", index)
+    npv = float(net[0] + (roi.npv(rate, net[1:]) if len(net) > 1 else 0.0))
+    irr = roi.irr(net)
+    npv_text = (f"NPV({rate_ref},{span('net', first + 1)})+{cells.cell('net', first)}"
+                if last > first else cells.cell("net", first))
+    npv_ref = results.cell("npv", index)
+    figures = {
+        "npv": Formula(npv_text, npv),
+        "irr": Formula(f'IFERROR(IRR({span("net")}),"{NO_IRR}")',
+                       irr if np.isfinite(irr) else NO_IRR),
+        "payback": Formula(_payback_formula(cells, span, "cumulative", "crossing", last),
+                           _shown(roi.payback(net))),
+        "discounted_payback": Formula(
+            _payback_formula(cells, span, "cumulative_discounted", "discounted_crossing",
+                             last), _shown(roi.discounted_payback(rate, net))),
+        "recommendation": Formula(
+            f'IF({npv_ref}>0,"{APPROVE}",IF({npv_ref}<0,"{DECLINE}","{BREAK_EVEN}"))',
+            APPROVE if npv > 0 else DECLINE if npv < 0 else BREAK_EVEN),
+    }
+    for key, formula in figures.items():
+        filler.write(results.sheet, results.cell(key, index, absolute=False).split("!")[1],
+                     formula)
+
+
+APPROVE = "Approve: the NPV is positive at the request's discount rate"
+DECLINE = "Decline or rework: the NPV is negative at the request's discount rate"
+BREAK_EVEN = "Break-even: the NPV is zero at the request's discount rate"
+
+
+def _payback_formula(cells: Filled, span, cumulative: str, crossing: str, last: int) -> str:
+    """roi.payback as a formula: never when still short at the end, 0 when never short, else
+    the last crossing (the one after which the investment stays recovered)."""
+    return (f'IF({cells.cell(cumulative, last)}<0,"{NEVER}",'
+            f"IF(MIN({span(cumulative)})>=0,0,MAX({span(crossing)})))")
+
+
+def _shown(years: float) -> float | str:
+    return NEVER if np.isinf(years) else years
+
+
+def _write_sensitivity(filler: Filler, flows: pd.DataFrame, rates: pd.Series,
+                       flow_cells: Filled, results: Filled, step_ref: str) -> None:
+    """NPV with the savings (positive flows) changed by each step and the rate moved by the
+    step either way: one SUMPRODUCT over the flow rows, each discounted by its own year."""
+    rows = [(request, change) for request in rates.index for change in SENSITIVITY_SAVINGS]
+    table = fill_table(filler, "capital_sensitivity", pd.DataFrame(
+        rows, columns=["request_id", "savings_change"]))
+    for row, (request, change) in enumerate(rows):
+        index = list(rates.index).index(request)
+        mine = flows.index[flows["request_id"] == request]
+        first, last = int(mine[0]), int(mine[-1])
+        span = f"{flow_cells.cell('cash_flow', first)}:" \
+               f"{flow_cells.cell('cash_flow', last).split('!')[1]}"
+        periods = f"{flow_cells.cell('period', first)}:" \
+                  f"{flow_cells.cell('period', last).split('!')[1]}"
+        values = flows.loc[mine, "cash_flow"].to_numpy(dtype=float)
+        years = flows.loc[mine, "period"].to_numpy(dtype=float)
+        rate, rate_ref = float(rates[request]), results.cell("discount_rate", index)
+        change_ref = table.cell("savings_change", row)
+        for key, sign in (("npv_low", -1), ("npv_mid", 0), ("npv_high", 1)):
+            shifted = rate + sign * SENSITIVITY_RATE_STEP
+            scaled = values + np.where(values > 0, values * change, 0.0)
+            rate_text = {-1: f"{rate_ref}-{step_ref}", 0: rate_ref,
+                         1: f"{rate_ref}+{step_ref}"}[sign]
+            filler.write(table.sheet, table.cell(key, row, absolute=False).split("!")[1],
+                         Formula(f"SUMPRODUCT(({span}+({span}>0)*{span}*{change_ref})"
+                                 f"/(1+{rate_text})^{periods})",
+                                 float(np.sum(scaled / (1 + shifted) ** years))))
