@@ -263,23 +263,43 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("budget_by_cost_center", "cost_center"): (
         "Cost center of the general ledger, e.g. 7010 Inpatient Pharmacy (DOMAIN.md §1).",
         "budget_lines: cost_center"),
+    ("budget_by_cost_center", "line_type"): (
+        "Expense or revenue: the cost center's lines of that type are added up, never"
+        " expense and revenue together (DOMAIN.md §1).", "budget_lines: line_type"),
     ("budget_by_cost_center", "budget"): (
-        "Sum of the budgets of all the cost center's lines for the month, expense and revenue"
-        " lines added together as they stand, in dollars (DOMAIN.md §1).",
-        "budget_lines: cost_center, budget"),
+        "Sum of the budgets of the cost center's lines of that type for the month, in dollars"
+        " (DOMAIN.md §1).", "budget_lines: cost_center, line_type, budget"),
     ("budget_by_cost_center", "actual"): (
-        "Sum of the actuals of the same lines, expense and revenue added together, in"
-        " dollars (DOMAIN.md §1).", "budget_lines: cost_center, actual"),
+        "Sum of the actuals of the same lines, in dollars (DOMAIN.md §1).",
+        "budget_lines: cost_center, line_type, actual"),
     ("budget_by_cost_center", "variance"): (
         "Subtotal actual less subtotal budget, in dollars (DOMAIN.md §1).",
-        "budget_lines: cost_center, budget, actual"),
+        "budget_lines: cost_center, line_type, budget, actual"),
     ("budget_by_cost_center", "variance_pct"): (
         "Subtotal variance / |subtotal budget|, percent; blank when that budget is 0"
-        " (DOMAIN.md §1).", "budget_lines: cost_center, budget, actual"),
+        " (DOMAIN.md §1).", "budget_lines: cost_center, line_type, budget, actual"),
     ("budget_by_cost_center", "fu"): (
-        "F/U of the subtotal read as an expense: U when its actual is above its budget,"
-        " whatever its lines' types (DOMAIN.md §1).",
-        "budget_lines: cost_center, budget, actual"),
+        "F/U of the subtotal by its type: on expense U when actual is above budget, on"
+        " revenue U when actual is below (DOMAIN.md §1).",
+        "budget_lines: cost_center, line_type, budget, actual"),
+    ("budget_totals", "line_type"): (
+        "Expense or revenue: the month's lines of that type, every cost center"
+        " (DOMAIN.md §1).", "budget_lines: line_type"),
+    ("budget_totals", "budget"): (
+        "Total budget of the lines of that type: live formula SUMIFS over the budget lines"
+        " above, in dollars (DOMAIN.md §1).", "budget_lines: line_type, budget"),
+    ("budget_totals", "actual"): (
+        "Total actual of the lines of that type: live formula SUMIFS, in dollars"
+        " (DOMAIN.md §1).", "budget_lines: line_type, actual"),
+    ("budget_totals", "variance"): (
+        "Total actual less total budget, in dollars: live formula (DOMAIN.md §1).",
+        "budget_lines: line_type, budget, actual"),
+    ("budget_totals", "variance_pct"): (
+        "Total variance / |total budget|, percent; blank when that budget is 0: live formula"
+        " (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
+    ("budget_totals", "fu"): (
+        "F/U by type, live formula: on expense U when actual is above budget, on revenue U"
+        " when actual is below (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
     # Drivers (price, volume, mix and total also on the Summary's top drivers)
     ("drivers", "ndc"): (_NDC, "drug_purchases: ndc"),
     ("drivers", "drug_name"): ("Drug name, strength and form as purchased.",
@@ -556,7 +576,7 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("tracer_sample", "claim_id"): (
         f"Claim line of the tracer sample: up to {_SAMPLE_SIZE} of the report month's claims"
         f" on the 340B account per entity, drawn at random (seed {_SAMPLE_SEED}) whether"
-        " compliant or not, when the month has any finding; sorted by entity, date and claim"
+        " compliant or not, whether or not the month has findings; sorted by entity, date and claim"
         " (DOMAIN.md §6).", "claims: claim_id, account"),
     ("tracer_sample", "service_date"): ("Date dispensed or administered (DOMAIN.md §6).",
                                         "claims: service_date"),

@@ -32,7 +32,8 @@ def fiscal_year_months(month: pd.Period) -> pd.PeriodIndex:
 
 
 def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Budget lines of the month with YTD and flexed budget; subtotals per cost center."""
+    """Budget lines of the month with YTD and flexed budget; subtotals per cost center and
+    line type (an expense and a revenue line never add up to anything)."""
     lines = inputs.tables["budget_lines"]
     if lines is None or lines.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -64,11 +65,11 @@ def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
             part["budget_volume"].to_numpy(), part["actual_volume"].to_numpy(),
         )[["flexed_budget", "volume_variance", "spending_variance"]].to_numpy()
     month = pd.concat([month, flexed], axis=1).sort_values(keys[:2], kind="stable")
-    centers = month.groupby("cost_center", observed=True)[["budget", "actual"]].sum() \
-        .reset_index()
+    centers = month.groupby(["cost_center", "line_type"], observed=True, sort=True)[
+        ["budget", "actual"]].sum().reset_index()
     centers["variance"] = centers["actual"] - centers["budget"]
     centers["variance_pct"] = ratio(centers["variance"], centers["budget"].abs())
-    centers["fu"] = _fu(centers["actual"], centers["budget"], "expense")
+    centers["fu"] = _fu(centers["actual"], centers["budget"], centers["line_type"])
     return month.reset_index(drop=True), centers
 
 
@@ -256,11 +257,11 @@ def audit_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
     if inputs.audit is None:
         return {}
     audit = inputs.audit
-    findings = audit[audit["status"] != "compliant"]
     out = {"audit": audit, "exceptions_by_month": audit_trend(inputs)}
     for by in ("reason", "site", "entity"):
         out[f"exceptions_by_{by}"] = audit340b.summarize_findings(audit, by=by)
-    out["tracer_sample"] = audit340b.audit_sample(audit) if len(findings) else pd.DataFrame()
+    # Auditors trace a sample whether or not the checks found anything (DOMAIN.md §6).
+    out["tracer_sample"] = audit340b.audit_sample(audit)
     return out
 
 

@@ -22,8 +22,9 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import quote_sheetname
 
-from rxxl import __version__
+from rxxl import __version__, variance
 from rxxl.audit340b import REASON_TEXT, REASONS
+from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
 from rxxl.errors import InputError
 from rxxl.reports import figures, kpis, style
 from rxxl.reports.capital import fill_capital
@@ -142,6 +143,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
         notes.append(f"No budget lines for {inputs.month}: the Budget sheet is empty.")
     fill("budget", budget)
     fill("budget_by_cost_center", centers)
+    _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
     drivers, bridge = figures.drivers(inputs)
@@ -214,6 +216,39 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     return facts
 
 
+def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
+    """Total budget and actual of each line type present, as SUMIFS over the budget lines,
+    with variance, variance % and F/U formulas: live, so a corrected line updates them."""
+    kinds = [kind for kind in LINE_TYPES if len(budget) and (budget["line_type"] == kind).any()]
+    totals = fill_table(filler, "budget_totals", pd.DataFrame({"line_type": kinds}))
+    cells["budget_totals"] = totals
+    lines = cells["budget"]
+    for row, kind in enumerate(kinds):
+        mine = {key: totals.cell(key, row, absolute=False).split("!")[1]
+                for key in totals.columns}
+        chosen = budget[budget["line_type"] == kind]
+        planned, actual = float(chosen["budget"].sum()), float(chosen["actual"].sum())
+        formulas = {
+            "budget": Formula(f"SUMIFS({lines.column_range('budget')},"
+                              f"{lines.column_range('line_type')},{mine['line_type']})", planned),
+            "actual": Formula(f"SUMIFS({lines.column_range('actual')},"
+                              f"{lines.column_range('line_type')},{mine['line_type']})", actual),
+            "variance": Formula(f"{mine['actual']}-{mine['budget']}", actual - planned),
+            "variance_pct": Formula(
+                f'IF({mine["budget"]}=0,"",{mine["variance"]}/ABS({mine["budget"]}))',
+                (actual - planned) / abs(planned) if planned else ""),
+            "fu": Formula(
+                f'IF({mine["line_type"]}="{REVENUE}",IF({mine["actual"]}<{mine["budget"]},'
+                f'"{UNFAVORABLE}","{FAVORABLE}"),IF({mine["actual"]}>{mine["budget"]},'
+                f'"{UNFAVORABLE}","{FAVORABLE}"))',
+                variance.favorability(actual, planned, kind)),
+        }
+        sheet = filler.book[totals.sheet]
+        for key, formula in formulas.items():
+            filler.write(sheet, mine[key], formula, sheet[mine[key]].number_format,
+                         style.TOTAL_STYLE)
+
+
 #: A KPI's figures are shown in its unit's format: rows of one column hold $, %, x and days.
 _KPI_FORMATS = {"$": style.DOLLARS, "%": style.PERCENT, "x": style.RATIO, "days": style.DAYS,
                 "count": style.COUNT}
@@ -276,9 +311,9 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
             f'{budget_cells.column_range("line")},"Drugs*")',
             float(budget.loc[drugs, "actual"].sum()),
             kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
-        add("Budget sheet: cost-center subtotals add up to the grand total",
-            budget_cells.total("actual"), total, center_cells.total("actual"),
-            float(centers_actual))
+        add("Budget sheet: cost-center subtotals add up to the totals by type",
+            f"SUM({center_cells.column_range('actual')})", float(centers_actual),
+            f"SUM({cells['budget_totals'].column_range('actual')})", total)
         add("Budget sheet: variance column equals actual less budget",
             f"SUM({budget_cells.column_range('variance')})",
             float(budget["variance"].sum()),

@@ -88,15 +88,19 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Budget volume", "budget_volume", N), _c("Actual volume", "actual_volume", N),
             _c("Flexed budget ($)", "flexed_budget", D),
             _c("Volume variance ($)", "volume_variance", D),
-            _c("Spending variance ($)", "spending_variance", D)),
-                  totals=("budget", "actual", "variance", "ytd_budget", "ytd_actual",
-                          "ytd_variance", "flexed_budget", "volume_variance",
-                          "spending_variance")),
+            _c("Spending variance ($)", "spending_variance", D))),
+        # Expense and revenue lines are never added together: subtotals and totals by type.
         TableSpec("budget_by_cost_center", "W4", (
-            _c("Cost center", "cost_center", width=W["label"]), _c("Budget ($)", "budget", D),
+            _c("Cost center", "cost_center", width=W["label"]),
+            _c("Type", "line_type", width=9), _c("Budget ($)", "budget", D),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
-                  caption="Subtotals per cost center", totals=("budget", "actual", "variance")),
+                  caption="Subtotals per cost center"),
+        TableSpec("budget_totals", "AE4", (
+            _c("Type", "line_type", width=9), _c("Budget ($)", "budget", D),
+            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
+            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
+                  caption="Totals by type"),
     ), False),
     "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
         TableSpec("drivers", "A4", (
