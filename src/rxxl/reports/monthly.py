@@ -321,13 +321,11 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
             f"SUM({budget_cells.column_range('budget')})",
             total - float(budget["budget"].sum()))
     if len(drivers):
-        add("Drivers: price + volume + mix equals total variance",
-            f"SUM({driver_cells.column_range('price')})+"
-            f"SUM({driver_cells.column_range('volume')})+"
-            f"SUM({driver_cells.column_range('mix')})",
+        add("Drivers: price + volume + mix equals total variance (totals row)",
+            f"{driver_cells.total('price')}+{driver_cells.total('volume')}+"
+            f"{driver_cells.total('mix')}",
             float(drivers[["price", "volume", "mix"]].sum().sum()),
-            f"SUM({driver_cells.column_range('total_variance')})",
-            float(drivers["total_variance"].sum()))
+            driver_cells.total("total_variance"), float(drivers["total_variance"].sum()))
     gdr = generic["gdr_by_month"]
     if gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1]:
         add("Generics: latest GDR equals generic / (generic + brand)",
