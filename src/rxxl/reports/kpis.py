@@ -17,6 +17,7 @@ import pandas as pd
 
 from rxxl import denials, inventory, variance
 from rxxl.constants import (
+    DAYS_IN_YEAR,
     DENIAL_RATE_TARGET,
     EXPENSE,
     FAVORABLE,
@@ -85,8 +86,9 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
             HIGHER, "gdr_by_month"),
         Kpi("Inventory turns (annual)", "x", turns_now, (band[0] + band[1]) / 2, turns_then,
             band, "inventory"),
-        Kpi("Days on hand", "days", _ratio(365.0, turns_now), 365.0 / ((band[0] + band[1]) / 2),
-            _ratio(365.0, turns_then), (365.0 / band[1], 365.0 / band[0]), "inventory"),
+        Kpi("Days on hand", "days", _ratio(DAYS_IN_YEAR, turns_now),
+            DAYS_IN_YEAR / ((band[0] + band[1]) / 2), _ratio(DAYS_IN_YEAR, turns_then),
+            (DAYS_IN_YEAR / band[1], DAYS_IN_YEAR / band[0]), "inventory"),
         Kpi("Initial denial rate", "%", _denial_rate(inputs.denial_counts, month),
             DENIAL_RATE_TARGET, _denial_rate(inputs.denial_counts, month - 12), LOWER,
             "denial_trend"),
