@@ -19,7 +19,7 @@ from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
 from rxxl.reports import style
-from rxxl.reports.inputs import AUDIT_MONTHS
+from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
@@ -264,6 +264,27 @@ def test_month_without_claims_is_reported_not_failed(sample, tmp_path):
     build_report(sample, "2027-03", out)
     notes = _table(out / package_name(pd.Period("2027-03")), "data_notes")["Data notes"]
     assert notes.str.contains("No claims").any()
+
+
+def test_parts_that_split_months_differently_give_the_same_figures(sample, tmp_path):
+    # Two parts cut in the middle of an audited month: the second holds earlier audited
+    # claims and the whole report month.
+    data = tmp_path / "data"
+    shutil.copytree(sample, data, ignore=shutil.ignore_patterns("claims"))
+    claims = pd.concat([pd.read_parquet(p) for p in sorted((sample / "claims").iterdir())],
+                       ignore_index=True)
+    cut = pd.to_datetime(claims["service_date"]) < pd.Timestamp("2026-08-16")
+    (data / "claims").mkdir()
+    claims[cut].to_parquet(data / "claims" / "a.parquet")
+    claims[~cut].to_parquet(data / "claims" / "b.parquet")
+    by_part, by_month = load_inputs(data, MONTH), load_inputs(sample, MONTH)
+    pd.testing.assert_frame_equal(by_part.audit_by_month, by_month.audit_by_month)
+    pd.testing.assert_frame_equal(by_part.monthly_claims, by_month.monthly_claims)
+    assert len(by_part.claims) == len(by_month.claims)
+    assert by_part.audit["status"].value_counts().to_dict() == \
+        by_month.audit["status"].value_counts().to_dict()
+    trend = denials.trend_from_counts
+    pd.testing.assert_frame_equal(trend(by_part.denial_counts), trend(by_month.denial_counts))
 
 
 def test_cli_report_and_exit_codes(sample, tmp_path, capsys):
