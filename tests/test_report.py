@@ -18,7 +18,7 @@ from rxxl.cli import main
 from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
-from rxxl.reports import style
+from rxxl.reports import figures, style
 from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
@@ -285,6 +285,21 @@ def test_parts_that_split_months_differently_give_the_same_figures(sample, tmp_p
         by_month.audit["status"].value_counts().to_dict()
     trend = denials.trend_from_counts
     pd.testing.assert_frame_equal(trend(by_part.denial_counts), trend(by_month.denial_counts))
+
+
+def test_a_mid_month_count_does_not_add_to_the_month_end_inventory(sample, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample, data)
+    snapshots = pd.read_csv(data / "inventory_snapshots.csv")
+    month_end = snapshots[snapshots["snapshot_date"] == "2026-10-31"]
+    mid_month = month_end.assign(snapshot_date="2026-10-15",
+                                 inventory_value=month_end["inventory_value"] * 3,
+                                 expired_value=100.0)
+    pd.concat([snapshots, mid_month]).to_csv(data / "inventory_snapshots.csv", index=False)
+    before = figures.inventory_figures(load_inputs(sample, MONTH)).set_index("location")
+    after = figures.inventory_figures(load_inputs(data, MONTH)).set_index("location")
+    pd.testing.assert_series_equal(after["ending"], before["ending"])
+    assert (after["expired"] == before["expired"] + 100.0).all()  # removed stock adds up
 
 
 def test_cli_report_and_exit_codes(sample, tmp_path, capsys):

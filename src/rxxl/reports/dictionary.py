@@ -418,12 +418,12 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Inventory location with a snapshot in the report month, e.g. MAIN-IP (DOMAIN.md §3).",
         "inventory_snapshots: location"),
     ("inventory", "beginning"): (
-        "Inventory at cost at the start of the month: the sum of inventory_value of the"
-        " location's snapshots dated in the previous month, in dollars; blank when there are"
+        "Inventory at cost at the start of the month: the location's last count in the"
+        " previous month (its per-drug rows added up), in dollars; blank when there is"
         " none (DOMAIN.md §3).", "inventory_snapshots: snapshot_date, inventory_value"),
     ("inventory", "ending"): (
-        "Inventory at cost at the end of the month: the sum of inventory_value of the"
-        " location's snapshots dated in the report month, in dollars (DOMAIN.md §3).",
+        "Inventory at cost at the end of the month: the location's last count in the report"
+        " month (its per-drug rows added up), in dollars (DOMAIN.md §3).",
         "inventory_snapshots: snapshot_date, inventory_value"),
     ("inventory", "average"): ("(Beginning + ending) / 2, in dollars (DOMAIN.md §3).",
                                "inventory_snapshots: inventory_value"),
@@ -432,8 +432,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " all accounts, in dollars (DOMAIN.md §3).",
         "drug_purchases: month, location, quantity, unit_cost_actual"),
     ("inventory", "expired"): (
-        "Expired stock removed at cost: the sum of expired_value of the location's snapshots"
-        " in the report month, blank counted as 0, in dollars (DOMAIN.md §3).",
+        "Expired stock removed at cost: the sum of expired_value of the location's counts"
+        " in the report month (each since the count before), blank counted as 0, in dollars"
+        " (DOMAIN.md §3).",
         "inventory_snapshots: expired_value"),
     ("inventory", "cogs"): (
         "Cost of goods sold: purchases less (ending less beginning) less expired, in dollars"

@@ -189,8 +189,13 @@ def inventory_figures(inputs: Inputs, month: pd.Period | None = None) -> pd.Data
     if snapshots is None or snapshots.empty:
         return pd.DataFrame()
     snaps = snapshots.assign(period=snapshots["snapshot_date"].dt.to_period("M"))
-    by = snaps.groupby(["location", "period"], observed=True)[
+    # Per-drug rows of one count add up; of several counts in a month the last is the
+    # month's ending inventory, while expired stock (removed since the count before) adds up.
+    counts = snaps.groupby(["location", "period", "snapshot_date"], observed=True)[
         ["inventory_value", "expired_value"]].sum(min_count=1)
+    by = pd.DataFrame({
+        "inventory_value": counts["inventory_value"].groupby(level=[0, 1]).last(),
+        "expired_value": counts["expired_value"].groupby(level=[0, 1]).sum(min_count=1)})
     ending = by.xs(month, level="period") if month in by.index.get_level_values(
         "period") else None
     if ending is None:
