@@ -164,9 +164,11 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
         mony = paid["ndc"].map(drugs).dropna().astype(str).to_numpy()
         assert kpis.loc["Generic dispensing rate", column] == pytest.approx(
             generics.generic_dispensing_rate(mony, scheme="mony"))
-        rates = denials.denial_rates(in_month, by="month")
-        assert kpis.loc["Initial denial rate", column] == pytest.approx(
-            rates["denial_rate"].iloc[0])
+        rates = denials.denial_rates(claims, by="month", hfma=True).set_index("month")
+        for measure, key in (("Initial denial rate", "denial_rate"),
+                             ("Initial denial rate, dollars", "dollar_denial_rate"),
+                             ("Initial denial rate, HFMA", "hfma_denial_rate")):
+            assert kpis.loc[measure, column] == pytest.approx(rates.loc[month, key]), measure
         rows = lines[lines["month"].dt.strftime("%Y-%m") == month]
         spend = rows.loc[rows["line"].str.startswith("Drugs"), "actual"].sum()
         apd = rows[rows["volume_driver"] == "adjusted patient days"].groupby(
@@ -182,7 +184,7 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
     assert kpis.loc["Days on hand", "This month"] == pytest.approx(365 / turns["This month"])
     assert pd.isna(kpis.loc["340B exceptions (claims)", "Prior year"])  # not audited: blank
     sheet = load_workbook(report)["Summary"]
-    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format for row in range(5, 13)}
+    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format for row in range(5, 15)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
 

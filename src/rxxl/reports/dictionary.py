@@ -130,8 +130,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     # Summary: KPI tiles
     ("kpis", "measure"): (
         "The KPI tile: Total drug spend; Drug cost per adjusted patient day; Generic"
-        " dispensing rate; Inventory turns (annual); Days on hand; Initial denial rate; 340B"
-        " savings (WAC less 340B cost); 340B exceptions (claims) (DOMAIN.md §1 to §4, §6).",
+        " dispensing rate; Inventory turns (annual); Days on hand; Initial denial rate, by"
+        " claims, by dollars and HFMA's; 340B savings (WAC less 340B cost); 340B exceptions"
+        " (claims) (DOMAIN.md §1 to §4, §6).",
         "rxxl (computed)"),
     ("kpis", "unit"): (
         "Unit of the tile's figures: $ dollars; % a rate held as a fraction (0.885 is 88.5%);"
@@ -144,7 +145,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " generic and brand claims; Inventory turns: all locations' COGS x"
         f" {DAYS_IN_YEAR} / days in the month / their average inventory, blank when a location"
         f" lacks a figure or COGS is negative; Days on hand: {DAYS_IN_YEAR} / turns; Initial"
-        " denial rate: initially denied / initial claims submitted, all payers; 340B savings:"
+        " denial rate: initially denied / initial claims submitted, all payers; by dollars:"
+        " denied / submitted billed dollars; HFMA: the month's initial denials / the average"
+        " claims submitted in the three months before; 340B savings:"
         " (WAC less 340B unit cost) x quantity over the month's paid claims on the 340B"
         f" account; 340B exceptions: the month's claims for {REVIEW} or in {VIOLATION}"
         " (DOMAIN.md §1 to §4, §6).",
@@ -155,7 +158,7 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " Drugs lines; Drug cost per adjusted patient day: that budget / the budget_volume of"
         f" the {APD_DRIVER} lines; Generic dispensing rate: the {_GDR} benchmark; Inventory"
         f" turns: {_MID:g}, the middle of the {_BAND} band; Days on hand: {DAYS_IN_YEAR} /"
-        f" {_MID:g} = {DAYS_IN_YEAR / _MID:.1f} days; Initial denial rate: the {_DENIAL_TARGET}"
+        f" {_MID:g} = {DAYS_IN_YEAR / _MID:.1f} days; Initial denial rates: the {_DENIAL_TARGET}"
         " target; 340B savings and exceptions: blank, no budget or target (DOMAIN.md §1 to"
         " §4).",
         "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),

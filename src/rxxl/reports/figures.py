@@ -73,14 +73,24 @@ def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return month.reset_index(drop=True), centers
 
 
+#: Budget lines whose name starts with this (any case, as Excel's SUMIFS "Drugs*" matches)
+#: are drug spend.
+DRUG_LINE_PREFIX = "Drugs"
+
+
+def is_drug_line(lines: pd.Series) -> np.ndarray:
+    return lines.astype(str).str.lower().str.startswith(DRUG_LINE_PREFIX.lower()).to_numpy(
+        dtype=bool)
+
+
 def spend_by_month(inputs: Inputs) -> pd.DataFrame:
-    """Drug spend (expense lines whose name starts with "Drugs") by month, 24 months."""
+    """Drug spend (the budget lines that are drug lines) by month, 24 months."""
     months = inputs.months
     frame = pd.DataFrame({"month": months.to_timestamp()})
     lines = inputs.tables["budget_lines"]
     if lines is None or lines.empty:
         return frame.assign(budget=np.nan, actual=np.nan)
-    drugs = lines[lines["line"].astype(str).str.startswith("Drugs")]
+    drugs = lines[is_drug_line(lines["line"])]
     sums = drugs.groupby(drugs["month"].dt.to_period("M"))[["budget", "actual"]].sum(
         min_count=1)
     return frame.assign(budget=sums["budget"].reindex(months).to_numpy(),

@@ -92,6 +92,13 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
         Kpi("Initial denial rate", "%", _denial_rate(inputs.denial_counts, month),
             DENIAL_RATE_TARGET, _denial_rate(inputs.denial_counts, month - 12), LOWER,
             "denial_trend"),
+        Kpi("Initial denial rate, dollars", "%",
+            _denial_rate(inputs.denial_counts, month, dollars=True), DENIAL_RATE_TARGET,
+            _denial_rate(inputs.denial_counts, month - 12, dollars=True), LOWER,
+            "denial_trend"),
+        Kpi("Initial denial rate, HFMA", "%", _hfma_rate(inputs.denial_counts, month),
+            DENIAL_RATE_TARGET, _hfma_rate(inputs.denial_counts, month - 12), LOWER,
+            "denial_trend"),
         Kpi("340B savings (WAC less 340B cost)", "$", float(savings.get(str(month), np.nan)),
             np.nan, float(savings.get(str(month - 12), np.nan)), HIGHER, "exceptions_by_month"),
         Kpi("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, LOWER,
@@ -141,8 +148,29 @@ def _total_turns(stock: pd.DataFrame, month: pd.Period) -> float:
     return float(inventory.inventory_turns(cogs, values, days_in_period=month.days_in_month))
 
 
-def _denial_rate(counts: pd.DataFrame, month: pd.Period) -> float:
-    """Claims denied on first submission / claims submitted, all payers, in ``month``."""
-    rows = counts[(counts["month"] == str(month)) & (counts["payer"] != denials.ALL)]
-    submitted = rows["submitted"].sum()
-    return float(rows["denied"].sum() / submitted) if submitted else np.nan
+def _by_month(counts: pd.DataFrame) -> pd.DataFrame:
+    """Claims submitted and denied on first submission, all payers, per month."""
+    rows = counts[counts["payer"] != denials.ALL]
+    return rows.groupby("month")[["submitted", "denied", "submitted_dollars",
+                                  "denied_dollars"]].sum()
+
+
+def _denial_rate(counts: pd.DataFrame, month: pd.Period, *, dollars: bool = False) -> float:
+    """Denied / submitted in ``month``, by claims or by billed dollars (DOMAIN.md §4)."""
+    totals = _by_month(counts)
+    if str(month) not in totals.index:
+        return np.nan
+    row = totals.loc[str(month)]
+    suffix = "_dollars" if dollars else ""
+    return _ratio(float(row["denied" + suffix]), float(row["submitted" + suffix]))
+
+
+def _hfma_rate(counts: pd.DataFrame, month: pd.Period) -> float:
+    """HFMA's initial denial rate: the month's denials over the average claims submitted in
+    the three months before it (a month without claims counts 0; NaN when the data do not
+    reach three months back), as :func:`rxxl.denials.denial_rates` with ``hfma=True``."""
+    totals = _by_month(counts)
+    if str(month) not in totals.index or not len(totals) or totals.index.min() > str(month - 3):
+        return np.nan
+    before = totals["submitted"].reindex([str(month - k) for k in (1, 2, 3)]).fillna(0)
+    return _ratio(float(totals.loc[str(month), "denied"]), float(before.mean()))

@@ -305,10 +305,10 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
     if len(budget):
         total = float(budget["actual"].sum())
         centers_actual = budget.groupby("cost_center", observed=True)["actual"].sum().sum()
-        drugs = budget["line"].astype(str).str.startswith("Drugs")
+        drugs = figures.is_drug_line(budget["line"])
         add("Budget sheet: drug lines' actual equals the summary's drug spend",
             f'SUMIFS({budget_cells.column_range("actual")},'
-            f'{budget_cells.column_range("line")},"Drugs*")',
+            f'{budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*")',
             float(budget.loc[drugs, "actual"].sum()),
             kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
         add("Budget sheet: cost-center subtotals add up to the totals by type",
