@@ -22,6 +22,9 @@ SENSITIVITY_SAVINGS = (-0.2, -0.1, 0.0, 0.1, 0.2)
 SENSITIVITY_RATE_STEP = 0.02
 NEVER = "never"
 NO_IRR = "no IRR"
+APPROVE = "Approve: the NPV is positive at the request's discount rate"
+DECLINE = "Decline or rework: the NPV is negative at the request's discount rate"
+BREAK_EVEN = "Break-even: the NPV is zero at the request's discount rate"
 
 
 def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
@@ -150,11 +153,6 @@ def _write_results(filler: Filler, years: pd.DataFrame, results: Filled, index: 
     for key, formula in figures.items():
         filler.write(results.sheet, results.cell(key, index, absolute=False).split("!")[1],
                      formula)
-
-
-APPROVE = "Approve: the NPV is positive at the request's discount rate"
-DECLINE = "Decline or rework: the NPV is negative at the request's discount rate"
-BREAK_EVEN = "Break-even: the NPV is zero at the request's discount rate"
 
 
 def _payback_formula(cells: Filled, span, cumulative: str, crossing: str, last: int) -> str:
