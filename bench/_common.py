@@ -1,10 +1,16 @@
-"""What the benchmarks share besides peak memory: the machine record and the claims month."""
+"""What the benchmarks share besides peak memory: the machine record, the claims month, the
+command line, one measured run in a child process, and the statistics of several runs."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import importlib
+import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,3 +45,41 @@ def claims_month_file(sample: Path, month: str | None) -> Path:
     if not claims.exists():
         sys.exit(f"no such claims file: {claims}")
     return claims
+
+
+def comparison_parser(description: str, children: tuple[str, ...], what: str
+                      ) -> argparse.ArgumentParser:
+    """The command line of a benchmark that runs rxxl and a baseline (``children``, each a
+    ``what``) in child processes on one claims month of a sample."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
+                        help="sample folder (rxxl sample --size large --out DIR)")
+    parser.add_argument("--month", help="claims month YYYY-MM (default: the latest file)")
+    parser.add_argument("--repeat", type=int, default=3, help=f"runs per {what}")
+    parser.add_argument("--date", default=dt.date.today().isoformat(),
+                        help="date recorded with the results (default today)")
+    parser.add_argument("--child", choices=children, help=argparse.SUPPRESS)
+    parser.add_argument("--claims", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def run_child(script: str, child: str, claims: Path, sample: Path, out: Path | None) -> dict:
+    """One run of ``child`` by ``script --child`` in a fresh process (so imports, caches and
+    peak memory are its own); the figures it prints last, as JSON."""
+    command = [sys.executable, script, "--child", child, "--claims", str(claims),
+               "--sample", str(sample)]
+    if out is not None:
+        command += ["--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{child} run failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def stats(runs: list[dict], key: str) -> dict | None:
+    """Best, median and every value of ``key`` over the runs that measured it (None: none)."""
+    values = [run[key] for run in runs if key in run]
+    if not values:
+        return None
+    return {"best": min(values), "median": statistics.median(values), "runs": values}

@@ -32,18 +32,20 @@ differ or a target is missed.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import claims_month_file, describe_machine  # bench/ is on sys.path
+from _common import (  # bench/ is on sys.path
+    claims_month_file,
+    comparison_parser,
+    describe_machine,
+    run_child,
+    stats,
+)
 from _memory import peak_rss_mb
 
 BENCH = Path(__file__).resolve().parent
@@ -127,18 +129,6 @@ def run_duckdb(claims: Path, reference: Path, out: Path | None) -> dict:
     return figures
 
 
-def measure(engine: str, claims: Path, reference: Path, out: Path | None) -> dict:
-    """One run of ``engine`` in a child process; its figures."""
-    command = [sys.executable, __file__, "--child", engine, "--claims", str(claims),
-               "--sample", str(reference)]
-    if out is not None:
-        command += ["--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{engine} run failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 # --- checks -----------------------------------------------------------------------------------
 
 
@@ -203,28 +193,12 @@ def compare(rxxl_file: Path, duckdb_file: Path, shown: int = 20) -> dict:
 # --- the report -------------------------------------------------------------------------------
 
 
-def _stats(runs: list[dict], key: str) -> dict | None:
-    values = [run[key] for run in runs if key in run]
-    if not values:
-        return None
-    return {"best": min(values), "median": statistics.median(values), "runs": values}
-
-
 def _cell(stats: dict | None) -> str:
     return "-" if stats is None else f"{stats['best']:.2f} / {stats['median']:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
-                        help="sample folder (rxxl sample --size large --out DIR)")
-    parser.add_argument("--month", help="claims month YYYY-MM (default: the latest file)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per engine")
-    parser.add_argument("--date", default=dt.date.today().isoformat(),
-                        help="date recorded with the results (default today)")
-    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
-    parser.add_argument("--claims", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser = comparison_parser(__doc__.splitlines()[0], ENGINES, "engine")
     args = parser.parse_args(argv)
 
     if args.child:
@@ -243,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         outputs = {engine: Path(scratch) / f"{engine}.parquet" for engine in ENGINES}
         for i in range(args.repeat):
             for engine in ENGINES:
-                figures = measure(engine, claims, args.sample, outputs[engine] if i == 0 else None)
+                figures = run_child(__file__, engine, claims, args.sample,
+                                    outputs[engine] if i == 0 else None)
                 runs[engine].append(figures)
                 print(f"run {i + 1}/{args.repeat} {engine:6}: end to end"
                       f" {figures['end_to_end_s']:.2f} s, peak {figures['peak_mb']:,.0f} MB",
@@ -252,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = {}
     for engine in ENGINES:
-        summary[engine] = {key: _stats(runs[engine], key) for key in
+        summary[engine] = {key: stats(runs[engine], key) for key in
                            ("import_s", "load_s",
                             "audit_s", "end_to_end_s", "cpu_s", "system_cpu_s")}
         summary[engine]["peak_mb"] = max(run["peak_mb"] for run in runs[engine])

@@ -33,21 +33,23 @@ differ or the target is missed.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import gc
 import hashlib
 import json
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
-from _common import claims_month_file, describe_machine  # bench/ is on sys.path
+from _common import (  # bench/ is on sys.path
+    claims_month_file,
+    comparison_parser,
+    describe_machine,
+    run_child,
+    stats,
+)
 from _memory import peak_rss_mb
 
 BENCH = Path(__file__).resolve().parent
@@ -171,16 +173,6 @@ def run_xlsxwriter(claims: Path, sample: Path, out: Path) -> dict:
     return figures
 
 
-def measure(writer: str, claims: Path, sample: Path, out: Path) -> dict:
-    """One run of ``writer`` in a child process; its figures."""
-    command = [sys.executable, __file__, "--child", writer, "--claims", str(claims),
-               "--sample", str(sample), "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{writer} run failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 # --- checks -----------------------------------------------------------------------------------
 
 
@@ -212,22 +204,8 @@ def data_digest(workbook: Path, first_row: int) -> dict:
 # --- the report -------------------------------------------------------------------------------
 
 
-def _stats(runs: list[dict], key: str) -> dict:
-    values = [run[key] for run in runs]
-    return {"best": min(values), "median": statistics.median(values), "runs": values}
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", type=Path, default=Path("/tmp/large"),
-                        help="sample folder (rxxl sample --size large --out DIR)")
-    parser.add_argument("--month", help="claims month YYYY-MM (default: the latest file)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per writer")
-    parser.add_argument("--date", default=dt.date.today().isoformat(),
-                        help="date recorded with the results (default today)")
-    parser.add_argument("--child", choices=WRITERS, help=argparse.SUPPRESS)
-    parser.add_argument("--claims", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser = comparison_parser(__doc__.splitlines()[0], WRITERS, "writer")
     args = parser.parse_args(argv)
 
     if args.child:
@@ -248,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             for writer in WRITERS:
                 out = Path(scratch) / writer / f"{claims.stem}.xlsx"
                 out.parent.mkdir(exist_ok=True)
-                figures = measure(writer, claims, args.sample, out)
+                figures = run_child(__file__, writer, claims, args.sample, out)
                 runs[writer].append(figures)
                 print(f"run {i + 1}/{args.repeat} {writer:10}: {figures['write_s']:.1f} s,"
                       f" peak while writing {figures['write_peak_mb']:,.0f} MB,"
@@ -259,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     same_cells = (len({digest["sha256"] for digest in digests.values()}) == 1
                   and digests["rxxl"]["rows"] == runs["rxxl"][0]["rows"])
 
-    summary = {writer: {"write_s": _stats(runs[writer], "write_s"),
+    summary = {writer: {"write_s": stats(runs[writer], "write_s"),
                         "write_peak_mb": max(run["write_peak_mb"] for run in runs[writer]),
                         "load_peak_mb": max(run["load_peak_mb"] for run in runs[writer])}
                for writer in WRITERS}
@@ -269,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                                             ratio["median"] <= TARGET_RATIO],
                "same_cells": [same_cells, True, same_cells]}
     first = runs["rxxl"][0]
-    findings = _stats(runs["rxxl"], "findings_write_s")
+    findings = stats(runs["rxxl"], "findings_write_s")
 
     print(f"\nclaim detail of {claims}: {first['rows']:,} rows x {first['columns']} columns"
           f" ({first['rows'] * first['columns']:,} cells), {args.repeat} run(s) per writer,"
