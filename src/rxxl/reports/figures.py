@@ -168,14 +168,14 @@ def generic_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
             ratio(by_month["generic"].sum(), (by_month["generic"] + by_month["brand"]).sum()),
         ],
     })
-    out["opportunity"] = _opportunity(paid, table)
+    out["opportunity"] = _opportunity(paid.assign(mony=mony), table)
     return out
 
 
 def _opportunity(paid: pd.DataFrame, drugs: pd.DataFrame) -> pd.DataFrame:
-    """Brand claims of drugs with a generic in the same group: the saving if switched."""
-    paid = paid.assign(mony=paid["ndc"].map(drugs["mony_code"]).astype(str),
-                       group=paid["ndc"].map(drugs["generic_group"]),
+    """Brand claims of drugs with a generic in the same group: the saving if switched.
+    ``paid`` carries each claim's MONY code."""
+    paid = paid.assign(group=paid["ndc"].map(drugs["generic_group"]),
                        unit=paid["unit_cost_wac"])
     generic_cost = paid[paid["mony"] == "Y"].groupby("group")["unit"].median()
     brands = paid[(paid["mony"] == "O") & paid["group"].isin(generic_cost.index)]

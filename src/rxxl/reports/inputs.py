@@ -15,6 +15,7 @@ import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -198,7 +199,7 @@ def _give_back_memory() -> None:
         pass
 
 
-def _rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
+def _rows(frame: pd.DataFrame, keep: Callable[[pd.Series], Any] | Any) -> pd.DataFrame:
     """``frame``'s rows where ``keep`` (a mask, or a function of the service dates) holds;
     ``frame`` itself when that is every row, as a part that is one month is: a million
     claims copied for nothing would be a third of a gigabyte."""
