@@ -633,7 +633,8 @@ def test_build_monthly_report_without_data_folder_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026", "Oct 2026", "202610"])
+@pytest.mark.parametrize("month", ["2026-13", "2026", "Oct 2026", "202610", "2026Q4",
+                                   "2026-10-01x"])
 def test_build_monthly_report_with_a_bad_month_says_how_to_write_it(sample, tmp_path, month):
     out = tmp_path / "reports"
     message = ribbon.dispatch("rx_report", _report_book(sample[0], out, month=month))

@@ -19,7 +19,6 @@ The one rule for what a cell hands over (also in the README):
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import math
 import numbers
@@ -30,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from rxxl._arrays import as_float_array
-from rxxl.dates import from_excel_serial
 from rxxl.errors import InputError, InputTypeError, RxxlError
+from rxxl.parsing import parse_dates
 
 CATEGORY = "Rx Finance"
 
@@ -174,28 +173,9 @@ def filled_numbers(name: str, value: Any) -> np.ndarray:
 
 
 def dates_of(name: str, values: np.ndarray) -> np.ndarray:
-    """Date cells (datetime, date, Excel serial number or ISO text) as datetime64[D]."""
-    out = np.empty(len(values), dtype="datetime64[D]")
-    serial = np.array(
-        [isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values], dtype=bool
-    )
-    if serial.any():
-        out[serial] = from_excel_serial(values[serial].astype(float), name)
-    for i in np.flatnonzero(~serial):
-        cell = values[i]
-        if isinstance(cell, dt.datetime):
-            out[i] = np.datetime64(cell.date(), "D")
-        elif isinstance(cell, dt.date):
-            out[i] = np.datetime64(cell, "D")
-        else:
-            try:
-                out[i] = np.datetime64(dt.date.fromisoformat(str(cell).strip()[:10]), "D")
-            except ValueError:
-                raise InputTypeError(
-                    f"{name}: cell {i + 1} holds {cell!r}, not a date"
-                    " (use a date, an Excel date serial or ISO text such as 2026-10-31)"
-                ) from None
-    return out
+    """Date cells as datetime64[D] by rxxl's one rule (:mod:`rxxl.parsing`): date cells,
+    Excel serial numbers, ISO or US text; the rest is refused naming the cell."""
+    return parse_dates(values, name, serials=True, unit="cell")
 
 
 def as_cell(value: float, undefined: str) -> Any:

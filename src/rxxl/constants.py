@@ -8,6 +8,27 @@ that it comes from. Values marked *judgement* are rxxl's documented choices.
 #: Days in a year for annualizing and for XNPV/XIRR's actual/365 day count (Excel convention).
 DAYS_IN_YEAR = 365
 
+# --- Plausibility bounds on input data (issue 12; *judgement*) ----------------------------
+#: Dates of events rxxl reads (a claim's service date, an encounter, an inventory count) are not
+#: before this day. rxxl analyses current pharmacy finance and 340B compliance; no claims or
+#: encounter export it reads reaches back before 2000, while the usual mis-reads land well
+#: before it: days since 1970 read as an Excel serial put 2026-10-01 on 1956-09-29, and a year
+#: typed as a serial (2026) would be 1905.
+EARLIEST_EVENT_DATE = "2000-01-01"
+#: ... and not more than this many days after today. A claim or count cannot lie in the future;
+#: a month's margin covers a server clock or time zone a day off and a count dated at the coming
+#: month end, while an Excel serial read as days since 1970 (46326: the year 2096) is far beyond.
+EVENT_DATE_DAYS_AHEAD = 31
+#: Largest absolute amount in dollars of one money cell (a budget line, a claim, a unit cost, a
+#: cash flow). The largest US health systems spend about $7e10 a year in all, so no single line
+#: reaches $1e11; an amount beyond it is a mis-typed or mis-read number, and refusing it keeps
+#: totals finite (1e308 in two budget lines makes every total inf or NaN).
+MAX_AMOUNT = 1e11
+#: Largest absolute value of one quantity or volume cell (packages, billing units, patient
+#: days, days supply): a billion units of one drug on one row is more than the whole US
+#: dispenses of most drugs in a year.
+MAX_QUANTITY = 1e9
+
 # --- Budget variance (DOMAIN.md §1) ---------------------------------------------------------
 #: Line types whose favorable direction differs: on an expense line spending more is bad.
 EXPENSE = "expense"

@@ -42,8 +42,9 @@ from typing import Any
 import pandas as pd
 
 from rxxl import __version__
-from rxxl.errors import RxxlError
+from rxxl.errors import InputError, RxxlError
 from rxxl.outputs import defuse_csv_text
+from rxxl.parsing import parse_month
 from rxxl.reports.template_sheet import new_sheet_name
 
 CONFIG_SHEET = "rxxl.conf"
@@ -205,14 +206,14 @@ def _report_month(book: Any) -> str:
     if not text:
         return _previous_month(dt.date.today())
     # Excel turns a typed 2026-10 into the date 1 Oct 2026, which the sheet gives as
-    # "2026-10-01 00:00:00"; pandas would also take "2026" as January, so parse strictly.
-    for pattern in ("%Y-%m", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return dt.datetime.strptime(text, pattern).strftime("%Y-%m")
-        except ValueError:
-            continue
-    raise RibbonError(f"REPORT_MONTH {text!r} is not a month: write it as YYYY-MM, e.g."
-                      f" {_previous_month(dt.date.today())}, or leave it empty for last month")
+    # "2026-10-01 00:00:00": a date means its month. The one parser refuses the rest
+    # ("2026", "2026Q4"), which pandas would read as January and October.
+    try:
+        return str(parse_month(text, "REPORT_MONTH", dates=True))
+    except InputError:
+        raise RibbonError(f"REPORT_MONTH {text!r} is not a month: write it as YYYY-MM, e.g."
+                          f" {_previous_month(dt.date.today())}, or a date in the month, or"
+                          " leave it empty for last month") from None
 
 
 def _template_dir(book: Any) -> Path | None:

@@ -10,7 +10,10 @@ Conventions
   NPV does; add a time-0 investment outside, ``npv(rate, values[1:]) + values[0]``.
   Every other function treats ``values[0]`` as time 0 (the investment, usually negative).
 - Shapes: ``values`` is a scalar, list, ndarray, Series, or a single row or column of a 2-D
-  range; ``dates`` are dates, datetimes, numpy/pandas datetimes or ISO text.
+  range; ``dates`` are dates, datetimes, numpy/pandas datetimes or ISO/US text, read by
+  rxxl's one rule (:func:`rxxl.parsing.parse_dates`): what would have to be guessed
+  (``03/04/26``, ``2026``, ``20260101``) is refused, and so is a number (an Excel serial:
+  convert it with :func:`rxxl.dates.from_excel_serial`).
 
 NaN policy
 ----------
@@ -33,7 +36,7 @@ import numpy as np
 import numpy_financial as npf
 from scipy.optimize import brentq
 
-from rxxl._arrays import as_day_numbers, as_vector, require_nonempty, require_same_length
+from rxxl._arrays import as_vector, require_nonempty, require_same_length
 from rxxl.constants import (
     DAYS_IN_YEAR,
     IRR_GUESS,
@@ -41,6 +44,7 @@ from rxxl.constants import (
     IRR_TOLERANCE,
 )
 from rxxl.errors import InputError
+from rxxl.parsing import parse_dates
 
 __all__ = [
     "npv",
@@ -231,7 +235,7 @@ def irr(values: Any, guess: float = IRR_GUESS) -> float:
 
 
 def _years_from_first(dates: Any, count: int) -> np.ndarray:
-    days = as_day_numbers(dates, "dates")
+    days = parse_dates(dates, "dates").astype(np.int64)  # whole days since 1970-01-01
     require_same_length(values=np.empty(count), dates=days)
     elapsed = days - days[0]
     early = np.flatnonzero(elapsed < 0)

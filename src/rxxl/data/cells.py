@@ -4,6 +4,10 @@ Readers hand over a column as whatever the file gave: Arrow arrays (CSV read as 
 Parquet as typed), pandas Series (a DataFrame from xlwings) or Python objects (openpyxl).
 :func:`cells_of` sorts that into four shapes, and each kind's parser turns a shape into the
 normalized values plus a status per row: :data:`OK`, :data:`BLANK` or a problem reason.
+Dates and numbers are read by rxxl's one parser (:mod:`rxxl.parsing`), which the metrics and
+the Excel functions also use; this module adds what the contract says: a minimum, the
+plausibility bounds of amounts and event dates, and that a number in a typed file's date
+column is refused (days since 1970 or an Excel serial?).
 
 Text is parsed once per *distinct* value (ids repeat: thousands of NDCs and NPIs, hundreds of
 dates in a million claims) and mapped back to the rows with integer codes, so a million rows
@@ -22,29 +26,35 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rxxl import parsing
+from rxxl.constants import EARLIEST_EVENT_DATE, EVENT_DATE_DAYS_AHEAD, MAX_AMOUNT, MAX_QUANTITY
 from rxxl.data import identifiers as ids
 from rxxl.data.contracts import US_STATES, Column
-from rxxl.dates import from_excel_serial
+from rxxl.parsing import (
+    BLANK,
+    NOT_NUMBER,
+    OK,
+    excel_serial_dates,
+    parse_date_texts,
+    parse_number_texts,
+)
 
-#: Row status: the cell holds a valid value.
-OK = 0
-#: Row status: the cell is blank (a problem only where the column is not ``blank_ok``).
-BLANK = 1
-
-# Problem reasons (row statuses above BLANK). NDC and NPI reasons come from identifiers.
-NOT_NUMBER = 2
+# Row statuses: OK, BLANK and the reasons a text is no number or date come from the one
+# parser (rxxl.parsing); NDC and NPI reasons from identifiers. The contract's own reasons:
 NOT_FINITE = 3
 BELOW_MINIMUM = 4
 NOT_WHOLE = 5
 NOT_CHOICE = 6
 NOT_FLAG = 7
 NOT_STATE = 8
-NOT_DATE = 9
-NO_SUCH_DAY = 10
-BAD_SERIAL = 11
-LOOKS_LIKE_YEAR = 12
 NOT_QUARTER_START = 13
-LOOKS_LIKE_YYYYMMDD = 14
+#: A number in a date column of a typed file (Parquet): days since 1970 or an Excel serial?
+NUMBER_IN_TYPED_FILE = 40
+#: An event date (a claim's service date, ...) before EARLIEST_EVENT_DATE or too far ahead.
+TOO_EARLY = 41
+TOO_LATE = 42
+#: An amount or quantity beyond MAX_AMOUNT or MAX_QUANTITY in absolute value.
+BEYOND_MAXIMUM = 43
 
 #: Output resolution of date, month and quarter columns: microseconds reach 9999-12-31,
 #: the open end some systems write for "still active" (nanoseconds stop in 2262).
@@ -52,8 +62,6 @@ DATE_DTYPE = "datetime64[us]"
 STRING_DTYPE = pd.StringDtype("pyarrow")
 
 _NUMBER_SENTINEL = "\x00"
-_MAX_SERIAL = 2958465
-_DAY = np.timedelta64(1, "D")
 
 
 # --- the four shapes of raw cells -------------------------------------------------------------
@@ -82,6 +90,8 @@ class NumberCells:
     """Typed numbers (Parquet int/float, a numeric DataFrame column); NaN is blank."""
 
     values: np.ndarray
+    #: From a typed file (Parquet), which has date types: a number there is no Excel serial.
+    typed_file: bool = False
 
     def __len__(self) -> int:
         return len(self.values)
@@ -157,7 +167,7 @@ def _cells_of_arrow(array: pa.Array | pa.ChunkedArray) -> Cells:
         return all_blank(len(array))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return NumberCells(np.asarray(values, dtype=np.float64))
+        return NumberCells(np.asarray(values, dtype=np.float64), typed_file=True)
     if pa.types.is_boolean(kind):
         missing = array.is_null().to_numpy(zero_copy_only=False)
         values = array.fill_null(False).to_numpy(zero_copy_only=False)
@@ -290,6 +300,8 @@ class Parsed:
     values: Any
     status: np.ndarray
     cells: Cells
+    #: Dates as read, for messages about a date out of bounds (None for other kinds).
+    read: np.ndarray | None = None
 
 
 def parse(cells: Cells, column: Column) -> Parsed:
@@ -401,77 +413,6 @@ def _to_bool(array: pa.Array) -> np.ndarray:
 
 # --- numbers -----------------------------------------------------------------------------------
 
-# A plain number as Python and Excel write it: 12, -3.5, .5, 1e3.
-_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-# A number as a spreadsheet displays it: $1,234.50, -$5, (1,234.50) for a negative, 6.5%.
-_DRESSED_NUMBER = (
-    r"^(?P<open>\()?\s*(?P<sign>[+-]?)\s*(?P<dollar>\$?)\s*(?P<sign2>[+-]?)\s*"
-    r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?P<fraction>\.[0-9]*)?"
-    r"\s*(?P<close>\)?)\s*(?P<percent>%?)$"
-)
-
-
-def parse_number_texts(texts: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers from distinct texts: ``(values, ok)``.
-
-    Accepted: plain numbers (``1234.5``, ``-3``, ``1e3``), thousands separators in their
-    proper places (``1,234,567.89``), accounting parentheses for negatives
-    (``(1,234.50)``), for ``money`` a dollar sign (``$1,234.50``, ``-$5``) and for
-    ``number`` a trailing percent sign (``6%`` is 0.06, as Excel stores it). Anything else,
-    including ``1.234,5``, ``1,23``, ``nan`` and ``inf``, is not a number: guessing would
-    risk a silently wrong amount.
-    """
-    values = np.full(len(texts), np.nan)
-    if len(texts) == 0:
-        return values, np.zeros(0, dtype=bool)
-    plain = _to_bool(pc.match_substring_regex(texts, _PLAIN_NUMBER))
-    if plain.any():
-        values[plain] = _to_float(texts.filter(pa.array(plain)))
-    ok = plain.copy()
-    rest = ~plain
-    if not rest.any():
-        return values, ok
-    others = texts.filter(pa.array(rest))
-    parts = pc.extract_regex(others, _DRESSED_NUMBER)
-    matched = _to_bool(pc.is_valid(parts))
-
-    def field(name: str) -> np.ndarray:
-        return np.asarray(
-            pc.struct_field(parts, name).fill_null("").to_numpy(zero_copy_only=False),
-            dtype=object,
-        )
-
-    whole, fraction = field("whole"), field("fraction")
-    has_digits = (np.char.str_len(whole.astype(str)) > 0) | (
-        np.char.str_len(fraction.astype(str)) > 1
-    )
-    opened, closed = field("open") == "(", field("close") == ")"
-    sign, sign2 = field("sign"), field("sign2")
-    dollar, percent = field("dollar") == "$", field("percent") == "%"
-    valid = matched & has_digits & (opened == closed) & ~((sign != "") & (sign2 != ""))
-    valid &= ~(opened & ((sign != "") | (sign2 != "")))
-    if kind != "money":
-        valid &= ~dollar
-    if kind != "number":
-        valid &= ~percent
-    if valid.any():
-        digits = np.char.replace(whole[valid].astype(str), ",", "") + fraction[valid].astype(str)
-        digits = np.where(np.char.str_len(digits) == 0, "0", digits)
-        number = np.asarray(digits.astype(np.float64))
-        negative = (sign[valid] == "-") | (sign2[valid] == "-") | opened[valid]
-        number = np.where(negative, -number, number)
-        number = np.where(percent[valid], number / 100.0, number)
-        where = np.flatnonzero(rest)[valid]
-        values[where] = number
-        ok[where] = True
-    return values, ok
-
-
-def _to_float(texts: pa.Array) -> np.ndarray:
-    return np.asarray(pc.cast(texts, pa.float64()).to_numpy(zero_copy_only=False),
-                      dtype=np.float64)
-
-
 def _parse_numbers(cells: Cells, column: Column) -> Parsed:
     if isinstance(cells, NumberCells):
         values = cells.values
@@ -479,7 +420,8 @@ def _parse_numbers(cells: Cells, column: Column) -> Parsed:
     else:
         text = as_text(cells)
         cells = text
-        unique_values, ok = parse_number_texts(text.uniques, column.kind)
+        unique_values, ok = parse_number_texts(text.uniques, dollar=column.kind == "money",
+                                               percent=column.percent)
         reasons = np.where(ok, OK, NOT_NUMBER).astype(np.int8)
         status = _row_status(text.codes, reasons)
         values = np.where(status == OK, _per_row(unique_values, text.codes, np.nan), np.nan)
@@ -500,91 +442,16 @@ def _check_number_values(values: np.ndarray, status: np.ndarray, column: Column)
             status = np.where((status == OK) & (values != np.floor(values)), NOT_WHOLE, status)
         if column.minimum is not None:
             status = np.where((status == OK) & (values < column.minimum), BELOW_MINIMUM, status)
+        status = np.where((status == OK) & (np.abs(values) > _maximum(column)), BEYOND_MAXIMUM,
+                          status)
     return status.astype(np.int8)
 
 
-# --- dates -------------------------------------------------------------------------------------
-
-_TIME = r"(?:[T ]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*(?:[AaPp][Mm])?" \
-        r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
-_ISO_DATE = r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})" + _TIME + "$"
-_US_DATE = r"^(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/(?P<year>[0-9]{4})" + _TIME + "$"
-_ISO_MONTH = r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})$"
-_SERIAL = r"^[0-9]+(?:\.[0-9]+)?$"
+def _maximum(column: Column) -> float:
+    return MAX_AMOUNT if column.kind == "money" else MAX_QUANTITY
 
 
-def parse_date_texts(texts: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Dates from distinct texts: ``(datetime64[D] values, reasons)``.
-
-    Accepted: ISO ``2026-10-31`` and US ``10/31/2026`` (a time of day after either is
-    dropped), an Excel serial number written as text (``46326``; 1 is 1900-01-01 and 60,
-    Excel's phantom 1900-02-29, is refused), and for ``month`` also ``2026-10``. Two-digit
-    years and day-first dates are refused: ``03/04/26`` has too many readings.
-    """
-    n = len(texts)
-    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    reasons = np.full(n, NOT_DATE, dtype=np.int8)
-    if n == 0:
-        return values, reasons
-    patterns = [_ISO_DATE, _US_DATE] + ([_ISO_MONTH] if kind == "month" else [])
-    for pattern in patterns:
-        parts = pc.extract_regex(texts, pattern)
-        matched = _to_bool(pc.is_valid(parts)) & (reasons == NOT_DATE)
-        if not matched.any():
-            continue
-        chosen = parts.filter(pa.array(matched))
-        year = _int_field(chosen, "year")
-        month = _int_field(chosen, "month")
-        day = _int_field(chosen, "day") if "day" in pattern else np.ones_like(year)
-        dates, real = _calendar_dates(year, month, day)
-        where = np.flatnonzero(matched)
-        values[where] = dates
-        reasons[where] = np.where(real, OK, NO_SUCH_DAY)
-    numeric = _to_bool(pc.match_substring_regex(texts, _SERIAL)) & (reasons == NOT_DATE)
-    if numeric.any():
-        serial_values, serial_reasons = excel_serial_dates(
-            _to_float(texts.filter(pa.array(numeric)))
-        )
-        values[numeric] = serial_values
-        reasons[numeric] = serial_reasons
-    return values, reasons
-
-
-def excel_serial_dates(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Excel serial numbers as dates (:mod:`rxxl.dates` rules): ``(values, reasons)``.
-
-    A whole number from 1900 to 2100 is refused as a serial: it is far likelier a year typed
-    into a date cell than a day in 1905.
-    """
-    whole = np.floor(serials)
-    in_range = np.isfinite(serials) & (whole >= 1) & (whole <= _MAX_SERIAL) & (whole != 60)
-    year_like = (serials == whole) & (whole >= 1900) & (whole <= 2100)
-    reasons = np.where(year_like, LOOKS_LIKE_YEAR, np.where(in_range, OK, BAD_SERIAL))
-    # 20261031 is no serial (the last is 2958465) but NCPDP's CCYYMMDD: say so in the message.
-    compact = (serials == whole) & (whole >= 19000101) & (whole <= 99991231)
-    if compact.any():
-        number = np.where(compact, whole, 19000101).astype(np.int64)
-        _, real = _calendar_dates(number // 10000, number // 100 % 100, number % 100)
-        reasons = np.where(compact & real, LOOKS_LIKE_YYYYMMDD, reasons)
-    values = np.full(len(serials), np.datetime64("NaT"), dtype="datetime64[D]")
-    good = reasons == OK
-    if good.any():
-        values[good] = from_excel_serial(serials[good])
-    return values, reasons.astype(np.int8)
-
-
-def _int_field(parts: pa.Array, name: str) -> np.ndarray:
-    return np.asarray(pc.cast(pc.struct_field(parts, name), pa.int64()).to_numpy(
-        zero_copy_only=False), dtype=np.int64)
-
-
-def _calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
-    months = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
-    dates = months.astype("datetime64[D]") + (np.clip(day, 1, 31) - 1) * _DAY
-    valid &= dates.astype("datetime64[M]") == months
-    return dates, valid
+# --- dates are parsed by rxxl.parsing; the contract adds its bounds -----------------------
 
 
 def _parse_dates(cells: Cells, column: Column) -> Parsed:
@@ -592,6 +459,11 @@ def _parse_dates(cells: Cells, column: Column) -> Parsed:
     if isinstance(cells, DateCells):
         days = cells.values.astype("datetime64[D]")
         status = np.where(np.isnat(days), BLANK, OK).astype(np.int8)
+    elif isinstance(cells, NumberCells) and cells.typed_file:
+        # A typed file could have used a date type; its numbers have two common readings
+        # 70 years apart (days since 1970, Excel serials), so neither is guessed.
+        days = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+        status = np.where(np.isnan(cells.values), BLANK, NUMBER_IN_TYPED_FILE).astype(np.int8)
     elif isinstance(cells, NumberCells):
         blank = np.isnan(cells.values)
         days, reasons = excel_serial_dates(np.where(blank, 1.0, cells.values))
@@ -599,7 +471,7 @@ def _parse_dates(cells: Cells, column: Column) -> Parsed:
     else:
         text = as_text(cells)
         cells = text
-        unique_days, reasons = parse_date_texts(text.uniques, kind)
+        unique_days, reasons = parse_date_texts(text.uniques, month=kind == "month")
         status = _row_status(text.codes, reasons)
         days = _per_row(unique_days, text.codes, np.datetime64("NaT"))
     if kind == "month":
@@ -610,8 +482,19 @@ def _parse_dates(cells: Cells, column: Column) -> Parsed:
         quarter_month = (months.astype(np.int64) % 3) == 0
         status = np.where((status == OK) & ~(first_day & quarter_month), NOT_QUARTER_START,
                           status).astype(np.int8)
+    read = None
+    if column.event:
+        status, read = _event_bounds(days, status), days
     days = np.where(status == OK, days, np.datetime64("NaT"))
-    return Parsed(days.astype(DATE_DTYPE), status, cells)
+    return Parsed(days.astype(DATE_DTYPE), status, cells, read)
+
+
+def _event_bounds(days: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Refuse event dates out of the plausible span (rxxl.constants says why)."""
+    latest = np.datetime64(_dt.date.today(), "D") + EVENT_DATE_DAYS_AHEAD
+    ok = status == OK
+    status = np.where(ok & (days < np.datetime64(EARLIEST_EVENT_DATE, "D")), TOO_EARLY, status)
+    return np.where(ok & (days > latest), TOO_LATE, status).astype(np.int8)
 
 
 # --- messages ----------------------------------------------------------------------------------
@@ -626,7 +509,7 @@ _EXPECTED = {
     "quarter": "the first day of a quarter (January, April, July or October 1st), "
                "e.g. 2026-10-01",
     "money": "an amount in dollars such as 1234.50, 1,234.50 or $1,234.50",
-    "number": "a number such as 1234.5 (1,234.5 and 6% are read too)",
+    "number": "a number such as 1234.5 (1,234.5 is read too)",
     "integer": "a whole number such as 30",
     "flag": "true or false (also yes/no, y/n, 1/0)",
     "state": "a two-letter US state or territory code such as NY",
@@ -638,27 +521,42 @@ def expected(column: Column) -> str:
     if column.kind == "choice":
         return "one of " + ", ".join(column.choices)
     text = _EXPECTED[column.kind]
+    if column.percent:
+        text = "a number such as 0.065 (6.5% and 1,234.5 are read too)"
     if column.minimum is not None:
         text += f", at least {column.minimum:g}"
     return text
 
 
-def describe(reason: int, shown: str, column: Column) -> str:
+_LIMITS = {True: f"the largest amount rxxl accepts (${MAX_AMOUNT:,.0f} either way)",
+           False: f"the largest quantity rxxl accepts ({MAX_QUANTITY:,.0f} either way)"}
+
+
+def describe(reason: int, shown: str, column: Column, read: str | None = None) -> str:
     """The sentence for one cell problem: what is wrong and what to write instead.
 
-    ``shown`` is the value as it appears in messages (already hidden for PHI columns).
+    ``shown`` is the value as it appears in messages (already hidden for PHI columns);
+    ``read`` is the date it was read as, for a date out of bounds.
     """
     form = expected(column)
-    if reason == LOOKS_LIKE_YYYYMMDD:
-        digits = shown.strip('"')
-        return (f"{shown} looks like a date written as YYYYMMDD; write it as"
-                f" {digits[:4]}-{digits[4:6]}-{digits[6:8]} (or {form})")
+    if reason in parsing.DATE_REASONS:
+        return parsing.date_problem(reason, shown, form, digits=shown.strip('"'))
     if reason == BLANK:
         if column.kind in ("code", "text"):
             return f"the cell is blank but {column.name} is required; fill it in"
         return f"the cell is blank but {column.name} is required; write {form}"
     if reason in ids.NDC_REASONS:
         return ids.ndc_reason_text(reason, shown)
+    if reason == NUMBER_IN_TYPED_FILE:
+        return (f"{shown} is a number in a date column of a typed file: as days since 1970 (as"
+                " many tools write dates) and as an Excel serial it gives dates 70 years apart,"
+                " so rxxl does not guess; write the column with a date type (Parquet date32,"
+                " e.g. pyarrow's pa.date32() or a pandas datetime64 column) or as text such as"
+                " 2026-10-31")
+    if reason == BEYOND_MAXIMUM:
+        return (f"{shown} is beyond {_LIMITS[column.kind == 'money']}, more than any single"
+                f" row holds: a mis-typed or mis-read number? Correct it in the source ({form})")
+    as_read = f" (read as {read})" if read and read not in shown else ""
     what = {
         NOT_NUMBER: "is not a number",
         NOT_FINITE: "is not a finite number",
@@ -667,13 +565,15 @@ def describe(reason: int, shown: str, column: Column) -> str:
         NOT_CHOICE: "is not one of the listed values",
         NOT_FLAG: "is not true or false",
         NOT_STATE: "is not a US state or territory code",
-        NOT_DATE: "is not a date in a form rxxl reads",
-        NO_SUCH_DAY: "is no real date (no such month or day)",
-        BAD_SERIAL: "is not an Excel date serial (1 = 1900-01-01 up to 2958465 = 9999-12-31;"
-                    " 60 is Excel's phantom 1900-02-29)",
-        LOOKS_LIKE_YEAR: "looks like a year, not a date",
         NOT_QUARTER_START: "is not the first day of a calendar quarter",
         ids.NPI_NOT_TEN_DIGITS: "is not 10 digits",
         ids.NPI_BAD_CHECK_DIGIT: "fails the NPI check digit (a mistyped digit?)",
+        TOO_EARLY: f"is a date{as_read} before {EARLIEST_EVENT_DATE}, earlier than any data"
+                   " rxxl reads: a mis-read date? (days since 1970 read as an Excel serial"
+                   " fall around 1956)",
+        TOO_LATE: f"is a date{as_read} more than {EVENT_DATE_DAYS_AHEAD} days after today, which"
+                  " has not happened yet: a mis-read date? (an Excel serial read as days"
+                  " since 1970 falls around 2100)",
     }[reason]
     return f"{shown} {what}; write {form}"
+

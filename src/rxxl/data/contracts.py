@@ -14,12 +14,15 @@ Column kinds
 ``npi``       National Provider Identifier: 10 digits with a valid Luhn check digit over the
               prefix 80840 (DOMAIN.md §8)
 ``date``      a calendar date: ISO text (2026-10-31), US text (10/31/2026), an Excel serial
-              number or a datetime; a time of day is dropped
+              number or a datetime (in Parquet: a date or timestamp type); a time of day is
+              dropped; two-digit years, a bare year and YYYYMMDD are refused; *event* dates
+              lie between 2000-01-01 and 31 days after today
 ``month``     a calendar month: 2026-10, or any date in the month; stored as its first day
 ``quarter``   the first day of a calendar quarter (2026-10-01)
-``money``     US dollars, a number
-``number``    a number in the column's unit
-``integer``   a whole number
+``money``     US dollars, a number (a dollar sign is read), at most 1e11 either way
+``number``    a number in the column's unit, at most 1e9 either way; *%*: a rate, where a
+              percent sign is read (6% is 0.06)
+``integer``   a whole number, at most 1e9 either way
 ``choice``    one of the listed values (compared without regard to case and surrounding
               spaces; stored in the listed spelling)
 ``flag``      true or false (also yes/no, y/n, 1/0)
@@ -74,10 +77,21 @@ class Column:
     minimum: float | None = None
     #: Protected health information: never shown in messages or logs.
     phi: bool = False
+    #: A number column holding a rate or share: a percent sign is read (6% is 0.06). Nowhere
+    #: else: 12% in a quantity would silently become 0.12 units.
+    percent: bool = False
+    #: A date column of events that have happened (a service, an encounter, a count): not
+    #: before EARLIEST_EVENT_DATE nor more than EVENT_DATE_DAYS_AHEAD after today
+    #: (rxxl.constants), so a mis-read date is refused instead of counted.
+    event: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"column {self.name}: unknown kind {self.kind!r}")
+        if self.percent and self.kind != "number":
+            raise ValueError(f"column {self.name}: percent goes with kind 'number' only")
+        if self.event and self.kind != "date":
+            raise ValueError(f"column {self.name}: event goes with kind 'date' only")
         if (self.kind == "choice") != bool(self.choices):
             raise ValueError(f"column {self.name}: choices go with kind 'choice' only")
         if not self.required:
@@ -178,7 +192,8 @@ INVENTORY_SNAPSHOTS = Table(
     "inventory_snapshots",
     "Inventory on hand at cost, per location and date (perpetual inventory or a count).",
     (
-        Column("snapshot_date", "date", "Date of the count or snapshot (usually month end)."),
+        Column("snapshot_date", "date", "Date of the count or snapshot (usually month end).",
+               event=True),
         Column("location", "code", "Inventory location, e.g. MAIN-IP, INFUSION."),
         _money("inventory_value", "Value on hand at cost.", minimum=0),
         Column("ndc", "ndc", "NDC, when the snapshot is per drug.", required=False),
@@ -206,7 +221,7 @@ CAPITAL_REQUESTS = Table(
         Column("flow_type", "text", "Kind of flow: capital, labor_savings, avoided_errors, "
                "revenue, service_cost, ...", required=False),
         Column("discount_rate", "number", "The request's discount rate (0.06 for 6%).",
-               required=False, minimum=-0.99, unit="per year"),
+               required=False, minimum=-0.99, unit="per year", percent=True),
     ),
     key=("request_id", "period", "flow_type"),
 )
@@ -239,7 +254,7 @@ CLAIMS = Table(
     "row per claim line.",
     (
         Column("claim_id", "code", "Unique claim (line) identifier."),
-        Column("service_date", "date", "Date dispensed or administered."),
+        Column("service_date", "date", "Date dispensed or administered.", event=True),
         Column("ndc", "ndc", "11-digit NDC dispensed."),
         Column("drug_name", "text", "Drug name, strength and form."),
         Column("quantity", "number", "Billing units dispensed.", minimum=0,
@@ -341,7 +356,7 @@ ENCOUNTERS = Table(
     (
         Column("patient_id", "code", "Patient identifier, as on claims.", phi=True),
         Column("site_id", "code", "Site of the encounter."),
-        Column("encounter_date", "date", "Date of the encounter."),
+        Column("encounter_date", "date", "Date of the encounter.", event=True),
     ),
 )
 
@@ -402,6 +417,10 @@ def contracts_markdown() -> str:
                       "|---|---|---|---|---|---|"]
             for c in table.columns:
                 kind = c.kind + (f": {' / '.join(c.choices)}" if c.choices else "")
+                if c.percent:
+                    kind += ", %"
+                if c.event:
+                    kind += ", event"
                 if c.minimum is not None:
                     kind += f", ≥ {c.minimum:g}"
                 meaning = c.meaning + (" *PHI: never shown in messages.*" if c.phi else "")

@@ -268,8 +268,10 @@ def _cell_findings(parsed: cl.Parsed, column: Column, rank: int, part: Part, sta
     def describe(positions: np.ndarray) -> list[str]:
         rows = positions - start
         shown = parsed.cells.shown(rows)
-        return [cl.describe(int(parsed.status[row]), _show(value, column), column)
-                for row, value in zip(rows, shown, strict=True)]
+        read = ([None] * len(rows) if parsed.read is None or column.phi else
+                np.datetime_as_string(parsed.read[rows], unit="D").tolist())
+        return [cl.describe(int(parsed.status[row]), _show(value, column), column, day)
+                for row, value, day in zip(rows, shown, read, strict=True)]
 
     return [_Finding(local + start, rank, column.name, describe)]
 

@@ -25,6 +25,7 @@ from rxxl import audit340b, denials, generics
 from rxxl.data import load_reference, load_table
 from rxxl.data.readers import part_files
 from rxxl.errors import InputError
+from rxxl.parsing import parse_month
 
 FINANCE_TABLES = ("budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
                   "drugs")
@@ -80,15 +81,12 @@ def claim_parts(folder: Path) -> list[Path]:
 def load_inputs(folder: Path, month: str, *,
                 progress: Callable[[str], None] | None = None) -> Inputs:
     """Load and validate the data folder for the package of ``month`` (``YYYY-MM``)."""
+    # The month first: a month that would have to be guessed fails before any file is read.
+    period = parse_month(month, "--month")
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such data folder; give the folder that holds"
                          " claims/, budget_lines.csv and the other tables")
-    try:
-        period = pd.Period(month, freq="M")
-    except (ValueError, TypeError):
-        raise InputError(f"--month {month!r}: give the report month as YYYY-MM, e.g. 2026-10"
-                         ) from None
     step = progress or (lambda _: None)
     notes: list[str] = []
     tables: dict[str, pd.DataFrame | None] = {}
