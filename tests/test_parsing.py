@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rxxl import roi, udfs
 from rxxl._excel import dates_of
@@ -157,6 +159,25 @@ def test_one_table_of_cell_values_gets_the_same_answer_from_every_layer():
         except (InputError, InputTypeError):
             python = None
         assert python == (None if serial else meant), f"metrics on {value!r}"
+
+
+FORMS = {
+    "iso": "{d:%Y-%m-%d}", "us": "{d.month}/{d.day}/{d:%Y}", "iso_time": "{d:%Y-%m-%d}T{d:%H:%M}",
+    "us_time": "{d:%m/%d/%Y} {d:%I:%M %p}",
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.datetimes(dt.datetime(1900, 3, 1), dt.datetime(9999, 12, 31)),
+       st.sampled_from(sorted(FORMS)))
+def test_any_date_written_either_way_reads_back_in_every_layer(moment, form):
+    text = FORMS[form].format(d=moment)
+    day = np.datetime64(moment.date(), "D")
+    assert parse_dates([text], "dates")[0] == day
+    assert dates_of("dates", np.array([text], dtype=object))[0] == day
+    frame = pd.DataFrame({"entity_id": ["E1"], "entity_type": ["DSH"], "start_date": [text],
+                          "end_date": [None]})
+    assert validate_table(frame, "entity").loc[0, "start_date"] == pd.Timestamp(day)
 
 
 # --- item 1: each entry point refuses what would have to be guessed ---------------------------
