@@ -81,7 +81,7 @@ def date_forms(serials: bool) -> str:
     """The accepted forms of a date, for messages."""
     if serials:
         return "a date as 2026-10-31, 10/31/2026 or an Excel date"
-    return "a date as 2026-10-31 or 10/31/2026 (text), a date or a datetime"
+    return "a date as text such as 2026-10-31 or 10/31/2026, or a date or datetime value"
 
 
 def parse_date_texts(texts: pa.Array, *, month: bool = False, serials: bool = True
@@ -234,7 +234,7 @@ def parse_dates(values: Any, name: str, *, serials: bool = False,
     ...
     rxxl.errors.InputTypeError: dates: position 1 holds '03/04/26', which is not a date rxxl \
 reads: a two-digit year has several readings (03/04/26 may be March 4 or April 3, of 1926 or \
-2026); write a date as 2026-10-31 or 10/31/2026 (text), a date or a datetime
+2026); write a date as text such as 2026-10-31 or 10/31/2026, or a date or datetime value
     """
     typed = _typed_datetimes(values)
     if typed is not None:
