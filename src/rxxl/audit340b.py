@@ -16,12 +16,17 @@ NO_QUALIFYING_ENCOUNTER        violation   340B; the patient had no encounter at
 PRESCRIBER_NOT_ELIGIBLE        violation   340B; the prescriber is not on the entity's list
 INPATIENT                      violation   340B; inpatient at administration (observation per
                                            policy, outpatient by default)
-MEDICAID_DUPLICATE_DISCOUNT    violation   340B Medicaid FFS, while the MEF does not list the
-                                           entity, state and billing NPI as carve-in that quarter
-MEF_CARVE_IN_NOT_340B          review      Medicaid FFS under a carve-in listing, not on 340B
+MEDICAID_DUPLICATE_DISCOUNT    violation   340B Medicaid FFS outpatient, while the MEF does not
+                                           list the entity, state and billing NPI as carve-in
+                                           that quarter (precedence below)
+MEF_CARVE_IN_NOT_340B          review      Medicaid FFS outpatient under a carve-in listing,
+                                           not on 340B
+MEF_CONFLICT                   review      Medicaid FFS outpatient whose deciding MEF rows say
+                                           both carve-in and carve-out that quarter
 CONTRACT_PHARMACY_MEDICAID     violation   340B Medicaid (FFS or MCO) at a contract pharmacy
                                            without a reported Medicaid arrangement
-GPO_PROHIBITION                violation   DSH/PED/CAN entity, outpatient, GPO account
+GPO_PROHIBITION                violation   GPO account, outpatient, at a site registered to a
+                                           DSH/PED/CAN entity participating on the date
 ORPHAN_DRUG                    violation   CAH/SCH/RRC/CAN entity, orphan-listed NDC, 340B
 MISSING_340B_MODIFIER          violation   340B Medicare Part B without JG or TB
 ENTITY_UNKNOWN                 review      no entity on the claim and its site is registered to
@@ -37,7 +42,46 @@ Choices (documented in the README):
 - An encounter counts when it is at a site registered to the claim's entity on the
   encounter date, and falls within ``lookback_days`` before the service date (inclusive of
   both ends).
-- A MEF row with a blank billing NPI covers every billing NPI of that entity and state.
+- **Reading the MEF.** HRSA's rule: a site (340B ID) that carves in lists each Medicaid
+  state it bills and the billing number(s) it puts on the bill to that state (the billing
+  NPI, the state Medicaid number, or both); every drug billed to Medicaid FFS under a
+  listed number must then be 340B, and a carved-out number is not listed at all
+  (hrsa.gov/opa/program-requirements/medicaid-exclusion; 340B OPAIS help, "Medicaid
+  Exclusion File(s)"). The decision belongs to the billing number on the bill. Claims carry
+  the billing NPI, not the Medicaid number, so for each outpatient Medicaid FFS claim, with
+  the rows of its entity, payer state and service quarter:
+
+  1. the rows naming the claim's billing NPI decide (with or without a Medicaid number);
+  2. only when no row names that NPI, the rows without an NPI (a Medicaid number only)
+     decide: they cover every NPI of that entity and state;
+  3. no row at all is carve-out (HRSA lists only carve-in numbers; ``carve_in`` false rows
+     say so explicitly).
+
+  The most specific listing wins: a carve-out row for one NPI beats a carve-in row for
+  every NPI, and the other way round. When the deciding rows disagree (one NPI carved in
+  under one Medicaid number and out under another; or two Medicaid-number-only rows, one
+  in, one out, for an NPI no row names), the claim, which carries no Medicaid number,
+  cannot be decided: ``MEF_CONFLICT``, for review, on 340B or not, and neither MEF finding.
+  This is not refused at load: an entity may hold two Medicaid numbers in one state, and
+  only the claims that meet the conflict are affected. Two rows with the same key are
+  refused at load by the ``mef`` contract.
+- **The MEF rules reach outpatient claims only.** Inpatient drugs are not covered
+  outpatient drugs and earn no Medicaid rebate, so neither duplicate discount nor the
+  carve-in rule applies: an inpatient 340B claim is ``INPATIENT``, an inpatient claim on
+  GPO or WAC under a carve-in listing is compliant. Observation follows the policy
+  (outpatient by default).
+- **The GPO prohibition binds a participating entity.** It fires on an outpatient GPO claim
+  only when the entity (DSH, PED, CAN) is registered on the service date *and* the site is
+  registered to it on that date. A GPO purchase after the entity's participation ended, or
+  at a site not (or no longer) registered, is not a GPO violation: HRSA lets an off-site
+  outpatient facility that is not registered buy on a GPO with a separate wholesaler
+  account (hrsa.gov/opa FAQs, GPO prohibition; Policy Release 2013-1). Those claims are not
+  340B claims, so ``ENTITY_INACTIVE`` and ``SITE_NOT_REGISTERED`` (340B only) do not fire
+  either. Not checked: the separate account, and an unregistered location inside the
+  parent's four walls (still bound), which the data cannot show.
+- **Exception rate** (:func:`audit_by_month`): checked 340B claims with a finding / checked
+  340B claims. The reasons that fire on claims not on 340B (``REASONS_OFF_340B``) count as
+  exceptions but stay out of the rate.
 - Dollars at stake = quantity x (WAC - 340B unit cost) on every non-compliant claim, NaN where
   a cost is unknown.
 
@@ -98,6 +142,9 @@ REASON_TEXT: dict[str, str] = {
     "ORPHAN_DRUG": "Orphan-listed drug on 340B at a rural, sole community or cancer hospital",
     "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier",
 }
+#: The reasons that can fire on a claim *not* on the 340B account (the rest are about 340B
+#: use): they count as exceptions but stay out of the exception rate (:func:`audit_by_month`).
+REASONS_OFF_340B = ("MEF_CARVE_IN_NOT_340B", "MEF_CONFLICT", "GPO_PROHIBITION")
 GPO_PROHIBITED_TYPES = frozenset({"DSH", "PED", "CAN"})
 ORPHAN_EXCLUDED_TYPES = frozenset({"CAH", "SCH", "RRC", "CAN"})
 PART_B_340B_MODIFIERS = frozenset({"JG", "TB"})
