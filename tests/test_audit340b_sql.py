@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rxxl.audit340b import audit_claims
+from rxxl.audit340b import REASONS_OFF_340B, audit_claims
 from rxxl.data import load_claims_and_reference
 
 duckdb = pytest.importorskip("duckdb")
@@ -141,3 +141,12 @@ def test_rxxl_and_the_sql_version_agree_on_every_edge_case(tmp_path):
     # Not vacuous: the cases reach the rules in question, on both sides.
     assert {"MEF_CONFLICT", "MEDICAID_DUPLICATE_DISCOUNT", "MEF_CARVE_IN_NOT_340B",
             "GPO_PROHIBITION", "ENTITY_INACTIVE", "ENTITY_UNKNOWN"} <= set(report["reason_counts"])
+
+
+def test_only_the_reasons_off_340b_fire_on_claims_not_on_340b(tmp_path):
+    # The exception rate leaves out exactly these reasons' claims (audit_by_month).
+    claims, reference = load_claims_and_reference(_write(tmp_path), tmp_path)
+    audit = audit_claims(claims, reference)
+    codes = audit["reasons"].str.split(";").explode()
+    off = set(codes[(audit["account"] != "340B").reindex(codes.index)]) - {""}
+    assert off == set(REASONS_OFF_340B)
