@@ -99,6 +99,21 @@ visits AS (
      AND e.encounter_date BETWEEN s.start_date AND s.end_date
     WHERE e.patient_id IN (SELECT patient_id FROM flagged WHERE in_scope)
 ),
+-- The MEF listing of each outpatient Medicaid FFS claim (inpatient drugs earn no Medicaid
+-- rebate): the rows naming its billing NPI for its entity, state and quarter; only when no
+-- row names that NPI, the rows without an NPI (every NPI of the entity and state). all_in /
+-- any_in: whether all / any of those rows carve in (both null: no row, carve-out).
+mef_listing AS (
+    SELECT f.claim_id, bool_and(m.carve_in) AS all_in, bool_or(m.carve_in) AS any_in
+    FROM flagged AS f
+    JOIN mef AS m ON m.entity_id = f.entity AND m.state = f.payer_state
+     AND m.quarter_start = date_trunc('quarter', f.service_date)
+     AND (m.billing_npi = f.billing_npi OR (m.billing_npi IS NULL AND NOT EXISTS (
+            SELECT 1 FROM mef AS n WHERE n.entity_id = f.entity AND n.state = f.payer_state
+               AND n.billing_npi = f.billing_npi AND n.quarter_start = m.quarter_start)))
+    WHERE f.checked AND f.medicaid_ffs AND NOT f.unknown AND NOT f.inpatient
+    GROUP BY f.claim_id
+),
 checks AS (
     SELECT f.claim_id, f.entity, f.checked, f.quantity, f.unit_cost_wac, f.unit_cost_340b,
         f.checked AND f.on_340b AND f.unknown AS entity_unknown,
@@ -122,14 +137,9 @@ checks AS (
                AND f.service_date BETWEEN p.start_date AND coalesce(p.end_date, DATE '9999-12-31')
         ) AS prescriber_not_eligible,
         f.in_scope AND f.inpatient AS inpatient,
-        -- MEF carve-in for the entity, payer state, billing NPI and quarter; a row without
-        -- a billing NPI covers every NPI of the entity and state.
-        f.checked AND f.medicaid_ffs AND NOT f.unknown AND EXISTS (
-            SELECT 1 FROM mef AS m WHERE m.carve_in AND m.entity_id = f.entity
-               AND m.state = f.payer_state
-               AND (m.billing_npi IS NULL OR m.billing_npi = f.billing_npi)
-               AND m.quarter_start = date_trunc('quarter', f.service_date)
-        ) AS mef_carve_in,
+        coalesce(l.all_in, false) AS mef_carve_in,
+        NOT coalesce(l.any_in, false) AS mef_carve_out,
+        coalesce(l.any_in AND NOT l.all_in, false) AS mef_conflict,
         f.in_scope AND f.medicaid AND EXISTS (
             SELECT 1 FROM site_periods AS s WHERE s.site_type = 'contract_pharmacy'
                AND s.site_id = f.site_id AND s.entity_id = f.entity
@@ -139,8 +149,15 @@ checks AS (
                AND s.arranged AND s.site_id = f.site_id AND s.entity_id = f.entity
                AND f.service_date BETWEEN s.start_date AND s.end_date
         ) AS contract_pharmacy_medicaid,
+        -- The GPO prohibition binds a participating entity at its registered sites.
         f.checked AND f.account = 'GPO' AND NOT f.inpatient
-            AND f.entity_type IN ('DSH', 'PED', 'CAN') AS gpo_prohibition,
+            AND f.entity_type IN ('DSH', 'PED', 'CAN') AND EXISTS (
+            SELECT 1 FROM entity AS e WHERE e.entity_id = f.entity
+               AND f.service_date BETWEEN e.start_date AND coalesce(e.end_date, DATE '9999-12-31')
+        ) AND EXISTS (
+            SELECT 1 FROM site_periods AS s WHERE s.site_id = f.site_id AND s.entity_id = f.entity
+               AND f.service_date BETWEEN s.start_date AND s.end_date
+        ) AS gpo_prohibition,
         f.in_scope AND f.entity_type IN ('CAH', 'SCH', 'RRC', 'CAN')
             AND f.ndc IN (SELECT ndc FROM orphan_drugs) AS orphan_drug,
         -- Modifiers in any separator, whole tokens only.
@@ -148,16 +165,17 @@ checks AS (
             string_split(regexp_replace(upper(coalesce(f.modifiers, '')), '[^A-Z0-9]+', ' ',
                                         'g'), ' '),
             ['JG', 'TB']) AS missing_340b_modifier,
-        f.checked AND f.medicaid_ffs AND NOT f.unknown AND f.on_340b AS ffs_340b,
-        f.checked AND f.medicaid_ffs AND NOT f.unknown AND NOT f.on_340b AS ffs_not_340b
-    FROM flagged AS f
+        f.checked AND f.medicaid_ffs AND NOT f.unknown AND NOT f.inpatient AS ffs_outpatient,
+        f.on_340b
+    FROM flagged AS f LEFT JOIN mef_listing AS l ON l.claim_id = f.claim_id
 ),
 found AS (
     SELECT claim_id, entity, checked, quantity, unit_cost_wac, unit_cost_340b,
            entity_unknown, entity_inactive, site_not_registered, no_qualifying_encounter,
            prescriber_not_eligible, inpatient,
-           ffs_340b AND NOT mef_carve_in AS medicaid_duplicate_discount,
-           ffs_not_340b AND mef_carve_in AS mef_carve_in_not_340b,
+           ffs_outpatient AND on_340b AND mef_carve_out AS medicaid_duplicate_discount,
+           ffs_outpatient AND NOT on_340b AND mef_carve_in AS mef_carve_in_not_340b,
+           ffs_outpatient AND mef_conflict AS mef_conflict,
            contract_pharmacy_medicaid, gpo_prohibition, orphan_drug, missing_340b_modifier
     FROM checks
 ),
@@ -172,6 +190,7 @@ labelled AS (
             CASE WHEN inpatient THEN 'INPATIENT' END,
             CASE WHEN medicaid_duplicate_discount THEN 'MEDICAID_DUPLICATE_DISCOUNT' END,
             CASE WHEN mef_carve_in_not_340b THEN 'MEF_CARVE_IN_NOT_340B' END,
+            CASE WHEN mef_conflict THEN 'MEF_CONFLICT' END,
             CASE WHEN contract_pharmacy_medicaid THEN 'CONTRACT_PHARMACY_MEDICAID' END,
             CASE WHEN gpo_prohibition THEN 'GPO_PROHIBITION' END,
             CASE WHEN orphan_drug THEN 'ORPHAN_DRUG' END,
@@ -182,7 +201,7 @@ labelled AS (
                 OR prescriber_not_eligible OR inpatient OR medicaid_duplicate_discount
                 OR contract_pharmacy_medicaid OR gpo_prohibition OR orphan_drug
                 OR missing_340b_modifier THEN 'violation'
-            WHEN entity_unknown OR mef_carve_in_not_340b THEN 'review'
+            WHEN entity_unknown OR mef_carve_in_not_340b OR mef_conflict THEN 'review'
             ELSE 'compliant'
         END AS status
     FROM found

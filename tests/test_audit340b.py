@@ -54,7 +54,10 @@ def _planted_claims(manifest: dict) -> dict[str, str]:
 def test_every_planted_problem_is_found_with_its_reason(small_sample):
     manifest, audit = small_sample
     planted = _planted_claims(manifest)
-    assert {p["expected"] for p in manifest["planted"]} >= set(REASONS) - {"ENTITY_UNKNOWN"}
+    # The sample's sites each name one entity and its MEF is consistent: the two review
+    # reasons for ambiguous reference data are tried on hand-built cases below.
+    assert {p["expected"] for p in manifest["planted"]} >= set(REASONS) - {"ENTITY_UNKNOWN",
+                                                                          "MEF_CONFLICT"}
     reasons = audit.set_index("claim_id")["reasons"]
     wrong = {claim: (expected, reasons[claim]) for claim, expected in planted.items()
              if reasons[claim] != expected}
@@ -408,3 +411,147 @@ def test_claims_without_claim_ids_are_audited_the_same(sample_folder):
 
 def test_every_reason_has_its_plain_words():
     assert set(REASON_TEXT) == set(REASONS)
+
+
+# --- issue 12: MEF precedence, the GPO prohibition's reach, inpatient, the exception rate ------
+
+FFS = {"payer_type": "medicaid_ffs", "payer_state": "PA"}  # service 2026-09-15: Q3 2026
+
+
+def _mef(*rows: tuple) -> dict[str, pd.DataFrame]:
+    """A reference whose MEF is the rows (billing_npi, medicaid_number, carve_in), all for
+    ENTITY, PA and the quarter of 2026-07-01."""
+    npi, number, carve_in = zip(*rows, strict=True)
+    return _reference(mef=pd.DataFrame({
+        "entity_id": [ENTITY] * len(rows), "state": ["PA"] * len(rows),
+        "billing_npi": list(npi), "medicaid_number": list(number),
+        "quarter_start": ["2026-07-01"] * len(rows), "carve_in": list(carve_in),
+    }))
+
+
+def test_mef_row_naming_the_billing_npi_beats_a_row_for_every_npi():
+    # A carve-in row without an NPI (Medicaid number only: every NPI of ENTITY in PA) and a
+    # carve-out row for NPI_BILLING. The NPI row is the entity's decision for that billing
+    # number; the wide row decides for the NPIs no row names.
+    #   C0 340B under NPI_BILLING: carve-out -> MEDICAID_DUPLICATE_DISCOUNT (violation)
+    #   C1 340B under NPI_DOCTOR:  carve-in (wide row) -> compliant
+    #   C2 WAC under NPI_BILLING:  carve-out, not on 340B -> compliant
+    #   C3 WAC under NPI_DOCTOR:   carve-in, not on 340B -> MEF_CARVE_IN_NOT_340B (review)
+    reference = _mef((None, "0123456", True), (NPI_BILLING, None, False))
+    audit = _audit({**FFS}, {**FFS, "billing_npi": NPI_DOCTOR}, {**FFS, "account": "WAC"},
+                   {**FFS, "account": "WAC", "billing_npi": NPI_DOCTOR}, reference=reference)
+    assert audit["reasons"].tolist() == [
+        "MEDICAID_DUPLICATE_DISCOUNT", "", "", "MEF_CARVE_IN_NOT_340B"]
+    assert audit["status"].tolist() == ["violation", "compliant", "compliant", "review"]
+
+
+def test_mef_carve_in_for_one_npi_beats_a_carve_out_row_for_every_npi():
+    # The mirror image: the wide row carves out, NPI_BILLING carves in.
+    #   C0 340B under NPI_BILLING -> compliant; C1 340B under NPI_DOCTOR -> duplicate discount
+    #   C2 WAC under NPI_BILLING -> MEF_CARVE_IN_NOT_340B; C3 WAC under NPI_DOCTOR -> compliant
+    reference = _mef((None, "0123456", False), (NPI_BILLING, None, True))
+    assert _reasons({**FFS}, {**FFS, "billing_npi": NPI_DOCTOR}, {**FFS, "account": "WAC"},
+                    {**FFS, "account": "WAC", "billing_npi": NPI_DOCTOR},
+                    reference=reference) == [
+        "", "MEDICAID_DUPLICATE_DISCOUNT", "MEF_CARVE_IN_NOT_340B", ""]
+
+
+def test_mef_rows_of_the_same_specificity_that_disagree_are_for_review():
+    # NPI_BILLING is carved in under Medicaid number 111 and out under 222; claims carry no
+    # Medicaid number, so the MEF cannot decide them: MEF_CONFLICT (review), on 340B or not.
+    # NPI_DOCTOR is named by no row and there is no wide row: carve-out.
+    #   C0 340B under NPI_BILLING -> MEF_CONFLICT; C1 WAC under NPI_BILLING -> MEF_CONFLICT
+    #   C2 340B under NPI_DOCTOR -> MEDICAID_DUPLICATE_DISCOUNT
+    #   C3 340B under NPI_BILLING in Q4 (no row that quarter) -> MEDICAID_DUPLICATE_DISCOUNT
+    reference = _mef((NPI_BILLING, "111", True), (NPI_BILLING, "222", False))
+    audit = _audit({**FFS}, {**FFS, "account": "WAC"}, {**FFS, "billing_npi": NPI_DOCTOR},
+                   {**FFS, "service_date": "2026-10-01", "patient_id": "P2"},
+                   reference=reference)
+    assert audit["reasons"].tolist() == [
+        "MEF_CONFLICT", "MEF_CONFLICT", "MEDICAID_DUPLICATE_DISCOUNT",
+        "MEDICAID_DUPLICATE_DISCOUNT"]
+    assert audit["status"].tolist() == ["review", "review", "violation", "violation"]
+
+
+def test_wide_mef_rows_that_disagree_are_for_review_unless_a_row_names_the_npi():
+    # Two Medicaid numbers of ENTITY in PA, one carved in, one out, neither with an NPI; and
+    # a carve-in row naming NPI_BILLING.
+    #   C0 340B under NPI_DOCTOR (only the wide rows apply) -> MEF_CONFLICT
+    #   C1 340B under NPI_BILLING (its own row decides) -> compliant
+    #   Two wide rows that agree are no conflict: C2 (second reference) -> compliant
+    reference = _mef((None, "111", True), (None, "222", False), (NPI_BILLING, None, True))
+    assert _reasons({**FFS, "billing_npi": NPI_DOCTOR}, {**FFS}, reference=reference) == [
+        "MEF_CONFLICT", ""]
+    agreeing = _mef((None, "111", True), (None, "222", True))
+    assert _reasons({**FFS, "billing_npi": NPI_DOCTOR}, reference=agreeing) == [""]
+
+
+def test_mef_rules_do_not_reach_inpatient_claims():
+    # Inpatient drugs are not covered outpatient drugs: no Medicaid rebate, so neither the
+    # carve-in nor the carve-out rule applies. The default MEF carves NPI_BILLING in for Q2
+    # and Q3 2026.
+    #   C0 WAC inpatient under carve-in -> compliant (was MEF_CARVE_IN_NOT_340B)
+    #   C1 WAC observation under carve-in (outpatient by default) -> MEF_CARVE_IN_NOT_340B
+    #   C2 340B inpatient in Q1 (carve-out) -> INPATIENT only (was also duplicate discount)
+    #   C3 WAC outpatient under carve-in -> MEF_CARVE_IN_NOT_340B
+    assert _reasons(
+        {**FFS, "account": "WAC", "patient_status": "inpatient"},
+        {**FFS, "account": "WAC", "patient_status": "observation"},
+        {**FFS, "patient_status": "inpatient", "service_date": "2026-03-31"},
+        {**FFS, "account": "WAC"},
+    ) == ["", "MEF_CARVE_IN_NOT_340B", "INPATIENT", "MEF_CARVE_IN_NOT_340B"]
+    # Observation counted as inpatient by policy: the MEF rule does not reach it either.
+    assert _reasons({**FFS, "account": "WAC", "patient_status": "observation"},
+                    policy=AuditPolicy(observation_is_outpatient=False)) == [""]
+
+
+def test_gpo_prohibition_binds_only_a_participating_entity_at_its_registered_sites():
+    # ENTITY (DSH) participates until 2026-08-31; CLINIC is registered 2026-03-01 to
+    # 2026-09-30. GPO claims are not 340B claims, so ENTITY_INACTIVE and SITE_NOT_REGISTERED
+    # (340B-only) do not fire on them either.
+    #   C0 GPO at PARENT 2026-08-31 (participating) -> GPO_PROHIBITION
+    #   C1 GPO at PARENT 2026-09-01 (participation ended) -> compliant
+    #   C2 GPO at CLINIC 2026-08-15 (registered) -> GPO_PROHIBITION
+    #   C3 340B at PARENT 2026-09-01 -> ENTITY_INACTIVE
+    ended = _reference(entity=pd.DataFrame({
+        "entity_id": [ENTITY, OTHER], "entity_type": ["DSH", "CAH"],
+        "start_date": ["2020-01-01", "2020-01-01"], "end_date": ["2026-08-31", None],
+    }))
+    gpo = {"account": "GPO", "entity_id": ENTITY}
+    assert _reasons(
+        {**gpo, "service_date": "2026-08-31"}, {**gpo, "service_date": "2026-09-01"},
+        {**gpo, "site_id": "CLINIC", "service_date": "2026-08-15"},
+        {"entity_id": ENTITY, "service_date": "2026-09-01"},
+        reference=ended,
+    ) == ["GPO_PROHIBITION", "", "GPO_PROHIBITION", "ENTITY_INACTIVE"]
+    #   C0 GPO at CLINIC 2026-10-01 (its registration ended 2026-09-30) -> compliant
+    #   C1 GPO at an unknown site of ENTITY -> compliant
+    #   C2 GPO at CLINIC 2026-09-30 -> GPO_PROHIBITION
+    assert _reasons(
+        {**gpo, "site_id": "CLINIC", "service_date": "2026-10-01"},
+        {**gpo, "site_id": "NOWHERE"},
+        {**gpo, "site_id": "CLINIC", "service_date": "2026-09-30"},
+    ) == ["", "", "GPO_PROHIBITION"]
+
+
+def test_exception_rate_is_340b_exceptions_over_checked_340b_claims():
+    # Five checked claims of September 2026, two on 340B:
+    #   C0 340B inpatient -> INPATIENT (violation)      340B exception
+    #   C1 340B clean -> compliant
+    #   C2 GPO at PARENT (DSH) -> GPO_PROHIBITION       exception, not on 340B
+    #   C3, C4 WAC clean -> compliant
+    # checked 5, checked_340b 2, exceptions 2, exceptions_340b 1:
+    # exception rate = 1 / 2 = 0.5 (exceptions / checked would be 2 / 5 = 0.4).
+    audit = _audit({"patient_status": "inpatient"}, {}, {"account": "GPO"},
+                   {"account": "WAC"}, {"account": "WAC"})
+    month = audit_by_month(audit).set_index("month").loc["2026-09"]
+    assert (month["checked"], month["checked_340b"]) == (5, 2)
+    assert (month["exceptions"], month["exceptions_340b"]) == (2, 1)
+    assert month["exception_rate"] == pytest.approx(0.5)
+
+
+def test_exception_rate_is_undefined_without_340b_claims():
+    # One GPO violation and no 340B claim: exceptions 1, no 340B claim checked -> NaN.
+    month = audit_by_month(_audit({"account": "GPO"})).iloc[0]
+    assert month["exceptions"] == 1 and month["checked_340b"] == 0
+    assert math.isnan(month["exception_rate"])

@@ -16,12 +16,17 @@ NO_QUALIFYING_ENCOUNTER        violation   340B; the patient had no encounter at
 PRESCRIBER_NOT_ELIGIBLE        violation   340B; the prescriber is not on the entity's list
 INPATIENT                      violation   340B; inpatient at administration (observation per
                                            policy, outpatient by default)
-MEDICAID_DUPLICATE_DISCOUNT    violation   340B Medicaid FFS, while the MEF does not list the
-                                           entity, state and billing NPI as carve-in that quarter
-MEF_CARVE_IN_NOT_340B          review      Medicaid FFS under a carve-in listing, not on 340B
+MEDICAID_DUPLICATE_DISCOUNT    violation   340B Medicaid FFS outpatient, while the MEF does not
+                                           list the entity, state and billing NPI as carve-in
+                                           that quarter (precedence below)
+MEF_CARVE_IN_NOT_340B          review      Medicaid FFS outpatient under a carve-in listing,
+                                           not on 340B
+MEF_CONFLICT                   review      Medicaid FFS outpatient whose deciding MEF rows say
+                                           both carve-in and carve-out that quarter
 CONTRACT_PHARMACY_MEDICAID     violation   340B Medicaid (FFS or MCO) at a contract pharmacy
                                            without a reported Medicaid arrangement
-GPO_PROHIBITION                violation   DSH/PED/CAN entity, outpatient, GPO account
+GPO_PROHIBITION                violation   GPO account, outpatient, at a site registered to a
+                                           DSH/PED/CAN entity participating on the date
 ORPHAN_DRUG                    violation   CAH/SCH/RRC/CAN entity, orphan-listed NDC, 340B
 MISSING_340B_MODIFIER          violation   340B Medicare Part B without JG or TB
 ENTITY_UNKNOWN                 review      no entity on the claim and its site is registered to
@@ -37,7 +42,46 @@ Choices (documented in the README):
 - An encounter counts when it is at a site registered to the claim's entity on the
   encounter date, and falls within ``lookback_days`` before the service date (inclusive of
   both ends).
-- A MEF row with a blank billing NPI covers every billing NPI of that entity and state.
+- **Reading the MEF.** HRSA's rule: a site (340B ID) that carves in lists each Medicaid
+  state it bills and the billing number(s) it puts on the bill to that state (the billing
+  NPI, the state Medicaid number, or both); every drug billed to Medicaid FFS under a
+  listed number must then be 340B, and a carved-out number is not listed at all
+  (hrsa.gov/opa/program-requirements/medicaid-exclusion; 340B OPAIS help, "Medicaid
+  Exclusion File(s)"). The decision belongs to the billing number on the bill. Claims carry
+  the billing NPI, not the Medicaid number, so for each outpatient Medicaid FFS claim, with
+  the rows of its entity, payer state and service quarter:
+
+  1. the rows naming the claim's billing NPI decide (with or without a Medicaid number);
+  2. only when no row names that NPI, the rows without an NPI (a Medicaid number only)
+     decide: they cover every NPI of that entity and state;
+  3. no row at all is carve-out (HRSA lists only carve-in numbers; ``carve_in`` false rows
+     say so explicitly).
+
+  The most specific listing wins: a carve-out row for one NPI beats a carve-in row for
+  every NPI, and the other way round. When the deciding rows disagree (one NPI carved in
+  under one Medicaid number and out under another; or two Medicaid-number-only rows, one
+  in, one out, for an NPI no row names), the claim, which carries no Medicaid number,
+  cannot be decided: ``MEF_CONFLICT``, for review, on 340B or not, and neither MEF finding.
+  This is not refused at load: an entity may hold two Medicaid numbers in one state, and
+  only the claims that meet the conflict are affected. Two rows with the same key are
+  refused at load by the ``mef`` contract.
+- **The MEF rules reach outpatient claims only.** Inpatient drugs are not covered
+  outpatient drugs and earn no Medicaid rebate, so neither duplicate discount nor the
+  carve-in rule applies: an inpatient 340B claim is ``INPATIENT``, an inpatient claim on
+  GPO or WAC under a carve-in listing is compliant. Observation follows the policy
+  (outpatient by default).
+- **The GPO prohibition binds a participating entity.** It fires on an outpatient GPO claim
+  only when the entity (DSH, PED, CAN) is registered on the service date *and* the site is
+  registered to it on that date. A GPO purchase after the entity's participation ended, or
+  at a site not (or no longer) registered, is not a GPO violation: HRSA lets an off-site
+  outpatient facility that is not registered buy on a GPO with a separate wholesaler
+  account (hrsa.gov/opa FAQs, GPO prohibition; Policy Release 2013-1). Those claims are not
+  340B claims, so ``ENTITY_INACTIVE`` and ``SITE_NOT_REGISTERED`` (340B only) do not fire
+  either. Not checked: the separate account, and an unregistered location inside the
+  parent's four walls (still bound), which the data cannot show.
+- **Exception rate** (:func:`audit_by_month`): checked 340B claims with a finding / checked
+  340B claims. The reasons that fire on claims not on 340B (``REASONS_OFF_340B``) count as
+  exceptions but stay out of the rate.
 - Dollars at stake = quantity x (WAC - 340B unit cost) on every non-compliant claim, NaN where
   a cost is unknown.
 
@@ -69,6 +113,7 @@ REASONS: dict[str, str] = {
     "INPATIENT": VIOLATION,
     "MEDICAID_DUPLICATE_DISCOUNT": VIOLATION,
     "MEF_CARVE_IN_NOT_340B": REVIEW,
+    "MEF_CONFLICT": REVIEW,
     "CONTRACT_PHARMACY_MEDICAID": VIOLATION,
     "GPO_PROHIBITION": VIOLATION,
     "ORPHAN_DRUG": VIOLATION,
@@ -88,13 +133,18 @@ REASON_TEXT: dict[str, str] = {
                                    "on the Medicaid Exclusion File",
     "MEF_CARVE_IN_NOT_340B": "Medicaid fee-for-service under a carve-in listing, but not on "
                              "340B",
+    "MEF_CONFLICT": "The Medicaid Exclusion File lists the claim's billing number as both "
+                    "carve-in and carve-out that quarter",
     "CONTRACT_PHARMACY_MEDICAID": "340B Medicaid at a contract pharmacy without a reported "
                                   "arrangement",
-    "GPO_PROHIBITION": "Outpatient drug bought on the GPO account by a DSH, children's or "
-                       "cancer hospital",
+    "GPO_PROHIBITION": "Outpatient drug bought on the GPO account at a registered site of a "
+                       "participating DSH, children's or cancer hospital",
     "ORPHAN_DRUG": "Orphan-listed drug on 340B at a rural, sole community or cancer hospital",
     "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier",
 }
+#: The reasons that can fire on a claim *not* on the 340B account (the rest are about 340B
+#: use): they count as exceptions but stay out of the exception rate (:func:`audit_by_month`).
+REASONS_OFF_340B = ("MEF_CARVE_IN_NOT_340B", "MEF_CONFLICT", "GPO_PROHIBITION")
 GPO_PROHIBITED_TYPES = frozenset({"DSH", "PED", "CAN"})
 ORPHAN_EXCLUDED_TYPES = frozenset({"CAH", "SCH", "RRC", "CAN"})
 PART_B_340B_MODIFIERS = frozenset({"JG", "TB"})
@@ -180,10 +230,13 @@ def audit_claims(
     orphan_excluded = known & books.entity_flag(ORPHAN_EXCLUDED_TYPES)[np.clip(entity, 0, None)]
 
     scope = checked & on_340b & ~entity_unknown
+    # Participation on the service date: the entity registered and the site registered to it.
+    active = books.entity_active(entity, day)
+    registered = books.site_registered(site, entity, day)
     found = {code: np.zeros(n, dtype=bool) for code in REASONS}
     found["ENTITY_UNKNOWN"] = checked & on_340b & entity_unknown
-    found["ENTITY_INACTIVE"] = scope & ~books.entity_active(entity, day)
-    found["SITE_NOT_REGISTERED"] = scope & ~books.site_registered(site, entity, day)
+    found["ENTITY_INACTIVE"] = scope & ~active
+    found["SITE_NOT_REGISTERED"] = scope & ~registered
     found["NO_QUALIFYING_ENCOUNTER"] = scope & ~books.has_encounter(
         claims["patient_id"], entity, day, policy.lookback_days, scope
     )
@@ -192,16 +245,22 @@ def audit_claims(
     )
     found["INPATIENT"] = scope & inpatient
 
-    medicaid_ffs = checked & _is(claims["payer_type"], "medicaid_ffs") & ~entity_unknown
-    carve_in = books.mef_carve_in(claims, entity, day, medicaid_ffs)
-    found["MEDICAID_DUPLICATE_DISCOUNT"] = medicaid_ffs & on_340b & ~carve_in
+    # The MEF concerns covered outpatient drugs: inpatient drugs earn no Medicaid rebate.
+    medicaid_ffs = (checked & _is(claims["payer_type"], "medicaid_ffs") & ~entity_unknown
+                    & ~inpatient)
+    carve_in, carve_out = books.mef_listing(claims, entity, day, medicaid_ffs)
+    found["MEDICAID_DUPLICATE_DISCOUNT"] = medicaid_ffs & on_340b & carve_out
     found["MEF_CARVE_IN_NOT_340B"] = medicaid_ffs & ~on_340b & carve_in
+    found["MEF_CONFLICT"] = medicaid_ffs & ~carve_in & ~carve_out
 
     medicaid = _is(claims["payer_type"], "medicaid_ffs") | _is(claims["payer_type"], "medicaid_mco")
     pharmacy, arranged = books.contract_pharmacy(site, entity, day, scope & medicaid)
     found["CONTRACT_PHARMACY_MEDICAID"] = scope & medicaid & pharmacy & ~arranged
+    # The prohibition binds a participating entity at its registered sites; a GPO purchase
+    # outside participation is no 340B claim and no GPO violation.
     found["GPO_PROHIBITION"] = (
-        checked & _is(claims["account"], "GPO") & ~inpatient & gpo_prohibited
+        checked & _is(claims["account"], "GPO") & ~inpatient & gpo_prohibited & active
+        & registered
     )
     if policy.check_orphan_drugs:
         orphan = pc.is_in(_arrow(claims["ndc"]), value_set=_arrow(reference["orphan_drugs"]["ndc"]))
@@ -424,17 +483,24 @@ class _Registry:
         )
         return result
 
-    def mef_carve_in(
+    def mef_listing(
         self, claims: pd.DataFrame, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
-    ) -> np.ndarray:
-        """Whether the MEF lists the claim's entity, state and billing NPI as carve-in for
-        the quarter of its service date (a row without a billing NPI covers every NPI)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether the MEF carves each claim's entity, state and billing NPI in, or out, for
+        the quarter of its service date; neither when its rows disagree.
+
+        The most specific listing wins: the rows naming the claim's billing NPI decide; the
+        rows without an NPI (a Medicaid number only: every NPI of that entity and state)
+        decide only for an NPI no row names. No row at all is carve-out (HRSA lists only
+        carve-in). Rows at the deciding level that say both carve-in and carve-out leave the
+        claim undecided (``MEF_CONFLICT``).
+        """
         carve_in = np.zeros(len(day), dtype=bool)
+        carve_out = scope.copy()
         rows = np.flatnonzero(scope)
         mef = self.reference["mef"]
         if rows.size == 0 or mef.empty:
-            return carve_in
-        listed = mef[mef["carve_in"].fillna(False).to_numpy(dtype=bool)]
+            return carve_in, carve_out
         asked = pd.DataFrame({
             "row": rows,
             "entity": entity[rows],
@@ -443,17 +509,23 @@ class _Registry:
             "quarter": _quarter_start(day[rows]),
         })
         table = pd.DataFrame({
-            "entity": self.entity_code(listed["entity_id"]),
-            "state": listed["state"].astype(object).to_numpy(),
-            "npi": listed["billing_npi"].astype(object).to_numpy(),
-            "quarter": _days(listed["quarter_start"]),
+            "entity": self.entity_code(mef["entity_id"]),
+            "state": mef["state"].astype(object).to_numpy(),
+            "npi": mef["billing_npi"].astype(object).to_numpy(),
+            "quarter": _days(mef["quarter_start"]),
+            "carve_in": mef["carve_in"].to_numpy(dtype=bool),
         })
-        any_npi = table["npi"].isna()
+        any_npi = table["npi"].isna().to_numpy()
         exact = asked.merge(table[~any_npi], on=["entity", "state", "npi", "quarter"])
-        wide = asked.merge(table[any_npi].drop(columns="npi"), on=["entity", "state", "quarter"])
-        carve_in[exact["row"].to_numpy()] = True
-        carve_in[wide["row"].to_numpy()] = True
-        return carve_in
+        undecided = asked[~asked["row"].isin(exact["row"])]
+        wide = undecided.merge(table[any_npi].drop(columns="npi"),
+                               on=["entity", "state", "quarter"])
+        # Per claim, the deciding rows' carve-in flags: all true, all false, or both.
+        said = pd.concat([exact, wide]).groupby("row")["carve_in"].agg(["min", "max"])
+        listed = said.index.to_numpy()
+        carve_in[listed] = said["min"].to_numpy(dtype=bool)
+        carve_out[listed] = ~said["max"].to_numpy(dtype=bool)
+        return carve_in, carve_out
 
     def contract_pharmacy(
         self, site: np.ndarray, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
@@ -567,28 +639,46 @@ def audit_by_month(audit: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row per month (``YYYY-MM``, ascending): ``checked`` claims, of which
         ``checked_340b`` on the 340B account; ``review`` and ``violations`` claims;
-        ``exceptions`` (both); ``exception_rate`` = exceptions / checked (NaN when nothing
-        was checked); ``dollars_at_risk`` summed where known.
+        ``exceptions_340b``, the checked 340B claims with a finding; ``exceptions`` (review
+        + violations, on any account); ``exception_rate``; ``dollars_at_risk`` summed where
+        known.
+
+    Notes
+    -----
+    The exception rate is the share of the claims the 340B rules were applied to that
+    broke one::
+
+        exception_rate = exceptions_340b / checked_340b     (NaN when checked_340b = 0)
+
+    Every rule but two is about a claim filled from 340B stock, so the checked 340B claims
+    are the population. The two that find claims *not* on 340B -- ``GPO_PROHIBITION`` (a
+    GPO purchase) and ``MEF_CARVE_IN_NOT_340B`` (a carve-in claim not on 340B; and
+    ``MEF_CONFLICT`` on such a claim) -- are findings about purchasing, not a share of
+    340B use: they count in ``exceptions``, ``review``/``violations`` and the dollars, and
+    stay out of the rate (a non-340B claim in the denominator would dilute it with claims
+    the 340B rules never applied to).
 
     Examples
     --------
     >>> audit = pd.DataFrame({
-    ...     "service_date": pd.to_datetime(["2026-09-03", "2026-09-20", "2026-10-01"]),
-    ...     "account": ["340B", "GPO", "340B"], "checked": [True, True, False],
-    ...     "status": ["violation", "compliant", "compliant"],
-    ...     "dollars_at_risk": [120.0, 0.0, 0.0]})
-    >>> audit_by_month(audit)[["month", "checked", "violations", "exception_rate"]]
-         month  checked  violations  exception_rate
-    0  2026-09        2           1             0.5
+    ...     "service_date": pd.to_datetime(["2026-09-03", "2026-09-10", "2026-09-20",
+    ...                                     "2026-10-01"]),
+    ...     "account": ["340B", "340B", "GPO", "340B"], "checked": [True, True, True, False],
+    ...     "status": ["violation", "compliant", "violation", "compliant"],
+    ...     "dollars_at_risk": [120.0, 0.0, 80.0, 0.0]})
+    >>> audit_by_month(audit)[["month", "checked", "exceptions", "exception_rate"]]
+         month  checked  exceptions  exception_rate
+    0  2026-09        3           2             0.5
     1  2026-10        0           0             NaN
     """
-    checked = audit["checked"].to_numpy(dtype=bool)
+    checked_340b = audit["checked"].to_numpy(dtype=bool) & _is(audit["account"], "340B")
     frame = pd.DataFrame({
         "month": audit["service_date"].dt.to_period("M").array.asi8,
-        "checked": checked.astype(np.int64),
-        "checked_340b": (checked & _is(audit["account"], "340B")).astype(np.int64),
+        "checked": audit["checked"].to_numpy(dtype=bool).astype(np.int64),
+        "checked_340b": checked_340b.astype(np.int64),
         "review": _is(audit["status"], REVIEW).astype(np.int64),
         "violations": _is(audit["status"], VIOLATION).astype(np.int64),
+        "exceptions_340b": (checked_340b & ~_is(audit["status"], COMPLIANT)).astype(np.int64),
         "dollars_at_risk": audit["dollars_at_risk"].to_numpy(dtype=float),
     })
     summary = frame.groupby("month", sort=True).sum(min_count=0)
@@ -596,7 +686,8 @@ def audit_by_month(audit: pd.DataFrame) -> pd.DataFrame:
     return _with_rates(summary.rename_axis("month"))
 
 
-_MONTH_COUNTS = ["checked", "checked_340b", "review", "violations", "dollars_at_risk"]
+_MONTH_COUNTS = ["checked", "checked_340b", "review", "violations", "exceptions_340b",
+                 "dollars_at_risk"]
 
 
 def combine_by_month(summaries: list[pd.DataFrame]) -> pd.DataFrame:
@@ -604,10 +695,11 @@ def combine_by_month(summaries: list[pd.DataFrame]) -> pd.DataFrame:
     month between them), as if the parts had been audited together.
 
     >>> part = pd.DataFrame({"month": ["2026-10"], "checked": [4], "checked_340b": [2],
-    ...                      "review": [0], "violations": [1], "dollars_at_risk": [50.0]})
+    ...                      "review": [0], "violations": [1], "exceptions_340b": [1],
+    ...                      "dollars_at_risk": [50.0]})
     >>> combine_by_month([part, part])[["month", "checked", "exception_rate"]]
          month  checked  exception_rate
-    0  2026-10        8            0.25
+    0  2026-10        8             0.5
     """
     if not summaries:
         return _with_rates(pd.DataFrame(columns=_MONTH_COUNTS, index=pd.Index([], name="month")))
@@ -618,7 +710,8 @@ def combine_by_month(summaries: list[pd.DataFrame]) -> pd.DataFrame:
 def _with_rates(counts: pd.DataFrame) -> pd.DataFrame:
     counts = counts[_MONTH_COUNTS].copy()
     counts["exceptions"] = counts["review"] + counts["violations"]
-    counts["exception_rate"] = counts["exceptions"] / counts["checked"].where(counts["checked"] > 0)
+    counts["exception_rate"] = counts["exceptions_340b"] / counts["checked_340b"].where(
+        counts["checked_340b"] > 0)
     return counts.reset_index()
 
 

@@ -22,6 +22,7 @@ from rxxl.audit340b import (
     DEFAULT_LOOKBACK_DAYS,
     REASON_TEXT,
     REASONS,
+    REASONS_OFF_340B,
     REVIEW,
     VIOLATION,
     audit_sample,
@@ -546,7 +547,10 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("exceptions_by_month", "exceptions"): (
         "For review + violations: claims with any finding, count (DOMAIN.md §6).", _AUDIT),
     ("exceptions_by_month", "exception_rate"): (
-        "Exceptions / checked, percent; blank when nothing was checked (DOMAIN.md §6).",
+        "Checked claims on the 340B account with any finding / checked claims on the 340B"
+        " account (On 340B), percent; blank when no 340B claim was checked. Findings on claims"
+        f" not on 340B ({', '.join(REASONS_OFF_340B)}) count in Exceptions but not in the"
+        " rate: the 340B rules were not applied to those claims as 340B use (DOMAIN.md §6).",
         _AUDIT),
     ("exceptions_by_month", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
     ("exceptions_by_month", "savings_340b"): (

@@ -285,7 +285,8 @@ def audit_trend(inputs: Inputs) -> pd.DataFrame:
     (paid 340B claims at WAC less 340B cost)."""
     months = pd.period_range(end=inputs.month, periods=AUDIT_MONTHS, freq="M").astype(str)
     trend = inputs.audit_by_month.set_index("month").reindex(months)
-    counts = ["checked", "checked_340b", "review", "violations", "exceptions", "dollars_at_risk"]
+    counts = ["checked", "checked_340b", "review", "violations", "exceptions_340b", "exceptions",
+              "dollars_at_risk"]
     trend[counts] = trend[counts].fillna(0)  # a month without claims: nothing to find
     savings = (inputs.monthly_claims["savings_340b"] if len(inputs.monthly_claims)
                else pd.Series(dtype=float))
