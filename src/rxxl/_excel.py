@@ -23,7 +23,9 @@ import datetime as dt
 import functools
 import math
 import numbers
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -251,15 +253,12 @@ def claims_frame(value: Any) -> pd.DataFrame:
     return validate_table(frame, "claims", source="claims range", max_problems=3)
 
 
-#: Reference tables by folder, reloaded when a file in the folder changes.
+#: Reference tables by folder, reloaded when a file anywhere below the folder changes.
 _REFERENCE_CACHE: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
 
 
 def reference_tables(folder: Any) -> dict[str, pd.DataFrame]:
     """The 340B reference tables from ``folder`` or the RXXL_REFERENCE_DIR setting."""
-    import os
-    from pathlib import Path
-
     from rxxl.data import load_reference
 
     name = None if folder is None or blank_mask(cells(folder))[0, 0] else str(folder).strip()
@@ -270,9 +269,23 @@ def reference_tables(folder: Any) -> dict[str, pd.DataFrame]:
             " RXXL_REFERENCE_DIR"
         )
     path = Path(name).expanduser()
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*"))) if (
-        path.is_dir()) else ()
+    stamp = _stamp(path)
     cached = _REFERENCE_CACHE.get(str(path))
     if cached is None or cached[0] != stamp:
         _REFERENCE_CACHE[str(path)] = (stamp, load_reference(path))
     return _REFERENCE_CACHE[str(path)][1]
+
+
+def _stamp(folder: Path) -> tuple:
+    """Every file below ``folder``: relative name, modification time (ns) and size.
+
+    Recursive because a table may be a folder of parts (``encounters/2026-10.parquet``):
+    a part rewritten in place changes neither the folder's entries nor their times. The
+    size catches a rewrite within the file system's time resolution.
+    """
+    if not folder.is_dir():
+        return ()
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return tuple(sorted(
+        (p.relative_to(folder).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
+    ))
