@@ -241,16 +241,32 @@ def aligned(**ranges: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarra
     return grids, like, blank
 
 
-def claims_frame(value: Any) -> pd.DataFrame:
-    """A claims range with its header row, validated against the claims contract."""
+def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
+    """A claims range with its header row, validated against the claims contract.
+
+    Returns the claims and how many trailing rows were padding (blank in every column, the
+    cell rule), so the caller can give those rows blank results and keep its spill aligned
+    with the input. A blank row between claims is not padding and is refused.
+    """
     from rxxl.data import validate_table
 
     grid = cells(value)
-    if grid.shape[0] < 2:
+    body = grid[1:]
+    blank_rows = blank_mask(body).all(axis=1) if body.size else np.ones(len(body), bool)
+    filled = np.flatnonzero(~blank_rows)
+    if filled.size == 0:
         raise InputError("claims: give the header row and at least one claim row")
+    keep = int(filled[-1]) + 1
+    gaps = np.flatnonzero(blank_rows[:keep])
+    if gaps.size:
+        raise InputError(
+            f"claims: row {int(gaps[0]) + 2} of the range is blank but claims follow it;"
+            " delete the blank row (only rows below the last claim are padding)"
+        )
     header = [str(name).strip() if name is not None else "" for name in grid[0]]
-    frame = pd.DataFrame(_blank_to_none(grid[1:]), columns=header)
-    return validate_table(frame, "claims", source="claims range", max_problems=3)
+    frame = pd.DataFrame(_blank_to_none(body[:keep]), columns=header)
+    claims = validate_table(frame, "claims", source="claims range", max_problems=3)
+    return claims, len(body) - keep
 
 
 #: Reference tables by folder, reloaded when a file anywhere below the folder changes.

@@ -364,12 +364,12 @@ def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT
         lookback_days=int(number("lookback_days", lookback_days,
                                   audit340b.DEFAULT_LOOKBACK_DAYS))
     )
-    result = audit340b.audit_claims(
-        claims_frame(claims), reference_tables(reference_folder), policy
-    )
+    frame, padding = claims_frame(claims)
+    result = audit340b.audit_claims(frame, reference_tables(reference_folder), policy)
     columns = ["claim_id", "status", "reasons", "dollars_at_risk"]
     rows = result[columns].astype(object).where(result[columns].notna(), None)
-    return [columns, *rows.to_numpy().tolist()]
+    # Blank results for the padding rows: the spill then has one row per input row.
+    return [columns, *rows.to_numpy().tolist(), *([[None] * len(columns)] * padding)]
 
 
 # --- Denials --------------------------------------------------------------------------------
