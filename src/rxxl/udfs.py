@@ -426,7 +426,7 @@ def RX_DENIAL_TREND(months, submitted, denied):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("code", doc='NCPDP reject code (e.g. "75", "MR"; type "07" as text) or CARC (e.g. "CO-197").', **_RANGE)
+@xw.arg("code", doc='NCPDP reject code (e.g. 75, "MR"; 7 is read as 07) or CARC (e.g. "CO-197").', **_RANGE)
 @xw.ret(expand="table")
 @excel_safe
 def RX_DENIAL_REASON(code):
