@@ -201,19 +201,40 @@ def dates_of(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def as_cell(value: float, undefined: str) -> Any:
-    """A single numeric result; NaN becomes the function's Excel error."""
-    return undefined if math.isnan(value) else float(value)
+    """A single numeric result; NaN becomes the function's Excel error, ±inf ``#NUM!``.
+
+    An infinite result from finite cells is an overflow (the true value is beyond a double,
+    as ``=1E308*10``), which Excel shows as ``#NUM!``; it is never a number in a cell.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return undefined
+    return value if math.isfinite(value) else NUM
+
+
+def cell_values(values: Any, undefined: str) -> np.ndarray:
+    """Numeric results as an object array of cells: NaN as ``undefined``, ±inf as ``#NUM!``.
+
+    The one rule of :func:`as_cell` for arrays; numpy floats become Python's.
+    """
+    numbers_ = np.asarray(values, dtype=float)
+    out = numbers_.astype(object)
+    out[np.isnan(numbers_)] = undefined
+    out[np.isinf(numbers_)] = NUM
+    return out
 
 
 def shaped(result: Any, like: np.ndarray, blank: np.ndarray, undefined: str) -> Any:
     """An element-wise result in the shape of its input: a scalar for one cell, else rows.
 
-    Blank inputs give blank (None) results; other NaN results give ``undefined``.
+    Blank inputs give blank (None) results; other NaN results give ``undefined``, ±inf
+    ``#NUM!`` (see :func:`as_cell`).
     """
     values = np.broadcast_to(np.asarray(result), like.shape)
-    out = values.astype(object)  # numpy floats and bools become Python's
     if values.dtype.kind == "f":
-        out[np.isnan(values)] = undefined
+        out = cell_values(values, undefined)
+    else:
+        out = values.astype(object)  # numpy bools and text become Python's
     out[blank] = None
     if out.shape == (1, 1):
         return out[0, 0]

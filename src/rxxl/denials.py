@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rxxl._arrays import ratio
+from rxxl._arrays import ratio, scaled_to_largest
 from rxxl.errors import InputError
 
 __all__ = [
@@ -268,6 +268,7 @@ def denial_rate(statuses: Any, amounts: Any = None) -> float:
                              " give one amount per claim")
         if np.isnan(weights).any():
             raise InputError("amounts: a claim has no amount")
+    weights = scaled_to_largest(weights)  # so that amounts near 1e308 do not sum to inf
     return float(ratio(weights[denied].sum(), weights.sum()))
 
 

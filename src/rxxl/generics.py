@@ -44,6 +44,7 @@ from rxxl._arrays import (
     ratio,
     require_non_negative,
     require_same_length,
+    scaled_to_largest,
 )
 from rxxl.constants import (
     DAYS_PER_30_DAY_EQUIVALENT,
@@ -259,7 +260,13 @@ def _claim_weights(weights: Any, lines: int, codes_name: str) -> np.ndarray | No
 
 
 def _totals(bucket: np.ndarray, weights: np.ndarray | None, buckets: int) -> np.ndarray:
-    """Claims (or weight) per bucket, in one pass."""
+    """Claims (or weight) per bucket, in one pass.
+
+    The weights are scaled to the largest first: only shares of these totals are used, and
+    weights near 1e308 would otherwise sum to inf (1e308 / inf = 0, a wrong rate).
+    """
+    if weights is not None:
+        weights = scaled_to_largest(weights)
     return np.bincount(bucket, weights=weights, minlength=buckets).astype(float)
 
 

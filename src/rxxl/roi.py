@@ -261,7 +261,7 @@ def xnpv(rate: float, values: Any, dates: Any) -> float:
     Returns
     -------
     float
-        The XNPV; NaN when a value is missing or ``rate`` is -1.
+        The XNPV; NaN when a value is missing or ``rate`` is -1 or less (Excel's #NUM!).
 
     References
     ----------
@@ -279,7 +279,8 @@ def xnpv(rate: float, values: Any, dates: Any) -> float:
     r = _rate(rate)
     flows = _cash_flows(values)
     years = _years_from_first(dates, flows.size)
-    if r == -1.0 or np.isnan(flows).any():
+    # (1 + r)^t has no real value for a fractional t when 1 + r <= 0: Excel's #NUM!.
+    if r <= -1.0 or np.isnan(flows).any():
         return math.nan
     with np.errstate(all="ignore"):
         return float(np.sum(flows / (1.0 + r) ** years))
