@@ -136,15 +136,20 @@ def scaled_to_largest(weights: np.ndarray) -> np.ndarray:
 
     A share Σ_part w / Σ_all w does not change when every w is divided by the same number,
     and after dividing by the largest no sum of n weights exceeds n: two amounts of 1e308
-    sum to inf, so 1e308 / inf would give 0 instead of 50%. Weights that are all 0, or
-    not all finite, are returned as they are.
+    sum to inf, so 1e308 / inf would give 0 instead of 50%. Weights whose sum is finite are
+    returned as they are (so ordinary counts keep their exact sums), and so are weights that
+    are not all finite.
 
     >>> scaled_to_largest(np.array([1e308, 1e308, 0.0]))
     array([1., 1., 0.])
+    >>> scaled_to_largest(np.array([3.0, 1.0]))
+    array([3., 1.])
     """
-    with np.errstate(invalid="ignore"):
-        largest = float(np.max(np.abs(weights))) if weights.size else 0.0
-    if largest == 0 or not math.isfinite(largest):
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weights.size == 0 or math.isfinite(float(np.sum(np.abs(weights)))):
+            return weights
+        largest = float(np.max(np.abs(weights)))
+    if not math.isfinite(largest):
         return weights
     return weights / largest
 
