@@ -162,16 +162,21 @@ def test_classify_other_as_relabels_only_other():
 
 
 def test_classify_auto_picks_the_scheme():
-    # "N" would be "other" under the FDA scheme; a single-letter range is read as MONY codes.
+    # "N" is no FDA category; a single-letter range is read as MONY codes.
     assert classify(["N", "Y"]).tolist() == ["brand", "generic"]
-    assert classify(["N", "Y"], scheme="fda").tolist() == ["other", "other"]
-    assert classify(["ANDA", "X"]).tolist() == ["generic", "other"]
+    with pytest.raises(InputError, match="unknown category 'N' at position 1"):
+        classify(["N", "Y"], scheme="fda")
+    # Text in no list is refused rather than left out as "other" (issue 12).
+    with pytest.raises(InputError, match="unknown category 'X' at position 2"):
+        classify(["ANDA", "X"])
+    assert classify(["ANDA", "Export only"]).tolist() == ["generic", "other"]
 
 
 def test_classify_auto_refuses_mixed_schemes():
     with pytest.raises(InputError, match="cannot tell the coding scheme.*'Y'.*position 1"):
         classify(["Y", "ANDA"])
-    assert classify(["Y", "ANDA"], scheme="fda").tolist() == ["other", "generic"]
+    with pytest.raises(InputError, match="unknown category 'Y' at position 1"):
+        classify(["Y", "ANDA"], scheme="fda")
 
 
 def test_classify_blank_cells_are_none():

@@ -228,3 +228,19 @@ def test_payback_point_recovers_the_investment(flows):
         assert recovered == pytest.approx(0.0, abs=1e-6 * sum(abs(v) for v in flows))
     else:
         assert cumulative[-1] >= 0
+
+
+def test_two_irrs_newton_from_the_guess_decides_which_root():
+    # -100 + 230/(1+r) - 132/(1+r)^2 = 0; with x = 1/(1+r): 132x^2 - 230x + 100 = 0,
+    # x = (230 ± 10)/264, so x = 10/11 (r = 10%) or 5/6 (r = 20%). Check both by hand:
+    # r = 10%: -100 + 209.0909 - 109.0909 = 0; r = 20%: -100 + 191.6667 - 91.6667 = 0.
+    # The NPV peaks at 1 + r = 264/230 (r = 14.78%): Newton from a guess left of the peak
+    # runs down to 10%, from the right to 20%, as Excel's IRR iteration does. So the root
+    # is not always the one nearest the guess: 14.9% is nearer 10% (0.049 vs 0.051), but
+    # Newton's first step from there (slope about -0.2 at an NPV of about +0.2) jumps
+    # above 20% and comes back down to 20%.
+    # From a guess of 200% (nearer 20%) the first step overshoots left of the peak: 10%.
+    flows = [-100, 230, -132]
+    for guess, root in [(-0.5, 0.10), (0.0, 0.10), (0.1, 0.10), (0.14, 0.10), (0.149, 0.20),
+                        (0.16, 0.20), (0.3, 0.20), (2.0, 0.10), (3.0, 0.20)]:
+        assert roi.irr(flows, guess) == pytest.approx(root, abs=1e-12), guess

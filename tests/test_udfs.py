@@ -337,3 +337,26 @@ def test_nothing_raises_into_excel(name, data):
         assert all(cell_ok(c) for line in result for c in line), result
     else:
         assert cell_ok(result), result
+
+
+# --- category text the GDR does not know (issue 12, item 7) ------------------------------------
+
+
+def test_gdr_refuses_unknown_category_text_naming_it_and_what_is_accepted():
+    # {ANDA, Brand, Brand, Brand}: "Brand" is no FDA category; counting it as excluded
+    # "other" gave 1 generic / 1 = 1.0.
+    result = udfs.RX_GDR(column("ANDA", "Brand", "Brand", "Brand"))
+    assert isinstance(result, str) and result.startswith(VALUE_ERROR), result
+    assert "'BRAND' at position 2" in result
+    assert "M, N, O, Y" in result and "ANDA" in result and "NDA AUTHORIZED GENERIC" in result
+    assert len(result) <= 255
+    # A known "other" category is still left out: 1 ANDA / (1 ANDA + 1 NDA) = 0.5.
+    assert udfs.RX_GDR(column("ANDA", "NDA", "OTC MONOGRAPH DRUG", "unapproved drug other")) \
+        == 0.5
+
+
+def test_gdr_numbers_are_a_clear_message():
+    for categories in (column(1, 2), column("Y", 2), column(1.5)):
+        result = udfs.RX_GDR(categories)
+        assert result.startswith(VALUE_ERROR) and "expected a category as text" in result, result
+        assert "AttributeError" not in result

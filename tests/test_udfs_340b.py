@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -69,3 +71,49 @@ def test_missing_reference_folder_is_a_message(sample, tmp_path):
     raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(2)
     result = udfs.RX_340B_CHECK(_range(raw), str(tmp_path / "nowhere"))
     assert result.startswith("#VALUE! ") and "nowhere" in result
+
+
+def test_a_part_rewritten_inside_a_table_folder_is_read_again(sample, tmp_path):
+    # The cache must see a change anywhere below the folder: a monthly export rewritten in
+    # place inside encounters/ leaves the folder's own entries (and their mtimes) unchanged.
+    folder, manifest = sample
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    for name in ("entity", "sites", "prescribers", "mef", "orphan_drugs"):
+        shutil.copy(folder / f"{name}.csv", reference / f"{name}.csv")
+    (reference / "encounters").mkdir()
+    part = reference / "encounters" / "2026.parquet"
+    encounters = pd.read_parquet(folder / "encounters.parquet")
+    encounters.to_parquet(part, index=False)
+    raw = pd.read_parquet(folder / "claims" / f"{manifest['end_month']}.parquet")
+    claims = raw[raw["account"].eq("340B") & raw["status"].eq("paid")].head(40)
+    before = udfs.RX_340B_CHECK(_range(claims), str(reference))
+    assert not any("NO_QUALIFYING_ENCOUNTER" in (row[2] or "") for row in before[1:])
+    # Rewrite the same part without these patients' encounters (a same-size-or-smaller file).
+    encounters[~encounters["patient_id"].isin(claims["patient_id"])].to_parquet(part, index=False)
+    after = udfs.RX_340B_CHECK(_range(claims), str(reference))
+    assert all("NO_QUALIFYING_ENCOUNTER" in row[2] for row in after[1:]), after[1:4]
+
+
+def test_trailing_blank_rows_are_padding_with_blank_results_that_keep_the_rows_aligned(sample):
+    # A range that reaches below the table (A1:AA20 over 16 claims): the blank rows are
+    # padding, and the spill has one row per input row, so row k beside the table is claim k.
+    folder, _ = sample
+    raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(4)
+    grid = _range(raw)
+    width = len(grid[0])
+    padded = grid + [[None] * width, [""] * width, [None, "  ", *[None] * (width - 2)]]
+    result = udfs.RX_340B_CHECK(padded, str(folder))
+    assert result[:5] == udfs.RX_340B_CHECK(grid, str(folder))
+    assert [row[0] for row in result[1:5]] == raw["claim_id"].tolist()
+    assert result[5:] == [[None] * 4] * 3
+
+
+def test_a_blank_row_inside_the_claims_is_refused(sample):
+    folder, _ = sample
+    raw = pd.read_parquet(next((folder / "claims").glob("*.parquet"))).head(3)
+    grid = _range(raw)
+    gap = [grid[0], grid[1], [None] * len(grid[0]), grid[2]]
+    result = udfs.RX_340B_CHECK(gap, str(folder))
+    assert isinstance(result, str) and result.startswith("#VALUE! ")
+    assert "row 3 of the range is blank" in result

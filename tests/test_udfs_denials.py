@@ -132,3 +132,14 @@ def test_nothing_raises_into_excel(function, data):
         assert all(_cell_ok(c) for line in result for c in line), result
     else:
         assert _cell_ok(result), result
+
+
+def test_a_number_up_to_99_is_the_two_digit_ncpdp_code():
+    # Excel turns a typed 07 into the number 7; NCPDP 07 is "Missing or invalid cardholder
+    # ID" (eligibility), so 7, 7.0 and "07" must all find it.
+    expected = [["Missing or invalid cardholder ID", "eligibility"]]
+    assert udfs.RX_DENIAL_REASON(7) == expected
+    assert udfs.RX_DENIAL_REASON(7.0) == expected
+    assert udfs.RX_DENIAL_REASON("07") == expected
+    assert udfs.RX_DENIAL_REASON(75)[0][1] == "authorization"
+    assert udfs.RX_DENIAL_REASON("CO-4")[0][1] == "coding"  # a CARC with its group is CARC

@@ -8,6 +8,7 @@ policy decides what a missing value means.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -128,6 +129,29 @@ def ratio(numerator: Any, denominator: Any) -> np.ndarray:
     den = np.asarray(denominator, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den))
+
+
+def scaled_to_largest(weights: np.ndarray) -> np.ndarray:
+    """Weights divided by the largest |weight|, for shares that sums would overflow.
+
+    A share Σ_part w / Σ_all w does not change when every w is divided by the same number,
+    and after dividing by the largest no sum of n weights exceeds n: two amounts of 1e308
+    sum to inf, so 1e308 / inf would give 0 instead of 50%. Weights whose sum is finite are
+    returned as they are (so ordinary counts keep their exact sums), and so are weights that
+    are not all finite.
+
+    >>> scaled_to_largest(np.array([1e308, 1e308, 0.0]))
+    array([1., 1., 0.])
+    >>> scaled_to_largest(np.array([3.0, 1.0]))
+    array([3., 1.])
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weights.size == 0 or math.isfinite(float(np.sum(np.abs(weights)))):
+            return weights
+        largest = float(np.max(np.abs(weights)))
+    if not math.isfinite(largest):
+        return weights
+    return weights / largest
 
 
 def require_non_negative(values: np.ndarray, name: str, rule: str) -> None:

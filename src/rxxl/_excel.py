@@ -22,7 +22,9 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,19 +181,40 @@ def dates_of(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def as_cell(value: float, undefined: str) -> Any:
-    """A single numeric result; NaN becomes the function's Excel error."""
-    return undefined if math.isnan(value) else float(value)
+    """A single numeric result; NaN becomes the function's Excel error, ±inf ``#NUM!``.
+
+    An infinite result from finite cells is an overflow (the true value is beyond a double,
+    as ``=1E308*10``), which Excel shows as ``#NUM!``; it is never a number in a cell.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return undefined
+    return value if math.isfinite(value) else NUM
+
+
+def cell_values(values: Any, undefined: str) -> np.ndarray:
+    """Numeric results as an object array of cells: NaN as ``undefined``, ±inf as ``#NUM!``.
+
+    The one rule of :func:`as_cell` for arrays; numpy floats become Python's.
+    """
+    numbers_ = np.asarray(values, dtype=float)
+    out = numbers_.astype(object)
+    out[np.isnan(numbers_)] = undefined
+    out[np.isinf(numbers_)] = NUM
+    return out
 
 
 def shaped(result: Any, like: np.ndarray, blank: np.ndarray, undefined: str) -> Any:
     """An element-wise result in the shape of its input: a scalar for one cell, else rows.
 
-    Blank inputs give blank (None) results; other NaN results give ``undefined``.
+    Blank inputs give blank (None) results; other NaN results give ``undefined``, ±inf
+    ``#NUM!`` (see :func:`as_cell`).
     """
     values = np.broadcast_to(np.asarray(result), like.shape)
-    out = values.astype(object)  # numpy floats and bools become Python's
     if values.dtype.kind == "f":
-        out[np.isnan(values)] = undefined
+        out = cell_values(values, undefined)
+    else:
+        out = values.astype(object)  # numpy bools and text become Python's
     out[blank] = None
     if out.shape == (1, 1):
         return out[0, 0]
@@ -219,27 +242,40 @@ def aligned(**ranges: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarra
     return grids, like, blank
 
 
-def claims_frame(value: Any) -> pd.DataFrame:
-    """A claims range with its header row, validated against the claims contract."""
+def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
+    """A claims range with its header row, validated against the claims contract.
+
+    Returns the claims and how many trailing rows were padding (blank in every column, the
+    cell rule), so the caller can give those rows blank results and keep its spill aligned
+    with the input. A blank row between claims is not padding and is refused.
+    """
     from rxxl.data import validate_table
 
     grid = cells(value)
-    if grid.shape[0] < 2:
+    body = grid[1:]
+    blank_rows = blank_mask(body).all(axis=1) if body.size else np.ones(len(body), bool)
+    filled = np.flatnonzero(~blank_rows)
+    if filled.size == 0:
         raise InputError("claims: give the header row and at least one claim row")
+    keep = int(filled[-1]) + 1
+    gaps = np.flatnonzero(blank_rows[:keep])
+    if gaps.size:
+        raise InputError(
+            f"claims: row {int(gaps[0]) + 2} of the range is blank but claims follow it;"
+            " delete the blank row (only rows below the last claim are padding)"
+        )
     header = [str(name).strip() if name is not None else "" for name in grid[0]]
-    frame = pd.DataFrame(_blank_to_none(grid[1:]), columns=header)
-    return validate_table(frame, "claims", source="claims range", max_problems=3)
+    frame = pd.DataFrame(_blank_to_none(body[:keep]), columns=header)
+    claims = validate_table(frame, "claims", source="claims range", max_problems=3)
+    return claims, len(body) - keep
 
 
-#: Reference tables by folder, reloaded when a file in the folder changes.
+#: Reference tables by folder, reloaded when a file anywhere below the folder changes.
 _REFERENCE_CACHE: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
 
 
 def reference_tables(folder: Any) -> dict[str, pd.DataFrame]:
     """The 340B reference tables from ``folder`` or the RXXL_REFERENCE_DIR setting."""
-    import os
-    from pathlib import Path
-
     from rxxl.data import load_reference
 
     name = None if folder is None or blank_mask(cells(folder))[0, 0] else str(folder).strip()
@@ -250,9 +286,23 @@ def reference_tables(folder: Any) -> dict[str, pd.DataFrame]:
             " RXXL_REFERENCE_DIR"
         )
     path = Path(name).expanduser()
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*"))) if (
-        path.is_dir()) else ()
+    stamp = _stamp(path)
     cached = _REFERENCE_CACHE.get(str(path))
     if cached is None or cached[0] != stamp:
         _REFERENCE_CACHE[str(path)] = (stamp, load_reference(path))
     return _REFERENCE_CACHE[str(path)][1]
+
+
+def _stamp(folder: Path) -> tuple:
+    """Every file below ``folder``: relative name, modification time (ns) and size.
+
+    Recursive because a table may be a folder of parts (``encounters/2026-10.parquet``):
+    a part rewritten in place changes neither the folder's entries nor their times. The
+    size catches a rewrite within the file system's time resolution.
+    """
+    if not folder.is_dir():
+        return ()
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return tuple(sorted(
+        (p.relative_to(folder).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
+    ))

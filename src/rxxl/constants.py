@@ -56,8 +56,16 @@ FDA_BRAND = frozenset({"NDA", "BLA"})
 #: caller marks it. Counted as brand in the GDR (CMS treats biosimilars mostly like brands,
 #: *judgement*) and reported as its own rate.
 FDA_BIOSIMILAR = "BIOSIMILAR"
-#: Everything else the NDC Directory uses (OTC monograph, unapproved drugs, ...) is "other":
-#: excluded from the GDR by default, configurable.
+#: The NDC Directory's other marketing categories (FDA Data Standards Manual, "Marketing
+#: Category", and the NDC Directory's current names): "other", excluded from the GDR by
+#: default, configurable. Text in none of the FDA lists is refused, not counted as other.
+FDA_OTHER = frozenset({
+    "OTC MONOGRAPH DRUG", "OTC MONOGRAPH FINAL", "OTC MONOGRAPH NOT FINAL",
+    "UNAPPROVED DRUG OTHER", "UNAPPROVED DRUG FOR USE IN DRUG SHORTAGE",
+    "UNAPPROVED HOMEOPATHIC", "UNAPPROVED MEDICAL GAS", "UNAPPROVED OTHER MARKETING CATEGORY",
+    "EMERGENCY USE AUTHORIZATION", "EXPORT ONLY", "BULK INGREDIENT",
+    "BULK INGREDIENT FOR HUMAN PRESCRIPTION COMPOUNDING", "DRUG FOR FURTHER PROCESSING", "IND",
+})
 GDR_BENCHMARK = 0.90  # about 90% of US prescriptions are generic (AAM/IQVIA 2017-2019)
 #: A 30-day equivalent prescription: days supply / 30 (*judgement*, common practice).
 DAYS_PER_30_DAY_EQUIVALENT = 30.0

@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rxxl._arrays import ratio
+from rxxl._arrays import ratio, scaled_to_largest
 from rxxl.errors import InputError
 
 __all__ = [
@@ -117,9 +117,13 @@ def _normalize(code: Any, system: str | None = None) -> tuple[str | None, str | 
     """Return (system, group, code) of one raw code; (None, None, None) for a blank."""
     if code is None or (isinstance(code, float) and np.isnan(code)) or code is pd.NA:
         return None, None, None
-    if isinstance(code, (int, np.integer)) and not isinstance(code, bool):
-        text = str(int(code))
-    elif isinstance(code, float) and code.is_integer():
+    whole = (isinstance(code, (int, np.integer)) and not isinstance(code, bool)) or (
+        isinstance(code, (float, np.floating)) and float(code).is_integer())
+    if whole and 0 <= int(code) <= 99:
+        # A number is how Excel (and a CSV reader) keeps a typed 07: NCPDP codes are two
+        # characters, so 7 is spelled 07 before the usual rule below.
+        text = f"{int(code):02d}"
+    elif whole:
         text = str(int(code))
     else:
         text = str(code)
@@ -158,8 +162,10 @@ def describe_reason(code: Any, system: str | None = None) -> dict[str, Any]:
     its group (CO, PR, OA, PI) with a dash, a space or nothing (``"CO-197"``, ``"co 197"``,
     ``"CO197"``). Without ``system`` a code is NCPDP when it is a known NCPDP code of exactly
     that spelling (NCPDP codes are two characters: ``"07"``, ``"75"``, ``"MR"``), otherwise
-    CARC; so ``"75"`` is NCPDP and ``"197"`` or ``"4"`` are CARC. Pass ``system="carc"`` for
-    a bare CARC number that is also an NCPDP code (``"22"``).
+    CARC; so ``"75"`` is NCPDP and ``"197"`` or ``"4"`` are CARC. A whole *number* from 0 to
+    99 is spelled with two digits first (``7`` is ``"07"``), because a spreadsheet or a CSV
+    reader turns a typed ``07`` into the number 7. Pass ``system="carc"`` for a bare CARC
+    number that is also an NCPDP code (``"22"``, or the number 4).
 
     Parameters
     ----------
@@ -190,6 +196,10 @@ def describe_reason(code: Any, system: str | None = None) -> dict[str, Any]:
     ('carc', 'CO', '197', 'authorization')
     >>> describe_reason("PR-2")["is_denial"]
     False
+    >>> describe_reason(7)["code"], describe_reason(7.0)["description"]
+    ('07', 'Missing or invalid cardholder ID')
+    >>> describe_reason(4, "carc")["code"]
+    '4'
     >>> describe_reason("ZZ9")["category"]
     'unmapped'
     """
@@ -258,6 +268,7 @@ def denial_rate(statuses: Any, amounts: Any = None) -> float:
                              " give one amount per claim")
         if np.isnan(weights).any():
             raise InputError("amounts: a claim has no amount")
+    weights = scaled_to_largest(weights)  # so that amounts near 1e308 do not sum to inf
     return float(ratio(weights[denied].sum(), weights.sum()))
 
 

@@ -5,8 +5,10 @@ Definitions follow ``shared/DOMAIN.md`` §2. A claim is classified from either o
 * the Medi-Span multi-source ("MONY") code: M, N and O are brands, Y is a generic
   [resdac.org, "Multi-Source Code"];
 * the FDA marketing category of the NDC Directory: ANDA and NDA AUTHORIZED GENERIC are
-  generics, NDA and BLA brands, rxxl's own ``BIOSIMILAR`` tag a biosimilar, anything else
-  (OTC monograph, unapproved drug, ...) "other".
+  generics, NDA and BLA brands, rxxl's own ``BIOSIMILAR`` tag a biosimilar, the NDC
+  Directory's other categories (OTC monograph, unapproved drug, ...; ``FDA_OTHER``) "other".
+  Text in none of these lists (``"Brand"``) is refused: counting it as "other" would leave
+  it out of the rate silently.
 
 Codes are compared case-insensitively, with surrounding whitespace trimmed and inner runs of
 whitespace read as one space. Classification works on the distinct codes only and maps them
@@ -42,12 +44,14 @@ from rxxl._arrays import (
     ratio,
     require_non_negative,
     require_same_length,
+    scaled_to_largest,
 )
 from rxxl.constants import (
     DAYS_PER_30_DAY_EQUIVALENT,
     FDA_BIOSIMILAR,
     FDA_BRAND,
     FDA_GENERIC,
+    FDA_OTHER,
     MONY_BRAND,
     MONY_CODES,
     MONY_GENERIC,
@@ -79,6 +83,7 @@ _OTHER_AS = ("exclude", "brand", "generic")
 _BIOSIMILAR_AS = ("brand", "generic", "exclude")
 _UNCLASSIFIED = ("raise", "exclude")
 _MONY_LISTED = ", ".join(sorted(MONY_CODES))
+_FDA_LISTED = ", ".join([*sorted(FDA_GENERIC), *sorted(FDA_BRAND), FDA_BIOSIMILAR])
 #: The FDA category of a reference biologic, the denominator's other half in biosimilar_rate.
 _REFERENCE_BIOLOGIC = "BLA"
 #: How many positions an error message lists before it says "...".
@@ -100,14 +105,14 @@ class _Codes:
         if cells.size == 0:
             raise InputError(f"{name}: no values given")
         row_code, distinct = pd.factorize(cells, use_na_sentinel=True)
+        # factorize already set blanks aside: every distinct value left must be text.
+        not_text = np.array([not isinstance(v, str) for v in distinct], dtype=bool)
         cleaned = (
-            pd.Series(distinct, dtype=object)
+            pd.Series(np.where(not_text, "", distinct), dtype=object)
             .str.strip()
             .str.replace(r"\s+", " ", regex=True)
             .str.upper()
         )
-        # .str gives NaN for anything that is not text, and factorize already set blanks aside.
-        not_text = cleaned.isna().to_numpy()
         if not_text.any():
             code = int(np.flatnonzero(not_text)[0])
             position = int(np.flatnonzero(row_code == code)[0]) + 1
@@ -172,6 +177,20 @@ class _Codes:
                 f" {position}; valid codes are {_MONY_LISTED}"
             )
 
+    def require_fda(self) -> None:
+        """Raise :class:`InputError` naming the first code in none of the FDA lists."""
+        known = list(FDA_GENERIC | FDA_BRAND | FDA_OTHER | {FDA_BIOSIMILAR})
+        unknown = self.used & ~np.isin(self.codes, known)
+        if unknown.any():
+            position = self.first_line_with(unknown)
+            code = self.codes[self.row_code[position - 1]]
+            raise InputError(
+                f"{self.name}: unknown category {code!r} at position {position}; use Medi-Span"
+                f" codes {_MONY_LISTED} or FDA marketing categories {_FDA_LISTED}, or an"
+                " excluded NDC Directory category (OTC MONOGRAPH DRUG, UNAPPROVED DRUG OTHER,"
+                " ...)"
+            )
+
     def require_classified(self, unclassified: str) -> None:
         """Apply the ``unclassified`` policy to blank lines."""
         _require_option(unclassified, _UNCLASSIFIED, "unclassified")
@@ -206,6 +225,7 @@ def _classes_of_codes(codes: _Codes, scheme: str, other_as: str) -> np.ndarray:
         codes.require_mony()
         classes = np.where(np.isin(values, list(MONY_BRAND)), BRAND, GENERIC)
     else:
+        codes.require_fda()
         classes = np.select(
             [
                 np.isin(values, list(FDA_GENERIC)),
@@ -240,7 +260,13 @@ def _claim_weights(weights: Any, lines: int, codes_name: str) -> np.ndarray | No
 
 
 def _totals(bucket: np.ndarray, weights: np.ndarray | None, buckets: int) -> np.ndarray:
-    """Claims (or weight) per bucket, in one pass."""
+    """Claims (or weight) per bucket, in one pass.
+
+    The weights are scaled to the largest first: only shares of these totals are used, and
+    weights near 1e308 would otherwise sum to inf (1e308 / inf = 0, a wrong rate).
+    """
+    if weights is not None:
+        weights = scaled_to_largest(weights)
     return np.bincount(bucket, weights=weights, minlength=buckets).astype(float)
 
 
@@ -259,12 +285,14 @@ def classify(categories: Any, *, scheme: str = "auto", other_as: str = "exclude"
     scheme : {"auto", "mony", "fda"}
         ``"mony"``: M, N, O are brands and Y generic; any other code raises.
         ``"fda"``: ANDA and NDA AUTHORIZED GENERIC are generic, NDA and BLA brand, BIOSIMILAR
-        biosimilar, anything else other. ``"auto"`` (default) reads the range as MONY codes
+        biosimilar, the other NDC Directory categories (``FDA_OTHER``) other, any other text
+        raises. ``"auto"`` (default) reads the range as MONY codes
         when every non-blank value is a single letter (so an unknown letter raises), as FDA
         categories otherwise, and raises when MONY letters and FDA categories are mixed.
     other_as : {"exclude", "brand", "generic"}
-        Label for FDA categories outside the lists above: ``"exclude"`` (default) keeps them
-        ``"other"`` so the rates leave them out; ``"brand"`` or ``"generic"`` counts them so.
+        Label for the other NDC Directory categories (``FDA_OTHER``): ``"exclude"``
+        (default) keeps them ``"other"`` so the rates leave them out; ``"brand"`` or
+        ``"generic"`` counts them so.
 
     Returns
     -------
@@ -274,7 +302,8 @@ def classify(categories: Any, *, scheme: str = "auto", other_as: str = "exclude"
     Raises
     ------
     InputError
-        An unknown MONY code (naming the value, its position and the valid codes), mixed
+        An unknown MONY code or FDA category (naming the value, its position and the valid
+        codes), mixed
         schemes under ``"auto"``, no values, or a 2-D range.
     InputTypeError
         A cell that is not text (a number, TRUE/FALSE).

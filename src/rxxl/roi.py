@@ -183,7 +183,9 @@ def irr(values: Any, guess: float = IRR_GUESS) -> float:
         negative value.
     guess : float, default 0.1
         Where Newton's iteration starts, as Excel's guess. With several IRRs (flows that
-        change sign more than once) it picks the root, as in Excel.
+        change sign more than once) the root is the one Newton's method reaches from it,
+        as in Excel, which is not always the nearest: for -100, 230, -132 (IRRs 10% and
+        20%) a guess of 14.9% gives 20% and one of 200% gives 10%.
 
     Returns
     -------
@@ -193,8 +195,9 @@ def irr(values: Any, guess: float = IRR_GUESS) -> float:
 
     Notes
     -----
-    Newton's method from ``guess`` as Excel does; where it fails to converge (Excel gives
-    up after 20 iterations with #NUM!), rxxl brackets the roots on a grid and returns the one
+    Newton's method from ``guess`` as Excel does (up to 50 steps); where it fails to
+    converge or steps to a rate of -100% or below (Excel gives up after 20 iterations with
+    #NUM!), rxxl brackets the roots on a grid of rates in (-1, 10^4] and returns the one
     closest to the guess, so rxxl may return a true IRR where Excel shows #NUM!.
 
     References
@@ -265,7 +268,7 @@ def xnpv(rate: float, values: Any, dates: Any) -> float:
     Returns
     -------
     float
-        The XNPV; NaN when a value is missing or ``rate`` is -1.
+        The XNPV; NaN when a value is missing or ``rate`` is -1 or less (Excel's #NUM!).
 
     References
     ----------
@@ -283,7 +286,8 @@ def xnpv(rate: float, values: Any, dates: Any) -> float:
     r = _rate(rate)
     flows = _cash_flows(values)
     years = _years_from_first(dates, flows.size)
-    if r == -1.0 or np.isnan(flows).any():
+    # (1 + r)^t has no real value for a fractional t when 1 + r <= 0: Excel's #NUM!.
+    if r <= -1.0 or np.isnan(flows).any():
         return math.nan
     with np.errstate(all="ignore"):
         return float(np.sum(flows / (1.0 + r) ** years))

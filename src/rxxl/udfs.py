@@ -22,6 +22,7 @@ from rxxl._excel import (
     aligned,
     as_cell,
     blank_mask,
+    cell_values,
     cells,
     claims_frame,
     columns,
@@ -133,7 +134,7 @@ def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
         budget_qty=budget_qty,
     )
     table = variance.price_volume_mix(*(as_float_array(v, n) for n, v in lines.items()))
-    return table[["price", "volume", "mix"]].to_numpy(dtype=float).tolist()
+    return cell_values(table[["price", "volume", "mix"]].to_numpy(dtype=float), NUM).tolist()
 
 
 # --- Generics -------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def RX_GENERIC_OPPORTUNITY(mony_codes, quantities, brand_unit_costs, generic_uni
         lines["mony_codes"],
         *(as_float_array(lines[name], name) for name in list(lines)[1:]),
     )
-    return float(np.sum(savings))
+    return as_cell(np.sum(savings), NUM)
 
 
 # --- Inventory ------------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def RX_IRR(values, guess=IRR_GUESS):
 def RX_XNPV(rate, values, dates):
     """Net present value of dated cash flows as Excel's XNPV (actual/365 days)."""
     flows, days = _dated_flows(values, dates)
-    return as_cell(roi.xnpv(number("rate", rate), flows, days), DIV0)
+    return as_cell(roi.xnpv(number("rate", rate), flows, days), NUM)
 
 
 @xw.func(category=CATEGORY)
@@ -364,12 +365,14 @@ def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT
         lookback_days=int(number("lookback_days", lookback_days,
                                   audit340b.DEFAULT_LOOKBACK_DAYS))
     )
-    result = audit340b.audit_claims(
-        claims_frame(claims), reference_tables(reference_folder), policy
-    )
+    frame, padding = claims_frame(claims)
+    result = audit340b.audit_claims(frame, reference_tables(reference_folder), policy)
     columns = ["claim_id", "status", "reasons", "dollars_at_risk"]
     rows = result[columns].astype(object).where(result[columns].notna(), None)
-    return [columns, *rows.to_numpy().tolist()]
+    dollars = result["dollars_at_risk"].to_numpy(dtype=float)
+    rows["dollars_at_risk"] = np.where(np.isnan(dollars), None, cell_values(dollars, NUM))
+    # Blank results for the padding rows: the spill then has one row per input row.
+    return [columns, *rows.to_numpy().tolist(), *([[None] * len(columns)] * padding)]
 
 
 # --- Denials --------------------------------------------------------------------------------
@@ -418,15 +421,13 @@ def RX_DENIAL_TREND(months, submitted, denied):
     _month_labels("months", lines["months"])
     chart = denials.p_chart(as_float_array(lines["submitted"], "submitted"),
                             as_float_array(lines["denied"], "denied"))
-    values = chart[["rate", "center_line", "ucl", "lcl"]].to_numpy(dtype=float)
-    out = values.astype(object)
-    out[np.isnan(values)] = DIV0
+    out = cell_values(chart[["rate", "center_line", "ucl", "lcl"]].to_numpy(dtype=float), DIV0)
     flags = chart["out_of_control"].to_numpy(dtype=bool).tolist()
     return [[*line, flag] for line, flag in zip(out.tolist(), flags, strict=True)]
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("code", doc='NCPDP reject code (e.g. "75", "MR"; type "07" as text) or CARC (e.g. "CO-197").', **_RANGE)
+@xw.arg("code", doc='NCPDP reject code (e.g. 75, "MR"; 7 is read as 07) or CARC (e.g. "CO-197").', **_RANGE)
 @xw.ret(expand="table")
 @excel_safe
 def RX_DENIAL_REASON(code):
