@@ -212,6 +212,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
                                                    "value": [CHECK_TOLERANCE]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
+    notes.extend(_template_formula_note(filler))
     _fill_cover(filler, inputs, notes, facts["checks_failed"])
     fill_table(filler, "dictionary", dictionary_table())
     return facts
@@ -388,6 +389,25 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         "+".join(cell[step] for step in ("Budget", *steps)),
         float(sum(amounts[step] for step in ("Budget", *steps))),
         cell["Actual"], float(amounts["Actual"]))
+
+
+#: How many of the template's own formulas the cover names before "and n more".
+_FORMULAS_NAMED = 10
+
+
+def _template_formula_note(filler: Filler) -> list[str]:
+    """A data note naming the template's own formulas, which rxxl keeps but does not compute,
+    so they have no cached value for a reader that does not calculate."""
+    formulas = filler.uncached_formulas()
+    if not formulas:
+        return []
+    named = ", ".join(formulas[:_FORMULAS_NAMED])
+    more = (f" and {len(formulas) - _FORMULAS_NAMED} more"
+            if len(formulas) > _FORMULAS_NAMED else "")
+    return [f"{len(formulas)} formula{'s' if len(formulas) > 1 else ''} of your template"
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {named}{more}."
+            " Excel and LibreOffice compute them on open; a reader that does not calculate"
+            " (pandas, a mail preview) shows them blank."]
 
 
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -> None:
