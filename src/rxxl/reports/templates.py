@@ -104,7 +104,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
                   caption="Totals by type"),
     ), False),
-    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
+    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume, mix and returns", (
         TableSpec("drivers", "A4", (
             _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
             _c("Status", "line_status", width=14),
