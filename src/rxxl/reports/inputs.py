@@ -197,9 +197,14 @@ def _count_claims(folder: Path, period: pd.Period, first: pd.Timestamp,
 def _id_hashes(ids: pd.Series) -> np.ndarray:
     """A part's claim ids as sorted 64-bit hashes: 8 bytes a claim instead of a string, so
     23.5 million ids take 190 MB. A part's own ids are distinct (its contract)."""
-    hashed = pd.util.hash_array(ids.to_numpy(dtype=object))
+    hashed = _id_hashes_unsorted(ids)
     hashed.sort()
     return hashed
+
+
+def _id_hashes_unsorted(ids: pd.Series) -> np.ndarray:
+    # categorize=False: factorizing a million distinct ids first would take 2 s, not 0.3 s.
+    return pd.util.hash_array(ids.to_numpy(dtype=object), categorize=False)
 
 
 def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> None:
@@ -220,7 +225,7 @@ def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> 
     frames = []
     for position, (part, ids) in enumerate(involved):
         claim_ids = load_table(part, "claims", columns=["claim_id"])["claim_id"]
-        candidates = np.isin(pd.util.hash_array(claim_ids.to_numpy(dtype=object)), shared)
+        candidates = np.isin(_id_hashes_unsorted(claim_ids), shared)
         frames.append(pd.DataFrame({"claim_id": claim_ids[candidates].astype(str).to_numpy(),
                                     "part": position}))
     candidates = pd.concat(frames, ignore_index=True)
