@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rxxl.constants import DAYS_IN_YEAR, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.errors import InputError, InputTypeError
+from rxxl import udfs
 from rxxl.inventory import average_inventory, days_on_hand, expired_waste_rate, inventory_turns
 
 # --- Known values -----------------------------------------------------------------------------
@@ -63,6 +64,21 @@ def test_hospital_benchmark_band():
 )
 def test_average_inventory_known_values(snapshots, expected, why):
     assert average_inventory(snapshots) == pytest.approx(expected), why
+
+
+def test_turns_and_days_on_hand_average_every_snapshot():
+    # Counts of 100, 400 and 100 average 200, not (first + last) / 2 = 100: a COGS of 2,000 a
+    # year over 200 is 10 turns and 36.5 days on hand (20 turns and 18.25 days if the middle
+    # count were dropped).
+    counts = [100, 400, 100]
+    assert average_inventory(counts) == pytest.approx(200.0)
+    assert inventory_turns(2_000, counts) == pytest.approx(10.0)
+    assert days_on_hand(2_000, counts) == pytest.approx(36.5)
+    # Per location (rows), and as Excel hands a range to RX_TURNS / RX_DAYS_ON_HAND.
+    np.testing.assert_allclose(inventory_turns([2_000, 900], [[100, 400, 100], [90, 90, 90]]),
+                               [10.0, 10.0])
+    assert udfs.RX_TURNS(2_000, [[100], [400], [100]]) == pytest.approx(10.0)
+    assert udfs.RX_DAYS_ON_HAND(2_000, [[100, 400, 100]]) == pytest.approx(36.5)
 
 
 def test_quarter_is_annualized():

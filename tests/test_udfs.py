@@ -115,6 +115,14 @@ def test_pvm_returns_price_volume_mix_rows_that_reconcile():
     assert rows == table[["price", "volume", "mix"]].to_numpy().tolist()
 
 
+def test_pvm_refuses_a_net_return_it_cannot_show():
+    # RX_PVM's three columns have no place for a returns driver; leaving it out would make
+    # the row not add up to the line's spend variance. (rxxl.variance.price_volume_mix has it.)
+    shown = udfs.RX_PVM(column(11.0, 5.0), column(10.0, 5.0), column(110, -5), column(100, 100))
+    assert isinstance(shown, str) and shown.startswith("#VALUE!")
+    assert "actual_qty" in shown and "line 2" in shown and "net return" in shown
+
+
 def test_generics_functions():
     codes = column("Y", "Y", "O", "N", "y ")
     assert udfs.RX_GDR(codes) == pytest.approx(3 / 5)

@@ -19,6 +19,7 @@ from rxxl.variance import (
     flexed_budget,
     is_material,
     price_volume_mix,
+    purchase_drivers,
     variance,
     variance_pct,
 )
@@ -320,11 +321,61 @@ def test_price_volume_mix_keeps_series_index_and_accepts_ranges():
         "price",
         "volume",
         "mix",
+        "returns",
         "total_variance",
         "line_status",
     ]
     single = price_volume_mix(82, 80, 7_275, 7_500)
     assert len(single) == 1 and single["price"].iloc[0] == 14_550
+
+
+# A month of net returns, worked by hand. Budget: A 100 packages at $10, B 50 at $20,
+# C 100 at $5 (ΣBQ 250, shares 0.4 / 0.2 / 0.4; budget spend 1,000 + 1,000 + 500 = 2,500).
+# Actual: A 110 bought for $1,210 ($11), B 40 for $800 ($20), C a net return of 5 packages
+# credited $25 ($5 each), D (no budget) 10 bought at $5 and 10 returned for a $6 credit: net
+# 0 packages, spend -$10, no unit price. Actual spend 1,210 + 800 - 25 - 10 = 1,975.
+# Lines with a net return or no net packages are bought 0 packages in the split (q = 110, 40,
+# 0, 0; Σq 150) and their spend is the returns driver:
+#   price   A 1,210 - 10 x 110 = 110; B 800 - 20 x 40 = 0; C, D 0              total   110
+#   volume  (150 - 250) x share x BP: A -400, B -400, C -200, D 0              total -1,000
+#   mix     (q - 150 x share) x BP: A (110-60)x10 = 500, B (40-30)x20 = 200,
+#           C (0-60)x5 = -300, D 0                                            total   400
+#   returns C -25, D -10                                                       total   -35
+#   total   A 210, B -200, C -525, D -10                                       total  -525
+#           = 1,975 - 2,500.
+RETURNS_MONTH = {
+    "price": [110, 0, 0, 0], "volume": [-400, -400, -200, 0], "mix": [500, 200, -300, 0],
+    "returns": [0, 0, -25, -10], "total_variance": [210, -200, -525, -10],
+    "line_status": ["continuing", "continuing", "net return", "net return"],
+}
+
+
+def test_purchase_drivers_month_of_net_returns():
+    table = purchase_drivers(
+        actual_spend=[1_210, 800, -25, -10], budget_spend=[1_000, 1_000, 500, None],
+        actual_quantity=[110, 40, -5, 0], budget_quantity=[100, 50, 100, None])
+    for column in ("price", "volume", "mix", "returns", "total_variance"):
+        np.testing.assert_allclose(table[column], RETURNS_MONTH[column], atol=1e-9,
+                                   err_msg=column)
+    assert list(table["line_status"]) == RETURNS_MONTH["line_status"]
+    np.testing.assert_allclose(table["actual_spend"], [1_210, 800, -25, -10])
+    np.testing.assert_allclose(table["budget_spend"], [1_000, 1_000, 500, 0])
+    # The credit per package returned is shown; D's net zero packages have no unit price.
+    np.testing.assert_allclose(table["actual_price"], [11, 20, 5, np.nan])
+    np.testing.assert_allclose(table["budget_price"], [10, 20, 5, np.nan])
+    drivers = table[["price", "volume", "mix", "returns"]].sum().sum()
+    assert drivers == pytest.approx(1_975 - 2_500)
+    assert table["total_variance"].sum() == pytest.approx(-525)
+
+
+def test_price_volume_mix_net_return_line():
+    # Lines A, B, C of the month above, from unit prices (C's $5 is its credit per package).
+    table = price_volume_mix([11, 20, 5], [10, 20, 5], [110, 40, -5], [100, 50, 100])
+    for column in ("price", "volume", "mix", "returns", "total_variance"):
+        np.testing.assert_allclose(table[column], RETURNS_MONTH[column][:3], atol=1e-9,
+                                   err_msg=column)
+    assert list(table["line_status"]) == RETURNS_MONTH["line_status"][:3]
+    np.testing.assert_allclose(table["actual_spend"], [1_210, 800, -25])
 
 
 def test_price_volume_mix_100k_lines_vectorized():
@@ -576,27 +627,44 @@ def test_unknown_line_type_raises(line_type, shown, where):
     assert "'expense'" in message and "'revenue'" in message
 
 
-@pytest.mark.parametrize(
-    "argument, position",
-    [("actual_quantity", 2), ("budget_quantity", 3)],
-)
-def test_negative_quantity_raises(argument, position):
+def test_negative_budget_quantity_raises():
+    # A net return is an actual event; a budget of minus five packages is a typing error.
     arguments = {
         "actual_price": [1.0, 2.0, 3.0],
         "budget_price": [1.0, 2.0, 3.0],
         "actual_quantity": [1.0, 2.0, 3.0],
-        "budget_quantity": [1.0, 2.0, 3.0],
+        "budget_quantity": [1.0, 2.0, -5.0],
     }
-    arguments[argument][position - 1] = -5.0
-    with pytest.raises(InputError, match=rf"{argument}: -5.0 on line {position} is negative") as e:
+    with pytest.raises(InputError, match=r"budget_quantity: -5.0 on line 3 is negative") as e:
         price_volume_mix(**arguments)
-    assert "net returns and credits against purchases" in str(e.value)
+    assert "budget" in str(e.value).split("negative")[1]
 
 
 def test_negative_quantity_names_series_label():
     quantity = pd.Series([1.0, -1.0], index=["00409-4888-02", "00338-0049-04"])
     with pytest.raises(InputError, match=r"line 2 \('00338-0049-04'\)"):
-        price_volume_mix([1, 1], [1, 1], quantity, [1, 1])
+        price_volume_mix([1, 1], [1, 1], [1, 1], quantity)
+
+
+def test_net_return_needs_its_credit_price():
+    with pytest.raises(InputError, match="actual_price: missing on line 2 where actual_quantity"):
+        price_volume_mix([1, None], [1, 1], [1, -3], [1, 1])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        # (actual_spend, budget_spend, actual_quantity, budget_quantity)
+        (([10, 5], [0, 5], [10, 1], [0, 0]), "budget_spend: 5.0 on line 2 has no budget_q"),
+        (([10, None], [10, 1], [10, 1], [10, 1]), "actual_spend: missing on line 2 where act"),
+        (([10, 1], [10, None], [10, 1], [10, 1]), "budget_spend: missing on line 2 where bud"),
+        (([10, 1], [10, 1], [10, 1], [10, -1]), "budget_quantity: -1.0 on line 2 is negative"),
+        (([10, 1], [10, 1], [10, 1], [10, 1, 3]), "same number of values"),
+    ],
+)
+def test_purchase_drivers_bad_input_raises(arguments, message):
+    with pytest.raises(InputError, match=message):
+        purchase_drivers(*arguments)
 
 
 @pytest.mark.parametrize(
@@ -633,17 +701,20 @@ def test_bad_materiality_thresholds_raise(amount, percent, argument):
 # unit but bought at $0.000000000001 has price and mix terms of ±8 million on a spend of
 # $0.000000005; their float sum cannot be checked against a 1e-9 tolerance.)
 quantities = st.one_of(st.just(0.0), st.none(), st.floats(min_value=0.5, max_value=1e4))
+# Actual quantities may net to a return (the drug_purchases contract allows it).
+actual_quantities = st.one_of(quantities, st.floats(min_value=-1e4, max_value=-0.5))
 prices = st.floats(min_value=0.05, max_value=5e3)
 
 
 @st.composite
 def basket(draw):
-    """Lines of every status; prices left blank wherever the documented rules allow."""
+    """Lines of every status, net returns included; prices left blank wherever the documented
+    rules allow."""
     n = draw(st.integers(min_value=1, max_value=12))
     no_budget = draw(st.booleans())  # ΣBQ == 0 in about half the baskets
     ap, bp, aq, bq = [], [], [], []
     for _ in range(n):
-        actual_quantity = draw(quantities)
+        actual_quantity = draw(actual_quantities)
         budget_quantity = 0.0 if no_budget else draw(quantities)
         bought = bool(actual_quantity)
         budgeted = bool(budget_quantity)
@@ -668,13 +739,17 @@ def test_price_volume_mix_reconciles_per_line_and_in_total(lines):
     table = price_volume_mix(*lines)
     spends = table["actual_spend"].abs().sum() + table["budget_spend"].abs().sum()
     tolerance = 1e-9 * (spends + 1)
-    parts = table["price"] + table["volume"] + table["mix"]
+    parts = table["price"] + table["volume"] + table["mix"] + table["returns"]
     expected = table["actual_spend"] - table["budget_spend"]
     assert (parts - expected).abs().max() <= tolerance
     assert (table["total_variance"] - expected).abs().max() <= tolerance
-    total = table["price"].sum() + table["volume"].sum() + table["mix"].sum()
+    total = (table["price"].sum() + table["volume"].sum() + table["mix"].sum()
+             + table["returns"].sum())
     assert abs(total - (table["actual_spend"].sum() - table["budget_spend"].sum())) <= tolerance
-    assert table[["price", "volume", "mix"]].notna().all().all()
+    assert table[["price", "volume", "mix", "returns"]].notna().all().all()
+    aq = np.nan_to_num(np.array(lines[2], dtype=float))
+    ap = np.array(lines[0], dtype=float)
+    np.testing.assert_allclose(table["actual_spend"], np.where(aq == 0, 0.0, ap * aq))
 
 
 @given(basket())
@@ -687,10 +762,49 @@ def test_price_volume_mix_statuses(lines):
     assert ((status == "new") == ((aq > 0) & (bq == 0))).all()
     assert ((status == "discontinued") == ((aq == 0) & (bq > 0))).all()
     assert ((status == "inactive") == ((aq == 0) & (bq == 0))).all()
+    assert ((status == "net return") == (aq < 0)).all()
+    # Only a net return has a returns driver, and it is the line's whole (negative) spend.
+    np.testing.assert_array_equal(table["returns"] != 0, aq < 0)
+    assert (table.loc[aq < 0, "returns"] == table.loc[aq < 0, "actual_spend"]).all()
     # A line bought without a budget carries no volume variance (its budget share is 0).
     assert (table.loc[status == "new", "volume"] == 0).all()
     if bq.sum() == 0:
         assert (table["volume"] == 0).all()
+
+
+# Purchase lines as the monthly package sums them: any net quantity, any net spend (a return
+# credited at another price than paid leaves spend without packages), budgets >= 0.
+spends = st.one_of(st.just(0.0), st.floats(min_value=-5e7, max_value=5e7))
+
+
+@st.composite
+def purchases(draw):
+    n = draw(st.integers(min_value=1, max_value=12))
+    lines = []
+    for _ in range(n):
+        aq = draw(st.one_of(st.just(0.0), st.floats(min_value=-1e4, max_value=1e4)))
+        bq = draw(st.one_of(st.just(0.0), st.floats(min_value=0.5, max_value=1e4)))
+        if aq > 0:
+            spend = aq * draw(prices)
+        else:
+            spend = draw(spends)
+        budget = bq * draw(prices) if bq else 0.0
+        lines.append((spend, budget, aq, bq))
+    return [list(column) for column in zip(*lines, strict=True)]
+
+
+@given(purchases())
+def test_purchase_drivers_reconcile_with_returns(lines):
+    table = purchase_drivers(*lines)
+    spend, budget, aq, _ = (np.array(column, dtype=float) for column in lines)
+    tolerance = 1e-9 * (np.abs(spend).sum() + np.abs(budget).sum() + 1)
+    parts = table[["price", "volume", "mix", "returns"]].sum(axis=1)
+    assert (parts - (spend - budget)).abs().max() <= tolerance
+    assert abs(parts.sum() - (spend.sum() - budget.sum())) <= tolerance
+    np.testing.assert_array_equal(table["actual_spend"], spend)
+    returned = (aq < 0) | ((aq == 0) & (spend != 0))
+    np.testing.assert_array_equal(table["line_status"] == "net return", returned)
+    np.testing.assert_array_equal(table["returns"], np.where(aq > 0, 0.0, spend))
 
 
 amounts = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)

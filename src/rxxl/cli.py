@@ -73,20 +73,23 @@ def _drug_section(drugs: pd.DataFrame) -> list[str]:
     table = variance.price_volume_mix(
         drugs["actual_price"], drugs["budget_price"], drugs["actual_qty"], drugs["budget_qty"]
     )
-    totals = table[["budget_spend", "actual_spend", "price", "volume", "mix"]].sum()
+    totals = table[["budget_spend", "actual_spend", "price", "volume", "mix", "returns"]].sum()
+    # Net returns are their own driver; shown only when there are some.
+    returns = f"  returns {_money(totals['returns'])}" if totals["returns"] else ""
     out = ["", "Drug spend: price / volume / mix",
            f"  budget {_money(totals['budget_spend'])}  ->  price {_money(totals['price'])}"
-           f"  volume {_money(totals['volume'])}  mix {_money(totals['mix'])}"
+           f"  volume {_money(totals['volume'])}  mix {_money(totals['mix'])}{returns}"
            f"  ->  actual {_money(totals['actual_spend'])}",
            "  top drivers:"]
     table.insert(0, "drug", drugs["drug"])
     ranked = table.reindex(table["total_variance"].abs().sort_values(ascending=False).index)
     for _, row in ranked.head(5).iterrows():
         status = "" if row["line_status"] == "continuing" else f" [{row['line_status']}]"
+        returned = f", returns {_money(row['returns'])}" if row["returns"] else ""
         out.append(
             f"    {row['drug'][:38]:<38}{_money(row['total_variance']):>12}"
             f"  (price {_money(row['price'])}, volume {_money(row['volume'])},"
-            f" mix {_money(row['mix'])}){status}"
+            f" mix {_money(row['mix'])}{returned}){status}"
         )
     return out
 

@@ -141,7 +141,13 @@ def _turns_inputs(
         like = 0.0
     else:
         like = cost_of_goods
-    return cost_of_goods, matrix.mean(axis=1), days, like
+    return cost_of_goods, _average(matrix), days, like
+
+
+def _average(matrix: np.ndarray) -> np.ndarray:
+    """Each location's (row's) mean of all its snapshots: the one rule of average inventory
+    that :func:`average_inventory`, turns and days on hand share."""
+    return matrix.mean(axis=1)
 
 
 # --- Public functions -------------------------------------------------------------------------
@@ -192,7 +198,7 @@ def average_inventory(inventory_values: Any) -> Any:
     array([   nan, 90000.])
     """
     matrix = _snapshots(inventory_values, None)
-    averages = matrix.mean(axis=1)
+    averages = _average(matrix)
     if isinstance(inventory_values, pd.DataFrame):
         return pd.Series(averages, index=inventory_values.index, name="average_inventory")
     if matrix.shape[0] == 1:

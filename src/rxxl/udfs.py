@@ -134,6 +134,15 @@ def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
         budget_qty=budget_qty,
     )
     table = variance.price_volume_mix(*(as_float_array(v, n) for n, v in lines.items()))
+    returned = (table["line_status"] == variance.RETURNED).to_numpy()
+    if returned.any():
+        # Three columns cannot hold a returns driver, and without it the row would not add
+        # up to the line's spend variance.
+        first = int(np.flatnonzero(returned)[0])
+        raise InputError(
+            f"actual_qty: line {first + 1} is a net return (negative quantity), which is not"
+            " price, volume or mix; net it against the line's purchases, or leave the line out"
+            " and show its credit beside the three columns")
     return cell_values(table[["price", "volume", "mix"]].to_numpy(dtype=float), NUM).tolist()
 
 

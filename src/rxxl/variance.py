@@ -20,7 +20,8 @@ Shape policy
       equal indexes, since values are matched by position, not aligned by label;
     - any other shape mismatch, and an empty range, raise :class:`~rxxl.errors.InputError`.
 
-    :func:`flex_variance` and :func:`price_volume_mix` return one DataFrame row per line; their
+    :func:`flex_variance`, :func:`price_volume_mix` and :func:`purchase_drivers` return one
+    DataFrame row per line; their
     arguments are single rows or columns (or scalars for one line), and the index comes from a
     Series argument if there is one.
 
@@ -33,10 +34,11 @@ NaN policy
       NaN where a ratio is undefined; Excel shows it as #DIV/0!.
     - :func:`favorability`: a missing input gives ``None`` (no flag) for that line.
     - :func:`is_material`: a missing input gives ``False``; nothing is flagged on no evidence.
-    - :func:`price_volume_mix`: a missing quantity means 0 (nothing bought or budgeted); a
-      missing price is substituted only as documented there, otherwise it raises
-      :class:`~rxxl.errors.InputError`, because a price variance on an unknown price would be
-      a silently wrong number. A range whose every value is blank raises too.
+    - :func:`price_volume_mix`, :func:`purchase_drivers`: a missing quantity means 0
+      (nothing bought or budgeted); a missing price (or spend) is substituted only as
+      documented there, otherwise it raises :class:`~rxxl.errors.InputError`, because a
+      price variance on an unknown price would be a silently wrong number. A range whose
+      every value is blank raises too.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ __all__ = [
     "flexed_budget",
     "flex_variance",
     "price_volume_mix",
+    "purchase_drivers",
 ]
 
 #: ``line_status`` values of :func:`price_volume_mix`.
@@ -79,6 +82,7 @@ CONTINUING = "continuing"
 NEW = "new"
 DISCONTINUED = "discontinued"
 INACTIVE = "inactive"
+RETURNED = "net return"
 
 
 # --- Lining up arguments -------------------------------------------------------------------
@@ -560,47 +564,135 @@ def _line_name(position: int, index: pd.Index | None) -> str:
 
 
 def _require_price(
-    price: np.ndarray, needed: np.ndarray, name: str, quantity_name: str, index: pd.Index | None
+    price: np.ndarray,
+    needed: np.ndarray,
+    name: str,
+    quantity_name: str,
+    index: pd.Index | None,
+    *,
+    more: str = "more than 0",
 ) -> None:
     missing = np.isnan(price) & needed
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
         raise InputError(
-            f"{name}: missing on {_line_name(first, index)} where {quantity_name} is more than 0;"
+            f"{name}: missing on {_line_name(first, index)} where {quantity_name} is {more};"
             f" enter the {name.replace('_', ' ')} of that line"
         )
 
 
-def price_volume_mix(
-    actual_price: Any, budget_price: Any, actual_quantity: Any, budget_quantity: Any
+def _split(
+    actual_spend: np.ndarray,
+    actual_price: np.ndarray,
+    budget_price: np.ndarray,
+    bought: np.ndarray,
+    budget_quantity: np.ndarray,
+    budget_spend: np.ndarray,
+    returned: np.ndarray,
+    index: pd.Index | None,
 ) -> pd.DataFrame:
-    r"""Split drug spend variance per line into price, volume and mix.
+    """The one rule of the split, for both entry points.
 
+    ``bought`` is the packages bought per line (the actual quantity where it is > 0, else 0);
+    the prices are those after the documented substitutions. ``returned`` marks the
+    net-return lines, whose whole actual spend is the returns driver.
+    """
+    total_bought = bought.sum()
+    total_budget_quantity = budget_quantity.sum()
+    if total_budget_quantity > 0:
+        budget_share = budget_quantity / total_budget_quantity
+    else:
+        budget_share = np.zeros_like(budget_quantity)
+    buying = bought > 0
+    price = (actual_price - budget_price) * bought
+    volume = (total_bought - total_budget_quantity) * budget_share * budget_price
+    mix = (bought - total_bought * budget_share) * budget_price
+    returns = np.where(buying, 0.0, actual_spend)
+    budgeted = budget_quantity > 0
+    status = np.select(
+        [returned, buying & budgeted, buying, budgeted],
+        [RETURNED, CONTINUING, NEW, DISCONTINUED],
+        INACTIVE,
+    )
+    return pd.DataFrame(
+        {
+            "actual_spend": actual_spend,
+            "budget_spend": budget_spend,
+            # "+ 0.0" turns the -0.0 of a zero quantity times a negative difference into 0.0,
+            # which a report would otherwise print as "-0".
+            "price": price + 0.0,
+            "volume": volume + 0.0,
+            "mix": mix + 0.0,
+            "returns": returns + 0.0,
+            "total_variance": actual_spend - budget_spend,
+            "line_status": status,
+        },
+        index=index,
+    )
+
+
+def _vectors(index: pd.Index | None, **raw: Any) -> list[np.ndarray]:
+    """The four per-line arguments as equally long vectors, none empty or all blank."""
+    vectors = {name: as_vector(value, name) for name, value in raw.items()}
+    require_same_length(**vectors)
+    for name, vector in vectors.items():
+        # An all-blank range is far likelier a wrong selection than a month of nothing.
+        require_nonempty(vector, name)
+    return list(vectors.values())
+
+
+def _require_budget_quantity(quantity: np.ndarray, index: pd.Index | None) -> None:
+    negative = quantity < 0
+    if negative.any():
+        first = int(np.flatnonzero(negative)[0])
+        raise InputError(
+            f"budget_quantity: {float(quantity[first])!r} on {_line_name(first, index)} is"
+            " negative; a budget plans packages to buy: enter 0 or more"
+        )
+
+
+_SPLIT_CHOICES = r"""
     With :math:`AP_i, BP_i` the actual and budget unit price of line :math:`i`,
-    :math:`AQ_i, BQ_i` its actual and budget quantity, and the budget mix share
-    :math:`s_i = BQ_i / \sum_j BQ_j` (0 for every line when :math:`\sum_j BQ_j = 0`):
+    :math:`AQ_i, BQ_i` its actual (net) and budget quantity, :math:`q_i = \max(AQ_i, 0)` the
+    packages bought, and the budget mix share :math:`s_i = BQ_i / \sum_j BQ_j` (0 for every
+    line when :math:`\sum_j BQ_j = 0`):
 
     .. math::
 
-        \text{price}_i  &= (AP_i - BP_i)\, AQ_i \\
-        \text{volume}_i &= \Big(\sum_j AQ_j - \sum_j BQ_j\Big)\, s_i\, BP_i \\
-        \text{mix}_i    &= \Big(AQ_i - s_i \sum_j AQ_j\Big)\, BP_i \\
-        \text{price}_i + \text{volume}_i + \text{mix}_i &= AP_i AQ_i - BP_i BQ_i
+        \text{price}_i   &= (AP_i - BP_i)\, q_i \\
+        \text{volume}_i  &= \Big(\sum_j q_j - \sum_j BQ_j\Big)\, s_i\, BP_i \\
+        \text{mix}_i     &= \Big(q_i - s_i \sum_j q_j\Big)\, BP_i \\
+        \text{returns}_i &= \text{actual spend}_i \text{ if } AQ_i \le 0 \text{, else } 0 \\
+        \text{price}_i + \text{volume}_i + \text{mix}_i + \text{returns}_i
+            &= \text{actual spend}_i - BP_i BQ_i
 
     Volume is what buying more or fewer units in total, at the budgeted mix and prices, would
     have cost (the textbooks' sales-quantity variance); mix is what buying a different mix of
     lines than budgeted cost at budget prices (sales-mix variance); price is paying a
-    different unit price for what was bought. The three sum to the line's spend variance
+    different unit price for what was bought. The four sum to the line's spend variance
     exactly (to floating-point rounding of the largest term), per line and in total: **the
     column sums are the totals** of the whole basket. Signs are actual − budget: on spend,
     positive is more spend. Use :func:`favorability` for F/U.
 
+    **Net returns** (documented choice). A line whose purchases net to a return
+    (:math:`AQ_i < 0`), or to no packages at all while money moved (a return credited at
+    another price than was paid: its unit price is undefined), bought nothing this month:
+    it takes no part in price, volume and mix (:math:`q_i = 0`, so a budgeted one loses its
+    budget to volume and mix as a discontinued line does), and its actual spend, usually a
+    credit, is the separate **returns** driver. A return gives back stock bought in an earlier
+    month; counting it as negative packages in this month's volume and mix would present
+    the timing of a credit as a change in buying, and a price variance on it would compare
+    a credit with this month's budget price. The split stays exact:
+    returns + the rest = actual spend − budget spend. Returns within a month of net purchases
+    (:math:`AQ_i > 0`) are netted into that line's quantity and spend.
+
     Each line gets a ``line_status``:
 
-    - "continuing": both quantities > 0;
-    - "new": no budget quantity, an actual quantity (a drug added after budgeting);
-    - "discontinued": a budget quantity, no actual quantity;
-    - "inactive": both 0.
+    - "continuing": a budget quantity, and packages bought (:math:`AQ > 0`);
+    - "new": no budget quantity, packages bought (a drug added after budgeting);
+    - "discontinued": a budget quantity, nothing bought or returned;
+    - "net return": :math:`AQ < 0`, or :math:`AQ = 0` with a non-zero actual spend;
+    - "inactive": none of these.
 
     Documented choices so that new and discontinued lines reconcile:
 
@@ -610,29 +702,89 @@ def price_volume_mix(
       estimate), the difference to it is price variance and the rest mix;
     - a discontinued line with no actual price uses its budget price: price variance 0;
     - an inactive line needs no price; all its variances are 0;
-    - a missing quantity is 0 (the drug was not bought or not budgeted);
-    - any other missing price, i.e. on a line whose own quantity is > 0, raises
-      :class:`InputError` naming the line and argument.
+    - a missing quantity is 0 (the drug was not bought or not budgeted)."""
+
+
+def price_volume_mix(
+    actual_price: Any, budget_price: Any, actual_quantity: Any, budget_quantity: Any
+) -> pd.DataFrame:
+    r"""Split drug spend variance per line into price, volume, mix and returns, from unit
+    prices and quantities (actual spend :math:`AP_i \cdot AQ_i`).
+    """  # the rest of the docstring is assembled below, shared with purchase_drivers
+    index, _ = _series_index(
+        actual_price=actual_price,
+        budget_price=budget_price,
+        actual_quantity=actual_quantity,
+        budget_quantity=budget_quantity,
+    )
+    actual_price_, budget_price_, actual_quantity_, budget_quantity_ = _vectors(
+        index,
+        actual_price=actual_price,
+        budget_price=budget_price,
+        actual_quantity=actual_quantity,
+        budget_quantity=budget_quantity,
+    )
+    actual_quantity_ = np.nan_to_num(actual_quantity_, nan=0.0)
+    budget_quantity_ = np.nan_to_num(budget_quantity_, nan=0.0)
+    _require_budget_quantity(budget_quantity_, index)
+
+    moved = actual_quantity_ != 0
+    budgeted = budget_quantity_ > 0
+    # A net return needs its credit per package as much as a purchase needs its price.
+    _require_price(actual_price_, moved, "actual_price", "actual_quantity", index)
+    # A new line may lack a budget price (substituted below); a budgeted one may not.
+    _require_price(budget_price_, budgeted, "budget_price", "budget_quantity", index)
+
+    budget_price_ = np.where(np.isnan(budget_price_), actual_price_, budget_price_)
+    actual_price_ = np.where(np.isnan(actual_price_), budget_price_, actual_price_)
+    # Only lines without quantities can still lack a price; any price works there.
+    budget_price_ = np.nan_to_num(budget_price_, nan=0.0)
+    actual_price_ = np.nan_to_num(actual_price_, nan=0.0)
+
+    return _split(
+        actual_spend=np.where(moved, actual_price_ * actual_quantity_, 0.0),
+        actual_price=actual_price_,
+        budget_price=budget_price_,
+        bought=np.where(actual_quantity_ > 0, actual_quantity_, 0.0),
+        budget_quantity=budget_quantity_,
+        budget_spend=budget_price_ * budget_quantity_,
+        returned=actual_quantity_ < 0,
+        index=index,
+    )
+
+
+price_volume_mix.__doc__ += _SPLIT_CHOICES + r"""
+    - any other missing price, i.e. on a line whose own quantity is not 0 (a net return
+      needs its credit per package), raises :class:`InputError` naming the line and argument.
 
     Parameters
     ----------
     actual_price, budget_price : number or single row/column (list, ndarray, Series)
-        Unit prices, one per line.
-    actual_quantity, budget_quantity : number or single row/column
-        Units, one per line, >= 0. Net returns and credits against purchases first.
+        Unit prices, one per line; on a net-return line the actual price is the credit per
+        package returned.
+    actual_quantity : number or single row/column
+        Units bought per line, net of returns and credits: negative in a month of net
+        returns.
+    budget_quantity : number or single row/column
+        Budgeted units per line, >= 0.
 
     Returns
     -------
     pandas.DataFrame
         One row per line (the index of a Series argument if any), columns
         ``actual_spend`` (AP·AQ), ``budget_spend`` (BP·BQ), ``price``, ``volume``, ``mix``,
-        ``total_variance`` (actual_spend − budget_spend) and ``line_status``.
+        ``returns``, ``total_variance`` (actual_spend − budget_spend) and ``line_status``.
 
     Raises
     ------
     InputError
-        Arguments of different lengths, an empty or all-blank argument, a negative quantity,
-        or a missing price that the rules above do not substitute.
+        Arguments of different lengths, an empty or all-blank argument, a negative budget
+        quantity, or a missing price that the rules above do not substitute.
+
+    See Also
+    --------
+    purchase_drivers : the same split from spends, when a line's purchases are not one
+        price times one quantity (several invoices, a return at another price).
 
     References
     ----------
@@ -655,95 +807,142 @@ def price_volume_mix(
     ...     actual_quantity=[1_150, 0, 50],
     ...     budget_quantity=[800, 200, None],
     ... )
-    >>> print(table.to_string())
+    >>> print(table.drop(columns="returns").to_string())
                  actual_spend  budget_spend  price  volume     mix  total_variance   line_status
     ondansetron        2587.5        1600.0  287.5   320.0   380.0           987.5    continuing
     ranitidine            0.0        3000.0    0.0   600.0 -3600.0         -3000.0  discontinued
     famotidine         2000.0           0.0    0.0     0.0  2000.0          2000.0           new
-    >>> table[["price", "volume", "mix", "total_variance"]].sum()
+    >>> table[["price", "volume", "mix", "returns", "total_variance"]].sum()
     price              287.5
     volume             920.0
     mix              -1220.0
+    returns              0.0
     total_variance     -12.5
     dtype: float64
+
+    A month in which ranitidine's last 20 packages went back to the wholesaler for a $14
+    credit each: it bought nothing, and the credit is the returns driver.
+
+    >>> returned = price_volume_mix([2.25, 14.0, 40.0], [2.00, 15.0, None],
+    ...                             [1_150, -20, 50], [800, 200, None])
+    >>> returned.loc[1, ["actual_spend", "price", "volume", "mix", "returns", "line_status"]]
+    actual_spend        -280.0
+    price                  0.0
+    volume               600.0
+    mix                -3600.0
+    returns             -280.0
+    line_status     net return
+    Name: 1, dtype: object
     """
+
+
+def purchase_drivers(
+    actual_spend: Any, budget_spend: Any, actual_quantity: Any, budget_quantity: Any
+) -> pd.DataFrame:
+    r"""Split drug spend variance per line into price, volume, mix and returns, from spends
+    and net quantities: a month's invoices and credits summed per drug.
+
+    The unit prices are the averages :math:`AP_i = \text{actual spend}_i / AQ_i` where
+    :math:`AQ_i > 0` and :math:`BP_i = \text{budget spend}_i / BQ_i` where :math:`BQ_i > 0`;
+    the split is then that of :func:`price_volume_mix`, and is exact also where no unit price
+    exists (a return credited at another price than was paid nets the packages to 0 but not
+    the money).
+    """  # the rest of the docstring is assembled below, shared with price_volume_mix
     index, _ = _series_index(
-        actual_price=actual_price,
-        budget_price=budget_price,
+        actual_spend=actual_spend,
+        budget_spend=budget_spend,
         actual_quantity=actual_quantity,
         budget_quantity=budget_quantity,
     )
-    actual_price_ = as_vector(actual_price, "actual_price")
-    budget_price_ = as_vector(budget_price, "budget_price")
-    actual_quantity_ = as_vector(actual_quantity, "actual_quantity")
-    budget_quantity_ = as_vector(budget_quantity, "budget_quantity")
-    require_same_length(
-        actual_price=actual_price_,
-        budget_price=budget_price_,
-        actual_quantity=actual_quantity_,
-        budget_quantity=budget_quantity_,
+    actual_spend_, budget_spend_, actual_quantity_, budget_quantity_ = _vectors(
+        index,
+        actual_spend=actual_spend,
+        budget_spend=budget_spend,
+        actual_quantity=actual_quantity,
+        budget_quantity=budget_quantity,
     )
-    for name, vector in (
-        ("actual_price", actual_price_),
-        ("budget_price", budget_price_),
-        ("actual_quantity", actual_quantity_),
-        ("budget_quantity", budget_quantity_),
-    ):
-        # An all-blank range is far likelier a wrong selection than a month of nothing.
-        require_nonempty(vector, name)
-
     actual_quantity_ = np.nan_to_num(actual_quantity_, nan=0.0)
     budget_quantity_ = np.nan_to_num(budget_quantity_, nan=0.0)
-    for name, quantity in (
-        ("actual_quantity", actual_quantity_),
-        ("budget_quantity", budget_quantity_),
-    ):
-        negative = quantity < 0
-        if negative.any():
-            first = int(np.flatnonzero(negative)[0])
-            raise InputError(
-                f"{name}: {float(quantity[first])!r} on {_line_name(first, index)} is negative;"
-                " net returns and credits against purchases of the same line first"
-            )
-
-    bought = actual_quantity_ > 0
+    _require_budget_quantity(budget_quantity_, index)
     budgeted = budget_quantity_ > 0
-    _require_price(actual_price_, bought, "actual_price", "actual_quantity", index)
-    # A new line may lack a budget price (substituted below); a budgeted one may not.
-    _require_price(budget_price_, budgeted, "budget_price", "budget_quantity", index)
+    _require_price(actual_spend_, actual_quantity_ != 0, "actual_spend", "actual_quantity",
+                   index, more="not 0")
+    _require_price(budget_spend_, budgeted, "budget_spend", "budget_quantity", index)
+    actual_spend_ = np.nan_to_num(actual_spend_, nan=0.0)
+    budget_spend_ = np.nan_to_num(budget_spend_, nan=0.0)
+    unplanned = ~budgeted & (budget_spend_ != 0)
+    if unplanned.any():
+        first = int(np.flatnonzero(unplanned)[0])
+        raise InputError(
+            f"budget_spend: {float(budget_spend_[first])!r} on {_line_name(first, index)} has"
+            " no budget_quantity; a budget is split by its packages: enter the budgeted"
+            " quantity of that line"
+        )
 
-    budget_price_ = np.where(np.isnan(budget_price_), actual_price_, budget_price_)
-    actual_price_ = np.where(np.isnan(actual_price_), budget_price_, actual_price_)
-    # Only inactive lines can still lack a price; their quantities are 0 so any price works.
-    budget_price_ = np.nan_to_num(budget_price_, nan=0.0)
-    actual_price_ = np.nan_to_num(actual_price_, nan=0.0)
-
-    total_actual_quantity = actual_quantity_.sum()
-    total_budget_quantity = budget_quantity_.sum()
-    if total_budget_quantity > 0:
-        budget_share = budget_quantity_ / total_budget_quantity
-    else:
-        budget_share = np.zeros_like(budget_quantity_)
-
-    actual_spend = actual_price_ * actual_quantity_
-    budget_spend = budget_price_ * budget_quantity_
-    price = (actual_price_ - budget_price_) * actual_quantity_
-    volume = (total_actual_quantity - total_budget_quantity) * budget_share * budget_price_
-    mix = (actual_quantity_ - total_actual_quantity * budget_share) * budget_price_
-    status = np.select(
-        [bought & budgeted, bought, budgeted], [CONTINUING, NEW, DISCONTINUED], INACTIVE
-    )
-    return pd.DataFrame(
-        {
-            "actual_spend": actual_spend,
-            "budget_spend": budget_spend,
-            # "+ 0.0" turns the -0.0 of a zero quantity times a negative difference into 0.0,
-            # which a report would otherwise print as "-0".
-            "price": price + 0.0,
-            "volume": volume + 0.0,
-            "mix": mix + 0.0,
-            "total_variance": actual_spend - budget_spend,
-            "line_status": status,
-        },
+    with np.errstate(divide="ignore", invalid="ignore"):
+        actual_price = np.where(actual_quantity_ != 0, actual_spend_ / actual_quantity_, np.nan)
+        budget_price = np.where(budgeted, budget_spend_ / budget_quantity_, np.nan)
+    buying = actual_quantity_ > 0
+    # A new line is valued at its own price (price variance 0); prices of lines that buy
+    # nothing do not enter the split.
+    split_actual = np.where(buying, actual_price, 0.0)
+    split_budget = np.where(budgeted, budget_price, split_actual)
+    table = _split(
+        actual_spend=actual_spend_,
+        actual_price=split_actual,
+        budget_price=split_budget,
+        bought=np.where(buying, actual_quantity_, 0.0),
+        budget_quantity=budget_quantity_,
+        budget_spend=budget_spend_,
+        returned=(actual_quantity_ < 0) | ((actual_quantity_ == 0) & (actual_spend_ != 0)),
         index=index,
     )
+    table.insert(2, "actual_price", actual_price)
+    table.insert(3, "budget_price", budget_price)
+    return table
+
+
+purchase_drivers.__doc__ += _SPLIT_CHOICES + r"""
+    - a missing spend on a line whose quantity is not 0 (or missing budget spend on a
+      budgeted line) raises :class:`InputError`, as does a budget spend without a budget
+      quantity (there are no packages to split it by).
+
+    Parameters
+    ----------
+    actual_spend, budget_spend : number or single row/column (list, ndarray, Series)
+        Dollars per line: what was paid net of credits, and what was budgeted.
+    actual_quantity : number or single row/column
+        Packages bought per line, net of returns and credits (negative in a month of net
+        returns).
+    budget_quantity : number or single row/column
+        Budgeted packages per line, >= 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`price_volume_mix`, with ``actual_price`` (actual spend / AQ,
+        the credit per package on a net return; NaN where AQ = 0) and ``budget_price``
+        (budget spend / BQ; NaN where BQ = 0) after the spends.
+
+    Raises
+    ------
+    InputError
+        Arguments of different lengths, an empty or all-blank argument, a negative budget
+        quantity, a missing spend, or a budget spend without a budget quantity.
+
+    References
+    ----------
+    .. [1] rxxl ``shared/DOMAIN.md`` §1, Budget variance (price / volume / mix).
+
+    Examples
+    --------
+    Famotidine's month: 10 packages bought at $5 and returned for a $6 credit each. Its
+    packages net to 0, its spend to a $10 credit: the returns driver.
+
+    >>> table = purchase_drivers([1_210, -10], [1_000, 0], [110, 0], [100, 0])
+    >>> print(table[["actual_price", "price", "volume", "mix", "returns",
+    ...              "line_status"]].to_string())
+       actual_price  price  volume  mix  returns line_status
+    0          11.0  110.0   100.0  0.0      0.0  continuing
+    1           NaN    0.0     0.0  0.0    -10.0  net return
+    """

@@ -46,7 +46,7 @@ from rxxl.reports.figures import FISCAL_YEAR_START
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
 from rxxl.reports.templates import MONTHS_SHOWN, SHEETS
-from rxxl.variance import CONTINUING, DISCONTINUED, INACTIVE, NEW
+from rxxl.variance import CONTINUING, DISCONTINUED, INACTIVE, NEW, RETURNED
 
 COLUMNS = ["sheet", "column", "definition", "source"]
 
@@ -304,14 +304,16 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("budget_totals", "fu"): (
         "F/U by type, live formula: on expense U when actual is above budget, on revenue U"
         " when actual is below (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
-    # Drivers (price, volume, mix and total also on the Summary's top drivers)
+    # Drivers (price, volume, mix, returns and total also on the Summary's top drivers)
     ("drivers", "ndc"): (_NDC, "drug_purchases: ndc"),
     ("drivers", "drug_name"): ("Drug name, strength and form as purchased.",
                                "drug_purchases: drug_name"),
     ("drivers", "line_status"): (
         f"{CONTINUING.capitalize()}: budgeted and bought; {NEW}: bought without a budget"
-        f" quantity; {DISCONTINUED}: budgeted, not bought; {INACTIVE}: neither (DOMAIN.md"
-        " §1).", "drug_purchases: quantity, budget_quantity"),
+        f" quantity; {DISCONTINUED}: budgeted, not bought; {RETURNED}: more packages returned"
+        " than bought, or none net with money moved (a return credited at another price);"
+        f" {INACTIVE}: none of these (DOMAIN.md §1).",
+        "drug_purchases: quantity, unit_cost_actual, budget_quantity"),
     ("drivers", "budget_quantity"): (
         "Budgeted packages for the month, all accounts and locations (DOMAIN.md §1).",
         "drug_purchases: month, budget_quantity"),
@@ -324,7 +326,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "drug_purchases: budget_quantity, unit_cost_budget"),
     ("drivers", "actual_unit_cost"): (
         "Actual spend / actual quantity: the average price paid per package, in dollars and"
-        " cents (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
+        " cents; on a net return the credit per package returned; blank when the packages"
+        " net to 0 (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
     ("drivers", "budget_spend"): (
         "Sum of budget_quantity x unit_cost_budget over the drug's purchase rows of the month,"
         " in dollars (DOMAIN.md §1).", "drug_purchases: budget_quantity, unit_cost_budget"),
@@ -334,28 +337,33 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("drivers", "price"): (
         "Price variance: (actual unit price less budget unit price) x actual quantity, in"
         " dollars; 0 for a new or discontinued drug, whose missing price is taken as equal to"
-        " the other (DOMAIN.md §1).",
+        f" the other, and for a {RETURNED} (DOMAIN.md §1).",
         "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
     ("drivers", "volume"): (
-        "Volume variance: (total actual less total budget quantity, all drugs) x the drug's"
-        " budget share of quantity x its budget unit price, in dollars; 0 for a new drug"
-        " (DOMAIN.md §1).", "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
+        "Volume variance: (total packages bought less total budget quantity, all drugs) x the"
+        " drug's budget share of quantity x its budget unit price, in dollars; 0 for a new"
+        f" drug; a {RETURNED} bought 0 packages (DOMAIN.md §1).", "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
     ("drivers", "mix"): (
-        "Mix variance: (actual quantity less total actual quantity x the drug's budget share)"
-        " x budget unit price, in dollars; a new drug's whole spend is mix (DOMAIN.md §1).",
+        "Mix variance: (packages bought less total packages bought x the drug's budget share)"
+        " x budget unit price, in dollars; a new drug's whole spend is mix; a"
+        f" {RETURNED} bought 0 packages (DOMAIN.md §1).",
         "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
+    ("drivers", "returns"): (
+        f"Returns: the actual spend (usually a credit) of a {RETURNED}, a drug that bought no"
+        " packages net this month; 0 for every other drug. A return gives back stock of"
+        " earlier months, so it is kept out of price, volume and mix (DOMAIN.md §1).",
+        "drug_purchases: quantity, unit_cost_actual"),
     ("drivers", "total_variance"): (
-        "Price + volume + mix = actual spend less budget spend, in dollars (a drug with net"
-        " returns counts 0 packages bought here); rows sorted by its absolute size (DOMAIN.md"
-        " §1).",
+        "Price + volume + mix + returns = actual spend less budget spend, in dollars; rows"
+        " sorted by its absolute size (DOMAIN.md §1).",
         "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
     ("bridge", "step"): (
         "Step of the bridge from budget to actual drug spend: Budget, Price, Volume, Mix,"
-        " Actual (DOMAIN.md §1).", "rxxl (computed)"),
+        " Returns, Actual (DOMAIN.md §1).", "rxxl (computed)"),
     ("bridge", "amount"): (
-        "Budget and Actual: the month's budget and actual spend of all drugs purchased; Price,"
-        " Volume, Mix: that variance summed over all drugs; Budget + Price + Volume + Mix ="
-        " Actual, in dollars (DOMAIN.md §1).",
+        "Budget and Actual: the month's budget and actual spend of all drugs purchased (the"
+        " Drivers totals row); Price, Volume, Mix, Returns: that driver summed over all drugs;"
+        " Budget + Price + Volume + Mix + Returns = Actual, in dollars (DOMAIN.md §1).",
         "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
     # Generics
     ("gdr_by_month", "month"): (f"Calendar month, {_MONTHS} (DOMAIN.md §2).",
@@ -725,7 +733,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
 #: By column key, for tables without their own entry: what the Summary's top drivers share
 #: with the Drivers sheet.
 BY_KEY: dict[str, tuple[str, str]] = {
-    key: ENTRIES[("drivers", key)] for key in ("price", "volume", "mix", "total_variance")
+    key: ENTRIES[("drivers", key)]
+    for key in ("price", "volume", "mix", "returns", "total_variance")
 }
 
 #: How a table is named when a header it shares with another table on its sheet means

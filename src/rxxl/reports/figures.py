@@ -9,6 +9,7 @@ import pandas as pd
 from rxxl import audit340b, denials, generics, inventory, variance
 from rxxl._arrays import ratio
 from rxxl.constants import TURNS_TARGET_HIGH, TURNS_TARGET_LOW
+from rxxl.errors import InputError
 from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels
 
 #: First month of the fiscal year (July: most US health systems' fiscal year).
@@ -97,38 +98,52 @@ def spend_by_month(inputs: Inputs) -> pd.DataFrame:
                         actual=sums["actual"].reindex(months).to_numpy())
 
 
+#: The steps of the budget-to-actual bridge, in order (the Drivers sheet's chart).
+BRIDGE_STEPS = ("Budget", "Price", "Volume", "Mix", "Returns", "Actual")
+
+
 def drivers(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Price/volume/mix per drug of the month's purchases, and the budget-to-actual bridge."""
+    """Price/volume/mix/returns per drug of the month's purchases
+    (:func:`rxxl.variance.purchase_drivers`), and the budget-to-actual bridge."""
     purchases = inputs.tables["drug_purchases"]
     if purchases is None or purchases.empty:
         return pd.DataFrame(), pd.DataFrame()
     month = purchases[purchases["month"].dt.to_period("M") == inputs.month].copy()
     if month.empty:
         return pd.DataFrame(), pd.DataFrame()
+    _require_budget_prices(month, inputs.month)
     month["actual_spend"] = month["quantity"] * month["unit_cost_actual"]
     month["budget_spend"] = month["budget_quantity"] * month["unit_cost_budget"]
     per = month.groupby(["ndc", "drug_name"], observed=True).agg(
         actual_quantity=("quantity", "sum"), budget_quantity=("budget_quantity", "sum"),
         actual_spend=("actual_spend", "sum"), budget_spend=("budget_spend", "sum"),
     ).reset_index()
-    per["actual_unit_cost"] = ratio(per["actual_spend"], per["actual_quantity"])
-    per["budget_unit_cost"] = ratio(per["budget_spend"], per["budget_quantity"])
-    # A drug not bought (or not budgeted) has no price of its own: its other price stands in,
-    # so it varies by volume and mix only.
-    actual_price = per["actual_unit_cost"].fillna(per["budget_unit_cost"]).fillna(0.0)
-    budget_price = per["budget_unit_cost"].fillna(per["actual_unit_cost"]).fillna(0.0)
-    pvm = variance.price_volume_mix(actual_price.to_numpy(), budget_price.to_numpy(),
-                                    per["actual_quantity"].clip(lower=0).to_numpy(),
-                                    per["budget_quantity"].fillna(0.0).to_numpy())
-    for name in ("price", "volume", "mix", "total_variance", "line_status"):
-        per[name] = pvm[name].to_numpy()
+    split = variance.purchase_drivers(per["actual_spend"].to_numpy(),
+                                      per["budget_spend"].to_numpy(),
+                                      per["actual_quantity"].to_numpy(),
+                                      per["budget_quantity"].to_numpy())
+    per["actual_unit_cost"] = split["actual_price"].to_numpy()
+    per["budget_unit_cost"] = split["budget_price"].to_numpy()
+    for name in ("actual_spend", "budget_spend", "price", "volume", "mix", "returns",
+                 "total_variance", "line_status"):
+        per[name] = split[name].to_numpy()
     per = per.reindex(per["total_variance"].abs().sort_values(ascending=False).index)
-    bridge = pd.DataFrame({
-        "step": ["Budget", "Price", "Volume", "Mix", "Actual"],
-        "amount": [pvm["budget_spend"].sum(), pvm["price"].sum(), pvm["volume"].sum(),
-                   pvm["mix"].sum(), pvm["actual_spend"].sum()],
-    })
+    totals = per[["budget_spend", "price", "volume", "mix", "returns", "actual_spend"]].sum()
+    bridge = pd.DataFrame({"step": list(BRIDGE_STEPS), "amount": totals.to_numpy()})
     return per.reset_index(drop=True), bridge
+
+
+def _require_budget_prices(month: pd.DataFrame, period: pd.Period) -> None:
+    """Refuse budgeted packages without a budgeted price: their budget spend would count as
+    $0 while the packages count in the budget mix, a silently wrong volume and mix."""
+    unpriced = (month["budget_quantity"].fillna(0) != 0) & month["unit_cost_budget"].isna()
+    if unpriced.any():
+        first = month[unpriced.to_numpy()].iloc[0]
+        raise InputError(
+            f"drug_purchases: {int(unpriced.sum())} row(s) of {period} have a budget_quantity"
+            f" but no unit_cost_budget (first: NDC {first['ndc']}, account {first['account']},"
+            f" location {first['location']}); enter the budgeted price per package, or clear"
+            " the budget quantity")
 
 
 def generic_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:

@@ -193,7 +193,8 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    checks = _checks(budget, spend, drivers, generic, denial, audit, cells, inputs.month)
+    checks = _checks(budget, spend, drivers, generic, denial, audit, cells, inputs.month,
+                     bridge=bridge)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -211,6 +212,7 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
                                                    "value": [CHECK_TOLERANCE]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
+    notes.extend(_template_formula_note(filler))
     _fill_cover(filler, inputs, notes, facts["checks_failed"])
     fill_table(filler, "dictionary", dictionary_table())
     return facts
@@ -289,7 +291,7 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
-            month: pd.Period) -> list[dict]:
+            month: pd.Period, *, bridge: pd.DataFrame | None = None) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
     budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
     driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
@@ -321,11 +323,7 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
             f"SUM({budget_cells.column_range('budget')})",
             total - float(budget["budget"].sum()))
     if len(drivers):
-        add("Drivers: price + volume + mix equals total variance (totals row)",
-            f"{driver_cells.total('price')}+{driver_cells.total('volume')}+"
-            f"{driver_cells.total('mix')}",
-            float(drivers[["price", "volume", "mix"]].sum().sum()),
-            driver_cells.total("total_variance"), float(drivers["total_variance"].sum()))
+        _driver_checks(add, drivers, bridge, driver_cells, cells["bridge"])
     gdr = generic["gdr_by_month"]
     if gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1]:
         add("Generics: latest GDR equals generic / (generic + brand)",
@@ -362,6 +360,54 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
         row["difference"] = difference
         row["fails"] = int(abs(difference) > CHECK_TOLERANCE)
     return rows
+
+
+def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
+                   driver_cells: Filled, bridge_cells: Filled) -> None:
+    """The drivers add up to their spends, and the bridge shows the drivers' spends: a net
+    return left out of either (as clipping it to 0 packages did) fails a check."""
+    total = driver_cells.total
+    steps = list(figures.BRIDGE_STEPS[1:-1])  # the drivers between budget and actual
+    keys = [step.lower() for step in steps]
+    sums = drivers[["budget_spend", "actual_spend", *keys, "total_variance"]].sum()
+    add("Drivers: price + volume + mix + returns equals total variance (totals row)",
+        "+".join(total(key) for key in keys), float(sums[keys].sum()),
+        total("total_variance"), float(sums["total_variance"]))
+    add("Drivers: actual less budget spend equals total variance (totals row)",
+        f"{total('actual_spend')}-{total('budget_spend')}",
+        float(sums["actual_spend"] - sums["budget_spend"]),
+        total("total_variance"), float(sums["total_variance"]))
+    amounts = dict(zip(bridge["step"], bridge["amount"], strict=True))
+    cell = {step: bridge_cells.cell("amount", row) for row, step in enumerate(bridge["step"])}
+    add("Drivers: the bridge's budget equals the drivers' budget spend",
+        cell["Budget"], float(amounts["Budget"]), total("budget_spend"),
+        float(sums["budget_spend"]))
+    add("Drivers: the bridge's actual equals the drivers' actual spend",
+        cell["Actual"], float(amounts["Actual"]), total("actual_spend"),
+        float(sums["actual_spend"]))
+    add("Drivers: the bridge's budget and steps add up to its actual",
+        "+".join(cell[step] for step in ("Budget", *steps)),
+        float(sum(amounts[step] for step in ("Budget", *steps))),
+        cell["Actual"], float(amounts["Actual"]))
+
+
+#: How many of the template's own formulas the cover names before "and n more".
+_FORMULAS_NAMED = 10
+
+
+def _template_formula_note(filler: Filler) -> list[str]:
+    """A data note naming the template's own formulas, which rxxl keeps but does not compute,
+    so they have no cached value for a reader that does not calculate."""
+    formulas = filler.uncached_formulas()
+    if not formulas:
+        return []
+    named = ", ".join(formulas[:_FORMULAS_NAMED])
+    more = (f" and {len(formulas) - _FORMULAS_NAMED} more"
+            if len(formulas) > _FORMULAS_NAMED else "")
+    return [f"{len(formulas)} formula{'s' if len(formulas) > 1 else ''} of your template"
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {named}{more}."
+            " Excel and LibreOffice compute them on open; a reader that does not calculate"
+            " (pandas, a mail preview) shows them blank."]
 
 
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -> None:

@@ -22,6 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
+from rxxl.reports.figures import BRIDGE_STEPS
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
     Column,
@@ -70,7 +71,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         TableSpec("top_drivers", "J4", (
             _c("Drug", "drug_name", width=W["label"]), _c("Price ($)", "price", D),
             _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Total ($)", "total_variance", D)), caption="Top 5 variance drivers"),
+            _c("Returns ($)", "returns", D), _c("Total ($)", "total_variance", D)),
+                  caption="Top 5 variance drivers"),
         TableSpec("findings", "J13", (_c("Kind", "kind"), _c("Finding", "text", width=90)),
                   caption="Compliance findings and denial movers"),
     ), True),
@@ -102,7 +104,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
                   caption="Totals by type"),
     ), False),
-    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
+    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume, mix and returns", (
         TableSpec("drivers", "A4", (
             _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
             _c("Status", "line_status", width=14),
@@ -111,8 +113,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Actual unit ($)", "actual_unit_cost", DC),
             _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
             _c("Price ($)", "price", D), _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Total variance ($)", "total_variance", D)),
-                  totals=("budget_spend", "actual_spend", "price", "volume", "mix",
+            _c("Returns ($)", "returns", D), _c("Total variance ($)", "total_variance", D)),
+                  totals=("budget_spend", "actual_spend", "price", "volume", "mix", "returns",
                           "total_variance")),
         TableSpec("bridge", "P4", (_c("Step", "step"), _c("Amount ($)", "amount", D)),
                   caption="Budget to actual"),
@@ -301,9 +303,11 @@ def _charts(book: Workbook) -> None:
 
     drivers = book["Drivers"]
     bridge = BarChart()
-    bridge.title = "Budget to actual: price, volume, mix"
-    bridge.add_data(Reference(drivers, min_col=17, min_row=4, max_row=9), titles_from_data=True)
-    bridge.set_categories(Reference(drivers, min_col=16, min_row=5, max_row=9))
+    bridge.title = "Budget to actual: price, volume, mix, returns"
+    steps = 4 + len(BRIDGE_STEPS)
+    bridge.add_data(Reference(drivers, min_col=17, min_row=4, max_row=steps),
+                    titles_from_data=True)
+    bridge.set_categories(Reference(drivers, min_col=16, min_row=5, max_row=steps))
     bridge.legend = None
     drivers.add_chart(bridge, "P12")
 

@@ -11,6 +11,12 @@ the value rxxl computed for it (:class:`Formula`), and :func:`save` puts those v
 saved file's XML as the formulas' cached results. An array formula over a block carries one
 value per cell of the block, and every cell of the block gets its value, as Excel writes it.
 Excel and LibreOffice recalculate on open and show the same numbers.
+
+Formulas of the template itself (a finance team's own additions) are kept but not
+evaluated: rxxl is not a spreadsheet engine, and no well-kept Python library evaluates
+Excel's functions, tables and structured references reliably. They are saved without a
+cached value, the workbook is flagged for a full calculation on load (``fullCalcOnLoad``), and
+:meth:`Filler.uncached_formulas` names them so that the report can say so.
 """
 
 from __future__ import annotations
@@ -285,6 +291,19 @@ class Filler:
             elif column.totalsRowLabel:
                 cell.value = column.totalsRowLabel
 
+    def uncached_formulas(self) -> list[str]:
+        """``'Sheet'!A1`` of every formula in the workbook that rxxl did not write, i.e. the
+        template's own: saved without a cached value, since rxxl does not evaluate Excel
+        formulas it did not compute itself."""
+        found = []
+        for sheet in self.book.worksheets:
+            mine = self.cached.get(sheet.title, {})
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f" and cell.coordinate not in mine:
+                        found.append(f"{quote_sheetname(sheet.title)}!{cell.coordinate}")
+        return found
+
     def write(self, sheet: Worksheet | str, coordinate: str, value: Any,
               number_format: str | None = None, cell_style: str | None = None) -> None:
         """Write one value or :class:`Formula` into a cell."""
@@ -424,6 +443,9 @@ def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None) -> P
     now, so saving the same content again gives the same bytes.
     """
     target = Path(target)
+    # Excel computes every formula on open, the template's own ones included (their cached
+    # values are missing), even when the template was last saved by Excel without the flag.
+    filler.book.calculation.fullCalcOnLoad = True
     with atomic_path(target) as temporary:
         filler.book.save(temporary)
         if filler.cached or stamp is not None:
