@@ -77,9 +77,10 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
     findings = audit.get("exceptions_by_month")
     exceptions = (float(findings["exceptions"].iloc[-1]) if findings is not None
                   and len(findings) else np.nan)
+    partial = _partial(inputs)
     return [
-        Kpi("Total drug spend", "$", actual, budget, prior, LOWER, "budget"),
-        Kpi("Drug cost per adjusted patient day", "$",
+        Kpi("Total drug spend" + partial, "$", actual, budget, prior, LOWER, "budget"),
+        Kpi("Drug cost per adjusted patient day" + partial, "$",
             _ratio(actual, _at(days, "actual", 0)), _ratio(budget, _at(days, "budget", 0)),
             _ratio(prior, _at(days, "actual", 12)), LOWER, "budget"),
         Kpi("Generic dispensing rate", "%", _last(gdr, 0), GDR_BENCHMARK, _last(gdr, 12),
@@ -104,6 +105,14 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
         Kpi("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, LOWER,
             "exceptions_by_reason"),
     ]
+
+
+def _partial(inputs: Inputs) -> str:
+    """What the drug spend tiles add to their name when drug lines of the month are not
+    closed: their spend compares the closed lines' actual with the same lines' budget."""
+    open_lines = figures.not_closed(inputs)
+    count = int(figures.is_drug_line(open_lines["line"]).sum()) if len(open_lines) else 0
+    return f" (closed lines; {count} not closed)" if count else ""
 
 
 def adjusted_patient_days(inputs: Inputs) -> pd.DataFrame:
