@@ -96,16 +96,16 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         # Variance compares the closed lines; the budget of lines not closed stands apart.
         TableSpec("budget_by_cost_center", "X4", (
             _c("Cost center", "cost_center", width=W["label"]),
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D),
+            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D)),
+            _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Subtotals per cost center"),
         TableSpec("budget_totals", "AG4", (
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D),
+            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
             _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D)),
+            _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Totals by type"),
     ), False),
     "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume and mix", (
