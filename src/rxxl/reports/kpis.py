@@ -5,7 +5,9 @@ A budget comes from the budget lines (drug spend, and drug cost per adjusted pat
 the budgeted volume); a target from the published benchmarks in :mod:`rxxl.constants` (GDR
 90%, 10-14 turns, denial rate under 5%). The prior year is the same month a year earlier,
 from the same tables; a figure the data cannot give (340B exceptions a year ago: the audit
-covers the last months only) stays blank, never zero.
+covers the last months only) stays blank, never zero. Drug spend compares the closed drug
+lines (those with an actual) with their own budget; when drug lines of the month are not
+closed, the two spend tiles say so in their name.
 """
 
 from __future__ import annotations

@@ -255,9 +255,9 @@ def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, F
             chosen.loc[closed, "actual"].sum())
         waiting = float(chosen.loc[chosen["status"] == figures.NOT_CLOSED, "budget"].sum())
 
-        def sumifs(key: str, status: str) -> str:
+        def sumifs(key: str, status: str, kind_cell: str = mine["line_type"]) -> str:
             return (f"SUMIFS({lines.column_range(key)},{lines.column_range('line_type')},"
-                    f'{mine["line_type"]},{lines.column_range("status")},"{status}")')
+                    f'{kind_cell},{lines.column_range("status")},"{status}")')
 
         flag = (f'IF({mine["line_type"]}="{REVENUE}",IF({mine["actual"]}<{mine["budget"]},'
                 f'"{UNFAVORABLE}","{FAVORABLE}"),IF({mine["actual"]}>{mine["budget"]},'
@@ -307,10 +307,9 @@ def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) 
             f" {month} but {'has' if one else 'have'} one earlier in the fiscal year:"
             f" {_names(missing)}; {'it shows' if one else 'they show'} the fiscal year to date"
             " only")
-    earlier = [figures.not_closed(inputs, m) for m in
-               figures.fiscal_year_months(month, fiscal_year_start)[:-1]]
-    earlier = [(m, rows) for m, rows in zip(figures.fiscal_year_months(
-        month, fiscal_year_start)[:-1], earlier, strict=True) if len(rows)]
+    earlier = [(m, figures.not_closed(inputs, m))
+               for m in figures.fiscal_year_months(month, fiscal_year_start)[:-1]]
+    earlier = [(m, rows) for m, rows in earlier if len(rows)]
     if earlier:
         count = sum(len(rows) for _, rows in earlier)
         notes.append(
@@ -487,6 +486,8 @@ def _evaluate(rows: list[dict]) -> list[dict]:
             figure = row[key]
             value = _float(figure.value if isinstance(figure, Formula) else figure)
             if not np.isfinite(value):
+                # What Excel shows: a guarded one-cell reference gives #N/A (``_number``), a
+                # sum that overflows #NUM!; a difference takes the error of its first figure.
                 error = "#NUM!" if isinstance(figure, Formula) and not figure.text.startswith(
                     "IF(ISNUMBER(") else "#N/A"
                 row[key] = Formula(figure.text, error) if isinstance(figure, Formula) else error
@@ -521,9 +522,8 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         "Organization", "Report month", "Fiscal year to date", "Claims data through",
         "Generated", "rxxl version", "Checks"], "value": [
             _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
-                             cut_off.isoformat() if cut_off else "no claims",
-                             dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__,
-                             status]}))
+            cut_off.isoformat() if cut_off else "no claims",
+            dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))
