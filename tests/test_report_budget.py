@@ -154,7 +154,8 @@ def test_fiscal_year_start_setting_is_a_month_number_or_name(given, month):
     assert figures.parse_fiscal_year_start(given) == month
 
 
-@pytest.mark.parametrize("given", ["0", "13", "Octo", "2026-10", "10.5", -1, True, "1e1"])
+@pytest.mark.parametrize("given", ["0", "13", "Octo", "2026-10", "10.5", -1, True, "10%",
+                                   "nan"])
 def test_a_bad_fiscal_year_start_says_how_to_write_it(given):
     with pytest.raises(InputError, match="first month of the fiscal year: 1 to 12 or a"
                                          " month name"):

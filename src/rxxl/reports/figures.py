@@ -3,15 +3,15 @@ metric modules. Every frame here is what a sheet shows; nothing here knows of Ex
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rxxl import audit340b, denials, generics, inventory, variance
 from rxxl._arrays import ratio
 from rxxl.constants import FISCAL_YEAR_START, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.errors import InputError
+from rxxl.parsing import parse_number_texts
 from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels
 
 #: Status of a line of the fiscal year in the report month (the Budget sheet's Status): its
@@ -33,8 +33,9 @@ def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.
 
 
 def parse_fiscal_year_start(value: object, name: str = "fiscal year start") -> int:
-    """The first month of the fiscal year as 1-12, from a setting: a number 1-12 (``10``,
-    ``"10"``, or ``10.0`` as Excel hands a typed number over) or an English month name or
+    """The first month of the fiscal year as 1-12, from a setting: a whole number 1-12 (``10``,
+    ``"10"``, or ``10.0`` as Excel hands a typed number over; text as
+    :func:`rxxl.parsing.parse_number_texts` reads it) or an English month name or
     its first three letters (``"October"``, ``"oct"``); None or blank gives the default
     :data:`~rxxl.constants.FISCAL_YEAR_START`. ``name`` is the setting's name in the error
     (``--fiscal-year-start``, ``FISCAL_YEAR_START``)."""
@@ -47,9 +48,10 @@ def parse_fiscal_year_start(value: object, name: str = "fiscal year start") -> i
         number = int(value)
     elif isinstance(value, str):
         text = value.strip().lower()
-        digits = re.fullmatch(r"(\d{1,2})(?:\.0+)?", text)
-        if digits:
-            number = int(digits[1])
+        # Digits are read by the one number parser, as a cell's number would be.
+        parsed, ok = parse_number_texts(pa.array([text]))
+        if ok[0] and float(parsed[0]).is_integer():
+            number = int(parsed[0])
         else:
             names = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
             names.update({name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)})
