@@ -644,6 +644,22 @@ def test_build_monthly_report_with_a_bad_month_says_how_to_write_it(sample, tmp_
     assert not out.exists()
 
 
+def test_build_monthly_report_takes_the_fiscal_year_start_setting(sample, tmp_path):
+    folder, _ = sample
+    out = tmp_path / "reports"
+    # A number typed in the rxxl.conf sheet reaches Python as 10.0.
+    message = ribbon.dispatch("rx_report", _report_book(folder, out, FISCAL_YEAR_START=10.0))
+    assert message.startswith(f"Monthly report for {MONTH} written:"), message
+    cover = load_workbook(out / package_name(pd.Period(MONTH)), data_only=True)["Cover"]
+    values = {row[0].value: row[1].value for row in cover["A5:B12"]}
+    assert values["Fiscal year to date"] == "FYTD from 2026-10 (fiscal year starts in October)"
+    bad = ribbon.dispatch("rx_report", _report_book(folder, tmp_path / "bad",
+                                                    FISCAL_YEAR_START="Octobre"))
+    assert bad.startswith("Build monthly report did not run: FISCAL_YEAR_START 'Octobre': give"
+                          " the first month of the fiscal year: 1 to 12 or a month name"), bad
+    assert not (tmp_path / "bad").exists()
+
+
 def test_report_month_defaults_to_last_month():
     assert ribbon._report_month(FakeBook()) == ribbon._previous_month(dt.date.today())
 

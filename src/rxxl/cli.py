@@ -219,14 +219,17 @@ def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_probl
 
 
 def run_report(data: Path, month: str, out: Path, templates: Path | None,
-               unmask: bool, all_claims: bool) -> str:
+               unmask: bool, all_claims: bool, fiscal_year_start: str | None = None) -> str:
     """Build the month's package and claim detail; return one line per workbook."""
+    from rxxl.reports.figures import parse_fiscal_year_start
     from rxxl.reports.monthly import build_report
 
+    first_month = parse_fiscal_year_start(fiscal_year_start, "--fiscal-year-start")
     with tqdm(total=None, desc="rxxl report", disable=not sys.stderr.isatty(),
               bar_format="{desc}: {postfix}") as bar:
         summaries = build_report(data, month, out, templates=templates,
                                  mask_patients=not unmask, all_claims=all_claims,
+                                 fiscal_year_start=first_month,
                                  progress=lambda text: bar.set_postfix_str(text))
     return "\n".join(f"rxxl report: {s.line}" for s in summaries)
 
@@ -337,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, required=True, help="output folder")
     report.add_argument("--templates", type=Path,
                         help="folder with a (restyled) monthly_package.xlsx; default: built in")
+    report.add_argument("--fiscal-year-start", metavar="MONTH",
+                        help="first month of the fiscal year, 1-12 or a name (e.g. 10 or"
+                        " October); default July")
     report.add_argument("--unmask-patients", action="store_true",
                         help="write patient ids as they are (default: report-local pseudonyms)")
     report.add_argument("--all-claims", action="store_true",
@@ -377,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
         elif args.command == "report":
             print(run_report(args.data, args.month, args.out, args.templates,
-                             args.unmask_patients, args.all_claims))
+                             args.unmask_patients, args.all_claims, args.fiscal_year_start))
         elif args.command == "demo":
             print(run_demo(args.out))
         elif args.command == "templates":

@@ -30,6 +30,11 @@ MAX_AMOUNT = 1e11
 MAX_QUANTITY = 1e9
 
 # --- Budget variance (DOMAIN.md §1) ---------------------------------------------------------
+#: First month of the fiscal year when none is set (``rxxl report --fiscal-year-start``, the
+#: ribbon's FISCAL_YEAR_START): July, the fiscal year of most US health systems (and of
+#: state fiscal years in 46 states); federal (October) and calendar-year (January)
+#: organizations set theirs.
+FISCAL_YEAR_START = 7
 #: Line types whose favorable direction differs: on an expense line spending more is bad.
 EXPENSE = "expense"
 REVENUE = "revenue"

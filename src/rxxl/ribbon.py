@@ -25,6 +25,8 @@ writes:
 - ``REFERENCE_DIR``: the 340B reference tables.
 - ``REPORT_DIR``: where the monthly report goes (default ``DATA_DIR/reports``).
 - ``REPORT_MONTH``: the report month, ``YYYY-MM`` or a date cell in it (default last month).
+- ``FISCAL_YEAR_START``: the first month of the fiscal year, 1-12 or a month name such as
+  ``October`` (default July), for the report's fiscal year to date.
 - ``TEMPLATE``: the template sheet "Insert template sheet" copies (default ``Capital``).
 - ``TEMPLATE_DIR``: the folder of a finance team's own ``monthly_package.xlsx``, used by
   "Build monthly report" and "Insert template sheet" (default: rxxl's built-in template).
@@ -52,8 +54,8 @@ AUDIT_SHEET = "340B audit"
 TITLE = "Rx Finance"
 #: Rows on an Excel sheet, less the header row.
 MAX_ROWS = 1_048_575
-SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "TEMPLATE",
-            "TEMPLATE_DIR")
+SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "FISCAL_YEAR_START",
+            "TEMPLATE", "TEMPLATE_DIR")
 
 
 class RibbonError(RxxlError):
@@ -216,6 +218,13 @@ def _report_month(book: Any) -> str:
                           " leave it empty for last month") from None
 
 
+def _fiscal_year_start(book: Any) -> int:
+    """``FISCAL_YEAR_START`` as 1-12; July when it is not set."""
+    from rxxl.reports.figures import parse_fiscal_year_start
+
+    return parse_fiscal_year_start(setting(book, "FISCAL_YEAR_START"), "FISCAL_YEAR_START")
+
+
 def _template_dir(book: Any) -> Path | None:
     """The ``TEMPLATE_DIR`` folder, checked to hold the package template; None if not set."""
     if not setting(book, "TEMPLATE_DIR"):
@@ -231,7 +240,8 @@ def _template_dir(book: Any) -> Path | None:
 
 
 def build_monthly_report(book: Any) -> str:
-    """Build the monthly report for ``REPORT_MONTH`` (default: last month) from ``DATA_DIR``.
+    """Build the monthly report for ``REPORT_MONTH`` (default: last month) from ``DATA_DIR``,
+    its fiscal year to date from ``FISCAL_YEAR_START`` (default July).
 
     Both workbooks go to ``REPORT_DIR`` (default: ``reports`` in the data folder), filled
     into the template in ``TEMPLATE_DIR`` if set. The message names each file written, one
@@ -239,12 +249,14 @@ def build_monthly_report(book: Any) -> str:
     """
     data_dir = _folder(book, "DATA_DIR", None)
     month = _report_month(book)
+    fiscal_year_start = _fiscal_year_start(book)
     templates = _template_dir(book)
     out_dir = Path(setting(book, "REPORT_DIR") or data_dir / "reports").expanduser()
     # rxxl.reports itself exports nothing: the report lives in rxxl.reports.monthly.
     from rxxl.reports.monthly import build_report
 
-    written = build_report(data_dir, month, out_dir, templates=templates)
+    written = build_report(data_dir, month, out_dir, templates=templates,
+                           fiscal_year_start=fiscal_year_start)
     return "\n".join([f"Monthly report for {month} written:"]
                      + [str(summary.path) for summary in written]
                      + [summary.line for summary in written])

@@ -31,6 +31,7 @@ from rxxl.constants import (
     DAYS_IN_YEAR,
     DEFAULT_DISCOUNT_RATE,
     DENIAL_RATE_TARGET,
+    FISCAL_YEAR_START,
     GDR_BENCHMARK,
     MATERIALITY_AMOUNT,
     MATERIALITY_PERCENT,
@@ -42,10 +43,10 @@ from rxxl.constants import (
 )
 from rxxl.denials import SIGMAS, denial_codes
 from rxxl.reports.capital import NEVER, NO_IRR
-from rxxl.reports.figures import FISCAL_YEAR_START
+from rxxl.reports.figures import CLOSED, NO_ROW, NOT_CLOSED
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
-from rxxl.reports.templates import MONTHS_SHOWN, SHEETS
+from rxxl.reports.templates import CANNOT, FAILS, MONTHS_SHOWN, PASSES, SHEETS
 from rxxl.variance import CONTINUING, DISCONTINUED, INACTIVE, NEW, RETURNED
 
 COLUMNS = ["sheet", "column", "definition", "source"]
@@ -60,7 +61,11 @@ _BAND = f"{TURNS_TARGET_LOW:g} to {TURNS_TARGET_HIGH:g} turns"
 _DAYS_BAND = (f"{DAYS_IN_YEAR / TURNS_TARGET_HIGH:.1f} to {DAYS_IN_YEAR / TURNS_TARGET_LOW:.1f}"
               f" days ({DAYS_IN_YEAR} / {TURNS_TARGET_HIGH:g} to {DAYS_IN_YEAR} /"
               f" {TURNS_TARGET_LOW:g})")
-_FISCAL_START = calendar.month_name[FISCAL_YEAR_START]
+_FISCAL_START = (f"the first month of the fiscal year ({calendar.month_name[FISCAL_YEAR_START]}"
+                 " unless rxxl report --fiscal-year-start or the ribbon's FISCAL_YEAR_START"
+                 " sets another; the Cover and the table's caption name it)")
+_CLOSED_ONLY = ("; lines not closed (blank actual) are left out, their budget is in Budget,"
+                " not closed")
 _SAMPLE = inspect.signature(audit_sample).parameters
 _SAMPLE_SIZE, _SAMPLE_SEED = _SAMPLE["claims_per_entity"].default, _SAMPLE["seed"].default
 _BRAND = ", ".join(sorted(MONY_BRAND))
@@ -110,14 +115,18 @@ _SENSITIVITY = ("Sensitivity NPV: live formula SUMPRODUCT((flow + (flow > 0) x f
 ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     # Cover
     ("cover", "item"): (
-        "Name of a fact about this package: Organization, Report month, Claims data through,"
-        " Generated, rxxl version, Checks (REPORT.md item 1).", "rxxl (computed)"),
+        "Name of a fact about this package: Organization, Report month, Fiscal year to date,"
+        " Claims data through, Generated, rxxl version, Checks (REPORT.md item 1).",
+        "rxxl (computed)"),
     ("cover", "value"): (
         "The fact. Organization: the first entity_name of the 340B entity table, else the"
-        " data folder's name; Report month; Claims data through: the latest service_date in"
+        " data folder's name; Report month; Fiscal year to date: its first month and the"
+        " month the fiscal year starts in, e.g. FYTD from 2026-07 (fiscal year starts in"
+        " July); Claims data through: the latest service_date in"
         " the claims files, which can be after the report month; Generated: local date and"
         " time the package was built; rxxl version: the software that built it; Checks: live"
-        " formula on MasterCheck, \"All checks pass\" or \"n checks fail\" (DOMAIN.md §7).",
+        " formula on MasterCheck, \"All checks pass\", \"1 check fails\" or \"n checks fail\""
+        " (DOMAIN.md §7).",
         "340B reference tables: entity (entity_name); claims: service_date; rxxl (computed)"),
     ("contents", "sheet"): (
         "Name of a sheet of the package, linked to the sheet (REPORT.md item 1).",
@@ -126,11 +135,14 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("data_notes", "note"): (
         "A note on this month's data: an input table missing from the data folder, or a month"
         " without budget lines, purchases, inventory snapshots or claims, and which figures"
-        " that leaves empty; \"All tables present.\" when there is nothing to note.",
+        " that leaves empty; budget lines not closed this month (named, with their budget) or"
+        " earlier in the fiscal year, and lines of the fiscal year without a row this month;"
+        " \"All tables present.\" when there is nothing to note.",
         "rxxl, from the data folder's tables"),
     # Summary: KPI tiles
     ("kpis", "measure"): (
-        "The KPI tile: Total drug spend; Drug cost per adjusted patient day; Generic"
+        "The KPI tile: Total drug spend; Drug cost per adjusted patient day (both with"
+        " \"(closed lines; n not closed)\" when drug lines of the month are not closed); Generic"
         " dispensing rate; Inventory turns (annual); Days on hand; Initial denial rate, by"
         " claims, by dollars and HFMA's; 340B savings (WAC less 340B cost); 340B exceptions"
         " (claims) (DOMAIN.md §1 to §4, §6).",
@@ -140,8 +152,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " x turns a year; days; count of claims.", "rxxl (computed)"),
     ("kpis", "actual"): (
         "This month's value of the measure. Total drug spend: actual of the budget lines whose"
-        " name starts with Drugs, all cost centers; Drug cost per adjusted patient day: that"
-        f" spend / the actual_volume of the lines whose volume driver is {APD_DRIVER} (once"
+        " name starts with Drugs, all cost centers (the closed ones); Drug cost per adjusted"
+        " patient day: that spend / the actual_volume of the lines whose volume driver is"
+        f" {APD_DRIVER} (once"
         " per cost center, summed); Generic dispensing rate: paid generic claims / paid"
         " generic and brand claims; Inventory turns: all locations' COGS x"
         f" {DAYS_IN_YEAR} / days in the month / their average inventory, blank when a location"
@@ -156,7 +169,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         f" inventory_snapshots; drug_purchases; {_REF_340B}"),
     ("kpis", "budget"): (
         "The budget or target the month is measured against. Total drug spend: budget of the"
-        " Drugs lines; Drug cost per adjusted patient day: that budget / the budget_volume of"
+        " closed Drugs lines (a line not closed is left out of actual and budget); Drug cost"
+        " per adjusted patient day: that budget / the budget_volume of"
         f" the {APD_DRIVER} lines; Generic dispensing rate: the {_GDR} benchmark; Inventory"
         f" turns: {_MID:g}, the middle of the {_BAND} band; Days on hand: {DAYS_IN_YEAR} /"
         f" {_MID:g} = {DAYS_IN_YEAR / _MID:.1f} days; Initial denial rates: the {_DENIAL_TARGET}"
@@ -183,8 +197,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("spend_by_month", "month"): (
         f"Calendar month, {_MONTHS} (the chart's categories).", "budget_lines: month"),
     ("spend_by_month", "budget"): (
-        "Drug spend budget of the month: sum of budget over the budget lines whose name"
-        " starts with Drugs, all cost centers, in dollars (DOMAIN.md §1).",
+        "Drug spend budget of the month: sum of budget over the closed budget lines (with an"
+        " actual) whose name starts with Drugs, all cost centers, in dollars: like with like"
+        " with the actual (DOMAIN.md §1).",
         "budget_lines: month, line, budget"),
     ("spend_by_month", "actual"): (
         "Drug spend of the month: sum of actual over the budget lines whose name starts with"
@@ -212,6 +227,12 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("budget", "line_type"): (
         "Line type, expense or revenue: which way a variance is favorable (DOMAIN.md §1).",
         "budget_lines: line_type"),
+    ("budget", "status"): (
+        f"{CLOSED}: the line's actual for the report month is in; {NOT_CLOSED}: its actual"
+        " is blank (the month is not closed for it), so it has no variance, F/U or flexed"
+        f" figures and subtotals and totals leave it out; {NO_ROW}: a line of the fiscal"
+        " year with no row this month, shown for its year to date (DOMAIN.md §1).",
+        "budget_lines: month, actual"),
     ("budget", "budget"): ("The line's budget for the report month, in dollars (DOMAIN.md §1).",
                            "budget_lines: budget"),
     ("budget", "actual"): (
@@ -232,11 +253,13 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         f" {_MATERIAL_PCT}, both (a zero budget with a variance passes the percent test);"
         " blank otherwise (DOMAIN.md §1, a judgement).", "budget_lines: budget, actual"),
     ("budget", "ytd_budget"): (
-        f"Sum of the line's budgets over the fiscal year to date, {_FISCAL_START} through the"
-        " report month, in dollars (DOMAIN.md §1).", "budget_lines: month, budget"),
+        f"Sum of the line's budgets over the fiscal year to date, from {_FISCAL_START}"
+        " through the report month, in dollars, over the months the line is closed (has an"
+        " actual): a month not closed adds neither budget nor actual (DOMAIN.md §1).",
+        "budget_lines: month, budget, actual"),
     ("budget", "ytd_actual"): (
-        "Sum of the line's actuals over the same months, in dollars; months without an"
-        " actual add nothing (DOMAIN.md §1).", "budget_lines: month, actual"),
+        "Sum of the line's actuals over the same months, in dollars (DOMAIN.md §1).",
+        "budget_lines: month, actual"),
     ("budget", "ytd_variance"): ("YTD actual less YTD budget, in dollars (DOMAIN.md §1).",
                                  "budget_lines: month, budget, actual"),
     ("budget", "ytd_variance_pct"): (
@@ -271,11 +294,16 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Expense or revenue: the cost center's lines of that type are added up, never"
         " expense and revenue together (DOMAIN.md §1).", "budget_lines: line_type"),
     ("budget_by_cost_center", "budget"): (
-        "Sum of the budgets of the cost center's lines of that type for the month, in dollars"
-        " (DOMAIN.md §1).", "budget_lines: cost_center, line_type, budget"),
+        "Sum of the budgets of the cost center's closed lines of that type for the month"
+        " (lines with an actual), in dollars; blank when none is closed (DOMAIN.md §1).",
+        "budget_lines: cost_center, line_type, budget, actual"),
     ("budget_by_cost_center", "actual"): (
         "Sum of the actuals of the same lines, in dollars (DOMAIN.md §1).",
         "budget_lines: cost_center, line_type, actual"),
+    ("budget_by_cost_center", "open_budget"): (
+        "Sum of the budgets of the cost center's lines of that type not closed this month"
+        " (blank actual), in dollars; blank when all are closed (DOMAIN.md §1).",
+        "budget_lines: cost_center, line_type, budget, actual"),
     ("budget_by_cost_center", "variance"): (
         "Subtotal actual less subtotal budget, in dollars (DOMAIN.md §1).",
         "budget_lines: cost_center, line_type, budget, actual"),
@@ -290,11 +318,15 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Expense or revenue: the month's lines of that type, every cost center"
         " (DOMAIN.md §1).", "budget_lines: line_type"),
     ("budget_totals", "budget"): (
-        "Total budget of the lines of that type: live formula SUMIFS over the budget lines"
-        " above, in dollars (DOMAIN.md §1).", "budget_lines: line_type, budget"),
+        f"Total budget of the closed lines of that type: live formula SUMIFS over the budget"
+        f" lines whose Status is {CLOSED}, in dollars (DOMAIN.md §1).",
+        "budget_lines: line_type, budget, actual"),
     ("budget_totals", "actual"): (
-        "Total actual of the lines of that type: live formula SUMIFS, in dollars"
-        " (DOMAIN.md §1).", "budget_lines: line_type, actual"),
+        "Total actual of the same lines: live formula SUMIFS, in dollars (DOMAIN.md §1).",
+        "budget_lines: line_type, actual"),
+    ("budget_totals", "open_budget"): (
+        f"Total budget of the lines of that type whose Status is {NOT_CLOSED}: live formula"
+        " SUMIFS, in dollars (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
     ("budget_totals", "variance"): (
         "Total actual less total budget, in dollars: live formula (DOMAIN.md §1).",
         "budget_lines: line_type, budget, actual"),
@@ -303,7 +335,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
     ("budget_totals", "fu"): (
         "F/U by type, live formula: on expense U when actual is above budget, on revenue U"
-        " when actual is below (DOMAIN.md §1).", "budget_lines: line_type, budget, actual"),
+        " when actual is below; blank when no line of the type is closed (DOMAIN.md §1).",
+        "budget_lines: line_type, budget, actual"),
     # Drivers (price, volume, mix, returns and total also on the Summary's top drivers)
     ("drivers", "ndc"): (_NDC, "drug_purchases: ndc"),
     ("drivers", "drug_name"): ("Drug name, strength and form as purchased.",
@@ -704,11 +737,17 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("checks", "figure_b"): (
         "The figure it must equal: a live formula, or a count rxxl took from the claims"
         " themselves (the 340B reasons check) (DOMAIN.md §7).", "rxxl (computed)"),
-    ("checks", "difference"): ("Figure A less figure B: a live formula (DOMAIN.md §7).",
-                               "rxxl (computed)"),
+    ("checks", "difference"): (
+        "Figure A less figure B: a live formula; an Excel error when a figure is not a number"
+        " (#NUM! when a sum overflows, #N/A when a figure's cell is blank) (DOMAIN.md §7).",
+        "rxxl (computed)"),
     ("checks", "fails"): (
         "1 when |difference| is above the tolerance (the Setting Tolerance ($), named"
-        " CheckTolerance), else 0: a live formula (DOMAIN.md §7).", "rxxl (computed)"),
+        " CheckTolerance) or the difference is not a number (the check cannot be computed),"
+        " else 0: a live formula (DOMAIN.md §7).", "rxxl (computed)"),
+    ("checks", "result"): (
+        f"{PASSES}, {FAILS}, or {CANNOT} when the difference is not a number (a check that"
+        " cannot be computed fails): a live formula (DOMAIN.md §7).", "rxxl (computed)"),
     ("master_check", "name"): ("Label of the master check (DOMAIN.md §7).", "rxxl (computed)"),
     ("master_check", "value"): (
         "Checks that fail: SUM of the Fails column, 0 when all pass; named MasterCheck, the"

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rxxl import audit340b, denials, generics, inventory, variance
 from rxxl._arrays import ratio
-from rxxl.constants import TURNS_TARGET_HIGH, TURNS_TARGET_LOW
+from rxxl.constants import FISCAL_YEAR_START, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.errors import InputError
+from rxxl.parsing import parse_number_texts
 from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels
 
-#: First month of the fiscal year (July: most US health systems' fiscal year).
-FISCAL_YEAR_START = 7
+#: Status of a line of the fiscal year in the report month (the Budget sheet's Status): its
+#: actual is in; its actual is blank (the month is not closed for it, as the budget_lines
+#: contract allows); it has rows earlier in the fiscal year but none this month.
+CLOSED, NOT_CLOSED, NO_ROW = "Closed", "Not closed", "No row this month"
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
 
 
 def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.ndarray:
@@ -26,27 +32,79 @@ def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.
     return out
 
 
-def fiscal_year_months(month: pd.Period) -> pd.PeriodIndex:
-    start_year = month.year if month.month >= FISCAL_YEAR_START else month.year - 1
-    start = pd.Period(year=start_year, month=FISCAL_YEAR_START, freq="M")
-    return pd.period_range(start, month, freq="M")
+def parse_fiscal_year_start(value: object, name: str = "fiscal year start") -> int:
+    """The first month of the fiscal year as 1-12, from a setting: a whole number 1-12 (``10``,
+    ``"10"``, or ``10.0`` as Excel hands a typed number over; text as
+    :func:`rxxl.parsing.parse_number_texts` reads it) or an English month name or
+    its first three letters (``"October"``, ``"oct"``); None or blank gives the default
+    :data:`~rxxl.constants.FISCAL_YEAR_START`. ``name`` is the setting's name in the error
+    (``--fiscal-year-start``, ``FISCAL_YEAR_START``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return FISCAL_YEAR_START
+    number = None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        number = int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        # Digits are read by the one number parser, as a cell's number would be.
+        parsed, ok = parse_number_texts(pa.array([text]))
+        if ok[0] and float(parsed[0]).is_integer():
+            number = int(parsed[0])
+        else:
+            names = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
+            names.update({name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)})
+            number = names.get(text)
+    if number is None or not 1 <= number <= 12:
+        raise InputError(
+            f"{name} {value!r}: give the first month of the fiscal year: 1 to 12 or"
+            f" a month name, e.g. 10 or October (default {month_name(FISCAL_YEAR_START)})")
+    return number
 
 
-def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Budget lines of the month with YTD and flexed budget; subtotals per cost center and
-    line type (an expense and a revenue line never add up to anything)."""
+def month_name(month: int) -> str:
+    return _MONTH_NAMES[month - 1].capitalize()
+
+
+def fiscal_year_months(month: pd.Period, start: int = FISCAL_YEAR_START) -> pd.PeriodIndex:
+    """The months of the fiscal year to date: from the last ``start`` month (1-12) on or
+    before ``month``, through ``month``."""
+    start_year = month.year if month.month >= start else month.year - 1
+    first = pd.Period(year=start_year, month=start, freq="M")
+    return pd.period_range(first, month, freq="M")
+
+
+def budget(inputs: Inputs, fiscal_year_start: int = FISCAL_YEAR_START
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every budget line of the fiscal year to date, with the report month, YTD and flexed
+    budget; subtotals per cost center and line type (an expense and a revenue line never add
+    up to anything).
+
+    A line with rows earlier in the fiscal year but none in the report month is shown with
+    its YTD and a blank month (status ``NO_ROW``). A line whose actual is blank is not closed
+    (``NOT_CLOSED``): it has no variance, F/U or flexed figures, and variance compares like
+    with like, so the subtotals add up the budget and actual of the closed lines only and
+    show the open lines' budget apart (``open_budget``); a line's YTD adds up its closed
+    months only (a month not closed adds neither budget nor actual).
+    """
     lines = inputs.tables["budget_lines"]
     if lines is None or lines.empty:
         return pd.DataFrame(), pd.DataFrame()
     period = lines["month"].dt.to_period("M")
     keys = ["cost_center", "line", "line_type"]
-    month = lines[period == inputs.month].copy()
-    if month.empty:
+    fiscal = lines[period.isin(fiscal_year_months(inputs.month, fiscal_year_start))]
+    if fiscal.empty:
         return pd.DataFrame(), pd.DataFrame()
-    ytd = lines[period.isin(fiscal_year_months(inputs.month))].groupby(keys, observed=True)[
+    ytd = fiscal[fiscal["actual"].notna()].groupby(keys, observed=True)[
         ["budget", "actual"]].sum(min_count=1).add_prefix("ytd_")
+    month = fiscal[keys].drop_duplicates().merge(
+        lines[period == inputs.month], on=keys, how="left", indicator="_row")
     month = month.merge(ytd.reset_index(), on=keys, how="left")
     month["line_type"] = month["line_type"].astype(str)
+    month["status"] = np.select(
+        [month.pop("_row").eq("left_only").to_numpy(), month["actual"].isna().to_numpy()],
+        [NO_ROW, NOT_CLOSED], CLOSED)
     month["variance"] = variance.variance(month["actual"], month["budget"])
     month["variance_pct"] = variance.variance_pct(month["actual"], month["budget"])
     month["fu"] = _fu(month["actual"], month["budget"], month["line_type"])
@@ -55,7 +113,8 @@ def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     month["ytd_variance"] = month["ytd_actual"] - month["ytd_budget"]
     month["ytd_variance_pct"] = ratio(month["ytd_variance"], month["ytd_budget"].abs())
     month["ytd_fu"] = _fu(month["ytd_actual"], month["ytd_budget"], month["line_type"])
-    has_volume = month["budget_volume"].notna() & month["actual_volume"].notna()
+    has_volume = (month["budget_volume"].notna() & month["actual_volume"].notna()
+                  & month["status"].eq(CLOSED))
     flexed = pd.DataFrame(index=month.index,
                           columns=["flexed_budget", "volume_variance", "spending_variance"],
                           dtype=float)
@@ -66,12 +125,33 @@ def budget(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
             part["budget_volume"].to_numpy(), part["actual_volume"].to_numpy(),
         )[["flexed_budget", "volume_variance", "spending_variance"]].to_numpy()
     month = pd.concat([month, flexed], axis=1).sort_values(keys[:2], kind="stable")
-    centers = month.groupby(["cost_center", "line_type"], observed=True, sort=True)[
-        ["budget", "actual"]].sum().reset_index()
+    return month.reset_index(drop=True), _subtotals(month)
+
+
+def _subtotals(month: pd.DataFrame) -> pd.DataFrame:
+    """Per cost center and line type: budget and actual of the closed lines (blank when none
+    is closed), their variance and F/U, and the budget of the lines not closed."""
+    rows = month[month["status"] != NO_ROW]
+    closed = rows["status"].eq(CLOSED)
+    parts = pd.DataFrame({"cost_center": rows["cost_center"], "line_type": rows["line_type"],
+                          "budget": rows["budget"].where(closed), "actual": rows["actual"],
+                          "open_budget": rows["budget"].where(rows["status"].eq(NOT_CLOSED))})
+    centers = parts.groupby(["cost_center", "line_type"], observed=True, sort=True).sum(
+        min_count=1).reset_index()
     centers["variance"] = centers["actual"] - centers["budget"]
     centers["variance_pct"] = ratio(centers["variance"], centers["budget"].abs())
     centers["fu"] = _fu(centers["actual"], centers["budget"], centers["line_type"])
-    return month.reset_index(drop=True), centers
+    return centers
+
+
+def not_closed(inputs: Inputs, month: pd.Period | None = None) -> pd.DataFrame:
+    """The budget lines of ``month`` (default the report month) whose actual is blank."""
+    lines = inputs.tables["budget_lines"]
+    if lines is None or lines.empty:
+        return pd.DataFrame(columns=["cost_center", "line", "budget"])
+    month = inputs.month if month is None else month
+    chosen = (lines["month"].dt.to_period("M") == month) & lines["actual"].isna()
+    return lines[chosen.to_numpy()].sort_values(["cost_center", "line"], kind="stable")
 
 
 #: Budget lines whose name starts with this (any case, as Excel's SUMIFS "Drugs*" matches)
@@ -85,13 +165,15 @@ def is_drug_line(lines: pd.Series) -> np.ndarray:
 
 
 def spend_by_month(inputs: Inputs) -> pd.DataFrame:
-    """Drug spend (the budget lines that are drug lines) by month, 24 months."""
+    """Drug spend (the budget lines that are drug lines) by month, 24 months: budget and
+    actual of the closed drug lines (a line not closed has no actual, so its budget is left
+    out too, and the month's spend compares like with like)."""
     months = inputs.months
     frame = pd.DataFrame({"month": months.to_timestamp()})
     lines = inputs.tables["budget_lines"]
     if lines is None or lines.empty:
         return frame.assign(budget=np.nan, actual=np.nan)
-    drugs = lines[is_drug_line(lines["line"])]
+    drugs = lines[is_drug_line(lines["line"]) & lines["actual"].notna().to_numpy()]
     sums = drugs.groupby(drugs["month"].dt.to_period("M"))[["budget", "actual"]].sum(
         min_count=1)
     return frame.assign(budget=sums["budget"].reindex(months).to_numpy(),

@@ -5,7 +5,9 @@ A budget comes from the budget lines (drug spend, and drug cost per adjusted pat
 the budgeted volume); a target from the published benchmarks in :mod:`rxxl.constants` (GDR
 90%, 10-14 turns, denial rate under 5%). The prior year is the same month a year earlier,
 from the same tables; a figure the data cannot give (340B exceptions a year ago: the audit
-covers the last months only) stays blank, never zero.
+covers the last months only) stays blank, never zero. Drug spend compares the closed drug
+lines (those with an actual) with their own budget; when drug lines of the month are not
+closed, the two spend tiles say so in their name.
 """
 
 from __future__ import annotations
@@ -77,9 +79,10 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
     findings = audit.get("exceptions_by_month")
     exceptions = (float(findings["exceptions"].iloc[-1]) if findings is not None
                   and len(findings) else np.nan)
+    partial = _partial(inputs)
     return [
-        Kpi("Total drug spend", "$", actual, budget, prior, LOWER, "budget"),
-        Kpi("Drug cost per adjusted patient day", "$",
+        Kpi("Total drug spend" + partial, "$", actual, budget, prior, LOWER, "budget"),
+        Kpi("Drug cost per adjusted patient day" + partial, "$",
             _ratio(actual, _at(days, "actual", 0)), _ratio(budget, _at(days, "budget", 0)),
             _ratio(prior, _at(days, "actual", 12)), LOWER, "budget"),
         Kpi("Generic dispensing rate", "%", _last(gdr, 0), GDR_BENCHMARK, _last(gdr, 12),
@@ -104,6 +107,14 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
         Kpi("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, LOWER,
             "exceptions_by_reason"),
     ]
+
+
+def _partial(inputs: Inputs) -> str:
+    """What the drug spend tiles add to their name when drug lines of the month are not
+    closed: their spend compares the closed lines' actual with the same lines' budget."""
+    open_lines = figures.not_closed(inputs)
+    count = int(figures.is_drug_line(open_lines["line"]).sum()) if len(open_lines) else 0
+    return f" (closed lines; {count} not closed)" if count else ""
 
 
 def adjusted_patient_days(inputs: Inputs) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import quote_sheetname
+from openpyxl.utils.cell import range_boundaries
 
 from rxxl import __version__, variance
 from rxxl.audit340b import REASON_TEXT, REASONS
@@ -31,7 +33,15 @@ from rxxl.reports.capital import fill_capital
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
-from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template, fill_table
+from rxxl.reports.templates import (
+    CANNOT,
+    FAILS,
+    PASSES,
+    SHEETS,
+    TEMPLATE_FILE,
+    build_template,
+    fill_table,
+)
 from rxxl.reports.workbook import Filled, Filler, Formula, save
 
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
@@ -56,11 +66,14 @@ def detail_name(month: pd.Period) -> str:
 
 def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.PathLike, *,
                  templates: str | os.PathLike | None = None, mask_patients: bool = True,
-                 all_claims: bool = False,
+                 all_claims: bool = False, fiscal_year_start: int | str | None = None,
                  progress: Callable[[str], None] | None = None) -> list[ReportSummary]:
     """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
-    ``out_dir``. Returns a summary per workbook."""
+    ``out_dir``. Returns a summary per workbook. ``fiscal_year_start`` is the first month of
+    the fiscal year (1-12 or a month name; default :data:`~rxxl.constants.FISCAL_YEAR_START`,
+    July)."""
     step = progress or (lambda _: None)
+    first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
         template_file(templates)  # a wrong --templates fails before minutes of loading
     started = time.perf_counter()
@@ -72,7 +85,7 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
         step("computing the package")
         book = load_workbook(template_file(templates, built_in=staging))
         filler = Filler(book)
-        facts = _fill_package(filler, inputs)
+        facts = _fill_package(filler, inputs, first_month)
         package = staging / package_name(inputs.month)
         step("writing the package workbook")
         save(filler, package)
@@ -129,7 +142,7 @@ def _organization(inputs: Inputs) -> str:
 # --- Filling the package --------------------------------------------------------------------
 
 
-def _fill_package(filler: Filler, inputs: Inputs) -> dict:
+def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dict:
     facts: dict = {}
     notes = list(inputs.notes)
     cells: dict[str, Filled] = {}
@@ -138,10 +151,12 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
         cells[table] = fill_table(filler, table, frame)
         return cells[table]
 
-    budget, centers = figures.budget(inputs)
-    if budget.empty and inputs.tables["budget_lines"] is not None:
-        notes.append(f"No budget lines for {inputs.month}: the Budget sheet is empty.")
+    budget, centers = figures.budget(inputs, fiscal_year_start)
+    if inputs.tables["budget_lines"] is not None:
+        notes.extend(_budget_notes(inputs, budget, fiscal_year_start))
     fill("budget", budget)
+    fiscal_year = _fiscal_year_text(inputs.month, fiscal_year_start)
+    _caption(filler, "budget", "Budget lines", f"Budget lines: {inputs.month} and {fiscal_year}")
     fill("budget_by_cost_center", centers)
     _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
@@ -193,8 +208,8 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    checks = _checks(budget, spend, drivers, generic, denial, audit, cells, inputs.month,
-                     bridge=bridge)
+    checks = _evaluate(_checks(budget, spend, drivers, generic, denial, audit, cells,
+                               inputs.month, bridge=bridge))
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -202,8 +217,12 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
         difference = check_cells.cell("difference", index)
         filler.write(check_cells.sheet, difference.split("!")[1],
                      Formula(f"{a}-{b}", check["difference"]))
-        filler.write(check_cells.sheet, check_cells.cell("fails", index).split("!")[1],
-                     Formula(f"IF(ABS({difference})>CheckTolerance,1,0)", check["fails"]))
+        # A difference that is not a number (an error, as an overflow gives) fails.
+        for key, outcomes in (("fails", "1,0),1"),
+                              ("result", f'"{FAILS}","{PASSES}"),"{CANNOT}"')):
+            filler.write(check_cells.sheet, check_cells.cell(key, index).split("!")[1],
+                         Formula(f"IF(ISNUMBER({difference}),IF(ABS({difference})>"
+                                 f"CheckTolerance,{outcomes})", check[key]))
     master = Formula(f"SUM({check_cells.column_range('fails')})", facts["checks_failed"]) \
         if checks else Formula("0", 0)
     fill_table(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
@@ -213,42 +232,125 @@ def _fill_package(filler: Filler, inputs: Inputs) -> dict:
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
-    _fill_cover(filler, inputs, notes, facts["checks_failed"])
+    _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year)
     fill_table(filler, "dictionary", dictionary_table())
     return facts
 
 
 def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
-    """Total budget and actual of each line type present, as SUMIFS over the budget lines,
-    with variance, variance % and F/U formulas: live, so a corrected line updates them."""
-    kinds = [kind for kind in LINE_TYPES if len(budget) and (budget["line_type"] == kind).any()]
+    """Total budget and actual of the closed lines of each line type present, and the budget
+    of its lines not closed, as SUMIFS over the budget lines, with variance, variance % and
+    F/U formulas (F/U blank when no line of the type is closed): live, so a corrected line
+    updates them."""
+    present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
+    kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
     totals = fill_table(filler, "budget_totals", pd.DataFrame({"line_type": kinds}))
     cells["budget_totals"] = totals
     lines = cells["budget"]
     for row, kind in enumerate(kinds):
         mine = {key: totals.cell(key, row, absolute=False).split("!")[1]
                 for key in totals.columns}
-        chosen = budget[budget["line_type"] == kind]
-        planned, actual = float(chosen["budget"].sum()), float(chosen["actual"].sum())
+        chosen = present[present["line_type"] == kind]
+        closed = chosen["status"] == figures.CLOSED
+        planned, actual = float(chosen.loc[closed, "budget"].sum()), float(
+            chosen.loc[closed, "actual"].sum())
+        waiting = float(chosen.loc[chosen["status"] == figures.NOT_CLOSED, "budget"].sum())
+
+        def sumifs(key: str, status: str, kind_cell: str = mine["line_type"]) -> str:
+            return (f"SUMIFS({lines.column_range(key)},{lines.column_range('line_type')},"
+                    f'{kind_cell},{lines.column_range("status")},"{status}")')
+
+        flag = (f'IF({mine["line_type"]}="{REVENUE}",IF({mine["actual"]}<{mine["budget"]},'
+                f'"{UNFAVORABLE}","{FAVORABLE}"),IF({mine["actual"]}>{mine["budget"]},'
+                f'"{UNFAVORABLE}","{FAVORABLE}"))')
         formulas = {
-            "budget": Formula(f"SUMIFS({lines.column_range('budget')},"
-                              f"{lines.column_range('line_type')},{mine['line_type']})", planned),
-            "actual": Formula(f"SUMIFS({lines.column_range('actual')},"
-                              f"{lines.column_range('line_type')},{mine['line_type']})", actual),
+            "budget": Formula(sumifs("budget", figures.CLOSED), planned),
+            "actual": Formula(sumifs("actual", figures.CLOSED), actual),
             "variance": Formula(f"{mine['actual']}-{mine['budget']}", actual - planned),
             "variance_pct": Formula(
                 f'IF({mine["budget"]}=0,"",{mine["variance"]}/ABS({mine["budget"]}))',
                 (actual - planned) / abs(planned) if planned else ""),
             "fu": Formula(
-                f'IF({mine["line_type"]}="{REVENUE}",IF({mine["actual"]}<{mine["budget"]},'
-                f'"{UNFAVORABLE}","{FAVORABLE}"),IF({mine["actual"]}>{mine["budget"]},'
-                f'"{UNFAVORABLE}","{FAVORABLE}"))',
-                variance.favorability(actual, planned, kind)),
+                f"IF(COUNTIFS({lines.column_range('line_type')},{mine['line_type']},"
+                f'{lines.column_range("status")},"{figures.CLOSED}")=0,"",{flag})',
+                variance.favorability(actual, planned, kind) if closed.any() else ""),
+            "open_budget": Formula(sumifs("budget", figures.NOT_CLOSED), waiting),
         }
         sheet = filler.book[totals.sheet]
         for key, formula in formulas.items():
             filler.write(sheet, mine[key], formula, sheet[mine[key]].number_format,
                          style.TOTAL_STYLE)
+
+
+def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) -> list[str]:
+    """Data notes on the budget lines: a month without lines, lines not closed, lines of the
+    fiscal year without a row this month, earlier months of the fiscal year not closed."""
+    month = inputs.month
+    if budget.empty:
+        return [f"No budget lines for {month} or its fiscal year to date: the Budget sheet is"
+                " empty."]
+    notes = []
+    if (budget["status"] == figures.NO_ROW).all():
+        notes.append(f"No budget lines for {month}: the Budget sheet shows the fiscal year to"
+                     " date only.")
+    open_lines = figures.not_closed(inputs)
+    if len(open_lines):
+        drugs = figures.is_drug_line(open_lines["line"]).any()
+        notes.append(
+            f"{_count(len(open_lines), 'budget line')} not closed for {month}:"
+            f" {_names(open_lines)}; their budget ({_money(open_lines['budget'].sum())}) is"
+            f" left out of the variances{' and the drug spend' if drugs else ''}")
+    missing = budget[budget["status"] == figures.NO_ROW]
+    if len(missing) and len(missing) < len(budget):
+        one = len(missing) == 1
+        notes.append(
+            f"{_count(len(missing), 'budget line')} {'has' if one else 'have'} no row for"
+            f" {month} but {'has' if one else 'have'} one earlier in the fiscal year:"
+            f" {_names(missing)}; {'it shows' if one else 'they show'} the fiscal year to date"
+            " only")
+    earlier = [(m, figures.not_closed(inputs, m))
+               for m in figures.fiscal_year_months(month, fiscal_year_start)[:-1]]
+    earlier = [(m, rows) for m, rows in earlier if len(rows)]
+    if earlier:
+        count = sum(len(rows) for _, rows in earlier)
+        notes.append(
+            f"{_count(count, 'budget line')} of earlier months of the fiscal year"
+            f" {'is' if count == 1 else 'are'} not closed ("
+            + "; ".join(f"{m}: {_names(rows)}" for m, rows in earlier)
+            + "): the fiscal year to date leaves those months out")
+    return notes
+
+
+#: Lines named in a data note before "and n more".
+NOTE_NAMES = 10
+
+
+def _names(lines: pd.DataFrame) -> str:
+    names = (lines["cost_center"].astype(str) + " / " + lines["line"].astype(str)).tolist()
+    more = len(names) - NOTE_NAMES
+    return ", ".join(names[:NOTE_NAMES]) + (
+        f" and {more} more (the Status column of the Budget sheet)" if more > 0 else "")
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _fiscal_year_text(month: pd.Period, fiscal_year_start: int) -> str:
+    first = figures.fiscal_year_months(month, fiscal_year_start)[0]
+    return (f"FYTD from {first} (fiscal year starts in"
+            f" {figures.month_name(fiscal_year_start)})")
+
+
+def _caption(filler: Filler, table: str, template_text: str, text: str) -> None:
+    """Write ``text`` into the caption cell above table ``table``, where the template has
+    its caption ``template_text`` (a caption a finance team rewrote stays theirs)."""
+    sheet, found = filler.table(table)
+    first_col, header_row, _, _ = range_boundaries(found.ref)
+    if header_row > 1:
+        cell = sheet.cell(header_row - 1, first_col)
+        if cell.value in (None, template_text):
+            cell.value = text
 
 
 #: A KPI's figures are shown in its unit's format: rows of one column hold $, %, x and days.
@@ -301,27 +403,31 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
     def add(label: str, a_text: str, a_value: float, b_text: str | None,
             b_value: float) -> None:
         # Figure B without a formula is a count rxxl took from the claims themselves.
-        rows.append({"check": label, "figure_a": Formula(a_text, a_value),
-                     "figure_b": Formula(b_text, b_value) if b_text else b_value})
+        rows.append({"check": label, "figure_a": Formula(_number(a_text), a_value),
+                     "figure_b": Formula(_number(b_text), b_value) if b_text else b_value})
 
-    if len(budget):
-        total = float(budget["actual"].sum())
+    # Lines not closed have no actual and no variance: the checks tie the closed lines.
+    closed = budget["status"].eq(figures.CLOSED) if len(budget) else pd.Series(dtype=bool)
+    if closed.any():
+        total = float(budget.loc[closed, "actual"].sum())
         centers_actual = budget.groupby("cost_center", observed=True)["actual"].sum().sum()
-        drugs = figures.is_drug_line(budget["line"])
-        add("Budget sheet: drug lines' actual equals the summary's drug spend",
-            f'SUMIFS({budget_cells.column_range("actual")},'
-            f'{budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*")',
-            float(budget.loc[drugs, "actual"].sum()),
-            kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
+        drugs = figures.is_drug_line(budget["line"]) & closed.to_numpy()
+        if drugs.any():
+            add("Budget sheet: drug lines' actual equals the summary's drug spend",
+                f'SUMIFS({budget_cells.column_range("actual")},'
+                f'{budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*")',
+                float(budget.loc[drugs, "actual"].sum()),
+                kpi_cells.cell("actual", 0), float(spend["actual"].iloc[-1]))
         add("Budget sheet: cost-center subtotals add up to the totals by type",
             f"SUM({center_cells.column_range('actual')})", float(centers_actual),
             f"SUM({cells['budget_totals'].column_range('actual')})", total)
-        add("Budget sheet: variance column equals actual less budget",
+        status = budget_cells.column_range("status")
+        add("Budget sheet: variance column equals actual less budget of the closed lines",
             f"SUM({budget_cells.column_range('variance')})",
             float(budget["variance"].sum()),
-            f"SUM({budget_cells.column_range('actual')})-"
-            f"SUM({budget_cells.column_range('budget')})",
-            total - float(budget["budget"].sum()))
+            f'SUMIFS({budget_cells.column_range("actual")},{status},"{figures.CLOSED}")-'
+            f'SUMIFS({budget_cells.column_range("budget")},{status},"{figures.CLOSED}")',
+            total - float(budget.loc[closed, "budget"].sum()))
     if len(drivers):
         _driver_checks(add, drivers, bridge, driver_cells, cells["bridge"])
     gdr = generic["gdr_by_month"]
@@ -353,12 +459,6 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
                 float(months["exceptions"].iloc[-1]),
                 f"SUM({cells['exceptions_by_site'].column_range('claims')})",
                 float(sites["claims"].sum()))
-    for row in rows:
-        b = row["figure_b"]
-        difference = (row["figure_a"].value or 0) - ((b.value if isinstance(b, Formula) else b)
-                                                     or 0)
-        row["difference"] = difference
-        row["fails"] = int(abs(difference) > CHECK_TOLERANCE)
     return rows
 
 
@@ -410,16 +510,65 @@ def _template_formula_note(filler: Filler) -> list[str]:
             " (pandas, a mail preview) shows them blank."]
 
 
-def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int) -> None:
-    status = Formula('IF(MasterCheck=0,"All checks pass",MasterCheck&" checks fail")',
-                     "All checks pass" if failed == 0 else f"{failed} checks fail")
+_ONE_CELL = re.compile(r"(?:'[^']+'|[A-Za-z0-9_]+)!\$?[A-Z]{1,3}\$?[0-9]+")
+
+
+def _number(text: str) -> str:
+    """A figure's formula. A reference to one cell, which shows a figure rxxl could not
+    compute as blank (and a blank reads as 0), becomes #N/A when that cell holds no number;
+    sums over ranges give their own error (#NUM! on an overflow)."""
+    return f"IF(ISNUMBER({text}),{text},NA())" if _ONE_CELL.fullmatch(text) else text
+
+
+def _evaluate(rows: list[dict]) -> list[dict]:
+    """Each check's difference, Fails (1 or 0) and Result, as the Checks sheet's formulas
+    compute them: a check whose difference is not a finite number cannot be computed and
+    fails. A figure that is not a number is cached as the Excel error its formula gives
+    (#N/A for a guarded one-cell reference, #NUM! for a sum that overflows)."""
+    for row in rows:
+        values = []
+        for key in ("figure_a", "figure_b"):
+            figure = row[key]
+            value = _float(figure.value if isinstance(figure, Formula) else figure)
+            if not np.isfinite(value):
+                # What Excel shows: a guarded one-cell reference gives #N/A (``_number``), a
+                # sum that overflows #NUM!; a difference takes the error of its first figure.
+                error = "#NUM!" if isinstance(figure, Formula) and not figure.text.startswith(
+                    "IF(ISNUMBER(") else "#N/A"
+                row[key] = Formula(figure.text, error) if isinstance(figure, Formula) else error
+            values.append(value)
+        with np.errstate(invalid="ignore", over="ignore"):
+            difference = values[0] - values[1]
+        if np.isfinite(difference):
+            fails = bool(abs(difference) > CHECK_TOLERANCE)
+            row.update(difference=difference, fails=int(fails), result=FAILS if fails else PASSES)
+        else:
+            first = row["figure_a"] if not np.isfinite(values[0]) else row["figure_b"]
+            row.update(difference=first.value if isinstance(first, Formula) else first,
+                       fails=1, result=CANNOT)
+    return rows
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
+                fiscal_year: str) -> None:
+    status = Formula('IF(MasterCheck=0,"All checks pass",IF(MasterCheck=1,"1 check fails",'
+                     'MasterCheck&" checks fail"))',
+                     "All checks pass" if failed == 0 else
+                     "1 check fails" if failed == 1 else f"{failed} checks fail")
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
     fill_table(filler, "cover", pd.DataFrame({"item": [
-        "Organization", "Report month", "Claims data through", "Generated", "rxxl version",
-        "Checks"], "value": [_organization(inputs), inputs.month.strftime("%B %Y"),
-                             cut_off.isoformat() if cut_off else "no claims",
-                             dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__,
-                             status]}))
+        "Organization", "Report month", "Fiscal year to date", "Claims data through",
+        "Generated", "rxxl version", "Checks"], "value": [
+            _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
+            cut_off.isoformat() if cut_off else "no claims",
+            dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))

@@ -80,6 +80,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         TableSpec("budget", "A4", (
             _c("Cost center", "cost_center", width=W["label"]),
             _c("Line", "line", width=W["label"]), _c("Type", "line_type", width=9),
+            _c("Status", "status", width=18),
             _c("Budget ($)", "budget", D), _c("Actual ($)", "actual", D),
             _c("Variance ($)", "variance", D), _c("Variance (%)", "variance_pct", P),
             _c("F/U", "fu", width=W["flag"]), _c("Material", "material", width=W["flag"]),
@@ -90,18 +91,23 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Budget volume", "budget_volume", N), _c("Actual volume", "actual_volume", N),
             _c("Flexed budget ($)", "flexed_budget", D),
             _c("Volume variance ($)", "volume_variance", D),
-            _c("Spending variance ($)", "spending_variance", D))),
+            _c("Spending variance ($)", "spending_variance", D)),
+                  # Filled with the fiscal year the report used.
+                  caption="Budget lines"),
         # Expense and revenue lines are never added together: subtotals and totals by type.
-        TableSpec("budget_by_cost_center", "W4", (
+        # Variance compares the closed lines; the budget of lines not closed stands apart.
+        TableSpec("budget_by_cost_center", "X4", (
             _c("Cost center", "cost_center", width=W["label"]),
-            _c("Type", "line_type", width=9), _c("Budget ($)", "budget", D),
+            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
+            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
+            _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Subtotals per cost center"),
-        TableSpec("budget_totals", "AE4", (
-            _c("Type", "line_type", width=9), _c("Budget ($)", "budget", D),
+        TableSpec("budget_totals", "AG4", (
+            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
             _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"])),
+            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
+            _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Totals by type"),
     ), False),
     "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume, mix and returns", (
@@ -226,7 +232,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         TableSpec("checks", "A4", (
             _c("Check", "check", width=60), _c("Figure A", "figure_a", DC),
             _c("Figure B", "figure_b", DC), _c("Difference", "difference", DC),
-            _c("Fails", "fails", N, 8))),
+            _c("Fails", "fails", N, 8), _c("Result", "result", width=20))),
         TableSpec("master_check", "H4", (
             _c("Master check", "name", width=W["label"]), _c("Failures", "value", N))),
         TableSpec("check_settings", "H8", (
@@ -288,6 +294,9 @@ def build_template(path: Path) -> Path:
 
 
 MASTER_CHECK = "MasterCheck"
+#: A check's Result on the Checks sheet: the two figures agree, differ, or one of them is
+#: not a number (a check that cannot be computed fails).
+PASSES, FAILS, CANNOT = "passes", "fails", "cannot be computed"
 
 
 def _charts(book: Workbook) -> None:
