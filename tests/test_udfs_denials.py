@@ -66,6 +66,9 @@ def test_denial_trend_zero_submitted_month_is_div0_not_flagged():
     (column("2026-01", "2026-01"), column(1, 1), column(0, 0)),       # duplicate month
     (column("2026-01", "soon"), column(1, 1), column(0, 0)),          # not a month
     (column(True, "2026-02"), column(1, 1), column(0, 0)),            # boolean
+    (column("2026-01", "2026"), column(1, 1), column(0, 0)),          # a bare year
+    (column("2026-01", "2026Q4"), column(1, 1), column(0, 0)),        # a quarter
+    (column("2026-01", "2026-02-01xyz"), column(1, 1), column(0, 0)), # trailing text
     (column("2026-01", "2026-02"), column(1, 1), column(2, 0)),       # denied > submitted
     (column("2026-01", "2026-02"), column(1, -1), column(0, 0)),      # negative
     (column("2026-01", "2026-02"), column(1, None), column(0, 0)),    # blank inside

@@ -8,6 +8,7 @@ decorators pass the functions through unchanged, so tests call them as plain Pyt
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from rxxl._excel import (
 )
 from rxxl.constants import DAYS_IN_YEAR, EXPENSE, IRR_GUESS, MATERIALITY_AMOUNT, MATERIALITY_PERCENT
 from rxxl.errors import InputError
+from rxxl.parsing import parse_month
 
 _RANGE = {"ndim": 2}
 _NEVER = "never"
@@ -388,15 +390,14 @@ def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT
 
 
 def _month_labels(name: str, values: np.ndarray) -> list[str]:
-    """Month cells (a date, an Excel serial, or text such as 2026-10) as "YYYY-MM" labels."""
+    """Month cells (a date, an Excel serial, or text such as 2026-10) as "YYYY-MM" labels,
+    read by the one parser (:func:`rxxl.parsing.parse_month`)."""
     labels = []
     for i, cell in enumerate(values):
-        if isinstance(cell, bool):
-            raise InputError(f"{name}: cell {i + 1} holds {cell!r}, not a month")
-        if isinstance(cell, str) and len(cell.strip()) == 7:
-            text = cell.strip() + "-01"
-            cell = text
-        labels.append(str(dates_of(name, np.array([cell], dtype=object))[0])[:7])
+        if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
+            labels.append(str(dates_of(name, np.array([cell], dtype=object))[0])[:7])
+        else:
+            labels.append(str(parse_month(cell, f"{name}: cell {i + 1}", dates=True)))
     duplicated = [m for m in labels if labels.count(m) > 1]
     if duplicated:
         raise InputError(f"{name}: {duplicated[0]} appears more than once; give one row per month")
