@@ -168,28 +168,31 @@ class _Codes:
 
     def require_mony(self) -> None:
         """Raise :class:`InputError` naming the first code that is not M, N, O or Y."""
-        unknown = self.used & ~np.isin(self.codes, list(MONY_CODES))
-        if unknown.any():
-            position = self.first_line_with(unknown)
-            code = self.codes[self.row_code[position - 1]]
+        found = self._first_unknown(MONY_CODES)
+        if found:
             raise InputError(
-                f"{self.name}: unknown Medi-Span multi-source code {code!r} at position"
-                f" {position}; valid codes are {_MONY_LISTED}"
+                f"{self.name}: unknown Medi-Span multi-source code {found[1]!r} at position"
+                f" {found[0]}; valid codes are {_MONY_LISTED}"
             )
 
     def require_fda(self) -> None:
         """Raise :class:`InputError` naming the first code in none of the FDA lists."""
-        known = list(FDA_GENERIC | FDA_BRAND | FDA_OTHER | {FDA_BIOSIMILAR})
-        unknown = self.used & ~np.isin(self.codes, known)
-        if unknown.any():
-            position = self.first_line_with(unknown)
-            code = self.codes[self.row_code[position - 1]]
+        found = self._first_unknown(FDA_GENERIC | FDA_BRAND | FDA_OTHER | {FDA_BIOSIMILAR})
+        if found:
             raise InputError(
-                f"{self.name}: unknown category {code!r} at position {position}; use Medi-Span"
-                f" codes {_MONY_LISTED} or FDA marketing categories {_FDA_LISTED}, or an"
-                " excluded NDC Directory category (OTC MONOGRAPH DRUG, UNAPPROVED DRUG OTHER,"
-                " ...)"
+                f"{self.name}: unknown category {found[1]!r} at position {found[0]}; use"
+                f" Medi-Span codes {_MONY_LISTED} or FDA marketing categories {_FDA_LISTED},"
+                " or an excluded NDC Directory category (OTC MONOGRAPH DRUG, UNAPPROVED DRUG"
+                " OTHER, ...)"
             )
+
+    def _first_unknown(self, listed: frozenset[str]) -> tuple[int, str] | None:
+        """Position (1-based) and text of the first used code not in ``listed``."""
+        unknown = self.used & ~np.isin(self.codes, list(listed))
+        if not unknown.any():
+            return None
+        position = self.first_line_with(unknown)
+        return position, self.codes[self.row_code[position - 1]]
 
     def require_classified(self, unclassified: str) -> None:
         """Apply the ``unclassified`` policy to blank lines."""
