@@ -32,6 +32,7 @@ accepted forms.
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import numbers
 from typing import Any
@@ -327,6 +328,42 @@ def _number_digits(value: Any) -> str:
 
 
 # --- months --------------------------------------------------------------------------------------
+
+#: English month names and their first three letters, lower case, to 1-12.
+_MONTHS_OF_YEAR = {**{name.lower(): i for i, name in enumerate(calendar.month_name) if name},
+                   **{name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}}
+
+
+def parse_month_of_year(value: Any, name: str, *, what: str = "a month of the year",
+                        default: int | None = None) -> int:
+    """A month of the year as 1-12: a whole number 1-12 (``10``, ``"10"``, or ``10.0`` as
+    Excel hands a typed number over; text read by :func:`parse_number_texts`) or an English
+    month name or its first three letters (``"October"``, ``"oct"``). None or blank gives
+    ``default`` when one is given. ``what`` says in the error what the month is for.
+
+    >>> parse_month_of_year("Oct", "--fiscal-year-start"), parse_month_of_year(7.0, "x")
+    (10, 7)
+    """
+    if default is not None and (value is None or (isinstance(value, str)
+                                                  and not value.strip())):
+        return default
+    number = None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        number = int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        # Digits are read by the one number parser, as a cell's number would be.
+        parsed, ok = parse_number_texts(pa.array([text]))
+        number = (int(parsed[0]) if ok[0] and float(parsed[0]).is_integer()
+                  else _MONTHS_OF_YEAR.get(text))
+    if number is None or not 1 <= number <= 12:
+        example = f" (default {calendar.month_name[default]})" if default else ""
+        raise InputError(f"{name} {value!r}: give {what}: 1 to 12 or a month name, e.g. 10"
+                         f" or October{example}")
+    return number
+
 
 _MONTH_TEXT = r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})$"
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from rxxl import audit340b, denials, generics, inventory, variance
 from rxxl._arrays import ratio
 from rxxl.constants import FISCAL_YEAR_START, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.errors import InputError
-from rxxl.parsing import parse_number_texts
+from rxxl.parsing import parse_month_of_year
 from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels
 
 #: Status of a line of the fiscal year in the report month (the Budget sheet's Status): its
 #: actual is in; its actual is blank (the month is not closed for it, as the budget_lines
 #: contract allows); it has rows earlier in the fiscal year but none this month.
 CLOSED, NOT_CLOSED, NO_ROW = "Closed", "Not closed", "No row this month"
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
 
 
 def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.ndarray:
@@ -33,38 +30,12 @@ def _fu(actual: pd.Series, budget: pd.Series, line_type: pd.Series | str) -> np.
 
 
 def parse_fiscal_year_start(value: object, name: str = "fiscal year start") -> int:
-    """The first month of the fiscal year as 1-12, from a setting: a whole number 1-12 (``10``,
-    ``"10"``, or ``10.0`` as Excel hands a typed number over; text as
-    :func:`rxxl.parsing.parse_number_texts` reads it) or an English month name or
-    its first three letters (``"October"``, ``"oct"``); None or blank gives the default
-    :data:`~rxxl.constants.FISCAL_YEAR_START`. ``name`` is the setting's name in the error
-    (``--fiscal-year-start``, ``FISCAL_YEAR_START``)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return FISCAL_YEAR_START
-    number = None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        number = int(value)
-    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
-        number = int(value)
-    elif isinstance(value, str):
-        text = value.strip().lower()
-        # Digits are read by the one number parser, as a cell's number would be.
-        parsed, ok = parse_number_texts(pa.array([text]))
-        if ok[0] and float(parsed[0]).is_integer():
-            number = int(parsed[0])
-        else:
-            names = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
-            names.update({name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)})
-            number = names.get(text)
-    if number is None or not 1 <= number <= 12:
-        raise InputError(
-            f"{name} {value!r}: give the first month of the fiscal year: 1 to 12 or"
-            f" a month name, e.g. 10 or October (default {month_name(FISCAL_YEAR_START)})")
-    return number
-
-
-def month_name(month: int) -> str:
-    return _MONTH_NAMES[month - 1].capitalize()
+    """The first month of the fiscal year as 1-12, from a setting (``10``, ``"10"``,
+    ``10.0``, ``"October"``, ``"oct"``: :func:`rxxl.parsing.parse_month_of_year`); None or
+    blank gives the default :data:`~rxxl.constants.FISCAL_YEAR_START`. ``name`` is the
+    setting's name in the error (``--fiscal-year-start``, ``FISCAL_YEAR_START``)."""
+    return parse_month_of_year(value, name, what="the first month of the fiscal year",
+                               default=FISCAL_YEAR_START)
 
 
 def fiscal_year_months(month: pd.Period, start: int = FISCAL_YEAR_START) -> pd.PeriodIndex:

@@ -8,6 +8,7 @@ was; the template is only read.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 import re
@@ -339,7 +340,7 @@ def _count(count: int, noun: str) -> str:
 def _fiscal_year_text(month: pd.Period, fiscal_year_start: int) -> str:
     first = figures.fiscal_year_months(month, fiscal_year_start)[0]
     return (f"FYTD from {first} (fiscal year starts in"
-            f" {figures.month_name(fiscal_year_start)})")
+            f" {calendar.month_name[fiscal_year_start]})")
 
 
 def _caption(filler: Filler, table: str, template_text: str, text: str) -> None:
