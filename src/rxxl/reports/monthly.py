@@ -322,15 +322,19 @@ def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) 
     return notes
 
 
-#: Lines named in a data note before "and n more".
+#: Lines or cells named in a data note before "and n more".
 NOTE_NAMES = 10
 
 
 def _names(lines: pd.DataFrame) -> str:
-    names = (lines["cost_center"].astype(str) + " / " + lines["line"].astype(str)).tolist()
+    return _listed((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
+                   .tolist(), " (the Status column of the Budget sheet)")
+
+
+def _listed(names: list[str], where: str = "") -> str:
+    """The first NOTE_NAMES names, then "and n more" and where the rest are to be seen."""
     more = len(names) - NOTE_NAMES
-    return ", ".join(names[:NOTE_NAMES]) + (
-        f" and {more} more (the Status column of the Budget sheet)" if more > 0 else "")
+    return ", ".join(names[:NOTE_NAMES]) + (f" and {more} more{where}" if more > 0 else "")
 
 
 def _count(count: int, noun: str) -> str:
@@ -492,21 +496,14 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         cell["Actual"], float(amounts["Actual"]))
 
 
-#: How many of the template's own formulas the cover names before "and n more".
-_FORMULAS_NAMED = 10
-
-
 def _template_formula_note(filler: Filler) -> list[str]:
     """A data note naming the template's own formulas, which rxxl keeps but does not compute,
     so they have no cached value for a reader that does not calculate."""
     formulas = filler.uncached_formulas()
     if not formulas:
         return []
-    named = ", ".join(formulas[:_FORMULAS_NAMED])
-    more = (f" and {len(formulas) - _FORMULAS_NAMED} more"
-            if len(formulas) > _FORMULAS_NAMED else "")
-    return [f"{len(formulas)} formula{'s' if len(formulas) > 1 else ''} of your template"
-            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {named}{more}."
+    return [f"{_count(len(formulas), 'formula')} of your template"
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {_listed(formulas)}."
             " Excel and LibreOffice compute them on open; a reader that does not calculate"
             " (pandas, a mail preview) shows them blank."]
 
