@@ -20,7 +20,6 @@ The one rule for what a cell hands over (also in the README):
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 import os
 from collections.abc import Callable
@@ -186,16 +185,14 @@ def as_cell(value: float, undefined: str) -> Any:
     An infinite result from finite cells is an overflow (the true value is beyond a double,
     as ``=1E308*10``), which Excel shows as ``#NUM!``; it is never a number in a cell.
     """
-    value = float(value)
-    if math.isnan(value):
-        return undefined
-    return value if math.isfinite(value) else NUM
+    return cell_values([value], undefined)[0]
 
 
 def cell_values(values: Any, undefined: str) -> np.ndarray:
     """Numeric results as an object array of cells: NaN as ``undefined``, ±inf as ``#NUM!``.
 
-    The one rule of :func:`as_cell` for arrays; numpy floats become Python's.
+    The one rule for every numeric cell (:func:`as_cell` is its single-cell case); numpy
+    floats become Python's.
     """
     numbers_ = np.asarray(values, dtype=float)
     out = numbers_.astype(object)
