@@ -318,8 +318,9 @@ def check_template(path: Path) -> Path:
         raise InputError(f"{path}: the template cannot be read as an Excel workbook (damaged,"
                          f" or not an .xlsx file); {rebuild}") from None
     try:
-        tables = {name: (sheet, table) for sheet in book.worksheets
-                  for name, table in sheet.tables.items()}
+        # As Filler.table finds them (TableList.items() gives refs, not tables).
+        tables = {name: (sheet, sheet.tables[name]) for sheet in book.worksheets
+                  for name in sheet.tables}
         for _, _, specs, _ in SHEETS.values():
             for spec in specs:
                 if spec.name not in tables:
