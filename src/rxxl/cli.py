@@ -15,7 +15,7 @@ from rxxl import __version__, denials, generics, inventory, roi, variance
 from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
-from rxxl.data.contracts import TABLES
+from rxxl.data.contracts import EXAMPLE_TABLES, TABLES
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
 from rxxl.outputs import write_table
@@ -37,13 +37,14 @@ def _percent(value: float) -> str:
 
 
 def _read(folder: Path | None, name: str) -> pd.DataFrame:
+    """An example table, bundled or from ``folder``, loaded through its contract."""
     if folder is None:
         with resources.as_file(resources.files("rxxl") / "example_data" / name) as path:
-            return pd.read_csv(path)
+            return load_table(path, EXAMPLE_TABLES[name])
     path = folder / name
     if not path.exists():
         raise RxxlError(f"{path}: file not found (the folder needs {name})")
-    return pd.read_csv(path)
+    return load_table(path, EXAMPLE_TABLES[name])
 
 
 def _budget_section(lines: pd.DataFrame) -> list[str]:
@@ -158,12 +159,14 @@ def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
     )
 
 
-def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPolicy) -> str:
-    """Audit the claims, write the per-claim result and return a short summary."""
+def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPolicy,
+                  sheet: str | None = None) -> str:
+    """Audit the claims (``sheet``: of a claims workbook), write the per-claim result and
+    return a short summary."""
     with tqdm(total=3, desc="rxxl audit340b", unit="step", disable=None,
               file=sys.stderr) as progress:
         progress.set_postfix_str("loading claims and 340B reference")
-        claims, tables = load_claims_and_reference(claims_path, reference)
+        claims, tables = load_claims_and_reference(claims_path, reference, sheet=sheet)
         progress.update()
         progress.set_postfix_str(f"checking {len(claims):,} claims")
         audit = audit_claims(claims, tables, policy)
@@ -192,9 +195,13 @@ DENIAL_COLUMNS = ("service_date", "payer", "payer_type", "site_id", "status",
                   "original_claim_id")
 
 
-def run_denials(claims_path: Path, out: Path, by: str) -> str:
+def run_denials(claims_path: Path, out: Path, by: str, sheet: str | None = None) -> str:
     """Write the monthly denial trend table and return the top findings."""
-    claims = load_table(claims_path, "claims", columns=DENIAL_COLUMNS)
+    claims = load_table(claims_path, "claims", columns=DENIAL_COLUMNS, sheet=sheet)
+    if claims.empty:
+        # A trend of no months is no finding: say so instead of writing an empty table.
+        raise RxxlError(f"{claims_path}: no claims (the table has its header but no rows);"
+                        " nothing to trend, and nothing was written")
     trend = denials.denial_trend(claims, by=DENIAL_GROUPS[by])
     write_table(trend, out, sheet="Denial trend")
     flagged = int(trend["out_of_control"].sum())
@@ -296,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--reference", type=Path, required=True,
                        help="folder with entity, sites, prescribers, encounters, mef and"
                        " orphan_drugs (.csv or .parquet)")
+    audit.add_argument("--sheet", help="claims workbook: sheet name (default: the first)")
     audit.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
     audit.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS,
                        help="qualifying-encounter look-back window (default %(default)s)")
@@ -313,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trend.add_argument("--claims", type=Path, required=True,
                          help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts")
+    trend.add_argument("--sheet", help="claims workbook: sheet name (default: the first)")
     trend.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
     trend.add_argument("--by", choices=sorted(DENIAL_GROUPS), default="payer",
                          help="one trend per payer (default), reason code or site")
@@ -376,9 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 observation_is_outpatient=not args.observation_as_inpatient,
                 check_orphan_drugs=not args.no_orphan_check,
             )
-            print(run_audit340b(args.claims, args.reference, args.out, policy))
+            print(run_audit340b(args.claims, args.reference, args.out, policy, args.sheet))
         elif args.command == "denials":
-            print(run_denials(args.claims, args.out, args.by))
+            print(run_denials(args.claims, args.out, args.by, args.sheet))
         elif args.command == "validate":
             return run_validate(args.table, args.files, args.sheet, args.max_problems)
         elif args.command == "report":

@@ -29,6 +29,29 @@ MAX_AMOUNT = 1e11
 #: dispenses of most drugs in a year.
 MAX_QUANTITY = 1e9
 
+# --- Bounds on input files (issue 13; *judgement*) -------------------------------------------
+#: Rows of one sheet: Excel's own limit (1,048,576 = 2**20), so a sheet with more rows, or one
+#: whose dimension claims more, was not written by Excel and is refused before it is read.
+EXCEL_MAX_ROWS = 1_048_576
+#: Total uncompressed size of the members of an .xlsx workbook. A full sheet of the claims
+#: contract (1,048,576 rows of 27 cells, about 35 bytes of XML a cell) is about 1 GB of XML,
+#: its shared strings another 0.1 GB: 4 GB leaves room for wider exports and inline strings,
+#: while a zip bomb (a few MB inflating to many GB) is refused from the zip's directory before
+#: anything is inflated.
+MAX_XLSX_UNCOMPRESSED_BYTES = 4_000_000_000
+#: Largest compression ratio (uncompressed / compressed size) of one workbook member: real
+#: sheet XML deflates about 5-20 times; Apache POI, which reads most of the world's server-side
+#: xlsx, refuses entries past 100 by default (``ZipSecureFile.setMinInflateRatio(0.01)``).
+MAX_XLSX_COMPRESSION_RATIO = 100
+#: Members smaller than this are not held to the ratio: a tiny member inflating 200 times
+#: (a styles part of repeated tags) costs nothing.
+XLSX_RATIO_CHECKED_FROM = 10_000_000
+#: Longest column name read (a header cell). No contract column is longer than 30
+#: characters, and database exports stay within their identifiers (SQL Server and Oracle:
+#: 128, PostgreSQL: 63); a longer "name" is data in the header line (a 1.5 GB cell was once
+#: shown in every missing-column message until memory ran out).
+MAX_HEADER_CHARS = 255
+
 # --- Budget variance (DOMAIN.md §1) ---------------------------------------------------------
 #: First month of the fiscal year when none is set (``rxxl report --fiscal-year-start``, the
 #: ribbon's FISCAL_YEAR_START): July, the fiscal year of most US health systems (and of

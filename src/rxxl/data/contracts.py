@@ -384,6 +384,72 @@ ORPHAN_DRUGS = Table(
     key=("ndc",),
 )
 
+# --- Example figures (`rxxl example --data`) ---------------------------------------------------
+# One month of summary figures in the layout of the bundled example files; read through the
+# same loader as every other table, so a wrong cell is named by file, line and column.
+
+EXAMPLE_BUDGET_LINES = Table(
+    "budget_lines.csv",
+    "`rxxl example --data`: one month's budget lines.",
+    (
+        Column("cost_center", "text", "Cost center name."),
+        Column("line", "text", "Budget line, e.g. 'Drugs - inpatient'."),
+        Column("line_type", "choice", "expense or revenue (sets which direction is "
+               "favorable).", choices=LINE_TYPES),
+        _money("budget", "Budgeted amount for the month."),
+        _money("actual", "Actual amount for the month."),
+        Column("budget_volume", "number", "Budgeted volume of the line's driver.", minimum=0),
+        Column("actual_volume", "number", "Actual volume of the line's driver.", minimum=0),
+    ),
+)
+
+EXAMPLE_DRUG_SPEND = Table(
+    "drug_spend.csv",
+    "`rxxl example --data`: one month's spend per drug, budget against actual.",
+    (
+        Column("drug", "text", "Drug name, strength and form."),
+        Column("mony_code", "choice", "Medi-Span multi-source code: M/N/O brand, Y generic.",
+               choices=MONY_CODES),
+        Column("claims", "integer", "Claims dispensed this month.", minimum=0),
+        Column("budget_qty", "number", "Budgeted units.", minimum=0),
+        _money("budget_price", "Budgeted price per unit; blank for a drug not budgeted.",
+               blank_ok=True, minimum=0),
+        Column("actual_qty", "number", "Units dispensed.", minimum=0),
+        _money("actual_price", "Price paid per unit; blank for a drug no longer dispensed.",
+               blank_ok=True, minimum=0),
+        _money("generic_unit_cost", "Unit cost of the generic equivalent of a multi-source "
+               "brand (O).", required=False, minimum=0),
+    ),
+)
+
+EXAMPLE_INVENTORY = Table(
+    "inventory.csv",
+    "`rxxl example --data`: inventory at cost per location over one period.",
+    (
+        Column("location", "text", "Inventory location."),
+        _money("beginning_inventory", "Inventory at cost at the start of the period.",
+               minimum=0),
+        _money("ending_inventory", "Inventory at cost at the end of the period.", minimum=0),
+        _money("cogs", "Cost of goods sold in the period.", minimum=0),
+        Column("days_in_period", "integer", "Days in the period.", minimum=1, unit="days"),
+    ),
+)
+
+EXAMPLE_CAPITAL_REQUEST = Table(
+    "capital_request.csv",
+    "`rxxl example --data`: one capital request's yearly cash flows, year 0 first.",
+    (
+        Column("year", "integer", "Year of the flow, 0 for the investment.", minimum=0),
+        Column("description", "text", "What the flow is; the first row's names the request."),
+        _money("cash_flow", "Net cash flow of the year (the investment negative)."),
+    ),
+    key=("year",),
+)
+
+#: The example tables by file name.
+EXAMPLE_TABLES = {table.name: table for table in (
+    EXAMPLE_BUDGET_LINES, EXAMPLE_DRUG_SPEND, EXAMPLE_INVENTORY, EXAMPLE_CAPITAL_REQUEST)}
+
 FINANCE_TABLES = (BUDGET_LINES, DRUG_PURCHASES, INVENTORY_SNAPSHOTS, CAPITAL_REQUESTS, DRUGS)
 REFERENCE_340B = (ENTITY, SITES, PRESCRIBERS, ENCOUNTERS, MEF, ORPHAN_DRUGS)
 TABLES = {table.name: table for table in (*FINANCE_TABLES, CLAIMS, *REFERENCE_340B)}
@@ -409,6 +475,8 @@ def contracts_markdown() -> str:
         ("Finance tables", FINANCE_TABLES),
         ("Claims (public contract)", (CLAIMS,)),
         ("340B reference tables (public contract, one file each)", REFERENCE_340B),
+        ("Example figures (`rxxl example --data`, one CSV file each)",
+         tuple(EXAMPLE_TABLES.values())),
     ):
         lines += ["", f"## {group}"]
         for table in tables:

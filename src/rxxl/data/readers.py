@@ -11,11 +11,14 @@ the row of an Excel sheet, and the 1-based position in a Parquet file or DataFra
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import re
-from collections.abc import Sequence
+import stat
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from rxxl.constants import (
+    EXCEL_MAX_ROWS,
+    MAX_HEADER_CHARS,
+    MAX_XLSX_COMPRESSION_RATIO,
+    MAX_XLSX_UNCOMPRESSED_BYTES,
+    XLSX_RATIO_CHECKED_FROM,
+)
 from rxxl.data.contracts import REFERENCE_340B, Table
 from rxxl.data.validate import (
     DataValidationError,
@@ -44,6 +54,13 @@ _CSV = (".csv", ".txt")
 _PARQUET = (".parquet", ".pq")
 _XLSX = (".xlsx", ".xlsm")
 _PANDAS_INDEX = re.compile(r"^__index_level_\d+__$")
+#: The start of a CSV file read to find its header, encoding and delimiter.
+_HEAD_BYTES = 1 << 20
+#: How a delimiter is named in messages.
+_DELIMITER_WORDS = {",": "comma", "\t": "tab"}
+#: Sheet names shown in a message: the names come from the data, so only a few short,
+#: printable ones (Excel's own limit is 31 characters).
+_SHEETS_SHOWN, _SHEET_NAME_CHARS = 5, 31
 
 
 class _Unreadable(Exception):
@@ -58,26 +75,44 @@ class _Unreadable(Exception):
 
 
 def _read_csv(path: Path, table: Table, source: str) -> Part:
-    data = path.read_bytes()
-    if data and not data.endswith((b"\n", b"\r")):
-        # pyarrow finds no rows after a header line that has no line break of its own.
-        data += b"\n"
+    # The header, encoding and delimiter come from the file's first megabyte, so that a file
+    # whose "header" is a gigabyte of data is refused before it is read whole.
+    with open(path, "rb") as file:
+        first = file.read(_HEAD_BYTES)
+    utf16 = _utf16_codec(first, source)
+    if utf16 is not None:
+        first = first.decode(utf16, errors="replace").encode("utf-8")
     encoding = "utf-8"
     try:
-        head = data[: 1 << 20].decode("utf-8-sig")
+        head = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < (1 << 20) - 4:
+        if exc.start < len(first) - 4:
             # Excel's plain "CSV" on Windows writes the ANSI code page, not UTF-8.
-            encoding, head = "cp1252", data[: 1 << 20].decode("cp1252", errors="replace")
+            encoding, head = "cp1252", first.decode("cp1252", errors="replace")
         else:
-            head = data[: exc.start].decode("utf-8-sig")
+            head = first[: exc.start].decode("utf-8-sig")
+    delimiter = _delimiter(head, source)
+    whole_line = len(first) < _HEAD_BYTES or "\n" in head
+    # The raw line first: the csv module refuses a field of more than 131,072 characters.
+    _refuse_long_names(head.split("\n", 1)[0].split(delimiter), whole_line, source)
     try:
-        header = next(csv.reader(io.StringIO(head, newline="")), [])
+        header = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     except csv.Error:
         raise _Unreadable(source, "the header line cannot be read as CSV") from None
     if not any(name.strip() for name in header):
         raise _Unreadable(source, "the file has no header line; the first line must name"
                           " the columns")
+    _refuse_long_names(header, whole_line, source)
+    data = path.read_bytes()
+    if utf16 is not None:
+        try:
+            data = data.decode(utf16).encode("utf-8")
+        except UnicodeDecodeError:
+            raise _Unreadable(source, "the file is UTF-16 text (Excel's \"Unicode Text\") but"
+                              " damaged; save it again, or as \"CSV UTF-8\"") from None
+    if data and not data.endswith((b"\n", b"\r")):
+        # pyarrow finds no rows after a header line that has no line break of its own.
+        data += b"\n"
     wanted = _wanted_positions(header, table)
     invalid: list[int] = []
 
@@ -88,7 +123,7 @@ def _read_csv(path: Path, table: Table, source: str) -> Part:
 
     names = [f"c{i}" for i in range(len(header))]
     try:
-        arrow = _parse_csv(data, names, wanted, encoding, skip_invalid)
+        arrow = _parse_csv(data, names, wanted, encoding, delimiter, skip_invalid)
     except UnicodeDecodeError:
         arrow = None
     except pa.ArrowInvalid as exc:
@@ -101,15 +136,16 @@ def _read_csv(path: Path, table: Table, source: str) -> Part:
         encoding = "cp1252"
         invalid.clear()
         try:
-            arrow = _parse_csv(data, names, wanted, encoding, skip_invalid)
+            arrow = _parse_csv(data, names, wanted, encoding, delimiter, skip_invalid)
         except (pa.ArrowInvalid, UnicodeDecodeError):
             raise _Unreadable(source, "the file is neither UTF-8 nor Windows-1252 text; save"
                               " it as \"CSV UTF-8\"") from None
     columns = {header[i]: arrow.column(f"c{i}") for i in wanted}
-    lines = _CsvLines(data, encoding, len(header), arrow.num_rows, bool(invalid))
+    lines = _CsvLines(data, encoding, delimiter, len(header), arrow.num_rows, bool(invalid))
+    word = _DELIMITER_WORDS[delimiter]
     problems = [
         (line, f"line {line:,} has {fields} fields where the header has {len(header)}; look"
-               " for a missing or extra comma, or a comma inside a value that is not quoted")
+               f" for a missing or extra {word}, or a {word} inside a value that is not quoted")
         for line, fields in lines.uneven()
     ]
     unclosed = lines.unclosed_quote()
@@ -121,13 +157,67 @@ def _read_csv(path: Path, table: Table, source: str) -> Part:
                 read_problems=problems)
 
 
+_HEADER_TOO_LONG = (f"a column name is at most {MAX_HEADER_CHARS} characters, so the first"
+                    " line holds data, not the column names: the first line must name the"
+                    " columns")
+
+
+def _refuse_long_names(names: Sequence[str], whole_line: bool, source: str) -> None:
+    for i, name in enumerate(names):
+        if len(name) > MAX_HEADER_CHARS:
+            size = (f"{len(name):,}" if whole_line or i < len(names) - 1
+                    else f"more than {len(name):,}")
+            raise _Unreadable(source, f"column {i + 1} of the header line is {size} characters"
+                              f" long; {_HEADER_TOO_LONG}")
+
+
+def _utf16_codec(first: bytes, source: str) -> str | None:
+    """The UTF-16 codec of a file that is UTF-16 text, None for a byte encoding.
+
+    Excel's Save As "Unicode Text" writes UTF-16 little-endian with a byte order mark. Without
+    a mark, UTF-16 text of ASCII names and codes has a NUL byte in every other position; NUL
+    bytes anywhere else mean the file is not text at all (a workbook or a database file saved
+    under a .csv name).
+    """
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = first[:4096]
+    if b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if even == 0 and odd >= len(sample) // 4:
+        return "utf-16-le"
+    if odd == 0 and even >= len(sample) // 4:
+        return "utf-16-be"
+    raise _Unreadable(source, "the file holds NUL bytes, so it is not text (a workbook or"
+                      " another binary file under a text name?); save the table as CSV UTF-8,"
+                      " .xlsx or .parquet")
+
+
+def _delimiter(head: str, source: str) -> str:
+    """The field delimiter, from the header line: a comma; a tab where the line has tabs and
+    no comma (Excel's "Text (Tab delimited)" and "Unicode Text"). Semicolons are refused:
+    Excel writes them where the decimal mark is a comma, and 1,234 there means 1.234."""
+    line = head.split("\n", 1)[0]
+    if "," in line:
+        return ","
+    if "\t" in line:
+        return "\t"
+    if ";" in line:
+        raise _Unreadable(source, "values are separated by semicolons, not commas, as Excel"
+                          " writes CSV where numbers have a decimal comma (1,234 there means"
+                          " 1.234); save it as .xlsx, or as \"CSV UTF-8\" with a comma as the"
+                          " list separator and a point as the decimal mark")
+    return ","
+
+
 def _parse_csv(data: bytes, names: list[str], wanted: list[int], encoding: str,
-               on_invalid: Any) -> pa.Table:
+               delimiter: str, on_invalid: Any) -> pa.Table:
     return pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
                                        block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                          invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names},
@@ -140,9 +230,10 @@ def _parse_csv(data: bytes, names: list[str], wanted: list[int], encoding: str,
 class _CsvLines:
     """Line numbers of a CSV file's records, worked out only when a message needs them."""
 
-    def __init__(self, data: bytes, encoding: str, width: int, nrows: int,
+    def __init__(self, data: bytes, encoding: str, delimiter: str, width: int, nrows: int,
                  skipped: bool) -> None:
         self.data, self.encoding, self.width = data, encoding, width
+        self.delimiter = delimiter
         self.nrows, self.skipped = nrows, skipped
         self._lines: np.ndarray | None = None
 
@@ -168,7 +259,8 @@ class _CsvLines:
             return None
         text = self.data.decode("utf-8-sig" if self.encoding == "utf-8" else self.encoding,
                                 errors="replace")
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter,
+                            strict=True)
         previous = 0
         try:
             for _ in reader:
@@ -187,7 +279,7 @@ class _CsvLines:
             return
         text = data.decode("utf-8-sig" if self.encoding == "utf-8" else self.encoding,
                            errors="replace")
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
         next(reader, None)
         starts, previous = [], reader.line_num
         for record in reader:
@@ -255,16 +347,22 @@ def _read_xlsx(path: Path, table: Table, source: str, sheet: str | None,
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.cell import range_boundaries
 
+    check_archive(path, source)
     try:
         # Excel tables are only visible in the normal mode; plain sheets stream in read-only.
         book = openpyxl.load_workbook(path, read_only=excel_table is None, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise _Unreadable(source, f"the file cannot be read as an Excel workbook ({exc})"
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        # Its text may quote a cell of the file: name no data.
+        raise _Unreadable(source, "the file cannot be read as an Excel workbook (damaged, or"
+                          " not an .xlsx file); open it in Excel and save it again as .xlsx"
                           ) from None
+    hint = None
     try:
         if excel_table is not None:
             worksheet, found = _find_excel_table(book, excel_table, sheet, source)
             min_col, min_row, max_col, max_row = range_boundaries(found.ref)
+            source = f'{source}, table "{found.displayName}"'
+            _refuse_rows(max_row, source, "the table reaches row")
             headed = found.headerRowCount is None or found.headerRowCount > 0
             max_row -= found.totalsRowCount or 0
             rows = list(worksheet.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col,
@@ -274,21 +372,27 @@ def _read_xlsx(path: Path, table: Table, source: str, sheet: str | None,
             else:
                 header = [c.name for c in found.tableColumns]
                 body, first = rows, min_row
-            source = f'{source}, table "{found.displayName}"'
         else:
             worksheet = _find_sheet(book, sheet, source)
-            worksheet.reset_dimensions()
-            rows = list(worksheet.iter_rows(values_only=True))
-            min_col = 1
+            others = [w.title for w in book.worksheets if w is not worksheet]
             source = f'{source}, sheet "{worksheet.title}"'
-            top = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
-            if top is None:
-                raise _Unreadable(source, "the sheet is empty; its first filled row must name"
-                                  " the columns")
-            header, body, first = list(rows[top]), rows[top + 1:], top + 2
+            if sheet is None and others:
+                hint = _other_sheets_hint(others)
+            header, body, first = _sheet_rows(worksheet, source, hint)
+            min_col = 1
+    except _Unreadable:
+        raise
+    except Exception:  # malformed sheet XML (ParseError), a bad cell reference, ...
+        raise _Unreadable(source, "the sheet cannot be read (its XML is damaged); open it in"
+                          " Excel and save it again as .xlsx, or export the table as CSV"
+                          ) from None
     finally:
         book.close()
     header = [("" if h is None else str(h)) for h in header]
+    for i, name in enumerate(header):
+        if len(name) > MAX_HEADER_CHARS:
+            raise _Unreadable(source, f"column {get_column_letter(min_col + i)} of the header"
+                              f" row is {len(name):,} characters long; {_HEADER_TOO_LONG}")
     numbers = [first + i for i, row in enumerate(body) if not _blank_row(row)]
     body = [row for row in body if not _blank_row(row)]
     width = len(header)
@@ -298,8 +402,106 @@ def _read_xlsx(path: Path, table: Table, source: str, sheet: str | None,
             [row[i] if i < len(row) else None for row in body], dtype=object)
     letters = {header[i]: get_column_letter(min_col + i) for i in range(width)}
     row_numbers = np.asarray(numbers, dtype=np.int64)
+    keys = {column_key(h) for h in header}
+    problems = []
+    if hint is not None and any(c.name not in keys for c in table.columns if c.required):
+        problems.append((None, f"the first sheet lacks the table's columns; {hint}"))
     return Part(source, [h for h in header if h.strip()], columns, len(body),
-                row_numbers=lambda positions: row_numbers[positions], letters=letters)
+                row_numbers=lambda positions: row_numbers[positions], letters=letters,
+                read_problems=problems)
+
+
+def check_archive(path: Path, source: str) -> None:
+    """Refuse a workbook whose zip directory shows it too large or a zip bomb, before any of
+    it is inflated: the total uncompressed size of its members is at most
+    ``MAX_XLSX_UNCOMPRESSED_BYTES`` and no large member is compressed more than
+    ``MAX_XLSX_COMPRESSION_RATIO`` times (:mod:`rxxl.constants`). A member cannot inflate to
+    more than the directory says: Python's zipfile stops at the recorded size."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise _Unreadable(source, "the file cannot be read as an Excel workbook (it is not a"
+                          " zip archive: damaged, or not an .xlsx file); open it in Excel and"
+                          " save it again as .xlsx") from None
+    advice = "export the table as CSV or Parquet instead"
+    total = sum(member.file_size for member in members)
+    if total > MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise _Unreadable(source, f"the workbook holds {total:,} bytes uncompressed, more than"
+                          f" the {MAX_XLSX_UNCOMPRESSED_BYTES:,} bytes rxxl reads from a"
+                          f" workbook; {advice}")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= XLSX_RATIO_CHECKED_FROM and ratio > MAX_XLSX_COMPRESSION_RATIO:
+            name = member.filename if _showable(member.filename, 80) else "one of its parts"
+            raise _Unreadable(source, f"{name} is compressed {ratio:,.0f} times (sheets are"
+                              f" about 10, rxxl reads up to {MAX_XLSX_COMPRESSION_RATIO}): the"
+                              f" sign of a zip bomb, not of a spreadsheet; {advice}")
+
+
+def _sheet_rows(worksheet: Any, source: str, hint: str | None
+                ) -> tuple[list[Any], list[tuple[Any, ...]], int]:
+    """A sheet's header (its first filled row), the rows below it and the first one's number.
+
+    Rows are read up to Excel's last row and cells only as far right as the header reaches:
+    openpyxl fills every gap, so a row numbered two billion, or a cell in column XFD on each
+    row, would otherwise have it build billions of empty cells.
+    """
+    declared = worksheet.max_row
+    if declared is not None:
+        _refuse_rows(declared, source, "the sheet has")
+    # A sheet's recorded dimension is often wrong (some writers leave it at A1).
+    worksheet.reset_dimensions()
+    top, header = None, None
+    for number, row in enumerate(_bounded_rows(worksheet, source, 1, None), start=1):
+        if not _blank_row(row):
+            top, header = number, list(row)
+            break
+    if header is None:
+        more = f"; {hint}" if hint else ""
+        raise _Unreadable(source, f"the sheet is empty; its first filled row must name the"
+                          f" columns{more}")
+    while header and header[-1] is None:
+        header.pop()
+    body = list(_bounded_rows(worksheet, source, top + 1, max(len(header), 1)))
+    return header, body, top + 1
+
+
+def _bounded_rows(worksheet: Any, source: str, first: int, width: int | None
+                  ) -> Iterator[tuple[Any, ...]]:
+    last = EXCEL_MAX_ROWS + 1
+    for number, row in enumerate(worksheet.iter_rows(min_row=first, max_row=last,
+                                                     max_col=width, values_only=True),
+                                 start=first):
+        if number > EXCEL_MAX_ROWS:
+            _refuse_rows(number, source, "the sheet has rows beyond row")
+        yield row
+
+
+def _refuse_rows(rows: int, source: str, what: str) -> None:
+    if rows > EXCEL_MAX_ROWS:
+        raise _Unreadable(source, f"{what} {rows:,} rows, more than the {EXCEL_MAX_ROWS:,} of"
+                          " an Excel sheet, so Excel did not write it; export the table as CSV"
+                          " or Parquet instead")
+
+
+def _showable(name: str, longest: int = _SHEET_NAME_CHARS) -> bool:
+    return 0 < len(name) <= longest and name.isprintable()
+
+
+def _sheet_names(names: Sequence[str]) -> str:
+    """Up to ``_SHEETS_SHOWN`` of the short, printable ``names``, quoted; the rest counted."""
+    shown = [f'"{name}"' for name in names if _showable(name)][:_SHEETS_SHOWN]
+    rest = len(names) - len(shown)
+    if not shown:
+        return f"{rest:,} not shown"
+    return ", ".join(shown) + (f" and {rest:,} more" if rest else "")
+
+
+def _other_sheets_hint(others: Sequence[str]) -> str:
+    listed = (f"the other sheet is {_sheet_names(others)}" if len(others) == 1
+              else f"the other sheets are {_sheet_names(others)}")
+    return f"{listed}: name the one that holds the table with --sheet (sheet= in Python)"
 
 
 def _blank_row(row: Sequence[Any]) -> bool:
@@ -307,12 +509,15 @@ def _blank_row(row: Sequence[Any]) -> bool:
 
 
 def _find_sheet(book: Any, sheet: str | None, source: str) -> Any:
+    if not book.worksheets:
+        raise _Unreadable(source, "the workbook has no worksheets (only chart sheets, or a"
+                          " damaged file); save the table on a worksheet")
     if sheet is None:
         return book.worksheets[0]
     for worksheet in book.worksheets:
         if worksheet.title.strip().lower() == str(sheet).strip().lower():
             return worksheet
-    names = ", ".join(f'"{w.title}"' for w in book.worksheets)
+    names = _sheet_names([w.title for w in book.worksheets])
     raise _Unreadable(source, f'there is no sheet "{sheet}" (sheets: {names})')
 
 
@@ -337,16 +542,47 @@ def _read_file(path: Path, table: Table, source: str, sheet: str | None,
     suffix = path.suffix.lower()
     if (sheet is not None or excel_table is not None) and suffix not in _XLSX:
         raise InputError(f"sheet and excel_table apply to .xlsx workbooks, not to {source}")
-    if suffix in _CSV:
-        return _read_csv(path, table, source)
-    if suffix in _PARQUET:
-        return _read_parquet(path, table, source)
-    if suffix in _XLSX:
-        return _read_xlsx(path, table, source, sheet, excel_table)
+    _refuse_unopenable(path, source)
+    try:
+        if suffix in _CSV:
+            return _read_csv(path, table, source)
+        if suffix in _PARQUET:
+            return _read_parquet(path, table, source)
+        if suffix in _XLSX:
+            return _read_xlsx(path, table, source, sheet, excel_table)
+    except OSError as exc:  # a disk or network share failing while the file is read
+        raise _Unreadable(source, f"the file cannot be read ({_reason(exc)})") from None
     if suffix == ".xls":
         raise _Unreadable(source, "old .xls workbooks are not read; save it as .xlsx")
     raise _Unreadable(source, "is not a .csv, .parquet or .xlsx file (nor a directory of"
                       " .parquet or .csv parts)")
+
+
+def _refuse_unopenable(path: Path, source: str) -> None:
+    """Refuse what is not a regular file (a named pipe or a device would be read forever, or
+    wait for a writer) and a file that cannot be opened, naming the file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _Unreadable(source, f"the file cannot be opened ({_reason(exc)})") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise _Unreadable(source, f"is not a regular file ({kind}); save the table to a file"
+                          " (.csv, .parquet or .xlsx) and give that")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise _Unreadable(source, f"the file cannot be opened ({_reason(exc)}); check that"
+                          " your account may read it, or copy it to a folder where it"
+                          " can") from None
+
+
+def _reason(exc: OSError) -> str:
+    # strerror is the system's words ("Permission denied"), without the path repeated.
+    return exc.strerror or type(exc).__name__
 
 
 def part_files(directory: Path) -> list[Path]:
@@ -361,7 +597,11 @@ def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | 
                 ) -> list[Part]:
     source = str(path)
     if path.is_dir():
-        files = part_files(path)
+        try:
+            files = part_files(path)
+        except OSError as exc:
+            raise _Unreadable(source, f"the directory cannot be listed ({_reason(exc)})"
+                              ) from None
         if not files:
             raise _Unreadable(source, "the directory holds no .parquet or .csv parts")
         if len({p.suffix.lower() in _PARQUET for p in files}) > 1:
@@ -537,12 +777,14 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
 
 
 def load_claims_and_reference(
-    claims: Any, reference: str | os.PathLike, *, max_problems: int = 50
+    claims: Any, reference: str | os.PathLike, *, max_problems: int = 50,
+    sheet: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Load the claims and the 340B reference tables side by side, in two threads.
 
     Reading Parquet and checking cells happen mostly in Arrow and NumPy, which release the
     GIL, so on two cores the two loads overlap. The problems of both are reported together.
+    ``sheet`` is the claims workbook's sheet (as in :func:`load_table`).
 
     Returns
     -------
@@ -557,7 +799,8 @@ def load_claims_and_reference(
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loading_claims = pool.submit(load_table, claims, "claims", max_problems=max_problems)
+        loading_claims = pool.submit(load_table, claims, "claims", max_problems=max_problems,
+                                     sheet=sheet)
         loading_reference = pool.submit(load_reference, reference, max_problems=max_problems)
     problems: list[Problem] = []
     total = 0

@@ -41,6 +41,7 @@ from rxxl.reports.templates import (
     SHEETS,
     TEMPLATE_FILE,
     build_template,
+    check_template,
     fill_table,
 )
 from rxxl.reports.workbook import Filled, Filler, Formula, save
@@ -76,7 +77,8 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
     step = progress or (lambda _: None)
     first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
-        template_file(templates)  # a wrong --templates fails before minutes of loading
+        # A wrong, damaged or stripped template fails before minutes of loading.
+        check_template(template_file(templates))
     started = time.perf_counter()
     inputs = load_inputs(Path(data_dir), month, progress=step)
     out = Path(out_dir)

@@ -20,6 +20,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 
+from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
 from rxxl.reports.figures import BRIDGE_STEPS
@@ -290,6 +291,51 @@ def build_template(path: Path) -> Path:
     book.properties.creator = "rxxl"
     with atomic_path(Path(path)) as temporary:
         book.save(temporary)
+    return Path(path)
+
+
+def check_template(path: Path) -> Path:
+    """Open the package template and check that every Excel table rxxl fills is in it with
+    its columns, so a damaged or stripped template fails before minutes of loading data.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong with it (the workbook cannot be opened, a table is
+        missing or has lost columns) and how to restore it.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+
+    rebuild = ("rebuild it with `rxxl templates build`, or drop --templates to use the"
+               " built-in one")
+    try:
+        book = load_workbook(path)
+    except OSError as exc:
+        raise InputError(f"{path}: the template cannot be opened ({exc.strerror or exc})"
+                         ) from None
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise InputError(f"{path}: the template cannot be read as an Excel workbook (damaged,"
+                         f" or not an .xlsx file); {rebuild}") from None
+    try:
+        # As Filler.table finds them (TableList.items() gives refs, not tables).
+        tables = {name: (sheet, sheet.tables[name]) for sheet in book.worksheets
+                  for name in sheet.tables}
+        for _, _, specs, _ in SHEETS.values():
+            for spec in specs:
+                if spec.name not in tables:
+                    raise InputError(f"{path}: the template has no Excel table named"
+                                     f" {spec.name}; restore the table, or {rebuild}")
+                sheet, table = tables[spec.name]
+                first_col, _, last_col, _ = range_boundaries(table.ref)
+                if last_col - first_col + 1 != len(spec.columns):
+                    raise InputError(
+                        f"{path}: table {spec.name} on sheet {sheet.title} has"
+                        f" {last_col - first_col + 1} columns, rxxl writes {len(spec.columns)};"
+                        " restore its columns (add new columns beside the table, not in it),"
+                        f" or {rebuild}")
+    finally:
+        book.close()
     return Path(path)
 
 
