@@ -81,7 +81,9 @@ def test_audit340b_refuses_to_write_over_its_claims_or_reference(sample, tmp_pat
     pd.read_parquet(sample / "claims" / f"{MONTH}.parquet").to_csv(claims, index=False)
     reference = _reference_copy(sample, tmp_path / "reference")
     before = _files(tmp_path)
-    for out in (claims, reference / "entity.csv", reference / "audit.csv"):
+    # A result named as a reference table (present, or its other format) is refused; one
+    # beside them (audit.csv in the reference folder) would be allowed.
+    for out in (claims, reference / "entity.csv", reference / "sites.parquet"):
         code = main(["audit340b", "--claims", str(claims), "--reference", str(reference),
                      "--out", str(out)])
         line = _one_clean_line(capsys.readouterr().err)

@@ -19,7 +19,7 @@ from rxxl import __version__, denials, generics, inventory, roi, variance
 from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
-from rxxl.data.contracts import TABLES
+from rxxl.data.contracts import REFERENCE_340B, TABLES
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
 from rxxl.outputs import refuse_inputs, write_table
@@ -164,7 +164,11 @@ def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
 
 def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPolicy) -> str:
     """Audit the claims, write the per-claim result and return a short summary."""
-    refuse_inputs([out], [claims_path, reference])
+    # Each reference table's names (NAME.csv, NAME.parquet, NAME/): a result written as
+    # one would replace it, or make it given twice.
+    refuse_inputs([out], [claims_path, *(Path(reference) / f"{table.name}{suffix}"
+                                         for table in REFERENCE_340B
+                                         for suffix in (".csv", ".parquet", ""))])
     with tqdm(total=3, desc="rxxl audit340b", unit="step", disable=None,
               file=sys.stderr) as progress:
         progress.set_postfix_str("loading claims and 340B reference")
@@ -339,11 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="the monthly pharmacy finance package from a data folder",
         description="Load and validate a data folder (claims/, budget_lines.csv, ... and the"
         " 340B reference tables), compute the month's figures and write 'Pharmacy Finance"
-        " YYYY-MM.xlsx' and '340B claim detail YYYY-MM.xlsx'. Exit 0 when written, 2 on bad"
-        " input (nothing is written, earlier reports stay).")
+        " YYYY-MM.xlsx' and '340B claim detail YYYY-MM.xlsx' as a pair. Exit 0 when written, 2 on"
+        " bad input or when another run writes to the folder (nothing is written, earlier"
+        " reports stay), 128 + the signal when stopped (130 for Ctrl-C).")
     report.add_argument("--data", type=Path, required=True, help="data folder")
     report.add_argument("--month", required=True, help="report month, YYYY-MM")
-    report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--out", type=Path, required=True, help="output folder (not the data"
+                        " or templates folder)")
     report.add_argument("--templates", type=Path,
                         help="folder with a (restyled) monthly_package.xlsx; default: built in")
     report.add_argument("--fiscal-year-start", metavar="MONTH",

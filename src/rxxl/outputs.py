@@ -68,6 +68,8 @@ def naming(exc: OSError, target: str | os.PathLike, *internal: str | os.PathLike
     """``exc`` naming ``target`` when it names no file or only one of ``internal`` (temporary
     files the user never chose), so that a message says which output could not be written."""
     names = {os.fspath(path) for path in internal}
+    if exc.errno is None:  # not the operating system's (no error number to keep)
+        return exc
     if exc.filename is not None and os.fspath(exc.filename) not in names:
         if exc.filename2 is None or os.fspath(exc.filename2) not in names:
             return exc
@@ -99,8 +101,10 @@ def refuse_inputs(outputs: Iterable[str | os.PathLike],
         resolved = Path(output).resolve()
         for given, source in sources:
             if resolved == source or _same_file(resolved, source):
-                raise InputError(f"{output}: is an input of this run ({given}); write the"
-                                 " result to another file so the input is kept")
+                what = ("is an input of this run" if source.exists()
+                        else "would be read as an input by the next run")
+                raise InputError(f"{output}: {what} ({given}); write the result to another"
+                                 " file so the inputs are kept")
             if source.is_dir() and resolved.is_relative_to(source):
                 raise InputError(f"{output}: is inside the input folder {given}; write the"
                                  " result outside the input folders")
