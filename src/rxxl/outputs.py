@@ -19,6 +19,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,23 +45,27 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
-    os.close(handle)
-    # mkstemp makes the file private; a report is an ordinary file (umask decides).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
+    temporary = None
     try:
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                                 dir=target.parent)
+        except OSError as exc:  # the folder cannot take a file: say which folder
+            raise naming(exc, target.parent, exc.filename or "") from exc
+        os.close(handle)
+        # mkstemp makes the file private; a report is an ordinary file (umask decides).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         yield Path(temporary)
         os.replace(temporary, target)
     except OSError as exc:
-        named = naming(exc, target, temporary)
+        named = naming(exc, target, *([temporary] if temporary else []))
         if named is exc:
             raise
         raise named from exc
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
 
 
@@ -120,6 +125,8 @@ def _same_file(a: Path, b: Path) -> bool:
 #: Private scratch folders (XlsxWriter's row files) in the system's temporary folder.
 SCRATCH_PREFIX = "rxxl-scratch-"
 _SCRATCH_LOCK = ".rxxl-scratch.lock"
+#: A scratch folder without its lock file yet is a live run's for this long.
+_SCRATCH_GRACE_SECONDS = 60
 
 
 @contextmanager
@@ -151,6 +158,9 @@ def remove_stale_scratch() -> None:
             if not folder.is_dir() or (hasattr(os, "geteuid")
                                        and folder.stat().st_uid != os.geteuid()):
                 continue
+            if not (folder / _SCRATCH_LOCK).exists() and \
+                    time.time() - folder.stat().st_mtime < _SCRATCH_GRACE_SECONDS:
+                continue  # just made by a live run that is about to lock it
             lock = FileLock(folder / _SCRATCH_LOCK)
             if lock.acquire():  # no live run holds it
                 lock.release()
