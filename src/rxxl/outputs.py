@@ -108,8 +108,8 @@ def refuse_inputs(outputs: Iterable[str | os.PathLike],
             if resolved == source or _same_file(resolved, source):
                 what = ("is an input of this run" if source.exists()
                         else "would be read as an input by the next run")
-                raise InputError(f"{output}: {what} ({given}); write the result to another"
-                                 " file so the inputs are kept")
+                raise InputError(f"{output}: {what} ({given}); write the result elsewhere,"
+                                 " so the inputs are kept")
             if source.is_dir() and resolved.is_relative_to(source):
                 raise InputError(f"{output}: is inside the input folder {given}; write the"
                                  " result outside the input folders")
