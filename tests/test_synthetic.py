@@ -503,10 +503,12 @@ def test_refuses_a_folder_of_other_files_and_replaces_an_earlier_sample(tmp_path
     earlier = tmp_path / "sample"
     earlier.mkdir()
     (earlier / "manifest.json").write_text(json.dumps({"generator": "rxxl.data.synthetic",
-                                                       "seed": 1}))
-    (earlier / "stale.csv").write_text("x")
+                                                       "seed": 1, "written": ["stale.csv"]}))
+    (earlier / "stale.csv").write_text("x")  # the earlier sample's own file: replaced
+    (earlier / "mine.csv").write_text("y")  # not listed in its manifest: a user's, kept
     generate(earlier, seed=5)
     assert not (earlier / "stale.csv").exists()
+    assert (earlier / "mine.csv").read_text() == "y"
     assert json.loads((earlier / "manifest.json").read_text())["seed"] == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "sample", "webapp"]
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -15,10 +19,10 @@ from rxxl import __version__, denials, generics, inventory, roi, variance
 from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
-from rxxl.data.contracts import EXAMPLE_TABLES, TABLES
+from rxxl.data.contracts import EXAMPLE_TABLES, REFERENCE_340B, TABLES
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
-from rxxl.outputs import write_table
+from rxxl.outputs import refuse_inputs, write_table
 
 #: Discount rate for the example capital request (a health system's cost of capital).
 EXAMPLE_DISCOUNT_RATE = 0.06
@@ -163,6 +167,11 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
                   sheet: str | None = None) -> str:
     """Audit the claims (``sheet``: of a claims workbook), write the per-claim result and
     return a short summary."""
+    # Each reference table's names (NAME.csv, NAME.parquet, NAME/): a result written as
+    # one would replace it, or make it given twice.
+    refuse_inputs([out], [claims_path, *(Path(reference) / f"{table.name}{suffix}"
+                                         for table in REFERENCE_340B
+                                         for suffix in (".csv", ".parquet", ""))])
     with tqdm(total=3, desc="rxxl audit340b", unit="step", disable=None,
               file=sys.stderr) as progress:
         progress.set_postfix_str("loading claims and 340B reference")
@@ -197,6 +206,7 @@ DENIAL_COLUMNS = ("service_date", "payer", "payer_type", "site_id", "status",
 
 def run_denials(claims_path: Path, out: Path, by: str, sheet: str | None = None) -> str:
     """Write the monthly denial trend table and return the top findings."""
+    refuse_inputs([out], [claims_path])
     claims = load_table(claims_path, "claims", columns=DENIAL_COLUMNS, sheet=sheet)
     if claims.empty:
         # A trend of no months is no finding: say so instead of writing an empty table.
@@ -342,11 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="the monthly pharmacy finance package from a data folder",
         description="Load and validate a data folder (claims/, budget_lines.csv, ... and the"
         " 340B reference tables), compute the month's figures and write 'Pharmacy Finance"
-        " YYYY-MM.xlsx' and '340B claim detail YYYY-MM.xlsx'. Exit 0 when written, 2 on bad"
-        " input (nothing is written, earlier reports stay).")
+        " YYYY-MM.xlsx' and '340B claim detail YYYY-MM.xlsx' as a pair. Exit 0 when written, 2 on"
+        " bad input or when another run writes to the folder (nothing is written, earlier"
+        " reports stay), 128 + the signal when stopped (130 for Ctrl-C).")
     report.add_argument("--data", type=Path, required=True, help="data folder")
     report.add_argument("--month", required=True, help="report month, YYYY-MM")
-    report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--out", type=Path, required=True, help="output folder (not the data"
+                        " or templates folder)")
     report.add_argument("--templates", type=Path,
                         help="folder with a (restyled) monthly_package.xlsx; default: built in")
     report.add_argument("--fiscal-year-start", metavar="MONTH",
@@ -374,35 +386,120 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    try:
-        if args.command == "example":
-            print(run_example(args.data))
-        elif args.command == "sample":
-            print(run_sample(args.out, args.size, args.seed, args.end_month))
-        elif args.command == "audit340b":
-            policy = AuditPolicy(
-                lookback_days=args.lookback_days,
-                observation_is_outpatient=not args.observation_as_inpatient,
-                check_orphan_drugs=not args.no_orphan_check,
-            )
-            print(run_audit340b(args.claims, args.reference, args.out, policy, args.sheet))
-        elif args.command == "denials":
-            print(run_denials(args.claims, args.out, args.by, args.sheet))
-        elif args.command == "validate":
-            return run_validate(args.table, args.files, args.sheet, args.max_problems)
-        elif args.command == "report":
-            print(run_report(args.data, args.month, args.out, args.templates,
-                             args.unmask_patients, args.all_claims, args.fiscal_year_start))
-        elif args.command == "demo":
-            print(run_demo(args.out))
-        elif args.command == "templates":
-            print(run_templates(args.out))
-        elif args.command == "addin":
-            return addin_cli.run(args)
-    except (RxxlError, ValueError, KeyError) as exc:
-        print(f"rxxl {args.command}: {exc}", file=sys.stderr)
-        return 2
+    with _signals_stop_the_run():
+        try:
+            return _dispatch(args)
+        except (Stopped, KeyboardInterrupt) as stop:
+            signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+            print(f"rxxl {args.command}: stopped by {signal.Signals(signum).name}; earlier"
+                  " output untouched", file=sys.stderr)
+            return 128 + signum
+        except (RxxlError, ValueError, KeyError) as exc:
+            print(f"rxxl {args.command}: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"rxxl {args.command}: {os_error_message(exc)}", file=sys.stderr)
+            return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "example":
+        print(run_example(args.data))
+    elif args.command == "sample":
+        print(run_sample(args.out, args.size, args.seed, args.end_month))
+    elif args.command == "audit340b":
+        policy = AuditPolicy(
+            lookback_days=args.lookback_days,
+            observation_is_outpatient=not args.observation_as_inpatient,
+            check_orphan_drugs=not args.no_orphan_check,
+        )
+        print(run_audit340b(args.claims, args.reference, args.out, policy, args.sheet))
+    elif args.command == "denials":
+        print(run_denials(args.claims, args.out, args.by, args.sheet))
+    elif args.command == "validate":
+        return run_validate(args.table, args.files, args.sheet, args.max_problems)
+    elif args.command == "report":
+        print(run_report(args.data, args.month, args.out, args.templates,
+                         args.unmask_patients, args.all_claims, args.fiscal_year_start))
+    elif args.command == "demo":
+        print(run_demo(args.out))
+    elif args.command == "templates":
+        print(run_templates(args.out))
+    elif args.command == "addin":
+        return addin_cli.run(args)
     return 0
+
+
+class Stopped(BaseException):
+    """The run got a stop signal. A BaseException (as KeyboardInterrupt), so no ``except
+    Exception`` swallows it and every ``finally`` on the way out runs: temporary and staging
+    files are removed and locks released, which the default SIGTERM action (exit at once)
+    would skip."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals that stop a run cleanly: Ctrl-C, what cron, systemd and `timeout` send, and a
+#: closed terminal (not on Windows).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signals_stop_the_run():
+    """Turn the stop signals into :class:`Stopped` for the run; a second signal while the
+    run cleans up is ignored, so the cleanup completes."""
+    stopping = []
+
+    def stop(signum, frame):
+        if not stopping:
+            stopping.append(signum)
+            raise Stopped(signum)
+
+    previous = {}
+    try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, stop)
+    except ValueError:  # not the main thread (an embedding program): its handlers stay
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+#: The fix for an operating-system error, by errno name (not every system has every name).
+_OS_FIXES = {getattr(errno, name): fix for name, fix in {
+    "ENOSPC": "the disk is full (no space left); free some space or write to another disk",
+    "EDQUOT": "the disk quota is used up; free some space or write to another disk",
+    "EACCES": "permission denied; check that you may read (inputs) or write (outputs) there,"
+              " or choose another path",
+    "EPERM": "operation not permitted; check the permissions, or choose another path",
+    "EROFS": "the disk is read-only; write to another folder",
+    "EISDIR": "is a folder where a file belongs; give the path of a file",
+    "ENOTDIR": "part of the path is a file where a folder belongs; check the path",
+    "EEXIST": "is a file where a folder belongs; give a folder, or move the file away",
+    "ENOENT": "not found; check the path",
+    "ENAMETOOLONG": "the path is too long; choose a shorter one",
+    "EBUSY": "is in use by another program; close it and run again",
+}.items() if hasattr(errno, name)}
+#: Errors after which the earlier output is worth a mention: it is still there.
+_FULL = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name)}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the path (of a rename, its target) and the
+    fix. The operating system's own words come only from its table of errors (strerror),
+    never from the data."""
+    path = exc.filename2 if exc.filename2 is not None else exc.filename
+    fix = _OS_FIXES.get(exc.errno) or (exc.strerror or type(exc).__name__)
+    done = "; earlier output is untouched" if exc.errno in _FULL else ""
+    if path is None:
+        return f"{fix}{done}"
+    return f"{os.fsdecode(path) if isinstance(path, (str, bytes)) else path}: {fix}{done}"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """Writing result tables to CSV or .xlsx safely.
 
 - Atomic: written to a temporary file beside the target and renamed into place, so a failed
-  run leaves any earlier output untouched and never a half-written file.
+  run leaves any earlier output untouched and never a half-written file. An operating-system
+  error while writing (a full disk) names the target, not the temporary file.
+- Nothing lost: an output is never one of the run's inputs (the same file by any spelling, or
+  a file inside an input folder, such as a folder of claims parts or the 340B reference
+  folder), a folder or a read-only file is never replaced, and a scratch folder is private
+  (outside the output folder) and removed, by the next run if a run was killed.
 - No formula injection: text from data that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab
   or carriage return) is written as text, never as a formula. In .xlsx the cell is typed as a
   string; in CSV, which has no types, such text gets a leading apostrophe, the convention
@@ -11,8 +16,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +31,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from rxxl.errors import InputError
+from rxxl.locking import FileLock
 
 #: Excel's last row (1,048,576) less the header.
 EXCEL_MAX_DATA_ROWS = 1_048_575
@@ -34,20 +43,130 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
     target = Path(target)
+    check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
-    os.close(handle)
-    # mkstemp makes the file private; a report is an ordinary file (umask decides).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
+    temporary = None
     try:
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                                 dir=target.parent)
+        except OSError as exc:  # the folder cannot take a file: say which folder
+            raise naming(exc, target.parent, exc.filename or "") from exc
+        os.close(handle)
+        # mkstemp makes the file private; a report is an ordinary file (umask decides).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         yield Path(temporary)
         os.replace(temporary, target)
+    except OSError as exc:
+        named = naming(exc, target, *([temporary] if temporary else []))
+        if named is exc:
+            raise
+        raise named from exc
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def naming(exc: OSError, target: str | os.PathLike, *internal: str | os.PathLike) -> OSError:
+    """``exc`` naming ``target`` when it names no file or only one of ``internal`` (temporary
+    files the user never chose), so that a message says which output could not be written."""
+    names = {os.fspath(path) for path in internal}
+    if exc.errno is None:  # not the operating system's (no error number to keep)
+        return exc
+    if exc.filename is not None and os.fspath(exc.filename) not in names:
+        if exc.filename2 is None or os.fspath(exc.filename2) not in names:
+            return exc
+    return type(exc)(exc.errno, exc.strerror, os.fspath(target))
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse a target that is a folder, or a file made read-only (a user's way of saying
+    "keep this"; POSIX would let a rename replace it silently)."""
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{target}: is a folder; name the file to write, e.g."
+                         f" {Path(target) / 'result.csv'}")
+    if not mode & stat.S_IWUSR:
+        raise InputError(f"{target}: the file is read-only; make it writable to have it"
+                         " replaced, or choose another name")
+
+
+def refuse_inputs(outputs: Iterable[str | os.PathLike],
+                  inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an output that is one of the inputs (by any spelling: a symlink, a hard link,
+    ``./``) or lies inside an input folder (a folder of parts or of reference tables, whose
+    next read would take the output for an input, or an output for an input file)."""
+    sources = [(Path(path), Path(path).resolve()) for path in inputs]
+    for output in outputs:
+        resolved = Path(output).resolve()
+        for given, source in sources:
+            if resolved == source or _same_file(resolved, source):
+                what = ("is an input of this run" if source.exists()
+                        else "would be read as an input by the next run")
+                raise InputError(f"{output}: {what} ({given}); write the result elsewhere,"
+                                 " so the inputs are kept")
+            if source.is_dir() and resolved.is_relative_to(source):
+                raise InputError(f"{output}: is inside the input folder {given}; write the"
+                                 " result outside the input folders")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+#: Private scratch folders (XlsxWriter's row files) in the system's temporary folder.
+SCRATCH_PREFIX = "rxxl-scratch-"
+_SCRATCH_LOCK = ".rxxl-scratch.lock"
+#: A scratch folder without its lock file yet is a live run's for this long.
+_SCRATCH_GRACE_SECONDS = 60
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A private folder (mode 0700) in the system's temporary folder, never in an output
+    folder, removed on exit. A killed run cannot remove its own, so each call first removes
+    the scratch folders of runs that are gone (their lock is free), as their row files may
+    hold patient identifiers."""
+    remove_stale_scratch()
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    lock = FileLock(folder / _SCRATCH_LOCK)
+    try:
+        lock.acquire()
+        yield folder
+    finally:
+        lock.release()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_scratch() -> None:
+    """Remove this user's scratch folders whose run is no longer alive."""
+    try:
+        candidates = [p for p in Path(tempfile.gettempdir()).iterdir()
+                      if p.name.startswith(SCRATCH_PREFIX)]
+    except OSError:
+        return
+    for folder in candidates:
+        try:
+            if not folder.is_dir() or (hasattr(os, "geteuid")
+                                       and folder.stat().st_uid != os.geteuid()):
+                continue
+            if not (folder / _SCRATCH_LOCK).exists() and \
+                    time.time() - folder.stat().st_mtime < _SCRATCH_GRACE_SECONDS:
+                continue  # just made by a live run that is about to lock it
+            lock = FileLock(folder / _SCRATCH_LOCK)
+            if lock.acquire():  # no live run holds it
+                lock.release()
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:

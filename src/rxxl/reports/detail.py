@@ -13,15 +13,16 @@ calculating), and the time is within a few percent of XlsxWriter writing the bar
 rows, so memory stays bounded whatever the month's size.
 
 Safety, as for every rxxl output: the file is written beside the target and renamed into
-place (a failed run leaves an earlier file untouched and no temporary files); text from the
-data is always written as text, never as a formula, number or link.
+place (a failed run leaves an earlier file untouched and no temporary files); XlsxWriter's row
+files are kept in a private scratch folder outside the reports folder
+(:func:`rxxl.outputs.scratch_folder`); text from the data is always written as text, never as
+a formula, number or link.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from xlsxwriter.utility import xl_range
 
 from rxxl.audit340b import COMPLIANT, REASON_TEXT
 from rxxl.errors import InputError
-from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path
+from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path, scratch_folder
 from rxxl.reports import style
 
 __all__ = ["DetailSummary", "write_claim_detail"]
@@ -216,15 +217,15 @@ def write_claim_detail(
 
     blocks = range(0, max(rows, 1), ROWS_PER_SHEET)
     sheets = tuple(SHEET_NAME if i == 0 else f"{SHEET_NAME} {i + 1}" for i in range(len(blocks)))
-    with atomic_path(path) as temporary, tempfile.TemporaryDirectory(
-            prefix=f".{path.name}.", dir=path.parent) as scratch:
+    with atomic_path(path) as temporary, scratch_folder() as scratch:
         book = xlsxwriter.Workbook(str(temporary), {
             "constant_memory": True,
             # Data text stays text: never a formula, a number or a link.
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
-            # XlsxWriter's row files go here, so that a failed run leaves none behind.
+            # XlsxWriter's row files (every cell, patient ids too) go to a private folder
+            # outside the reports folder, removed after the run (a killed run's by the next).
             "tmpdir": scratch,
             "default_format_properties": {"font_name": style.FONT_NAME,
                                           "font_size": style.FONT_SIZE},

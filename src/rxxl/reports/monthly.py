@@ -1,21 +1,24 @@
 """``rxxl report``: the monthly pharmacy finance package, filled from data into the template.
 
 Two workbooks per month (``shared/REPORT.md``): ``Pharmacy Finance YYYY-MM.xlsx`` from the
-template and ``340B claim detail YYYY-MM.xlsx``. Both are written to temporary files first and
-renamed into place only when both are complete, so a failed run leaves earlier output as it
-was; the template is only read.
+template and ``340B claim detail YYYY-MM.xlsx``. Both are written to a staging folder in the
+output folder first and renamed into place as a pair only when both are complete, so a failed,
+stopped or killed run leaves earlier output as it was; the template is only read. One run at a
+time writes to an output folder (a lock file), and each run removes the staging folders that
+killed runs left.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +31,10 @@ from openpyxl.utils.cell import range_boundaries
 from rxxl import __version__, variance
 from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
+from rxxl.data.contracts import TABLES
 from rxxl.errors import InputError
+from rxxl.locking import FileLock, FolderBusy
+from rxxl.outputs import check_replaceable, refuse_inputs
 from rxxl.reports import figures, kpis, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.detail import write_claim_detail
@@ -73,45 +79,145 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
     """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
     ``out_dir``. Returns a summary per workbook. ``fiscal_year_start`` is the first month of
     the fiscal year (1-12 or a month name; default :data:`~rxxl.constants.FISCAL_YEAR_START`,
-    July)."""
+    July).
+
+    The output folder is locked while the run writes (a second run into it is refused with
+    :class:`~rxxl.locking.FolderBusy`), must not be the data or templates folder nor inside a
+    folder of input parts, and receives the two workbooks as a pair (:func:`_put_in_place`):
+    a claim detail of the month that this run does not produce (a month without claims) is
+    removed, so the folder never pairs a new package with an old detail."""
     step = progress or (lambda _: None)
     first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
         # A wrong, damaged or stripped template fails before minutes of loading.
         check_template(template_file(templates))
-    started = time.perf_counter()
-    inputs = load_inputs(Path(data_dir), month, progress=step)
     out = Path(out_dir)
+    _check_output_folder(Path(data_dir), out, templates)
+    with _locked(out):
+        _remove_stale_staging(out)
+        started = time.perf_counter()
+        inputs = load_inputs(Path(data_dir), month, progress=step)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        try:
+            step("computing the package")
+            book = load_workbook(template_file(templates, built_in=staging))
+            filler = Filler(book)
+            facts = _fill_package(filler, inputs, first_month)
+            package = staging / package_name(inputs.month)
+            step("writing the package workbook")
+            save(filler, package)
+            summaries = [ReportSummary(out / package.name, (
+                f"{package.name}: {facts['checks_failed']} checks fail, spend "
+                f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
+                f"{facts['flagged']} payer-months out of control"))]
+            detail = staging / detail_name(inputs.month)
+            if "audit" in facts:
+                step("writing the 340B claim detail workbook")
+                written = write_claim_detail(inputs.claims, facts["audit"], detail,
+                                             str(inputs.month), all_claims=all_claims,
+                                             mask_patients=mask_patients,
+                                             organization=_organization(inputs))
+                summaries.append(ReportSummary(out / detail.name, (
+                    f"{detail.name}: {written.rows:,} of {written.claims:,} claims"
+                    f"{' (patients masked)' if written.masked else ''}")))
+            _put_in_place([staging / s.path.name for s in summaries], out,
+                          [] if "audit" in facts else [out / detail.name], staging / "earlier")
+            step(f"done in {time.perf_counter() - started:.1f} s")
+            return summaries
+        except OSError as exc:
+            # To the user a staged file (or a backup) is the workbook of its name in --out.
+            names = [name for name in (exc.filename2, exc.filename) if name is not None]
+            if any(Path(os.fsdecode(name)).is_relative_to(staging) for name in names):
+                raise type(exc)(exc.errno, exc.strerror,
+                                os.fspath(out / Path(os.fsdecode(names[0])).name)) from exc
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+#: Held in the output folder while a run writes there (see :mod:`rxxl.locking`).
+LOCK_FILE = ".rxxl-report.lock"
+#: A run's staging folder in the output folder (on its file system, so renames are atomic);
+#: one left by a killed run is removed by the next run into the folder.
+STAGING_PREFIX = ".rxxl-report-"
+
+
+def _check_output_folder(data: Path, out: Path, templates: str | os.PathLike | None) -> None:
+    """The reports go to a folder of their own: not the data or templates folder, and not
+    inside a folder of input parts (claims/), where the next run would read them."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file; --out names the folder for the reports")
+    folders = [("data folder", data)] + ([("templates folder", Path(templates))]
+                                         if templates is not None else [])
+    for what, folder in folders:
+        if out.resolve() == folder.resolve() or (
+                out.exists() and folder.exists() and os.path.samefile(out, folder)):
+            raise InputError(f"{out}: is the {what}; write the reports to a folder of their"
+                             f" own, e.g. {folder / 'reports'}")
+    if data.is_dir():
+        refuse_inputs([out], [data / name for name in ("claims", *TABLES)
+                              if (data / name).is_dir()])
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold the output folder's lock (creating the folder; removed again if the run leaves
+    nothing in it)."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".rxxl-report-", dir=out))
+    lock = FileLock(out / LOCK_FILE)
     try:
-        step("computing the package")
-        book = load_workbook(template_file(templates, built_in=staging))
-        filler = Filler(book)
-        facts = _fill_package(filler, inputs, first_month)
-        package = staging / package_name(inputs.month)
-        step("writing the package workbook")
-        save(filler, package)
-        summaries = [ReportSummary(out / package.name, (
-            f"{package.name}: {facts['checks_failed']} checks fail, spend "
-            f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
-            f"{facts['flagged']} payer-months out of control"))]
-        detail = staging / detail_name(inputs.month)
-        if "audit" in facts:
-            step("writing the 340B claim detail workbook")
-            written = write_claim_detail(inputs.claims, facts["audit"], detail,
-                                         str(inputs.month), all_claims=all_claims,
-                                         mask_patients=mask_patients,
-                                         organization=_organization(inputs))
-            summaries.append(ReportSummary(out / detail.name, (
-                f"{detail.name}: {written.rows:,} of {written.claims:,} claims"
-                f"{' (patients masked)' if written.masked else ''}")))
-        for summary in summaries:
-            os.replace(staging / summary.path.name, summary.path)
-        step(f"done in {time.perf_counter() - started:.1f} s")
-        return summaries
+        if not lock.acquire():
+            raise FolderBusy(f"another rxxl report is writing to {out} (pid"
+                             f" {lock.holder() or 'unknown'}); wait for it to finish, or"
+                             " write to another folder")
+        yield
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only when empty: a failed run into a new folder leaves none
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove staging folders of earlier runs that were killed: with the folder's lock held
+    no live run is writing there. (They may hold a detail workbook with patient ids.)"""
+    for folder in out.iterdir():
+        if folder.name.startswith(STAGING_PREFIX) and folder.is_dir() \
+                and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _put_in_place(staged: list[Path], out: Path, stale: list[Path], earlier: Path) -> None:
+    """Rename the ``staged`` workbooks into ``out`` as a pair and remove the ``stale`` ones.
+
+    Each earlier file of those names is first moved aside into the folder ``earlier`` (in the
+    staging folder, so a kept backup goes with it); if any rename fails (on Windows, a
+    workbook open in Excel cannot be moved), every earlier file is moved back and the new
+    ones removed, so the folder holds the earlier pair or the new one, never a mix."""
+    moves = [(source, out / source.name) for source in staged]
+    moves += [(None, target) for target in stale if os.path.lexists(target)]
+    for _, target in moves:
+        check_replaceable(target)
+    earlier.mkdir()
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for source, target in moves:
+            backup = None
+            if os.path.lexists(target):
+                backup = earlier / target.name
+                os.replace(target, backup)
+            done.append((target, backup))
+            if source is not None:
+                os.replace(source, target)
+    except BaseException:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                elif os.path.lexists(target):
+                    os.unlink(target)  # this run's new workbook, which had no earlier one
+        raise
 
 
 def template_file(templates: str | os.PathLike | None, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -74,11 +75,13 @@ def generate(out_dir: str | os.PathLike, *, size: str = "small", seed: int = 202
     Parameters
     ----------
     out_dir : str or path-like
-        Folder to write into. It is created if missing. An earlier sample there (a folder
-        with a ``manifest.json``) is replaced as a whole; any other non-empty folder is
-        refused (so is a folder whose ``manifest.json`` is not this generator's), so a
-        user's files are never overwritten. The sample is written to a
-        temporary folder beside ``out_dir`` and renamed into place.
+        Folder to write into. It is created if missing. In an earlier sample there (a folder
+        with this generator's ``manifest.json``) the files the earlier sample wrote (listed in
+        its manifest) are replaced or, when the new sample has no such file, removed; other
+        files there are the user's and are left as they are (a new sample's file where a
+        user's file is refuses the whole sample). Any other non-empty folder is refused, so
+        a user's files are never overwritten or removed. The sample is written to a
+        temporary folder beside ``out_dir`` and its files renamed into place.
     size : {"small", "large"}
         ``small``: about 2,600 claims in the latest month (a few seconds; the demo and the
         tests). ``large``: about 1,000,000 claims in the latest month and millions of
@@ -101,8 +104,8 @@ def generate(out_dir: str | os.PathLike, *, size: str = "small", seed: int = 202
     Raises
     ------
     rxxl.errors.InputError
-        Unknown size, a malformed ``end_month``, a negative seed, or an ``out_dir`` that
-        holds files that are not an earlier sample.
+        Unknown size, a malformed ``end_month``, a negative seed, an ``out_dir`` that holds
+        files that are not an earlier sample, or a user's file where the sample writes one.
     rxxl.errors.InputTypeError
         A seed that is not an integer.
 
@@ -116,7 +119,7 @@ def generate(out_dir: str | os.PathLike, *, size: str = "small", seed: int = 202
     """
     spec = _check_arguments(size, seed, end_month)
     out = Path(out_dir)
-    _check_target(out)
+    earlier = _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.parent / f".{out.name}.rxxl-tmp-{os.getpid()}"
     if temporary.exists():
@@ -124,7 +127,7 @@ def generate(out_dir: str | os.PathLike, *, size: str = "small", seed: int = 202
     temporary.mkdir()
     try:
         manifest = _write_sample(temporary, spec, int(seed), end_month)
-        _swap_into_place(temporary, out)
+        _swap_into_place(temporary, out, earlier)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
@@ -146,37 +149,85 @@ def _check_arguments(size: str, seed: int, end_month: str):
     return SIZES[size]
 
 
-def _check_target(out: Path) -> None:
+def _check_target(out: Path) -> dict | None:
+    """Refuse a file, or a non-empty folder that is not an earlier sample; return the
+    earlier sample's manifest (None: no earlier sample)."""
     if out.exists() and not out.is_dir():
         raise InputError(f"out_dir: {out} is a file; give a folder for the sample")
-    if out.is_dir() and any(out.iterdir()) and not _earlier_sample(out):
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    earlier = _earlier_manifest(out)
+    if earlier is None:
         raise InputError(
             f"out_dir: {out} is not empty and holds no {MANIFEST} of an earlier sample; "
             "choose an empty or new folder so no other files are overwritten")
+    return earlier
 
 
-def _earlier_sample(out: Path) -> bool:
-    """Whether a folder holds a sample this generator wrote (its manifest says so): a
-    folder with some other manifest.json is a user's, and is not replaced."""
+def _earlier_manifest(out: Path) -> dict | None:
+    """The manifest of a sample this generator wrote (its manifest says so): a folder with
+    some other manifest.json is a user's, and is not replaced."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("generator") == GENERATOR_NAME
+        return None
+    if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR_NAME:
+        return manifest
+    return None
 
 
-def _swap_into_place(temporary: Path, out: Path) -> None:
-    if out.is_dir():
-        if any(out.iterdir()):
-            old = out.parent / f".{out.name}.rxxl-old-{os.getpid()}"
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            temporary.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-            return
-        out.rmdir()
-    temporary.rename(out)
+def _written(manifest: dict) -> set[str]:
+    """The files (relative POSIX paths) a sample's manifest says the generator wrote; from
+    its table of files and months when the manifest predates the list."""
+    if isinstance(manifest.get("written"), list):
+        return {str(name) for name in manifest["written"]} | {MANIFEST}
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    months = manifest.get("months") if isinstance(manifest.get("months"), list) else []
+    names = {MANIFEST}
+    for pattern in files.values():
+        pattern = str(pattern)
+        names |= {pattern.replace("<YYYY-MM>", str(m)) for m in months} \
+            if "<YYYY-MM>" in pattern else {pattern}
+    return names
+
+
+def _files_below(folder: Path) -> set[str]:
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*")
+            if path.is_file()}
+
+
+def _swap_into_place(temporary: Path, out: Path, earlier: dict | None) -> None:
+    """Move the new sample's files into ``out``: all at once into a new or empty folder;
+    into an earlier sample file by file, replacing and removing only the earlier sample's
+    own files. A run stopped midway leaves a manifest listing the files of both samples, so
+    the next run recognises every file the generator wrote."""
+    if earlier is None:
+        if out.is_dir():
+            out.rmdir()
+        temporary.rename(out)
+        return
+    new = _files_below(temporary)
+    owned = _written(earlier)
+    clash = sorted(name for name in new - owned if (out / name).exists())
+    if clash:
+        raise InputError(
+            f"out_dir: {out / clash[0]} is not a file of the earlier sample (its {MANIFEST}"
+            " does not list it) but the new sample writes one there; move it away or choose"
+            " another folder")
+    interim = out / f".{MANIFEST}.rxxl-tmp"
+    interim.write_text(json.dumps({**earlier, "written": sorted((owned | new) - {MANIFEST})},
+                                  indent=2) + "\n", encoding="utf-8")
+    os.replace(interim, out / MANIFEST)
+    for name in sorted(new - {MANIFEST}):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temporary / name, out / name)
+    os.replace(temporary / MANIFEST, out / MANIFEST)
+    for name in sorted(owned - new):
+        (out / name).unlink(missing_ok=True)
+    for folder in sorted({(out / name).parent for name in owned - new} - {out}, reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # a folder of the sample's own (claims/) once emptied
+    shutil.rmtree(temporary, ignore_errors=True)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -336,6 +387,9 @@ def _manifest(size, seed, end_month, cal, org, form, planter, finance, claim_cou
         "size": size.name,
         "end_month": end_month,
         "months": list(cal.labels),
+        # Every file this sample wrote: a later sample into the folder replaces these only.
+        "written": [*(f"claims/{month}.parquet" for month in claim_counts), "encounters.parquet",
+                    *(f"{name}.csv" for name in tables)],
         "files": {
             "claims": "claims/<YYYY-MM>.parquet",
             "encounters": "encounters.parquet",
