@@ -155,6 +155,22 @@ def test_a_row_beyond_excels_last_row_is_refused_without_reading_the_gap(tmp_pat
     assert "more than the 1,048,576 of an Excel sheet" in text
 
 
+def test_more_rows_than_excel_allows_without_a_dimension_are_refused_before_reading(tmp_path):
+    # 1,100,000 one-cell rows, numbered 1, 2, 3 ... with no dimension recorded: every row
+    # is where it should be, so only counting them shows the sheet is taller than Excel's
+    # 1,048,576. openpyxl takes minutes to read them; the count takes about a second.
+    path = _workbook(tmp_path / "million.xlsx", [("ndc",), (NDCS[0],)])
+    rows = b"".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>'.encode()
+                    for r in range(2, 1_100_002))
+    header = b'<row r="1"><c r="A1" t="inlineStr"><is><t>ndc</t></is></c></row>'
+    _replace_member(path, "xl/worksheets/sheet1.xml",
+                    SHEET_HEAD + b"<sheetData>" + header + rows + b"</sheetData></worksheet>")
+    started = time.perf_counter()
+    text = refusal(path)
+    assert time.perf_counter() - started < 20
+    assert "1,100,001 rows, more than the 1,048,576 of an Excel sheet" in text
+
+
 def test_cells_far_to_the_right_of_the_header_are_not_read(tmp_path):
     # A cell in column XFD (16,384) on each row would make openpyxl build 16,384 values
     # a row; only the header's columns are read, so the table loads as two NDCs.

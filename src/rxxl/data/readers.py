@@ -437,6 +437,24 @@ def check_archive(path: Path, source: str) -> None:
             raise _Unreadable(source, f"{name} is compressed {ratio:,.0f} times (sheets are"
                               f" about 10, rxxl reads up to {MAX_XLSX_COMPRESSION_RATIO}): the"
                               f" sign of a zip bomb, not of a spreadsheet; {advice}")
+    # A sheet taller than Excel's is refused by counting its rows in the XML, about a second
+    # for a million: openpyxl would take minutes to read them before finding out.
+    for member in members:
+        if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+            _refuse_rows(_count_rows(path, member), source, "a sheet has")
+
+
+def _count_rows(path: Path, member: zipfile.ZipInfo) -> int:
+    """The ``<row`` elements of a sheet's XML, counted in its inflated stream."""
+    rows, tail = 0, b""
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        while block := stream.read(2**22):
+            block = tail + block
+            rows += block.count(b"<row ") + block.count(b"<row>")
+            # An element name cut by the block's end is counted with the next block (four
+            # bytes cannot hold a whole "<row " themselves, so nothing is counted twice).
+            tail = block[-4:]
+    return rows
 
 
 def _sheet_rows(worksheet: Any, source: str, hint: str | None
