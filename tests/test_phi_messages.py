@@ -3,7 +3,8 @@
 Every test plants recognisable medical record numbers (``PHI0000001X`` ...) where the
 corrupted file puts them, provokes the message, and checks that it names the file, the row
 and column (or the cell) and the fix, but holds no planted number. The suite-wide scan in
-``tests/phi_scan.py`` checks every other message the suite provokes the same way.
+``tests/conftest.py`` (``PhiScan``) checks every message the suite provokes the same way;
+the last tests here show that it can fail.
 """
 
 from __future__ import annotations
@@ -290,3 +291,42 @@ def test_a_long_form_is_cut():
 ])
 def test_known_headers(header, known):
     assert is_known_header(header) is known
+
+
+# --- the suite-wide scan can fail -----------------------------------------------------------
+
+
+def test_the_scan_catches_an_identifier_in_an_error_message(phi_scan):
+    phi_scan.add(["PHI0000042X"])
+    with pytest.raises(InputError):
+        raise InputError("claims.csv, line 2: PHI0000042X is no NPI")
+    found = phi_scan.check()  # consumed here, so this test's own teardown passes
+    assert [(where, value) for where, value, _ in found] == [("InputError", "PHI0000042X")]
+
+
+def test_the_scan_knows_every_patient_of_a_generated_sample(sample, phi_scan):
+    first = pd.read_parquet(sample / "encounters.parquet", columns=["patient_id"]).iloc[0, 0]
+    assert first in phi_scan.session_values
+    with pytest.raises(DataValidationError):
+        load_table(pd.DataFrame({"patient_id": [first], "site_id": ["S1"],
+                                 "encounter_date": ["1999-01-01"]}), "encounters")
+    assert phi_scan.check() == []  # the message names no patient; the scan had it to look for
+    with pytest.raises(InputError):
+        raise InputError(f"a leak of {first}")
+    assert [value for _, value, _ in phi_scan.check()] == [first]
+
+
+def test_the_scan_reads_what_the_command_line_and_excel_cells_show(phi_scan, capsys):
+    assert main(["example"]) == 0
+    phi_scan.add(["payback"])  # a word the output holds, planted as if it were a patient's
+    assert [where for where, _, _ in phi_scan.check()] == ["rxxl stdout"]
+    udfs.RX_NPV("x", [1, 2])
+    phi_scan.add(["#VALUE!"])
+    assert "Excel cell" in [where for where, _, _ in phi_scan.check()]
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "rxxl.cli", "--help"], capture_output=True,
+                   text=True, timeout=120)
+    phi_scan.add(["Pharmacy"])
+    assert [where.split()[0] for where, _, _ in phi_scan.check()] == ["subprocess"]

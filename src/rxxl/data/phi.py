@@ -25,7 +25,8 @@ read, copied and pasted where PHI may not go. The rule has three parts:
    :func:`fault_text` names the kind of fault instead. rxxl's own errors (:class:`RxxlError`)
    are worded under parts 1 and 2 and are shown as they are.
 
-The test suite checks the rule on every message it provokes (``tests/phi_scan.py``): no
+The test suite checks the rule on every message it provokes (``PhiScan`` in
+``tests/conftest.py``): no
 value of a patient-identifier column of any table a test loads or generates may appear.
 """
 
