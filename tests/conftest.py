@@ -101,12 +101,18 @@ _MIN_LENGTH = 4
 
 
 class PhiScan:
-    """Messages recorded since the last check, and the patient identifiers to look for."""
+    """Messages recorded since the last check, and the patient identifiers to look for.
+
+    Identifiers made of letters and digits only (``MRN96106659``) are looked up as words of
+    a message, the others (``MRN-2``) as substrings; sorted so at ``add``, a check costs a
+    set lookup per word of the test's messages.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, str]] = []
         self.session_values: set[str] = set()
         self.test_values: set[str] = set()
+        self._others: dict[bool, set[str]] = {True: set(), False: set()}
 
     def record(self, where: str, text: object) -> None:
         if text:
@@ -114,18 +120,19 @@ class PhiScan:
 
     def add(self, values, *, session: bool = False) -> None:
         """Identifiers to look for: this test's (default) or the whole session's."""
-        kept = {str(v).strip() for v in values if v is not None}
-        (self.session_values if session else self.test_values).update(
-            v for v in kept if len(v) >= _MIN_LENGTH)
+        kept = {v.strip() if isinstance(v, str) else str(v) for v in values if v is not None}
+        kept = {v for v in kept if len(v) >= _MIN_LENGTH}
+        words = {v for v in kept if v.isascii() and v.isalnum()}
+        (self.session_values if session else self.test_values).update(words)
+        self._others[session].update(kept - words)
 
     def leaks(self) -> list[tuple[str, str, str]]:
         """(where, identifier, excerpt) of each message that holds an identifier."""
-        values = self.session_values | self.test_values
-        words = {v for v in values if _TOKEN.fullmatch(v)}
-        others = [v for v in values if v not in words]
+        others = self._others[True] | self._others[False]
         found = []
         for where, text in self.messages:
-            hits = set(_TOKEN.findall(text)) & words
+            tokens = set(_TOKEN.findall(text))
+            hits = (tokens & self.session_values) | (tokens & self.test_values)
             hits |= {v for v in others if v in text}
             for value in sorted(hits):
                 at = text.find(value)
@@ -134,9 +141,10 @@ class PhiScan:
 
     def check(self) -> list[tuple[str, str, str]]:
         """The leaks since the last check; the messages and this test's values are cleared."""
-        found = self.leaks()
+        found = self.leaks() if self.messages else []
         self.messages.clear()
         self.test_values.clear()
+        self._others[False].clear()
         return found
 
 

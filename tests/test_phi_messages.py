@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -323,9 +325,6 @@ def test_the_scan_reads_what_the_command_line_and_excel_cells_show(phi_scan, cap
     udfs.RX_NPV("x", [1, 2])
     phi_scan.add(["#VALUE!"])
     assert "Excel cell" in [where for where, _, _ in phi_scan.check()]
-    import subprocess
-    import sys
-
     subprocess.run([sys.executable, "-m", "rxxl.cli", "--help"], capture_output=True,
                    text=True, timeout=120)
     phi_scan.add(["Pharmacy"])

@@ -99,14 +99,20 @@ def is_known_header(name: Any) -> bool:
 def fault_text(exc: BaseException) -> str:
     """A message for an exception that names the kind of fault, never a library's text.
 
+    The one place that turns any exception into printable text: the command line
+    (``rxxl.cli.main``), the Excel functions (``rxxl._excel.excel_safe``) and the readers use it.
+
     rxxl's own errors keep their message (worded under the rule); an ``OSError`` shows the
     system's reason and the file name (no cell can be in either); any other exception is
     described by its kind and type name, because libraries quote cells in their messages.
 
     Examples
     --------
-    >>> fault_text(ValueError("could not convert string to float: 'MRN96106659'"))
-    'a cell holds a value its type does not allow (a damaged or hand-edited file?) [ValueError; its message is not shown, as it may quote a cell]'
+    >>> text = fault_text(ValueError("could not convert string to float: 'MRN96106659'"))
+    >>> for line in text.split(" ["):
+    ...     print(line)
+    a cell holds a value its type does not allow (a damaged or hand-edited file?)
+    ValueError; its message is not shown, as it may quote a cell]
     """
     if isinstance(exc, RxxlError):
         return str(exc)
