@@ -1,4 +1,4 @@
-"""Shared fixtures: LibreOffice Calc as an independent spreadsheet engine.
+"""Shared fixtures: LibreOffice Calc as an independent spreadsheet engine, and the PHI scan.
 
 LibreOffice recalculates a workbook headlessly and writes the results back as cached
 values, which openpyxl then reads. Each call uses its own profile directory (concurrent
@@ -79,3 +79,199 @@ def libreoffice_recalculate(tmp_path: Path) -> Callable[[Path], Path]:
             pytest.fail("LibreOffice is required (RXXL_REQUIRE_LIBREOFFICE=1) but not installed")
         pytest.skip("LibreOffice (soffice) is not installed")
     return lambda workbook: recalculate_with_libreoffice(workbook, tmp_path)
+
+
+# --- the PHI scan: no patient identifier in any message the suite provokes ---------------------
+#
+# rxxl.data.phi states the rule. This scan checks it on every message of every test: the text
+# of each RxxlError raised (DataValidationError and InputError included, whether or not a
+# test catches it), each cell message of an RX_ function, and what `rxxl` printed, from
+# rxxl.cli.main in this process or `python -m rxxl.cli` run by subprocess. The identifiers
+# it looks for: every patient id a synthetic sample was generated with (for the whole
+# session), and, per test, the values of the patient-identifier columns of every table the
+# test validated plus any a test plants with the ``phi_scan`` fixture. A test whose
+# messages hold one fails at teardown, naming the identifier and where it appeared.
+
+import re
+import sys
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+#: Shorter values ("1", "P1") would match words of any message; no real identifier is so short.
+_MIN_LENGTH = 4
+
+
+class PhiScan:
+    """Messages recorded since the last check, and the patient identifiers to look for.
+
+    Identifiers made of letters and digits only (``MRN96106659``) are looked up as words of
+    a message, the others (``MRN-2``) as substrings; sorted so at ``add``, a check costs a
+    set lookup per word of the test's messages.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+        self.session_values: set[str] = set()
+        self.test_values: set[str] = set()
+        self._others: dict[bool, set[str]] = {True: set(), False: set()}
+
+    def record(self, where: str, text: object) -> None:
+        if text:
+            self.messages.append((where, text if isinstance(text, str) else str(text)))
+
+    def add(self, values, *, session: bool = False) -> None:
+        """Identifiers to look for: this test's (default) or the whole session's."""
+        kept = {v.strip() if isinstance(v, str) else str(v) for v in values if v is not None}
+        kept = {v for v in kept if len(v) >= _MIN_LENGTH}
+        words = {v for v in kept if v.isascii() and v.isalnum()}
+        (self.session_values if session else self.test_values).update(words)
+        self._others[session].update(kept - words)
+
+    def leaks(self) -> list[tuple[str, str, str]]:
+        """(where, identifier, excerpt) of each message that holds an identifier."""
+        others = self._others[True] | self._others[False]
+        found = []
+        for where, text in self.messages:
+            tokens = set(_TOKEN.findall(text))
+            hits = (tokens & self.session_values) | (tokens & self.test_values)
+            hits |= {v for v in others if v in text}
+            for value in sorted(hits):
+                at = text.find(value)
+                found.append((where, value, text[max(at - 80, 0): at + len(value) + 40]))
+        return found
+
+    def check(self) -> list[tuple[str, str, str]]:
+        """The leaks since the last check; the messages and this test's values are cleared."""
+        found = self.leaks() if self.messages else []
+        self.messages.clear()
+        self.test_values.clear()
+        self._others[False].clear()
+        return found
+
+
+PHI_SCAN = PhiScan()
+
+
+def _install(scan: PhiScan) -> None:
+    """Record messages and identifiers where rxxl makes them (patched once per session)."""
+    import subprocess
+
+    import pandas as pd
+    import pyarrow as pa
+
+    import rxxl._excel as excel
+    import rxxl.cli as cli
+    import rxxl.data.readers as readers
+    import rxxl.data.validate as validate
+    from rxxl.data.phi import holds_phi
+    from rxxl.data.synthetic.organization import Organization
+    from rxxl.errors import RxxlError
+
+    def error_init(self, *args, **kwargs):
+        super(RxxlError, self).__init__(*args, **kwargs)
+        scan.record(type(self).__name__, " ".join(map(str, args)))
+
+    RxxlError.__init__ = error_init
+
+    message = excel._message
+
+    def cell_message(text):
+        cell = message(text)
+        scan.record("Excel cell", cell)
+        return cell
+
+    excel._message = cell_message
+
+    class Tee:
+        def __init__(self, stream, where):
+            self.stream, self.where = stream, where
+
+        def write(self, text):
+            scan.record(self.where, text)
+            return self.stream.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+    main = cli.main
+
+    def recorded_main(argv=None):
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = Tee(out, "rxxl stdout"), Tee(err, "rxxl stderr")
+        try:
+            return main(argv)
+        finally:
+            sys.stdout, sys.stderr = out, err
+
+    cli.main = recorded_main
+
+    run = subprocess.run
+
+    def recorded_run(*args, **kwargs):
+        result = run(*args, **kwargs)
+        command = args[0] if args else kwargs.get("args", "")
+        if "rxxl" in str(command):
+            for stream in (result.stdout, result.stderr):
+                if isinstance(stream, bytes):
+                    stream = stream.decode("utf-8", "replace")
+                scan.record(f"subprocess {command}", stream)
+        return result
+
+    subprocess.run = recorded_run
+
+    patient_ids = Organization.patient_ids
+
+    def recorded_patient_ids(self, count=None):
+        ids = patient_ids(self, count)
+        scan.add(ids.to_pylist(), session=True)
+        return ids
+
+    Organization.patient_ids = recorded_patient_ids
+
+    check_parts = validate.check_parts
+
+    def recorded_check_parts(parts, table, max_problems):
+        if holds_phi(table):
+            keys = {c.name for c in table.columns if c.phi}
+            for part in parts:
+                for name, raw in part.columns.items():
+                    if validate.column_key(name) in keys:
+                        values = (pa.chunked_array([raw]) if isinstance(raw, pa.Array) else raw)
+                        if isinstance(values, pa.ChunkedArray):
+                            scan.add(values.unique().to_pylist())
+                        else:
+                            scan.add(pd.Series(list(values), dtype=object).dropna().unique())
+        return check_parts(parts, table, max_problems)
+
+    validate.check_parts = readers.check_parts = recorded_check_parts
+
+
+_install(PHI_SCAN)
+
+
+@pytest.fixture(autouse=True)
+def _no_phi_in_messages():
+    """Fail a test whose messages hold a patient identifier (see PhiScan)."""
+    yield
+    found = PHI_SCAN.check()
+    if found:
+        listed = "\n".join(f"  {where}: {value!r} in ...{excerpt}..."
+                            for where, value, excerpt in found[:10])
+        pytest.fail(f"patient identifiers in {len(found)} message(s):\n{listed}",
+                    pytrace=False)
+
+
+@pytest.fixture
+def phi_scan() -> PhiScan:
+    """The session's PHI scan, to plant identifiers to look for (``phi_scan.add``)."""
+    return PHI_SCAN
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Messages after the last test's check (a module fixture's teardown) are scanned too."""
+    found = PHI_SCAN.check()
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"patient identifiers in messages after the last test: {found[:5]}",
+                                red=True)
+        session.exitstatus = 1

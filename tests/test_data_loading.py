@@ -478,12 +478,19 @@ PROBLEM_CASES = [
     ("claims", "service_date", "2026", "looks like a year"),
     ("claims", "service_date", "60", "phantom 1900-02-29"),
     ("claims", "service_date", "3000000", "not an Excel date serial"),
-    ("claims", "service_date", "20261031", "YYYYMMDD; write it as 2026-10-31"),
+    # Claims hold patients: a cell is shown by its form, and nothing is computed from it.
+    ("claims", "service_date", "20261031", '"99999999" looks like a date written as YYYYMMDD;'
+     " write it as YYYY-MM-DD"),
+    ("entity", "start_date", "20261031", '"20261031" looks like a date written as YYYYMMDD;'
+     " write it as 2026-10-31"),
     ("claims", "service_date", "", "service_date is required; write a date"),
     ("claims", "ndc", "0002759701", "10 digits without dashes"),
-    ("claims", "ndc", "2759701", "00002759701"),
+    ("claims", "ndc", "2759701", '"9999999" has only 7 digits; if a spreadsheet dropped its'
+     " leading zeros, write it with zeros in front up to 11 digits"),
+    ("orphan_drugs", "ndc", "2759701", "the 11-digit code is 00002759701"),
     ("claims", "ndc", "0002-75970-1", "dashes in the wrong places"),
-    ("claims", "quantity", "abc", '"abc" is not a number; write a number'),
+    ("claims", "quantity", "abc", 'a value of the form "aaa" is not a number; write a number'),
+    ("drugs", "package_size", "abc", '"abc" is not a number; write a number'),
     ("claims", "quantity", "-1", "below the minimum of 0"),
     ("claims", "prescriber_npi", "1234567890", "fails the NPI check digit"),
     ("claims", "prescriber_npi", "123456789", "is not 10 digits"),
@@ -551,7 +558,7 @@ def test_excel_table_rows_are_sheet_rows(tmp_path):
     problem = caught.value.problems[0]
     assert problem.row == 6  # header on row 3, third data row
     assert problem.message.startswith(f'{path}, table "tblData", row 6, column "quantity"'
-                                      ' (cell F6): "x" is not a number')
+                                      ' (cell F6): a value of the form "a" is not a number')
 
 
 def test_csv_line_numbers_count_blank_lines_and_line_breaks_in_values(tmp_path):
@@ -619,7 +626,7 @@ def test_a_column_given_twice_is_a_problem(tmp_path):
         load_table(path, "orphan_drugs")
 
 
-def test_duplicate_keys_name_the_value_and_every_row(tmp_path):
+def test_duplicate_keys_of_claims_name_every_row_but_not_the_value(tmp_path):
     frame = pd.concat([text_frame("claims")] * 3, ignore_index=True)
     frame["claim_id"] = [f"C{i:06d}" for i in range(len(frame))]
     frame.loc[[2, 5, 8], "claim_id"] = "C000123"
@@ -630,7 +637,7 @@ def test_duplicate_keys_name_the_value_and_every_row(tmp_path):
     problem = caught.value.problems[0]
     assert (problem.row, problem.column) == (7, "claim_id")
     assert problem.message == (
-        f'{path}, line 7, column "claim_id": claim_id "C000123" appears on lines 4, 7 and 10;'
+        f'{path}, line 7, column "claim_id": one claim_id appears on lines 4, 7 and 10;'
         " each claim_id may appear once: remove the repeated rows or correct their values")
 
 
@@ -760,7 +767,9 @@ def test_phi_never_appears_in_messages(tmp_path):
     assert error.total == 2
     text = str(error) + " ".join(repr(p) for p in error.problems)
     assert SECRET not in text and "MRN-2" not in text
-    assert str(error).count("(value hidden: patient identifier)") == 2
+    # The PHI column's cell is hidden; the key names no value of a table of patients.
+    assert str(error).count("(value hidden: patient identifier)") == 1
+    assert "one combination of patient_id, visit_date appears on lines 2 and 3" in str(error)
     assert error.__cause__ is None and error.__context__ is None
 
 

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from rxxl._arrays import as_float_array
+from rxxl.data.contracts import CLAIMS
+from rxxl.data.phi import fault_text, header_key
 from rxxl.errors import InputError, InputTypeError, RxxlError
 from rxxl.parsing import parse_dates
 
@@ -52,7 +54,8 @@ def excel_safe(function: Callable[..., Any]) -> Callable[..., Any]:
         except RxxlError as exc:
             return _message(str(exc))
         except Exception as exc:  # noqa: BLE001 - a cell must show a message, never a traceback
-            return _message(f"rxxl could not compute this ({type(exc).__name__}: {exc})")
+            # A library's text may quote a cell (a patient's id): the kind of fault only.
+            return _message(f"rxxl could not compute this: {fault_text(exc)}")
 
     return safe
 
@@ -262,6 +265,13 @@ def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
             " delete the blank row (only rows below the last claim are padding)"
         )
     header = [str(name).strip() if name is not None else "" for name in grid[0]]
+    if not {header_key(name) for name in header} & {c.name for c in CLAIMS.columns}:
+        # The first row is then a claim: never list it (it holds a patient's id).
+        raise InputError(
+            "claims: the range's first row must be its header row (claim_id, service_date,"
+            " ndc, ...), but none of its cells is a claims column name; select the range"
+            " with its header row"
+        )
     frame = pd.DataFrame(_blank_to_none(body[:keep]), columns=header)
     claims = validate_table(frame, "claims", source="claims range", max_problems=3)
     return claims, len(body) - keep

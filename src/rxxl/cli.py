@@ -20,6 +20,7 @@ from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table
 from rxxl.data.contracts import EXAMPLE_TABLES, REFERENCE_340B, TABLES
+from rxxl.data.phi import fault_text
 from rxxl.data.synthetic import generate
 from rxxl.errors import RxxlError
 from rxxl.outputs import refuse_inputs, write_table
@@ -395,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   " output untouched", file=sys.stderr)
             return 128 + signum
         except (RxxlError, ValueError, KeyError) as exc:
-            print(f"rxxl {args.command}: {exc}", file=sys.stderr)
+            # rxxl's own message as it is; a library's only as the kind of fault (rxxl.data.phi).
+            print(f"rxxl {args.command}: {fault_text(exc)}", file=sys.stderr)
             return 2
         except OSError as exc:
             print(f"rxxl {args.command}: {os_error_message(exc)}", file=sys.stderr)

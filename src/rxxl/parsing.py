@@ -183,11 +183,13 @@ def date_problem(reason: int, shown: str, forms: str, digits: str = "") -> str:
     """The sentence for a value that is no date: ``shown`` and what is wrong, then the fix.
 
     ``shown`` leads the sentence (the value as messages show it); ``digits`` is the value as
-    plain digits, used to rewrite a ``YYYYMMDD`` value.
+    plain digits, used to rewrite a ``YYYYMMDD`` value (empty where the value may not be
+    shown: the rewrite is then ``YYYY-MM-DD``).
     """
     if reason == LOOKS_LIKE_YYYYMMDD:
-        return (f"{shown} looks like a date written as YYYYMMDD; write it as"
-                f" {digits[:4]}-{digits[4:6]}-{digits[6:8]} (or {forms})")
+        rewrite = f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}" if digits else "YYYY-MM-DD"
+        return (f"{shown} looks like a date written as YYYYMMDD; write it as {rewrite}"
+                f" (or {forms})")
     what = {
         NOT_DATE: "is not a date in a form rxxl reads",
         NO_SUCH_DAY: "is no real date (no such month or day)",

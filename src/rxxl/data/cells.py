@@ -532,21 +532,25 @@ _LIMITS = {True: f"the largest amount rxxl accepts (${MAX_AMOUNT:,.0f} either wa
            False: f"the largest quantity rxxl accepts ({MAX_QUANTITY:,.0f} either way)"}
 
 
-def describe(reason: int, shown: str, column: Column, read: str | None = None) -> str:
+def describe(reason: int, shown: str, column: Column, read: str | None = None, *,
+             hidden: bool = False) -> str:
     """The sentence for one cell problem: what is wrong and what to write instead.
 
-    ``shown`` is the value as it appears in messages (already hidden for PHI columns);
-    ``read`` is the date it was read as, for a date out of bounds.
+    ``shown`` is the value as it appears in messages (quoted, or its form: see
+    :mod:`rxxl.data.phi`); ``read`` is the date it was read as, for a date out of bounds.
+    With ``hidden`` nothing computed from the cell is added (its digits rewritten as a date
+    or padded as an NDC), since ``shown`` is only its form.
     """
     form = expected(column)
     if reason in parsing.DATE_REASONS:
-        return parsing.date_problem(reason, shown, form, digits=shown.strip('"'))
+        return parsing.date_problem(reason, shown, form,
+                                    digits="" if hidden else shown.strip('"'))
     if reason == BLANK:
         if column.kind in ("code", "text"):
             return f"the cell is blank but {column.name} is required; fill it in"
         return f"the cell is blank but {column.name} is required; write {form}"
     if reason in ids.NDC_REASONS:
-        return ids.ndc_reason_text(reason, shown)
+        return ids.ndc_reason_text(reason, shown, hidden=hidden)
     if reason == NUMBER_IN_TYPED_FILE:
         return (f"{shown} is a number in a date column of a typed file: as days since 1970 (as"
                 " many tools write dates) and as an Excel serial it gives dates 70 years apart,"

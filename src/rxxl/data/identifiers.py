@@ -84,20 +84,26 @@ _DIGITS = r"^[0-9]+$"
 _PREFIX_SUM = 24
 
 
-def ndc_reason_text(reason: int, shown: str) -> str:
-    """The sentence for an NDC problem, with ``shown`` as the value."""
-    digits = "".join(ch for ch in shown if ch.isdigit())
+def ndc_reason_text(reason: int, shown: str, *, hidden: bool = False) -> str:
+    """The sentence for an NDC problem, with ``shown`` as the value.
+
+    With ``hidden``, ``shown`` is only the value's form (:mod:`rxxl.data.phi`): the
+    sentence then spells no code computed from the value's digits.
+    """
+    digits = "".join(ch for ch in shown if ch.isdigit())  # a form's 9s count them, too
     if reason == NDC_TEN_UNDASHED:
         return (f"{shown} has 10 digits without dashes, which reads three ways (4-4-2, 5-3-2"
                 " or 5-4-1); write it with the dashes printed on the package (e.g."
                 " 0002-7597-01) or as the 11-digit code")
     if reason == NDC_SHORT_TEXT:
+        fix = ("write it with zeros in front up to 11 digits" if hidden else
+               f"the 11-digit code is {digits.zfill(11)}: write that")
         return (f"{shown} has only {len(digits)} digits; if a spreadsheet dropped its leading"
-                f" zeros, the 11-digit code is {digits.zfill(11)}: write that (and keep the"
-                " column as text), or correct the NDC")
+                f" zeros, {fix} (and keep the column as text), or correct the NDC")
     if reason == NDC_TEN_DIGIT_NUMBER:
+        padded = "" if hidden else f" ({digits.zfill(11)})"
         return (f"{shown} is a 10-digit number: an 11-digit NDC that lost its leading zero"
-                f" ({digits.zfill(11)}) or a 10-digit NDC without dashes; format the column"
+                f"{padded} or a 10-digit NDC without dashes; format the column"
                 " as text and write the 11-digit code")
     if reason == NDC_BAD_NUMBER:
         return (f"{shown} is a number that is not an NDC (an NDC is a whole number of at"

@@ -36,6 +36,7 @@ from rxxl.constants import (
     XLSX_RATIO_CHECKED_FROM,
 )
 from rxxl.data.contracts import REFERENCE_340B, Table
+from rxxl.data.phi import fault_text
 from rxxl.data.validate import (
     DataValidationError,
     Outcome,
@@ -46,7 +47,7 @@ from rxxl.data.validate import (
     frame_part,
     resolve_table,
 )
-from rxxl.errors import InputError, InputTypeError
+from rxxl.errors import InputError, InputTypeError, RxxlError
 
 __all__ = ["load_table", "load_reference"]
 
@@ -322,7 +323,8 @@ def _read_parquet(path: Path, table: Table, source: str) -> Part:
         ]
         arrow = pq.ParquetFile(path, read_dictionary=dictionary).read(columns=wanted)
     except (OSError, pa.ArrowException) as exc:
-        raise _Unreadable(source, f"the file cannot be read as Parquet ({exc})") from None
+        raise _Unreadable(source, "the file cannot be read as Parquet: " + fault_text(exc)
+                          ) from None
     columns = {name: arrow.column(i) for i, name in enumerate(arrow.column_names)}
     return Part(source, header, columns, arrow.num_rows)
 
@@ -625,10 +627,22 @@ def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | 
         if len({p.suffix.lower() in _PARQUET for p in files}) > 1:
             raise _Unreadable(source, "the directory mixes .parquet and .csv parts; keep one"
                               " format")
-        return [_read_file(p, table, str(p), sheet, excel_table) for p in files]
+        return [_read_safely(p, table, str(p), sheet, excel_table) for p in files]
     if not path.exists():
         raise _Unreadable(source, "no such file or directory")
-    return [_read_file(path, table, source, sheet, excel_table)]
+    return [_read_safely(path, table, source, sheet, excel_table)]
+
+
+def _read_safely(path: Path, table: Table, source: str, sheet: str | None,
+                 excel_table: str | None) -> Part:
+    """Read one file; a library's exception becomes a problem naming the file and the kind
+    of fault, never the library's text, which may quote a cell (:mod:`rxxl.data.phi`)."""
+    try:
+        return _read_file(path, table, source, sheet, excel_table)
+    except (_Unreadable, RxxlError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl, pyarrow, zipfile raise many kinds
+        raise _Unreadable(source, "the file cannot be read: " + fault_text(exc)) from None
 
 
 def _outcome(source: Any, table: Table, sheet: str | None, excel_table: str | None,

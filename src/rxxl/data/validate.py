@@ -6,6 +6,10 @@ ranges, one-of groups), collecting problems as arrays of row positions; only the
 ``max_problems`` of them, in file order, are turned into sentences. Either every cell is valid
 and the normalized frame is returned, or :class:`DataValidationError` is raised and nothing
 is returned: half-valid data never reaches a metric.
+
+What a sentence may show of the file (cells, header names) follows the one rule of
+:mod:`rxxl.data.phi`: in claims and encounters a cell is described by its form only, and a
+header is shown only where it is a column name of some contract.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rxxl.data import cells as cl
+from rxxl.data import phi
 from rxxl.data.contracts import TABLES, Column, Table
 from rxxl.errors import InputError, InputTypeError
 
 __all__ = ["DataValidationError", "Problem", "validate_table"]
 
 PHI_HIDDEN = "(value hidden: patient identifier)"
-_MAX_SHOWN = 60
 _MAX_ROWS_LISTED = 5
 
 
@@ -182,6 +186,7 @@ def check_parts(parts: Sequence[Part], table: Table, max_problems: int) -> Outco
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1) or 1) as pool:
         parsed_all = iter(list(pool.map(lambda job: parse(*job), jobs)))
 
+    hidden = phi.holds_phi(table)
     findings: list[_Finding] = []
     output: dict[str, Any] = {}
     status: dict[str, np.ndarray] = {}
@@ -195,7 +200,8 @@ def check_parts(parts: Sequence[Part], table: Table, max_problems: int) -> Outco
                 if column.required:
                     missing_required.add(column.name)
             else:
-                findings += _cell_findings(parsed, column, rank, part, int(start), name)
+                findings += _cell_findings(parsed, column, rank, part, int(start), name,
+                                           hidden)
             pieces.append(parsed.values)
             statuses.append(parsed.status)
         output[column.name] = _concat(pieces, column, n)
@@ -204,8 +210,10 @@ def check_parts(parts: Sequence[Part], table: Table, max_problems: int) -> Outco
     frame = pd.DataFrame(output)
     locate = _Locator(parts, starts, found)
     rule_rank = len(table.columns)
-    findings += _key_findings(frame, status, table, missing_required, rule_rank, locate)
-    findings += _range_findings(frame, status, table, missing_required, rule_rank + 1, locate)
+    findings += _key_findings(frame, status, table, missing_required, rule_rank, locate,
+                              hidden)
+    findings += _range_findings(frame, status, table, missing_required, rule_rank + 1,
+                                hidden)
     findings += _one_of_findings(status, table, missing_required, rule_rank + 2)
 
     total = len(file_problems) + sum(len(f.positions) for f in findings)
@@ -229,35 +237,59 @@ def _match_columns(part: Part, table: Table) -> tuple[dict[str, str], list[Probl
     for name in part.header:
         by_key.setdefault(column_key(name), []).append(name)
     mapping, problems = {}, []
+    names = {column.name for column in table.columns}
     for column in table.columns:
-        names = by_key.get(column.name, [])
-        if len(names) > 1:
-            listed = ", ".join(f'"{name}"' for name in names)
+        found = by_key.get(column.name, [])
+        if len(found) > 1:
+            listed = ", ".join(f'"{name}"' for name in found)
             problems.append(Problem(part.source, None, column.name,
                                     f'{part.source}: column "{column.name}" appears more than'
                                     f" once ({listed}); keep one of them"))
-        elif names:
-            mapping[column.name] = names[0]
+        elif found:
+            mapping[column.name] = found[0]
         elif column.required:
             problems.append(Problem(part.source, None, column.name,
-                                    f"{part.source}: " + _missing_text(column, part.header)))
+                                    f"{part.source}: " + _missing_text(column, part, names)))
     return mapping, problems
 
 
-def _missing_text(column: Column, header: list[str]) -> str:
-    shown = [str(h) for h in header if str(h).strip()]
-    listed = ", ".join(shown[:30]) + (f", ... ({len(shown)} in all)" if len(shown) > 30 else "")
-    close = difflib.get_close_matches(column.name, shown, n=1, cutoff=0.6)
+def _missing_text(column: Column, part: Part, names: set[str]) -> str:
+    """A missing column, what the header holds and a close name; only known names are shown
+    (:mod:`rxxl.data.phi`: the "header" of a file without one is its first row of data)."""
+    shown = [str(h) for h in part.header if str(h).strip()]
+    known = [h for h in shown if phi.is_known_header(h)]
+    unknown = len(shown) - len(known)
+    listed = ", ".join(known[:30]) + (f", ... ({len(known)} in all)" if len(known) > 30 else "")
+    if not known and unknown:
+        found = (f"no rxxl column name among {unknown:,} headers, which are not shown: is the"
+                 " header line missing, so that the first line is data?")
+    elif unknown:
+        found = (f"{listed} and {unknown:,} header" + (" that is" if unknown == 1 else "s that"
+                 " are") + " no rxxl column name (not shown)")
+    else:
+        found = listed or "no columns"
+    return (f'column "{column.name}" is missing (found: {found}{_close_hint(column, part, names)});'
+            f" add it, or rename the column that holds it, to {column.name}")
+
+
+def _close_hint(column: Column, part: Part, names: set[str]) -> str:
+    """'; did you mean ...?' for a header close to the column's name that no column took."""
+    free = [h for h in part.header if str(h).strip() and column_key(h) not in names]
+    close = difflib.get_close_matches(column.name, free, n=1, cutoff=0.6)
     if not close:
-        keys = {column_key(h).replace(" ", "_").replace("-", "_"): h for h in shown}
+        keys = {phi.header_key(h): h for h in free}
         close = [keys[k] for k in difflib.get_close_matches(column.name, list(keys), 1, 0.6)]
-    hint = f'; did you mean "{close[0]}"?' if close else ""
-    return (f'column "{column.name}" is missing (found: {listed or "no columns"}{hint}); add'
-            f" it, or rename the column that holds it, to {column.name}")
+    if not close:
+        return ""
+    if phi.is_known_header(close[0]):
+        return f'; did you mean "{close[0]}"?'
+    letter = part.letters.get(close[0])
+    where = f"column {letter}" if letter else f"column {part.header.index(close[0]) + 1:,}"
+    return f"; did you mean the header in {where}?"
 
 
 def _cell_findings(parsed: cl.Parsed, column: Column, rank: int, part: Part, start: int,
-                   name: str) -> list[_Finding]:
+                   name: str, hidden: bool) -> list[_Finding]:
     bad = parsed.status > cl.BLANK
     if not column.blank_ok:
         bad |= parsed.status == cl.BLANK
@@ -268,20 +300,26 @@ def _cell_findings(parsed: cl.Parsed, column: Column, rank: int, part: Part, sta
     def describe(positions: np.ndarray) -> list[str]:
         rows = positions - start
         shown = parsed.cells.shown(rows)
-        read = ([None] * len(rows) if parsed.read is None or column.phi else
+        # The date a cell was read as is computed from the cell: shown only where cells are.
+        read = ([None] * len(rows) if parsed.read is None or hidden else
                 np.datetime_as_string(parsed.read[rows], unit="D").tolist())
-        return [cl.describe(int(parsed.status[row]), _show(value, column), column, day)
+        return [cl.describe(int(parsed.status[row]), _show(value, column, hidden), column, day,
+                            hidden=hidden)
                 for row, value, day in zip(rows, shown, read, strict=True)]
 
     return [_Finding(local + start, rank, column.name, describe)]
 
 
-def _show(value: Any, column: Column) -> str:
+def _show(value: Any, column: Column, hidden: bool) -> str:
+    """A cell as a message shows it: quoted, by its form in a table of patients
+    (:mod:`rxxl.data.phi`), and not at all in a patient-identifier column."""
     if column.phi:
         return PHI_HIDDEN
+    if hidden:
+        return phi.cell_form(value)
     text = str(value)
-    if len(text) > _MAX_SHOWN:
-        text = text[: _MAX_SHOWN - 3] + "..."
+    if len(text) > phi.MAX_SHOWN:
+        text = text[: phi.MAX_SHOWN - 3] + "..."
     return f'"{text}"'
 
 
@@ -354,7 +392,8 @@ def _usable(status: dict[str, np.ndarray], names: Sequence[str], missing: set[st
 
 
 def _key_findings(frame: pd.DataFrame, status: dict[str, np.ndarray], table: Table,
-                  missing: set[str], rank: int, locate: _Locator) -> list[_Finding]:
+                  missing: set[str], rank: int, locate: _Locator,
+                  hidden: bool) -> list[_Finding]:
     key = list(table.key)
     if not key or len(frame) < 2:
         return []
@@ -385,10 +424,12 @@ def _key_findings(frame: pd.DataFrame, status: dict[str, np.ndarray], table: Tab
             occurrences = by_second[position]
             values = [_show_key(frame[c.name].iloc[position], c) for c in columns]
             if len(key) == 1:
-                what = f"{key[0]} {values[0]}"
+                # A repeated "claim id" may be a patient's: a header can be wrong (phi).
+                what = f"one {key[0]}" if hidden else f"{key[0]} {values[0]}"
                 rule = f"each {key[0]} may appear once"
             else:
-                what = f"the key ({', '.join(key)}) = ({', '.join(values)})"
+                what = (f"one combination of {', '.join(key)}" if hidden else
+                        f"the key ({', '.join(key)}) = ({', '.join(values)})")
                 rule = f"each combination of {', '.join(key)} may appear once"
             texts.append(f"{what} appears on {locate.listing(occurrences)}; {rule}: remove"
                          " the repeated rows or correct their values")
@@ -441,7 +482,7 @@ def _show_key(value: Any, column: Column) -> str:
 
 
 def _range_findings(frame: pd.DataFrame, status: dict[str, np.ndarray], table: Table,
-                    missing: set[str], rank: int, locate: _Locator) -> list[_Finding]:
+                    missing: set[str], rank: int, hidden: bool) -> list[_Finding]:
     findings = []
     for offset, (start, end) in enumerate(table.date_ranges):
         if start in missing or end in missing:
@@ -453,16 +494,17 @@ def _range_findings(frame: pd.DataFrame, status: dict[str, np.ndarray], table: T
             continue
 
         def describe(positions: np.ndarray, start=start, end=end, begins=begins, ends=ends):
-            return [f"{end} {_day(ends[p])} is before {start} {_day(begins[p])}; correct"
-                    f" one of them ({end} is on or after {start}, or blank while open)"
+            return [f"{end}{_date_shown(ends[p], hidden)} is before {start}"
+                    f"{_date_shown(begins[p], hidden)}; correct one of them ({end} is on or"
+                    f" after {start}, or blank while open)"
                     for p in positions.tolist()]
 
         findings.append(_Finding(backwards, rank + offset / 100, end, describe))
     return findings
 
 
-def _day(value: np.datetime64) -> str:
-    return str(np.datetime_as_string(value, unit="D"))
+def _date_shown(value: np.datetime64, hidden: bool) -> str:
+    return "" if hidden else " " + str(np.datetime_as_string(value, unit="D"))
 
 
 def _one_of_findings(status: dict[str, np.ndarray], table: Table, missing: set[str],
