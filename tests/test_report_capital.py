@@ -89,3 +89,33 @@ def test_libreoffice_gives_every_capital_cell_rxxls_value(hostile, libreoffice_r
             compared += cell.data_type == "f"
     assert differ == [], f"{len(differ)} Capital cells differ:\n" + "\n".join(differ[:20])
     assert compared > 300
+
+
+def test_control_characters_in_data_text_give_a_readable_package(tmp_path):
+    """openpyxl refuses control characters in a cell; the package holds them as Excel's
+    _xHHHH_ escape, and the claim detail's document properties as well."""
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    from rxxl.reports.monthly import detail_name
+
+    generate(tmp_path / "data", size="small")
+    path = tmp_path / "data" / "capital_requests.csv"
+    flows = pd.read_csv(path, dtype={"request_id": str})
+    flows["request_name"] = flows["request_name"] + " \x1b[31m\x00 bell\x07 cr\r end"
+    flows.to_csv(path, index=False, lineterminator="\r\n")  # quotes the CR (RFC 4180)
+    entity = pd.read_csv(tmp_path / "data" / "entity.csv", dtype=str)
+    if "entity_name" in entity:
+        entity["entity_name"] = "Three\x0bRivers\x1b Health"
+        entity.to_csv(tmp_path / "data" / "entity.csv", index=False)
+    build_report(tmp_path / "data", MONTH, tmp_path / "out")
+    flows_shown = _capital_tables(tmp_path / "out" / package_name(pd.Period(MONTH)))[
+        "capital_flows"]
+    names = set(flows_shown.iloc[:, 1])
+    assert all("_x001B_[31m_x0000_ bell_x0007_ cr_x000D_ end" in name for name in names)
+    for book in (package_name(pd.Period(MONTH)), detail_name(pd.Period(MONTH))):
+        with zipfile.ZipFile(tmp_path / "out" / book) as archive:
+            for name in archive.namelist():
+                if name.endswith(".xml"):
+                    ElementTree.fromstring(archive.read(name))  # well-formed XML

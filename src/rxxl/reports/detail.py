@@ -33,7 +33,7 @@ from xlsxwriter.utility import xl_range
 
 from rxxl.audit340b import COMPLIANT, REASON_TEXT
 from rxxl.errors import InputError
-from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path
+from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path, xlsx_text
 from rxxl.reports import style
 
 __all__ = ["DetailSummary", "write_claim_detail"]
@@ -232,7 +232,8 @@ def write_claim_detail(
         })
         book.set_properties({
             "title": title, "subject": "340B compliance", "author": "rxxl",
-            "company": organization or "", "comments": f"{which}; {masking}",
+            # XlsxWriter escapes control characters in cells, not in document properties.
+            "company": xlsx_text(organization or ""), "comments": f"{which}; {masking}",
         })
         formats = _formats(book, prepared.whole_quantities)
         for number, (name, first) in enumerate(zip(sheets, blocks, strict=True)):
