@@ -357,3 +357,21 @@ def test_deidentify_cannot_be_combined_with_unmasked_patients(month, tmp_path):
     with pytest.raises(InputError, match="deidentify"):
         write_claim_detail(claims, audit, tmp_path / "x.xlsx", MONTH, mask_patients=False,
                            deidentify=True)
+
+
+def test_rxxl_report_deidentify_writes_a_detail_without_claim_ids(tmp_path, capsys):
+    from rxxl.cli import main
+    from rxxl.reports.monthly import detail_name
+
+    generate(tmp_path / "data", size="small")
+    claims = load_table(tmp_path / "data" / "claims" / f"{MONTH}.parquet", "claims")
+    assert main(["report", "--data", str(tmp_path / "data"), "--month", MONTH, "--out",
+                 str(tmp_path / "out"), "--deidentify", "--all-claims"]) == 0
+    assert "de-identified" in capsys.readouterr().out
+    got = _rows(tmp_path / "out" / detail_name(pd.Period(MONTH)))
+    assert len(got) == len(claims)
+    assert not set(got["Claim (masked)"]) & set(claims["claim_id"])
+    assert not set(got["Prescriber (masked)"]) & set(claims["prescriber_npi"])
+    assert main(["report", "--data", str(tmp_path / "data"), "--month", MONTH, "--out",
+                 str(tmp_path / "out2"), "--deidentify", "--unmask-patients"]) == 2
+    assert "deidentify" in capsys.readouterr().err

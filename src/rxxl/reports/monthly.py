@@ -68,11 +68,13 @@ def detail_name(month: pd.Period) -> str:
 def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.PathLike, *,
                  templates: str | os.PathLike | None = None, mask_patients: bool = True,
                  all_claims: bool = False, fiscal_year_start: int | str | None = None,
-                 progress: Callable[[str], None] | None = None) -> list[ReportSummary]:
+                 progress: Callable[[str], None] | None = None,
+                 deidentify: bool = False) -> list[ReportSummary]:
     """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
     ``out_dir``. Returns a summary per workbook. ``fiscal_year_start`` is the first month of
     the fiscal year (1-12 or a month name; default :data:`~rxxl.constants.FISCAL_YEAR_START`,
-    July)."""
+    July). ``mask_patients``, ``deidentify`` and ``all_claims`` are the claim detail's
+    (:func:`rxxl.reports.detail.write_claim_detail`)."""
     step = progress or (lambda _: None)
     first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
@@ -100,10 +102,12 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             written = write_claim_detail(inputs.claims, facts["audit"], detail,
                                          str(inputs.month), all_claims=all_claims,
                                          mask_patients=mask_patients,
+                                         deidentify=deidentify,
                                          organization=_organization(inputs))
+            masking = (" (de-identified)" if written.deidentified else
+                       " (patients masked)" if written.masked else "")
             summaries.append(ReportSummary(out / detail.name, (
-                f"{detail.name}: {written.rows:,} of {written.claims:,} claims"
-                f"{' (patients masked)' if written.masked else ''}")))
+                f"{detail.name}: {written.rows:,} of {written.claims:,} claims{masking}")))
         for summary in summaries:
             os.replace(staging / summary.path.name, summary.path)
         step(f"done in {time.perf_counter() - started:.1f} s")
