@@ -49,3 +49,57 @@ def test_other_formats_and_oversized_xlsx_are_refused(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="write .csv instead"):
         write_table(pd.DataFrame({"a": [1, 2, 3]}), tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+#: Control characters inside text fields (none at the start, where the formula guard adds
+#: its apostrophe): a bare CR, LF, CRLF, NUL, ESC, tab and a trailing CR.
+CONTROL = ["a\rb", "c\nd", "e\r\nf", "g\x00h", "i\x1bj", "k\tl", "m\r"]
+
+
+def _ooxml_text(text: str) -> str:
+    """Text as Excel reads a cell's XML string (ECMA-376 ST_Xstring): _xHHHH_ is the
+    character HHHH; _x005F_ before such a sequence keeps it literal."""
+    import re
+
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text)
+
+
+def test_csv_keeps_one_record_per_row_whatever_the_control_characters(tmp_path):
+    import csv
+
+    frame = pd.DataFrame({"claim_id": CONTROL, "amount": range(len(CONTROL))})
+    path = write_table(frame, tmp_path / "out.csv")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    # 7 records and a header, each record's text exactly what was written.
+    assert rows == [["claim_id", "amount"], *([text, str(i)] for i, text in enumerate(CONTROL))]
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert back["claim_id"].tolist() == CONTROL
+
+
+def test_csv_of_claims_loads_back_with_every_claim(tmp_path):
+    from rxxl.data import load_table
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "sample", size="small")
+    claims = load_table(tmp_path / "sample" / "claims" / "2026-10.parquet", "claims").head(20)
+    claims["drug_name"] = claims["drug_name"].astype(object)
+    claims.loc[: len(CONTROL) - 2, "drug_name"] = CONTROL[:-1]  # the loader trims "m\r"
+    path = write_table(claims, tmp_path / "claims.csv")
+    back = load_table(path, "claims")
+    assert len(back) == 20
+    assert back["drug_name"].tolist() == claims["drug_name"].tolist()
+
+
+def test_xlsx_holds_control_characters_as_excel_escapes(tmp_path):
+    literal = "lot _x0041_ as typed"
+    frame = pd.DataFrame({"claim_id": [*CONTROL, literal], "amount": range(len(CONTROL) + 1)})
+    path = write_table(frame, tmp_path / "out.xlsx")  # openpyxl refused \x00 and \x1b
+    sheet = openpyxl.load_workbook(path).active
+    shown = [sheet.cell(row=i + 2, column=1).value for i in range(len(CONTROL) + 1)]
+    # Excel, LibreOffice and XlsxWriter read and write XML-illegal characters, and the CR that
+    # XML would turn into LF, as _xHHHH_; tab and LF stay as they are.
+    assert [_ooxml_text(text) for text in shown[:-1]] == CONTROL
+    assert shown[0] == "a_x000D_b" and shown[5] == "k\tl"
+    assert shown[-1] == "lot _x005F_x0041_ as typed"
+    assert _ooxml_text(shown[-1]) == literal

@@ -306,3 +306,72 @@ def test_libreoffice_reads_the_same_values(findings, month, libreoffice_recalcul
     assert got["Dollars at risk ($)"].tolist() == [
         None if np.isnan(v) else pytest.approx(v) for v in audit["dollars_at_risk"].tolist()]
     assert got["Reasons"].tolist() == _text(audit["reasons"])
+
+
+# --- what masking protects ------------------------------------------------------------------
+
+
+def test_the_subtitle_says_what_masking_does_not_protect(findings):
+    subtitle = openpyxl.load_workbook(findings.path).active["A2"].value
+    # The pseudonym replaces the patient id only: claim id, date, prescriber and site stay,
+    # and they find the row (and its patient) in the claims extract.
+    assert "link to no record" not in subtitle
+    assert "patient IDs masked" in subtitle and "still protected health information" in subtitle
+    assert "claim ID, service date, prescriber and site" in subtitle
+
+
+def test_deidentified_detail_holds_no_claim_id_prescriber_or_day(month, tmp_path):
+    claims, audit = month
+    summary = write_claim_detail(claims, audit, tmp_path / "shared.xlsx", MONTH,
+                                 all_claims=True, deidentify=True)
+    assert summary.masked and summary.deidentified
+    with zipfile.ZipFile(summary.path) as archive:
+        text = html.unescape(" ".join(archive.read(name).decode()
+                                      for name in archive.namelist()))
+    # Scan every cell and part of the file for the sample's identifiers.
+    for column in ("claim_id", "prescriber_npi", "patient_id"):
+        values = set(claims[column].dropna().astype(str))
+        assert len(values) > 10
+        found = [value for value in values if value in text]
+        assert found == [], f"{column}: {len(found)} of {len(values)} values in the file"
+    got = _rows(summary.path)
+    assert got["Claim (masked)"].iloc[:2].tolist() == ["CL-000001", "CL-000002"]
+    assert got["Prescriber (masked)"].str.fullmatch(r"PR-\d{6}").all()
+    # The same prescriber, the same pseudonym: a coordinator can still count by prescriber.
+    pairs = pd.DataFrame({"npi": claims["prescriber_npi"].to_numpy(),
+                          "masked": got["Prescriber (masked)"]})
+    assert pairs.groupby("npi")["masked"].nunique().eq(1).all()
+    assert pairs.groupby("masked")["npi"].nunique().eq(1).all()
+    # Service dates are coarsened to the month: every row shows the first of its month.
+    months = claims["service_date"].dt.to_period("M").dt.to_timestamp()
+    shown = pd.to_datetime(got["Service month"])
+    assert (shown == months.to_numpy()).all() and (shown.dt.day == 1).all()
+    sheet = openpyxl.load_workbook(summary.path).active
+    assert sheet[f"B{FIRST}"].number_format == style.MONTH
+    subtitle = sheet["A2"].value
+    assert "de-identified" in subtitle and "claim and prescriber IDs masked" in subtitle
+
+
+def test_deidentify_cannot_be_combined_with_unmasked_patients(month, tmp_path):
+    claims, audit = month
+    with pytest.raises(InputError, match="deidentify"):
+        write_claim_detail(claims, audit, tmp_path / "x.xlsx", MONTH, mask_patients=False,
+                           deidentify=True)
+
+
+def test_rxxl_report_deidentify_writes_a_detail_without_claim_ids(tmp_path, capsys):
+    from rxxl.cli import main
+    from rxxl.reports.monthly import detail_name
+
+    generate(tmp_path / "data", size="small")
+    claims = load_table(tmp_path / "data" / "claims" / f"{MONTH}.parquet", "claims")
+    assert main(["report", "--data", str(tmp_path / "data"), "--month", MONTH, "--out",
+                 str(tmp_path / "out"), "--deidentify", "--all-claims"]) == 0
+    assert "de-identified" in capsys.readouterr().out
+    got = _rows(tmp_path / "out" / detail_name(pd.Period(MONTH)))
+    assert len(got) == len(claims)
+    assert not set(got["Claim (masked)"]) & set(claims["claim_id"])
+    assert not set(got["Prescriber (masked)"]) & set(claims["prescriber_npi"])
+    assert main(["report", "--data", str(tmp_path / "data"), "--month", MONTH, "--out",
+                 str(tmp_path / "out2"), "--deidentify", "--unmask-patients"]) == 2
+    assert "deidentify" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from rxxl.data import DataValidationError, load_claims_and_reference, load_table
 from rxxl.data.contracts import EXAMPLE_TABLES, REFERENCE_340B, TABLES
 from rxxl.data.phi import fault_text
 from rxxl.data.synthetic import generate
-from rxxl.errors import RxxlError
+from rxxl.errors import InputError, RxxlError
 from rxxl.outputs import refuse_inputs, write_table
 
 #: Discount rate for the example capital request (a health system's cost of capital).
@@ -237,17 +237,21 @@ def run_validate(table: str, files: Sequence[Path], sheet: str | None, max_probl
 
 
 def run_report(data: Path, month: str, out: Path, templates: Path | None,
-               unmask: bool, all_claims: bool, fiscal_year_start: str | None = None) -> str:
+               unmask: bool, all_claims: bool, fiscal_year_start: str | None = None, *,
+               deidentify: bool = False) -> str:
     """Build the month's package and claim detail; return one line per workbook."""
     from rxxl.reports.figures import parse_fiscal_year_start
     from rxxl.reports.monthly import build_report
 
+    if deidentify and unmask:
+        # Refused before minutes of loading, not when the detail is written.
+        raise InputError("--deidentify masks the patients too; drop --unmask-patients")
     first_month = parse_fiscal_year_start(fiscal_year_start, "--fiscal-year-start")
     with tqdm(total=None, desc="rxxl report", disable=not sys.stderr.isatty(),
               bar_format="{desc}: {postfix}") as bar:
         summaries = build_report(data, month, out, templates=templates,
                                  mask_patients=not unmask, all_claims=all_claims,
-                                 fiscal_year_start=first_month,
+                                 deidentify=deidentify, fiscal_year_start=first_month,
                                  progress=lambda text: bar.set_postfix_str(text))
     return "\n".join(f"rxxl report: {s.line}" for s in summaries)
 
@@ -366,7 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="first month of the fiscal year, 1-12 or a name (e.g. 10 or"
                         " October); default July")
     report.add_argument("--unmask-patients", action="store_true",
-                        help="write patient ids as they are (default: report-local pseudonyms)")
+                        help="write patient ids as they are (default: report-local pseudonyms;"
+                        " claim id, date, prescriber and site are kept either way)")
+    report.add_argument("--deidentify", action="store_true",
+                        help="claim detail for sharing outside the covered entity: claim ids"
+                        " and prescribers masked too, service dates shown as the month")
     report.add_argument("--all-claims", action="store_true",
                         help="claim detail of every claim, not only those with findings")
     demo = commands.add_parser("demo", help="synthetic health system and its monthly report")
@@ -422,7 +430,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_validate(args.table, args.files, args.sheet, args.max_problems)
     elif args.command == "report":
         print(run_report(args.data, args.month, args.out, args.templates,
-                         args.unmask_patients, args.all_claims, args.fiscal_year_start))
+                         args.unmask_patients, args.all_claims, args.fiscal_year_start,
+                         deidentify=args.deidentify))
     elif args.command == "demo":
         print(run_demo(args.out))
     elif args.command == "templates":

@@ -11,11 +11,20 @@
   or carriage return) is written as text, never as a formula. In .xlsx the cell is typed as a
   string; in CSV, which has no types, such text gets a leading apostrophe, the convention
   spreadsheets use to show the rest as typed.
+- Control characters in text keep every row one record. CSV follows RFC 4180: records end
+  in CRLF and a field holding a CR, LF or quote is quoted, so a bare carriage return in a
+  drug name no longer starts a new record; every other character is written as it is, and
+  Python's csv module, pandas and rxxl's loader read the same rows and values back. An .xlsx
+  cell cannot hold most control characters (XML 1.0 forbids them, and XML readers turn a CR
+  into LF), so they are written as Excel's own escape ``_xHHHH_`` (ECMA-376 Part 1,
+  ST_Xstring), which Excel and LibreOffice show as the character and XlsxWriter (the claim
+  detail) writes too; a literal ``_xHHHH_`` in the data is kept literal by ``_x005F_``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -37,6 +46,11 @@ from rxxl.locking import FileLock
 EXCEL_MAX_DATA_ROWS = 1_048_575
 #: Leading characters that make a spreadsheet read text as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What an .xlsx cell's text escapes as _xHHHH_: the C0 controls but tab and LF, and an
+#: underscore that starts a literal _xHHHH_.
+_XLSX_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f]")
+#: RFC 4180's record end; Python's csv module quotes any field holding one of its characters.
+CSV_LINE_END = "\r\n"
 
 
 @contextmanager
@@ -192,6 +206,15 @@ def defuse_csv_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def xlsx_text(text: str) -> str:
+    r"""``text`` as an .xlsx cell holds it: control characters as Excel's ``_xHHHH_``.
+
+    >>> xlsx_text("a\rb\x1b _x0041_\tc")
+    'a_x000D_b_x001B_ _x005F_x0041_\tc'
+    """
+    return _XLSX_ESCAPED.sub(lambda found: f"_x{ord(found[0]):04X}_", text)
+
+
 def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Results") -> Path:
     """Write ``frame`` to ``path`` as CSV or .xlsx (by extension), atomically and safely."""
     path = Path(path)
@@ -205,7 +228,8 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Results") -> Path
         )
     with atomic_path(path) as temporary:
         if suffix == ".csv":
-            defuse_csv_text(frame).to_csv(temporary, index=False, date_format="%Y-%m-%d")
+            defuse_csv_text(frame).to_csv(temporary, index=False, date_format="%Y-%m-%d",
+                                          lineterminator=CSV_LINE_END)
         else:
             _write_xlsx(frame, temporary, sheet)
     return path
@@ -252,7 +276,8 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
 
 
 def _text_cell(worksheet, value: str) -> WriteOnlyCell:
-    # openpyxl writes any string starting with "=" as a formula unless told it is text.
-    cell = WriteOnlyCell(worksheet, value)
+    # openpyxl writes any string starting with "=" as a formula unless told it is text, and
+    # refuses control characters (IllegalCharacterError) that xlsx_text escapes.
+    cell = WriteOnlyCell(worksheet, xlsx_text(value))
     cell.data_type = "s"
     return cell

@@ -5,6 +5,13 @@ year may have several rows. The "Cash flow by year" table adds them up per year 
 NPV, IRR, payback and discounted payback are formulas on those yearly totals, so an analyst
 who changes a flow or a discount rate sees every figure follow. rxxl computes each value with
 :mod:`rxxl.roi` and caches it, and the LibreOffice test recalculates them all.
+
+Every formula finds a request's cells by position (the rows rxxl wrote it to), never by its
+id: a request id is data text, and as a SUMIFS/MATCH criterion Excel reads ``CR-1*`` or
+``CR?2`` as a pattern matching other ids, ``>A`` or ``=cmd|...`` as a comparison, and ``~x``
+as ``x``, so the figures would silently add up other requests' flows or none. The only
+criterion left is a year, a number rxxl wrote. A consequence: editing a flow row's request id
+does not move the flow to another request (move the row instead).
 """
 
 from __future__ import annotations
@@ -41,11 +48,13 @@ def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
     results = fill_table(filler, "capital_results", pd.DataFrame({
         "request_id": list(rates.index), "discount_rate": rates.to_numpy()}))
     year_cells = fill_table(filler, "capital_years", years[["request_id", "year"]])
-    _write_years(filler, years, year_cells, flow_cells, results)
+    year_rows = _row_spans(years["request_id"])
+    _write_years(filler, years, year_cells, flow_cells, results, year_rows,
+                 _row_spans(flows["request_id"]))
     for index, (request, rate) in enumerate(rates.items()):
-        rows = np.flatnonzero(years["request_id"].to_numpy() == request)
-        _write_results(filler, years.iloc[rows], results, index, year_cells,
-                       int(rows[0]), int(rows[-1]), rate)
+        first, last = year_rows[request]
+        _write_results(filler, years.iloc[first:last + 1], results, index, year_cells,
+                       first, last, rate)
     assumptions = fill_table(filler, "capital_assumptions", pd.DataFrame({
         "name": ["Discount rate step (pts)"], "value": [SENSITIVITY_RATE_STEP]}))
     _write_sensitivity(filler, flows, rates, flow_cells, results,
@@ -89,22 +98,35 @@ def _crossing(years: pd.DataFrame, flow: str, cumulative: str) -> list:
     return [float(v) if hit else "" for v, hit in zip(value, crosses, strict=True)]
 
 
+def _row_spans(ids: pd.Series) -> dict[object, tuple[int, int]]:
+    """First and last row (0-based) of each request in a frame whose rows are grouped by
+    request, in order of appearance."""
+    rows = pd.Series(np.arange(len(ids))).groupby(ids.to_numpy(dtype=object), sort=False)
+    return {request: (int(first), int(last)) for request, first, last in zip(
+        rows.first().index, rows.first(), rows.last(), strict=True)}
+
+
 def _write_years(filler: Filler, years: pd.DataFrame, cells: Filled, flows: Filled,
-                 results: Filled) -> None:
+                 results: Filled, year_rows: dict[object, tuple[int, int]],
+                 flow_rows: dict[object, tuple[int, int]]) -> None:
+    """The year table's formulas. Each row's request is known by position, never by its id
+    (module docstring): its flow rows, its discount rate cell (``results`` row i is request
+    i) and its first year row."""
     sheet = cells.sheet
+    index = {request: i for i, request in enumerate(year_rows)}
     for row, values in enumerate(years.itertuples(index=False)):
         mine = {key: cells.cell(key, row, absolute=False).split("!")[1] for key in cells.columns}
-        request, year, net, cumulative = (mine["request_id"], mine["year"], mine["net"],
-                                          mine["cumulative"])
-        rate = (f"INDEX({results.column_range('discount_rate')},"
-                f"MATCH({request},{results.column_range('request_id')},0))")
+        request = values.request_id
+        year, net, cumulative = mine["year"], mine["net"], mine["cumulative"]
+        first_flow, last_flow = flow_rows[request]
+        first_year = year_rows[request][0]
+        rate = results.cell("discount_rate", index[request])
         formulas = {
-            "net": (f"SUMIFS({flows.column_range('cash_flow')},"
-                    f"{flows.column_range('request_id')},{request},"
-                    f"{flows.column_range('period')},{year})"),
-            "cumulative": _running_total(cells, "net", request, year),
+            "net": (f"SUMIFS({_span(flows, 'cash_flow', first_flow, last_flow)},"
+                    f"{_span(flows, 'period', first_flow, last_flow)},{year})"),
+            "cumulative": _running_total(cells, "net", first_year, row),
             "discounted": f"{net}/(1+{rate})^{year}",
-            "cumulative_discounted": _running_total(cells, "discounted", request, year),
+            "cumulative_discounted": _running_total(cells, "discounted", first_year, row),
             "crossing": _crossing_formula(year, net, cumulative),
             "discounted_crossing": _crossing_formula(year, mine["discounted"],
                                                      mine["cumulative_discounted"]),
@@ -113,11 +135,16 @@ def _write_years(filler: Filler, years: pd.DataFrame, cells: Filled, flows: Fill
             filler.write(sheet, mine[key], Formula(text, getattr(values, key)))
 
 
-def _running_total(cells: Filled, key: str, request: str, year: str) -> str:
-    # One formula down the whole column (no restart at each request's first row), so the
-    # column reads as one consistent formula.
-    return (f"SUMIFS({cells.column_range(key)},{cells.column_range('request_id')},{request},"
-            f"{cells.column_range('year')},\"<=\"&{year})")
+def _span(cells: Filled, key: str, first: int, last: int) -> str:
+    """Absolute range, with the sheet, of data rows ``first`` to ``last`` of a column."""
+    return f"{cells.cell(key, first)}:{cells.cell(key, last).split('!')[1]}"
+
+
+def _running_total(cells: Filled, key: str, first: int, row: int) -> str:
+    # From the request's first year row (absolute) to this row (relative): one formula down
+    # each request's rows.
+    start = cells.cell(key, first)
+    return f"SUM({start}:{cells.cell(key, row, absolute=False).split('!')[1]})"
 
 
 def _crossing_formula(year: str, flow: str, cumulative: str) -> str:
@@ -128,7 +155,7 @@ def _crossing_formula(year: str, flow: str, cumulative: str) -> str:
 def _write_results(filler: Filler, years: pd.DataFrame, results: Filled, index: int,
                    cells: Filled, first: int, last: int, rate: float) -> None:
     def span(key: str, start: int = first) -> str:
-        return f"{cells.cell(key, start)}:{cells.cell(key, last).split('!')[1]}"
+        return _span(cells, key, start, last)
 
     net = years["net"].to_numpy(dtype=float)
     rate_ref = results.cell("discount_rate", index)
@@ -177,10 +204,8 @@ def _write_sensitivity(filler: Filler, flows: pd.DataFrame, rates: pd.Series,
         index = list(rates.index).index(request)
         mine = flows.index[flows["request_id"] == request]
         first, last = int(mine[0]), int(mine[-1])
-        span = f"{flow_cells.cell('cash_flow', first)}:" \
-               f"{flow_cells.cell('cash_flow', last).split('!')[1]}"
-        periods = f"{flow_cells.cell('period', first)}:" \
-                  f"{flow_cells.cell('period', last).split('!')[1]}"
+        span = _span(flow_cells, "cash_flow", first, last)
+        periods = _span(flow_cells, "period", first, last)
         values = flows.loc[mine, "cash_flow"].to_numpy(dtype=float)
         years = flows.loc[mine, "period"].to_numpy(dtype=float)
         rate, rate_ref = float(rates[request]), results.cell("discount_rate", index)

@@ -1,7 +1,8 @@
 """Workbook 2 of the monthly package: ``340B claim detail — <Month YYYY>``.
 
 Every claim with a finding (or, on request, every claim) with the fields an auditor asks for,
-patient identifiers masked, the finding, its reason codes in words and the dollars at stake;
+patient identifiers masked (on request claim ids and prescribers too, and dates coarsened to
+the month), the finding, its reason codes in words and the dollars at stake;
 an Excel table with filters, a frozen header, print-ready, in the house style of
 :mod:`rxxl.reports.style`.
 
@@ -34,7 +35,7 @@ from xlsxwriter.utility import xl_range
 
 from rxxl.audit340b import COMPLIANT, REASON_TEXT
 from rxxl.errors import InputError
-from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path, scratch_folder
+from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path, scratch_folder, xlsx_text
 from rxxl.reports import style
 
 __all__ = ["DetailSummary", "write_claim_detail"]
@@ -69,20 +70,22 @@ _AUDIT_COLUMNS = ("claim_id", "entity_id", "checked", "status", "reasons", "doll
 @dataclass(frozen=True)
 class _Column:
     header: str
-    kind: str  # text, date, quantity or money: how values are converted and formatted
+    kind: str  # text, date, month, quantity or money: how values are converted and formatted
     width: float
 
 
-def _columns(mask_patients: bool) -> list[_Column]:
+def _columns(mask_patients: bool, deidentify: bool) -> list[_Column]:
     widths = style.WIDTHS
     return [
-        _Column("Claim ID", "text", 16),
+        _Column("Claim (masked)" if deidentify else "Claim ID", "text", 16),
+        _Column("Service month", "month", widths["date"]) if deidentify else
         _Column("Service date", "date", widths["date"]),
         _Column("340B ID", "text", widths["code"]),
         _Column("Site", "text", widths["code"]),
         _Column("Patient (masked)" if mask_patients else "Patient ID", "text",
                 widths["code"] + 2),
-        _Column("Prescriber NPI", "text", widths["code"]),
+        _Column("Prescriber (masked)" if deidentify else "Prescriber NPI", "text",
+                widths["code"] + 2),
         _Column("Billing NPI", "text", widths["code"]),
         _Column("NDC", "text", widths["code"]),
         _Column("Drug", "text", widths["label"]),
@@ -115,6 +118,9 @@ class DetailSummary:
         Sheet names, in order; more than one only past Excel's row limit.
     masked : bool
         Whether patient identifiers were replaced by pseudonyms.
+    deidentified : bool
+        Whether claim ids and prescribers were replaced by pseudonyms and service dates
+        coarsened to the month as well.
     seconds : float
         Wall-clock time of the call.
     """
@@ -125,6 +131,7 @@ class DetailSummary:
     sheets: tuple[str, ...]
     masked: bool
     seconds: float
+    deidentified: bool = False
 
 
 def write_claim_detail(
@@ -135,6 +142,7 @@ def write_claim_detail(
     *,
     all_claims: bool = False,
     mask_patients: bool = True,
+    deidentify: bool = False,
     organization: str | None = None,
 ) -> DetailSummary:
     """Write the ``340B claim detail`` workbook of a month.
@@ -155,7 +163,18 @@ def write_claim_detail(
     mask_patients : bool
         Replace each patient identifier by a pseudonym (``PT-000001``, numbered in order of
         first appearance in this file), so the same patient reads the same within the file
-        and nothing links back to a record. False writes the identifiers as they are.
+        and the MRN is not in it. This protects the MRN only: the claim id, service date,
+        prescriber and site are kept (a 340B coordinator traces a claim back to the source
+        system by them), and anyone holding the claims extract finds each row, and so its
+        patient, by them. False writes the identifiers as they are.
+    deidentify : bool
+        For sharing outside the covered entity: also replace claim ids (``CL-000001``) and
+        prescriber NPIs (``PR-000001``) by pseudonyms of this file (the same prescriber reads
+        the same) and show each service date as its month. Drug, quantity, payer, site and
+        billing NPI stay, so a holder of the extract may still match a row whose combination
+        of them is unique in a month: this is not HIPAA Safe Harbor de-identification (which
+        also removes months); share the file under a data use agreement. Requires
+        ``mask_patients``.
     organization : str, optional
         Shown in the subtitle and the document properties.
 
@@ -199,19 +218,20 @@ def write_claim_detail(
         raise InputError(f"{path}: the claim detail is an .xlsx workbook; name it *.xlsx")
     month_name = _month_name(month)
     title = f"340B claim detail — {month_name}"
+    if deidentify and not mask_patients:
+        raise InputError("deidentify masks the patients too; drop --unmask-patients (or"
+                         " mask_patients=False) to write a de-identified detail")
     _check_inputs(claims, audit)
 
     chosen = None if all_claims else np.flatnonzero(
         (audit["status"] != COMPLIANT).to_numpy(dtype=bool, na_value=True))
     rows = len(claims) if chosen is None else len(chosen)
-    prepared = _Prepared(claims, audit, chosen, mask_patients)
-    columns = _columns(mask_patients)
+    prepared = _Prepared(claims, audit, chosen, mask_patients, deidentify)
+    columns = _columns(mask_patients, deidentify)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     which = f"every claim: {rows:,}" if all_claims else (
         f"claims with findings: {rows:,} of {len(claims):,}")
-    masking = ("patient identifiers masked (PT- numbers are for this file only and link to "
-               "no record)" if mask_patients else "patient identifiers NOT masked: "
-               "protected health information")
+    masking = _masking_note(mask_patients, deidentify)
     subtitle = " · ".join(part for part in (organization, which, f"generated {stamp}", masking)
                           if part)
 
@@ -233,7 +253,8 @@ def write_claim_detail(
         })
         book.set_properties({
             "title": title, "subject": "340B compliance", "author": "rxxl",
-            "company": organization or "", "comments": f"{which}; {masking}",
+            # XlsxWriter escapes control characters in cells, not in document properties.
+            "company": xlsx_text(organization or ""), "comments": f"{which}; {masking}",
         })
         formats = _formats(book, prepared.whole_quantities)
         for number, (name, first) in enumerate(zip(sheets, blocks, strict=True)):
@@ -250,7 +271,21 @@ def write_claim_detail(
                         f"No claims with findings in {month_name}.")
         book.close()
     return DetailSummary(path=path, rows=rows, claims=len(claims), sheets=sheets,
-                         masked=mask_patients, seconds=time.perf_counter() - start)
+                         masked=mask_patients, seconds=time.perf_counter() - start,
+                         deidentified=deidentify)
+
+
+def _masking_note(mask_patients: bool, deidentify: bool) -> str:
+    """What the subtitle says the masking protects, and what it does not."""
+    if deidentify:
+        return ("de-identified for sharing: patient, claim and prescriber IDs masked"
+                " (numbers for this file only), service dates shown as the month; drug,"
+                " quantity, payer and site remain, so share under a data use agreement")
+    if mask_patients:
+        return ("patient IDs masked (PT- numbers for this file only); the claim ID, service"
+                " date, prescriber and site still identify each claim, and its patient, to"
+                " anyone holding the claims data: still protected health information")
+    return "patient identifiers NOT masked: protected health information"
 
 
 def _month_name(month: str) -> str:
@@ -288,16 +323,20 @@ class _Prepared:
     """
 
     def __init__(self, claims: pd.DataFrame, audit: pd.DataFrame, chosen: np.ndarray | None,
-                 mask_patients: bool) -> None:
+                 mask_patients: bool, deidentify: bool = False) -> None:
         def pick(series: pd.Series) -> pd.Series:
             return series if chosen is None else series.iloc[chosen]
 
         modifiers = claims["modifiers"] if "modifiers" in claims.columns else pd.Series(
             pd.NA, index=claims.index, dtype="string")
         patient = pick(claims["patient_id"])
+        claim, service, prescriber = (pick(claims["claim_id"]), pick(claims["service_date"]),
+                                      pick(claims["prescriber_npi"]))
         if mask_patients:
-            codes, uniques = pd.factorize(patient)
-            patient = (codes, _labels([f"PT-{i:06d}" for i in range(1, len(uniques) + 1)]))
+            patient = _pseudonyms(patient, "PT")
+        if deidentify:
+            claim, prescriber = _pseudonyms(claim, "CL"), _pseudonyms(prescriber, "PR")
+            service = service.dt.to_period("M").dt.to_timestamp()
         quantity = pick(claims["quantity"])
         whole = quantity.to_numpy(dtype=float, na_value=0.0) % 1 == 0
         self.whole_quantities = bool(whole.all())
@@ -306,8 +345,8 @@ class _Prepared:
         # In the order of the report's columns: a Series converted block by block, or
         # (codes, labels) for values labelled once.
         self.columns = [
-            pick(claims["claim_id"]), pick(claims["service_date"]), pick(audit["entity_id"]),
-            pick(claims["site_id"]), patient, pick(claims["prescriber_npi"]),
+            claim, service, pick(audit["entity_id"]), pick(claims["site_id"]), patient,
+            prescriber,
             pick(claims["billing_npi"]), pick(claims["ndc"]), pick(claims["drug_name"]),
             quantity, pick(claims["payer"]), pick(claims["payer_type"]),
             pick(claims["account"]), pick(claims["patient_status"]), pick(modifiers),
@@ -325,7 +364,7 @@ class _Prepared:
             if isinstance(column, tuple):
                 codes, labels = column
                 values.append(labels[codes[first:last]].tolist())
-            elif kind == "date":
+            elif kind in ("date", "month"):
                 values.append(_excel_dates(column.iloc[first:last]))
             elif kind == "text":
                 values.append(_texts(column.iloc[first:last]))
@@ -333,6 +372,14 @@ class _Prepared:
                 values.append(_numbers(column.iloc[first:last].to_numpy(dtype=float,
                                                                          na_value=np.nan)))
         return values
+
+
+def _pseudonyms(values: pd.Series, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """``PREFIX-000001``, ... numbered in order of first appearance in this file: the same
+    value, the same pseudonym; a missing value stays blank. The whole file's values at once,
+    so pseudonyms run on across blocks and sheets."""
+    codes, uniques = pd.factorize(values)
+    return codes, _labels([f"{prefix}-{i:06d}" for i in range(1, len(uniques) + 1)])
 
 
 def _labels(texts: list[str | None]) -> np.ndarray:
@@ -384,6 +431,7 @@ def _formats(book: xlsxwriter.Workbook, whole_quantities: bool) -> dict:
             "bottom_color": "#808080"}),  # the thin grey rule of style.named_styles
         "text": None,
         "date": book.add_format({"num_format": style.DATE}),
+        "month": book.add_format({"num_format": style.MONTH}),
         "quantity": book.add_format(
             {"num_format": style.COUNT if whole_quantities else _QUANTITY_DECIMALS}),
         "money": book.add_format({"num_format": style.DOLLARS_CENTS}),

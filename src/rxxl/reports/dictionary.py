@@ -709,17 +709,19 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " listed with 0 (DOMAIN.md §5).", "capital_requests: period"),
     ("capital_years", "net"): (
         "The year's cash flows of every kind added up, in dollars: live formula SUMIFS over"
-        " the flow rows of the request and year (DOMAIN.md §5).",
+        " the request's own flow rows (by position, never matched by request id) for the"
+        " year (DOMAIN.md §5).",
         "capital_requests: request_id, period, cash_flow"),
     ("capital_years", "cumulative"): (
-        "Net cash flow of years 0 to this year, in dollars: live formula SUMIFS"
-        " (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
+        "Net cash flow of years 0 to this year, in dollars: live formula SUM of the"
+        " request's year rows (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
     ("capital_years", "discounted"): (
         "Net cash flow / (1 + discount rate) ^ year, in dollars: live formula (DOMAIN.md §5).",
         "capital_requests: period, cash_flow, discount_rate"),
     ("capital_years", "cumulative_discounted"): (
-        "Discounted net cash flow of years 0 to this year, in dollars: live formula SUMIFS"
-        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
+        "Discounted net cash flow of years 0 to this year, in dollars: live formula SUM of"
+        " the request's year rows (DOMAIN.md §5).",
+        "capital_requests: period, cash_flow, discount_rate"),
     ("capital_years", "crossing"): (
         "Where the cumulative flow turns from negative to not negative in this year: the"
         " year before plus the share of this year's flow needed, in years; blank in other"

@@ -75,7 +75,8 @@ def detail_name(month: pd.Period) -> str:
 def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.PathLike, *,
                  templates: str | os.PathLike | None = None, mask_patients: bool = True,
                  all_claims: bool = False, fiscal_year_start: int | str | None = None,
-                 progress: Callable[[str], None] | None = None) -> list[ReportSummary]:
+                 progress: Callable[[str], None] | None = None,
+                 deidentify: bool = False) -> list[ReportSummary]:
     """Load ``data_dir``, compute the package of ``month`` and write both workbooks to
     ``out_dir``. Returns a summary per workbook. ``fiscal_year_start`` is the first month of
     the fiscal year (1-12 or a month name; default :data:`~rxxl.constants.FISCAL_YEAR_START`,
@@ -85,7 +86,9 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
     :class:`~rxxl.locking.FolderBusy`), must not be the data or templates folder nor inside a
     folder of input parts, and receives the two workbooks as a pair (:func:`_put_in_place`):
     a claim detail of the month that this run does not produce (a month without claims) is
-    removed, so the folder never pairs a new package with an old detail."""
+    removed, so the folder never pairs a new package with an old detail. ``mask_patients``,
+    ``deidentify`` and ``all_claims`` are the claim detail's
+    (:func:`rxxl.reports.detail.write_claim_detail`)."""
     step = progress or (lambda _: None)
     first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
@@ -116,10 +119,12 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
                 written = write_claim_detail(inputs.claims, facts["audit"], detail,
                                              str(inputs.month), all_claims=all_claims,
                                              mask_patients=mask_patients,
+                                             deidentify=deidentify,
                                              organization=_organization(inputs))
+                masking = (" (de-identified)" if written.deidentified else
+                           " (patients masked)" if written.masked else "")
                 summaries.append(ReportSummary(out / detail.name, (
-                    f"{detail.name}: {written.rows:,} of {written.claims:,} claims"
-                    f"{' (patients masked)' if written.masked else ''}")))
+                    f"{detail.name}: {written.rows:,} of {written.claims:,} claims{masking}")))
             _put_in_place([staging / s.path.name for s in summaries], out,
                           [] if "audit" in facts else [out / detail.name], staging / "earlier")
             step(f"done in {time.perf_counter() - started:.1f} s")

@@ -46,7 +46,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rxxl.errors import InputError
-from rxxl.outputs import FORMULA_STARTS, atomic_path
+from rxxl.outputs import FORMULA_STARTS, atomic_path, xlsx_text
 from rxxl.reports import style
 
 
@@ -319,7 +319,8 @@ class Filler:
         if isinstance(value, Formula):
             self._write_formula(sheet, cell, value)
         elif isinstance(value, str):
-            cell.value = value
+            # Control characters as Excel's _xHHHH_ (openpyxl refuses them): rxxl.outputs.
+            cell.value = xlsx_text(value)
             if value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # data text is never a formula
         else:
