@@ -93,3 +93,54 @@ def test_xirr_of_a_daily_annuity_over_100000_days():
     rate, peak = _peak_mb(lambda: roi.xirr([-price] + [1.0] * N, dates, guess=5.0))
     assert rate == pytest.approx((1 + daily) ** 365 - 1, rel=1e-10)
     assert peak < 128, f"{peak:.0f} MB for {N:,} flows"
+
+
+# --- RX_DENIAL_TREND on 20,000 months -----------------------------------------------------------
+
+MONTHS = 20_000
+
+
+def _months(count: int) -> list[list[dt.datetime]]:
+    """Month cells as Excel hands them over (datetimes), January 1900 onwards."""
+    return [[dt.datetime(1900 + i // 12, 1 + i % 12, 1)] for i in range(count)]
+
+
+def test_denial_trend_on_20000_months_with_one_spike():
+    # 1,000 claims a month, 100 denied (10%), but 500 in month 12,345. The spike is above
+    # its UCL and set aside, so the center line is 19,999 * 100 / (19,999 * 1,000) = 10%;
+    # sigma = sqrt(0.1 * 0.9 / 1000) = 0.0094868, UCL = 0.1 + 3 sigma = 0.1284605 and
+    # LCL = 0.0715395 in every month; only the spike is out of control.
+    denied = [[100.0]] * MONTHS
+    denied[12_344] = [500.0]
+    result = udfs.RX_DENIAL_TREND(_months(MONTHS), [[1_000.0]] * MONTHS, denied)
+    assert isinstance(result, list) and len(result) == MONTHS, result
+    assert [i for i, line in enumerate(result) if line[4]] == [12_344]
+    assert result[12_344][0] == 0.5
+    for line in (result[0], result[12_344], result[-1]):
+        assert line[1:4] == pytest.approx([0.1, 0.1284605, 0.0715395], abs=1e-7)
+    assert all(line[0] == 0.1 for i, line in enumerate(result) if i != 12_344)
+
+
+def test_denial_trend_names_a_month_repeated_far_down_20000_months():
+    months = _months(MONTHS)
+    months[-1] = ["1900-07"]  # text for July 1900, which the 7th cell already holds
+    result = udfs.RX_DENIAL_TREND(months, [[10.0]] * MONTHS, [[1.0]] * MONTHS)
+    assert result == "#VALUE! months: 1900-07 appears more than once; give one row per month"
+
+
+def test_denial_trend_reads_every_kind_of_month_cell_in_a_long_column():
+    # 20,000 distinct months from January 1900, a quarter each as a datetime (the 28th,
+    # 1:30 PM), a date (the 1st), an Excel serial (noon on the 15th: days since 1899-12-30,
+    # plus 0.5; a day off in Jan-Feb 1900, Excel's leap-year bug, is still the same month)
+    # and text ("1900-1", with spaces around). One row each, so one result row each.
+    cells = []
+    for i in range(MONTHS):
+        year, month = 1900 + i // 12, 1 + i % 12
+        serial = (dt.date(year, month, 15) - dt.date(1899, 12, 30)).days + 0.5
+        cells.append([[dt.datetime(year, month, 28, 13, 30), dt.date(year, month, 1), serial,
+                       f" {year}-{month} "][i % 4]])
+    result = udfs.RX_DENIAL_TREND(cells, [[10.0]] * MONTHS, [[1.0]] * MONTHS)
+    assert isinstance(result, list) and len(result) == MONTHS, result
+    cells[-1] = [(dt.date(1900, 2, 15) - dt.date(1899, 12, 30)).days + 0.5]  # February 1900
+    assert udfs.RX_DENIAL_TREND(cells, [[10.0]] * MONTHS, [[1.0]] * MONTHS) == (
+        "#VALUE! months: 1900-02 appears more than once; give one row per month")

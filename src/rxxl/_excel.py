@@ -19,6 +19,7 @@ The one rule for what a cell hands over (also in the README):
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import numbers
 import os
@@ -28,10 +29,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rxxl._arrays import as_float_array
 from rxxl.errors import InputError, InputTypeError, RxxlError
-from rxxl.parsing import parse_dates
+from rxxl.parsing import OK as DATE_OK
+from rxxl.parsing import excel_serial_dates, parse_date_texts, parse_dates, parse_month
 
 CATEGORY = "Rx Finance"
 
@@ -177,6 +180,76 @@ def dates_of(name: str, values: np.ndarray) -> np.ndarray:
     """Date cells as datetime64[D] by rxxl's one rule (:mod:`rxxl.parsing`): date cells,
     Excel serial numbers, ISO or US text; the rest is refused naming the cell."""
     return parse_dates(values, name, serials=True, unit="cell")
+
+
+def distinct_months(name: str, values: np.ndarray) -> np.ndarray:
+    """Month cells (a date, an Excel serial, or text such as 2026-10) as ``datetime64[M]``,
+    each month at most once.
+
+    The rule is :func:`rxxl.parsing.parse_month` (with dates) for a text or date cell and
+    :func:`dates_of` for a number. The cells are read column-wise by the same parsers
+    (:func:`rxxl.parsing.parse_date_texts`, :func:`rxxl.parsing.excel_serial_dates`); only a
+    cell those leave unread goes through the one-cell rule, which reads it or raises its
+    message: 20,000 months take milliseconds, not one parse (and one list count) each.
+    """
+    cells_ = values.tolist()
+    months = np.full(len(cells_), np.datetime64("NaT"), dtype="datetime64[M]")
+    kinds = np.array([_month_cell_kind(cell) for cell in cells_], dtype=np.int8)
+    for kind, read in ((_NUMBER, _serial_months), (_TEXT, _text_months),
+                       (_DATETIME, _datetime_months), (_DATE, _date_months)):
+        at = np.flatnonzero(kinds == kind)
+        if at.size:
+            months[at] = read([cells_[i] for i in at])
+    for i in np.flatnonzero(np.isnat(months)):  # unread by the column-wise pass: the cell rule
+        cell = cells_[i]
+        if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
+            months[i] = dates_of(name, np.array([cell], dtype=object))[0]
+        else:
+            months[i] = np.datetime64(parse_month(cell, f"{name}: cell {i + 1}", dates=True), "M")
+    _, where, counts = np.unique(months, return_inverse=True, return_counts=True)
+    repeated = np.flatnonzero(counts[where] > 1)
+    if repeated.size:
+        month = np.datetime_as_string(months[repeated[0]], unit="M")
+        raise InputError(f"{name}: {month} appears more than once; give one row per month")
+    return months
+
+
+_OTHER, _NUMBER, _TEXT, _DATETIME, _DATE = range(5)
+
+
+def _month_cell_kind(cell: Any) -> int:
+    if isinstance(cell, bool):
+        return _OTHER
+    if isinstance(cell, numbers.Real):
+        return _NUMBER
+    if isinstance(cell, str):
+        return _TEXT
+    if isinstance(cell, dt.datetime):  # before date: a datetime is a date too
+        return _DATETIME if cell.tzinfo is None else _OTHER
+    return _DATE if isinstance(cell, dt.date) else _OTHER
+
+
+def _serial_months(cells_: list) -> np.ndarray:
+    days, reasons = excel_serial_dates(np.asarray(cells_, dtype=float))
+    return np.where(reasons == DATE_OK, days, np.datetime64("NaT")).astype("datetime64[M]")
+
+
+def _text_months(cells_: list) -> np.ndarray:
+    texts = pd.Series(cells_, dtype=object).str.strip()
+    codes, uniques = pd.factorize(texts)
+    days, reasons = parse_date_texts(pa.array(list(uniques), pa.string()), month=True,
+                                     serials=False)
+    days = np.where(reasons == DATE_OK, days, np.datetime64("NaT"))
+    return days[codes].astype("datetime64[M]")
+
+
+def _datetime_months(cells_: list) -> np.ndarray:
+    # numpy reads naive datetimes as written; to months, a time of day falls away
+    return np.array(cells_, dtype="datetime64[us]").astype("datetime64[M]")
+
+
+def _date_months(cells_: list) -> np.ndarray:
+    return np.array(cells_, dtype="datetime64[D]").astype("datetime64[M]")
 
 
 def as_cell(value: float, undefined: str) -> Any:
