@@ -144,3 +144,37 @@ def test_denial_trend_reads_every_kind_of_month_cell_in_a_long_column():
     cells[-1] = [(dt.date(1900, 2, 15) - dt.date(1899, 12, 30)).days + 0.5]  # February 1900
     assert udfs.RX_DENIAL_TREND(cells, [[10.0]] * MONTHS, [[1.0]] * MONTHS) == (
         "#VALUE! months: 1900-02 appears more than once; give one row per month")
+
+
+# --- RX_340B_CHECK on a long claims range -------------------------------------------------------
+
+
+def test_340b_check_on_every_claim_of_the_small_sample_matches_the_engine(tmp_path):
+    # All 24 months of the small sample in one range (about 61,000 rows), as xlwings hands
+    # it over: the result lines up with the claims, row for row, and equals the audit of the
+    # same claims loaded as a table. Cells of only spaces are blank (the cell rule), so the
+    # modifiers blanked out as "  " in every third row read as no modifier at all.
+    import pandas as pd
+
+    from rxxl.audit340b import audit_claims
+    from rxxl.data import load_reference, load_table
+    from rxxl.data.synthetic import generate
+
+    folder = tmp_path / "health-system"
+    generate(folder, size="small")
+    claims = pd.concat([pd.read_parquet(p) for p in sorted((folder / "claims").glob("*"))],
+                       ignore_index=True)
+    spaced = claims.astype(object).where(claims.notna(), None)
+    spaced.loc[spaced.index % 3 == 0, "modifiers"] = "  "
+    grid = [list(claims.columns), *spaced.to_numpy().tolist(), [None] * len(claims.columns)]
+    result = udfs.RX_340B_CHECK(grid, str(folder))
+    assert isinstance(result, list), result
+    assert len(result) == len(claims) + 2 and result[-1] == [None] * 4  # header, padding
+    blanked = claims.copy()
+    blanked.loc[blanked.index % 3 == 0, "modifiers"] = None
+    engine = audit_claims(load_table(blanked, "claims"), load_reference(folder))
+    lines = result[1:-1]
+    assert [line[0] for line in lines] == engine["claim_id"].tolist()
+    assert [line[1] for line in lines] == engine["status"].tolist()
+    assert [line[2] for line in lines] == engine["reasons"].tolist()
+    assert any(line[1] == "violation" for line in lines)

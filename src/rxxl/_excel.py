@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from rxxl._arrays import as_float_array
 from rxxl.errors import InputError, InputTypeError, RxxlError
@@ -92,13 +93,52 @@ def _from_lists(value: list | tuple) -> np.ndarray:
 
 
 def blank_mask(array: np.ndarray) -> np.ndarray:
-    """Blank cells: None, NaN, or text of only spaces."""
-    mask = pd.isna(array)
-    if array.size and str in set(map(type, array.ravel().tolist())):
-        mask |= np.frompyfunc(lambda c: isinstance(c, str) and not c.strip(), 1, 1)(
-            array
-        ).astype(bool)
-    return mask
+    """Blank cells: None, NaN, or text of only spaces.
+
+    Column by column, so that a range of 100,000 claims is not a Python call per cell: a
+    column of numbers or dates is blank where it is missing, a column of text checks each
+    distinct text once, and only a column of mixed kinds goes cell by cell.
+    """
+    mask = np.asarray(pd.isna(array), dtype=bool)
+    if array.size == 0 or array.dtype.kind not in "OUS":
+        return mask
+    grid = array.reshape(-1, 1) if array.ndim < 2 else array.reshape(array.shape[0], -1)
+    spaces = np.zeros(grid.shape, dtype=bool)
+    for j in range(grid.shape[1]):
+        column = grid[:, j]
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind in _WITHOUT_TEXT:
+            continue
+        if kind == "string":
+            spaces[:, j] = _only_spaces(column)
+        else:
+            spaces[:, j] = [isinstance(c, str) and not c.strip() for c in column.tolist()]
+    return mask | spaces.reshape(mask.shape)
+
+
+def _only_spaces(texts: np.ndarray) -> np.ndarray:
+    """Which cells of a column of text (or missing) hold text of only spaces (Python's
+    ``str.isspace``, or empty). Only a text that starts with a space can be one, so the
+    first characters are read column-wise and only those texts are checked one by one."""
+    try:
+        first = pc.utf8_slice_codeunits(pa.array(texts, type=pa.string(), from_pandas=True),
+                                        0, 1).dictionary_encode()
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: cell by cell
+        return np.array([isinstance(c, str) and not c.strip() for c in texts.tolist()], bool)
+    spacey = np.array([not c.strip() for c in first.dictionary.to_pylist()], dtype=bool)
+    codes = first.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    out = np.zeros(texts.size, dtype=bool)
+    if spacey.size:
+        maybe = np.flatnonzero((codes >= 0) & spacey[np.maximum(codes, 0)])
+        out[maybe] = [not texts[i].strip() for i in maybe]
+    return out
+
+
+#: What :func:`pandas.api.types.infer_dtype` calls a column that holds no text at all.
+_WITHOUT_TEXT = frozenset({
+    "empty", "floating", "integer", "mixed-integer-float", "decimal", "complex", "boolean",
+    "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period",
+})
 
 
 def _blank_to_none(array: np.ndarray) -> np.ndarray:
@@ -323,7 +363,8 @@ def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
 
     grid = cells(value)
     body = grid[1:]
-    blank_rows = blank_mask(body).all(axis=1) if body.size else np.ones(len(body), bool)
+    blank = blank_mask(body)  # once: a range may hold 100,000 claims
+    blank_rows = blank.all(axis=1) if body.size else np.ones(len(body), bool)
     filled = np.flatnonzero(~blank_rows)
     if filled.size == 0:
         raise InputError("claims: give the header row and at least one claim row")
@@ -335,7 +376,9 @@ def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
             " delete the blank row (only rows below the last claim are padding)"
         )
     header = [str(name).strip() if name is not None else "" for name in grid[0]]
-    frame = pd.DataFrame(_blank_to_none(body[:keep]), columns=header)
+    filled_cells = body[:keep].copy()
+    filled_cells[blank[:keep]] = None
+    frame = pd.DataFrame(filled_cells, columns=header)
     claims = validate_table(frame, "claims", source="claims range", max_problems=3)
     return claims, len(body) - keep
 
