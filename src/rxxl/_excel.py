@@ -19,6 +19,7 @@ The one rule for what a cell hands over (also in the README):
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import numbers
 import os
@@ -28,12 +29,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rxxl._arrays import as_float_array
 from rxxl.data.contracts import CLAIMS
 from rxxl.data.phi import fault_text, header_key
 from rxxl.errors import InputError, InputTypeError, RxxlError
-from rxxl.parsing import parse_dates
+from rxxl.parsing import OK as DATE_OK
+from rxxl.parsing import excel_serial_dates, parse_date_texts, parse_dates, parse_month
 
 CATEGORY = "Rx Finance"
 
@@ -92,13 +96,52 @@ def _from_lists(value: list | tuple) -> np.ndarray:
 
 
 def blank_mask(array: np.ndarray) -> np.ndarray:
-    """Blank cells: None, NaN, or text of only spaces."""
-    mask = pd.isna(array)
-    if array.size and str in set(map(type, array.ravel().tolist())):
-        mask |= np.frompyfunc(lambda c: isinstance(c, str) and not c.strip(), 1, 1)(
-            array
-        ).astype(bool)
-    return mask
+    """Blank cells: None, NaN, or text of only spaces.
+
+    Column by column, so that a range of 100,000 claims is not a Python call per cell: a
+    column of numbers or dates is blank where it is missing, a column of text checks each
+    distinct text once, and only a column of mixed kinds goes cell by cell.
+    """
+    mask = np.asarray(pd.isna(array), dtype=bool)
+    if array.size == 0 or array.dtype.kind not in "OUS":
+        return mask
+    grid = array.reshape(-1, 1) if array.ndim < 2 else array.reshape(array.shape[0], -1)
+    spaces = np.zeros(grid.shape, dtype=bool)
+    for j in range(grid.shape[1]):
+        column = grid[:, j]
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind in _WITHOUT_TEXT:
+            continue
+        if kind == "string":
+            spaces[:, j] = _only_spaces(column)
+        else:
+            spaces[:, j] = [isinstance(c, str) and not c.strip() for c in column.tolist()]
+    return mask | spaces.reshape(mask.shape)
+
+
+def _only_spaces(texts: np.ndarray) -> np.ndarray:
+    """Which cells of a column of text (or missing) hold text of only spaces (Python's
+    ``str.isspace``, or empty). Only a text that starts with a space can be one, so the
+    first characters are read column-wise and only those texts are checked one by one."""
+    try:
+        first = pc.utf8_slice_codeunits(pa.array(texts, type=pa.string(), from_pandas=True),
+                                        0, 1).dictionary_encode()
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: cell by cell
+        return np.array([isinstance(c, str) and not c.strip() for c in texts.tolist()], bool)
+    spacey = np.array([not c.strip() for c in first.dictionary.to_pylist()], dtype=bool)
+    codes = first.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    out = np.zeros(texts.size, dtype=bool)
+    if spacey.size:
+        maybe = np.flatnonzero((codes >= 0) & spacey[np.maximum(codes, 0)])
+        out[maybe] = [not texts[i].strip() for i in maybe]
+    return out
+
+
+#: What :func:`pandas.api.types.infer_dtype` calls a column that holds no text at all.
+_WITHOUT_TEXT = frozenset({
+    "empty", "floating", "integer", "mixed-integer-float", "decimal", "complex", "boolean",
+    "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period",
+})
 
 
 def _blank_to_none(array: np.ndarray) -> np.ndarray:
@@ -182,6 +225,76 @@ def dates_of(name: str, values: np.ndarray) -> np.ndarray:
     return parse_dates(values, name, serials=True, unit="cell")
 
 
+def distinct_months(name: str, values: np.ndarray) -> np.ndarray:
+    """Month cells (a date, an Excel serial, or text such as 2026-10) as ``datetime64[M]``,
+    each month at most once.
+
+    The rule is :func:`rxxl.parsing.parse_month` (with dates) for a text or date cell and
+    :func:`dates_of` for a number. The cells are read column-wise by the same parsers
+    (:func:`rxxl.parsing.parse_date_texts`, :func:`rxxl.parsing.excel_serial_dates`); only a
+    cell those leave unread goes through the one-cell rule, which reads it or raises its
+    message: 20,000 months take milliseconds, not one parse (and one list count) each.
+    """
+    cells_ = values.tolist()
+    months = np.full(len(cells_), np.datetime64("NaT"), dtype="datetime64[M]")
+    kinds = np.array([_month_cell_kind(cell) for cell in cells_], dtype=np.int8)
+    for kind, read in ((_NUMBER, _serial_months), (_TEXT, _text_months),
+                       (_DATETIME, _datetime_months), (_DATE, _date_months)):
+        at = np.flatnonzero(kinds == kind)
+        if at.size:
+            months[at] = read([cells_[i] for i in at])
+    for i in np.flatnonzero(np.isnat(months)):  # unread by the column-wise pass: the cell rule
+        cell = cells_[i]
+        if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
+            months[i] = dates_of(name, np.array([cell], dtype=object))[0]
+        else:
+            months[i] = np.datetime64(parse_month(cell, f"{name}: cell {i + 1}", dates=True), "M")
+    _, where, counts = np.unique(months, return_inverse=True, return_counts=True)
+    repeated = np.flatnonzero(counts[where] > 1)
+    if repeated.size:
+        month = np.datetime_as_string(months[repeated[0]], unit="M")
+        raise InputError(f"{name}: {month} appears more than once; give one row per month")
+    return months
+
+
+_OTHER, _NUMBER, _TEXT, _DATETIME, _DATE = range(5)
+
+
+def _month_cell_kind(cell: Any) -> int:
+    if isinstance(cell, bool):
+        return _OTHER
+    if isinstance(cell, numbers.Real):
+        return _NUMBER
+    if isinstance(cell, str):
+        return _TEXT
+    if isinstance(cell, dt.datetime):  # before date: a datetime is a date too
+        return _DATETIME if cell.tzinfo is None else _OTHER
+    return _DATE if isinstance(cell, dt.date) else _OTHER
+
+
+def _serial_months(cells_: list) -> np.ndarray:
+    days, reasons = excel_serial_dates(np.asarray(cells_, dtype=float))
+    return np.where(reasons == DATE_OK, days, np.datetime64("NaT")).astype("datetime64[M]")
+
+
+def _text_months(cells_: list) -> np.ndarray:
+    texts = pd.Series(cells_, dtype=object).str.strip()
+    codes, uniques = pd.factorize(texts)
+    days, reasons = parse_date_texts(pa.array(list(uniques), pa.string()), month=True,
+                                     serials=False)
+    days = np.where(reasons == DATE_OK, days, np.datetime64("NaT"))
+    return days[codes].astype("datetime64[M]")
+
+
+def _datetime_months(cells_: list) -> np.ndarray:
+    # numpy reads naive datetimes as written; to months, a time of day falls away
+    return np.array(cells_, dtype="datetime64[us]").astype("datetime64[M]")
+
+
+def _date_months(cells_: list) -> np.ndarray:
+    return np.array(cells_, dtype="datetime64[D]").astype("datetime64[M]")
+
+
 def as_cell(value: float, undefined: str) -> Any:
     """A single numeric result; NaN becomes the function's Excel error, ±inf ``#NUM!``.
 
@@ -253,7 +366,8 @@ def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
 
     grid = cells(value)
     body = grid[1:]
-    blank_rows = blank_mask(body).all(axis=1) if body.size else np.ones(len(body), bool)
+    blank = blank_mask(body)  # once: a range may hold 100,000 claims
+    blank_rows = blank.all(axis=1) if body.size else np.ones(len(body), bool)
     filled = np.flatnonzero(~blank_rows)
     if filled.size == 0:
         raise InputError("claims: give the header row and at least one claim row")
@@ -272,7 +386,9 @@ def claims_frame(value: Any) -> tuple[pd.DataFrame, int]:
             " ndc, ...), but none of its cells is a claims column name; select the range"
             " with its header row"
         )
-    frame = pd.DataFrame(_blank_to_none(body[:keep]), columns=header)
+    filled_cells = body[:keep].copy()
+    filled_cells[blank[:keep]] = None
+    frame = pd.DataFrame(filled_cells, columns=header)
     claims = validate_table(frame, "claims", source="claims range", max_problems=3)
     return claims, len(body) - keep
 

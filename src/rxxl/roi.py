@@ -19,7 +19,8 @@ NaN policy
 ----------
 - A missing value (NaN or None) among the cash flows makes the result NaN: a gap in a
   cash-flow series is not a zero, and skipping it would shift every later period.
-- Undefined results are NaN: IRR/XIRR with no sign change or no root, MIRR without both a
+- Undefined results are NaN: IRR/XIRR with no sign change or no root (or flows on one
+  date that cancel, a present value of 0 at every rate), MIRR without both a
   positive and a negative flow, any rate of exactly -100%, ROI with no outflow.
 - Payback that is never reached within the horizon is ``inf`` ("never").
 - Structurally bad input (text, no values, ranges of different lengths, a date before the
@@ -124,23 +125,30 @@ def _sign_change(flows: np.ndarray) -> bool:
     return bool((flows > 0).any() and (flows < 0).any())
 
 
-def _solve_rate(
-    value_at: Callable[[float], float],
-    slope_at: Callable[[float], float],
-    values_on_grid: Callable[[np.ndarray], np.ndarray],
-    guess: float,
-) -> float:
-    """Find a rate r > -1 with value_at(r) == 0, preferring the root Excel would find.
+#: Where rxxl looks for IRRs when Newton's method fails: fine steps on (-100%, 100%], then
+#: geometric steps to 10^4 (1,000,000%).
+_RATE_GRID = np.concatenate(
+    [np.linspace(-0.999_999, 1.0, 2_001), np.geomspace(1.0, 1e4, 400)[1:]]
+)
 
-    Excel iterates Newton's method from the guess; where that converges, so does this, to
-    the same root. Where it does not (Excel shows #NUM! after 20 steps), scan for sign
-    changes on a grid of rates and polish each bracket with Brent's method, returning the
-    root closest to the guess. NaN when no root exists on (-1, 10^4].
+
+def _solve_rate(flows: np.ndarray, ticks: np.ndarray, ticks_per_period: float,
+                guess: float) -> float:
+    """Find a rate r > -1 at which the flows' present value is zero, preferring the root
+    Excel would find.
+
+    Flow i is at time ``ticks[i] / ticks_per_period`` periods (IRR: tick = period, one a
+    period; XIRR: tick = day, 365 a year). Excel iterates Newton's method from the guess;
+    where that converges, so does this, to the same root. Where it does not (Excel shows
+    #NUM! after 20 steps), :func:`_nearest_root` brackets the roots on a grid of rates and
+    returns the one closest to the guess: NaN when no root exists on (-1, 10^4].
     """
+    times = ticks / ticks_per_period
     rate = guess
     with np.errstate(all="ignore"):
         for _ in range(IRR_MAX_NEWTON_ITERATIONS):
-            value, slope = value_at(rate), slope_at(rate)
+            value = float(np.sum(flows * (1.0 + rate) ** -times))
+            slope = float(np.sum(-times * flows * (1.0 + rate) ** (-times - 1.0)))
             if not (np.isfinite(value) and np.isfinite(slope)) or slope == 0:
                 break
             step = value / slope
@@ -149,24 +157,103 @@ def _solve_rate(
                 break
             if abs(step) <= IRR_TOLERANCE * max(1.0, abs(rate)):
                 return float(rate)
+    return _nearest_root(flows, ticks, ticks_per_period, guess)
 
-        grid = np.concatenate(
-            [np.linspace(-0.999_999, 1.0, 2_001), np.geomspace(1.0, 1e4, 400)[1:]]
-        )
-        on_grid = values_on_grid(grid)
+
+def _nearest_root(flows: np.ndarray, ticks: np.ndarray, ticks_per_period: float,
+                  guess: float) -> float:
+    """The root of the present value closest to ``guess`` among those bracketed on
+    ``_RATE_GRID``, polished by Brent's method; NaN when there is none.
+
+    The present value is searched in a scaled form that neither overflows nor underflows
+    on long series (100,000 flows: :math:`1.01^{100000} \\approx e^{995}`). With the
+    flows combined per tick into :math:`c_k` (k from 0, the first non-zero flow, to D, the
+    last), and :math:`z = (1 + r)^{-1/\\text{ticks per period}}`,
+
+    .. math:: f(r) = \\sum_k c_k z^k \\ (r \\ge 0), \\qquad
+              f(r) = z^{-D} \\sum_k c_k z^k = \\sum_k c_k w^{D - k},\\ w = 1/z \\ (r < 0),
+
+    the present value times a positive factor (so the same roots and signs), in which every
+    power is at most 1 and the first, resp. last, flow is not discounted at all. The whole
+    grid is one polynomial evaluation (:func:`_polynomial`), memory proportional to the
+    grid times the square root of D; Brent's method runs only on brackets that could hold
+    a root nearer the guess than one already found.
+    """
+    unique, where = np.unique(ticks, return_inverse=True)
+    amounts = np.bincount(where, weights=flows)  # flows on one day are one flow
+    nonzero = amounts != 0
+    if not nonzero.any():
+        return math.nan  # a present value of 0 at every rate: no rate in particular
+    amounts = amounts[nonzero]
+    offsets = unique[nonzero] - unique[nonzero][0]
+    last = int(offsets[-1])
+    down = -offsets / ticks_per_period
+    up = (last - offsets) / ticks_per_period
+
+    def scaled(rate: float) -> float:
+        with np.errstate(under="ignore"):
+            return float(np.sum(amounts * (1.0 + rate) ** (down if rate >= 0 else up)))
+
+    coefficients = np.zeros(last + 1)
+    coefficients[offsets] = amounts
+    grid = _RATE_GRID
+    on_grid = np.empty(grid.size)
+    rising = grid >= 0
+    with np.errstate(all="ignore"):
+        on_grid[rising] = _polynomial(coefficients, (1.0 + grid[rising]) ** (-1 / ticks_per_period))
+        on_grid[~rising] = _polynomial(coefficients[::-1],
+                                       (1.0 + grid[~rising]) ** (1 / ticks_per_period))
     finite = np.isfinite(on_grid)
     signs = np.sign(on_grid)
-    exact = finite & (signs == 0)
+    exact = grid[finite & (signs == 0)]
+    best = float(exact[np.argmin(np.abs(exact - guess))]) if exact.size else math.nan
     brackets = np.flatnonzero(finite[:-1] & finite[1:] & (signs[:-1] * signs[1:] < 0))
-    roots = list(grid[exact])
-    for i in brackets:
-        roots.append(
-            brentq(value_at, grid[i], grid[i + 1], xtol=1e-15, rtol=4 * np.finfo(float).eps)
-        )
-    if not roots:
+    # A root in [a, b] is at least this far from the guess.
+    reach = np.maximum(0.0, np.maximum(grid[brackets] - guess, guess - grid[brackets + 1]))
+    for i, distance in zip(brackets[np.argsort(reach, kind="stable")], np.sort(reach)):
+        if distance > abs(best - guess):  # False while best is NaN
+            break
+        root = _polish(scaled, grid[i], grid[i + 1])
+        if not math.isnan(root) and not abs(root - guess) >= abs(best - guess):
+            best = root
+    return best
+
+
+def _polish(function: Callable[[float], float], low: float, high: float) -> float:
+    """Brent's method on [low, high]; NaN when the bracket's signs do not differ once the
+    scaled value is evaluated there directly (the grid's sign change was rounding)."""
+    at_low, at_high = function(low), function(high)
+    if at_low == 0:
+        return float(low)
+    if at_high == 0:
+        return float(high)
+    if not (np.isfinite(at_low) and np.isfinite(at_high)) or np.sign(at_low) == np.sign(at_high):
         return math.nan
-    roots_array = np.asarray(roots, dtype=float)
-    return float(roots_array[np.argmin(np.abs(roots_array - guess))])
+    return float(brentq(function, low, high, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+
+
+def _polynomial(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_{k=0}^{D} c_k x^k` at every x, in blocks (baby steps, giant steps).
+
+    With blocks of :math:`B \\approx \\sqrt{D + 1}` coefficients,
+    :math:`p(x) = \\sum_j x^{jB} P_j(x)`: one matrix product gives every block polynomial
+    :math:`P_j` at every x, and Horner's rule in :math:`x^B` adds the blocks up. Memory is
+    len(x) times 2B numbers instead of len(x) times D for the powers of every flow, and the
+    Python loop runs over the D / B blocks, not over the flows. With :math:`|x| \\le 1` no
+    power overflows.
+    """
+    size = coefficients.size
+    width = math.isqrt(size - 1) + 1
+    count = -(-size // width)
+    blocks = np.zeros(width * count)
+    blocks[:size] = coefficients
+    partial = (x[:, None] ** np.arange(width)) @ blocks.reshape(count, width).T
+    giant = x ** width
+    total = partial[:, -1].copy()
+    for j in range(count - 2, -1, -1):
+        total *= giant
+        total += partial[:, j]
+    return total
 
 
 def irr(values: Any, guess: float = IRR_GUESS) -> float:
@@ -198,7 +285,10 @@ def irr(values: Any, guess: float = IRR_GUESS) -> float:
     Newton's method from ``guess`` as Excel does (up to 50 steps); where it fails to
     converge or steps to a rate of -100% or below (Excel gives up after 20 iterations with
     #NUM!), rxxl brackets the roots on a grid of rates in (-1, 10^4] and returns the one
-    closest to the guess, so rxxl may return a true IRR where Excel shows #NUM!.
+    closest to the guess, so rxxl may return a true IRR where Excel shows #NUM!. The search
+    scales the present value so that long series (100,000 periods) neither overflow near
+    -100% nor underflow to 0 after a long run of empty periods, and its memory grows with
+    the square root of the number of periods (see ``_nearest_root``).
 
     References
     ----------
@@ -222,22 +312,10 @@ def irr(values: Any, guess: float = IRR_GUESS) -> float:
     g = _rate(guess, "guess")
     if np.isnan(flows).any() or not _sign_change(flows):
         return math.nan
-    periods = np.arange(flows.size, dtype=float)
-
-    def value_at(rate: float) -> float:
-        return float(np.sum(flows * (1.0 + rate) ** -periods))
-
-    def slope_at(rate: float) -> float:
-        return float(np.sum(-periods * flows * (1.0 + rate) ** (-periods - 1.0)))
-
-    def values_on_grid(rates: np.ndarray) -> np.ndarray:
-        discount = (1.0 + rates[:, None]) ** -periods[None, :]
-        return discount @ flows
-
-    return _solve_rate(value_at, slope_at, values_on_grid, g)
+    return _solve_rate(flows, np.arange(flows.size), 1.0, g)
 
 
-def _years_from_first(dates: Any, count: int) -> np.ndarray:
+def _days_from_first(dates: Any, count: int) -> np.ndarray:
     days = parse_dates(dates, "dates").astype(np.int64)  # whole days since 1970-01-01
     require_same_length(values=np.empty(count), dates=days)
     elapsed = days - days[0]
@@ -248,7 +326,7 @@ def _years_from_first(dates: Any, count: int) -> np.ndarray:
             f"dates: the date at position {position + 1} is before the first date; XNPV and"
             " XIRR count time from the first date, so put the earliest cash flow first"
         )
-    return elapsed / DAYS_IN_YEAR
+    return elapsed
 
 
 def xnpv(rate: float, values: Any, dates: Any) -> float:
@@ -285,7 +363,7 @@ def xnpv(rate: float, values: Any, dates: Any) -> float:
     """
     r = _rate(rate)
     flows = _cash_flows(values)
-    years = _years_from_first(dates, flows.size)
+    years = _days_from_first(dates, flows.size) / DAYS_IN_YEAR
     # (1 + r)^t has no real value for a fractional t when 1 + r <= 0: Excel's #NUM!.
     if r <= -1.0 or np.isnan(flows).any():
         return math.nan
@@ -327,21 +405,11 @@ def xirr(values: Any, dates: Any, guess: float = IRR_GUESS) -> float:
     0.3734
     """
     flows = _cash_flows(values)
-    years = _years_from_first(dates, flows.size)
+    days = _days_from_first(dates, flows.size)
     g = _rate(guess, "guess")
     if np.isnan(flows).any() or not _sign_change(flows):
         return math.nan
-
-    def value_at(rate: float) -> float:
-        return float(np.sum(flows * (1.0 + rate) ** -years))
-
-    def slope_at(rate: float) -> float:
-        return float(np.sum(-years * flows * (1.0 + rate) ** (-years - 1.0)))
-
-    def values_on_grid(rates: np.ndarray) -> np.ndarray:
-        return ((1.0 + rates[:, None]) ** -years[None, :]) @ flows
-
-    return _solve_rate(value_at, slope_at, values_on_grid, g)
+    return _solve_rate(flows, days, DAYS_IN_YEAR, g)
 
 
 def mirr(values: Any, finance_rate: float, reinvest_rate: float) -> float:

@@ -8,7 +8,6 @@ decorators pass the functions through unchanged, so tests call them as plain Pyt
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from rxxl._excel import (
     claims_frame,
     columns,
     dates_of,
+    distinct_months,
     excel_safe,
     filled_numbers,
     no_blanks,
@@ -38,7 +38,6 @@ from rxxl._excel import (
 )
 from rxxl.constants import DAYS_IN_YEAR, EXPENSE, IRR_GUESS, MATERIALITY_AMOUNT, MATERIALITY_PERCENT
 from rxxl.errors import InputError
-from rxxl.parsing import parse_month
 
 _RANGE = {"ndim": 2}
 _NEVER = "never"
@@ -389,21 +388,6 @@ def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT
 # --- Denials --------------------------------------------------------------------------------
 
 
-def _month_labels(name: str, values: np.ndarray) -> list[str]:
-    """Month cells (a date, an Excel serial, or text such as 2026-10) as "YYYY-MM" labels,
-    read by the one parser (:func:`rxxl.parsing.parse_month`)."""
-    labels = []
-    for i, cell in enumerate(values):
-        if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
-            labels.append(str(dates_of(name, np.array([cell], dtype=object))[0])[:7])
-        else:
-            labels.append(str(parse_month(cell, f"{name}: cell {i + 1}", dates=True)))
-    duplicated = [m for m in labels if labels.count(m) > 1]
-    if duplicated:
-        raise InputError(f"{name}: {duplicated[0]} appears more than once; give one row per month")
-    return labels
-
-
 @xw.func(category=CATEGORY)
 @xw.arg("statuses", doc='Claim status per claim: "paid" or "denied" (initial claims only).', **_RANGE)
 @xw.arg("amounts", doc="Optional billed amount per claim: the rate by dollars instead of count.", **_RANGE)
@@ -428,7 +412,7 @@ def RX_DENIAL_RATE(statuses, amounts=None):
 def RX_DENIAL_TREND(months, submitted, denied):
     """p-chart per month (5 columns): rate, center line, UCL, LCL, out of control."""
     lines = series(months=months, submitted=submitted, denied=denied)
-    _month_labels("months", lines["months"])
+    distinct_months("months", lines["months"])
     chart = denials.p_chart(as_float_array(lines["submitted"], "submitted"),
                             as_float_array(lines["denied"], "denied"))
     out = cell_values(chart[["rate", "center_line", "ucl", "lcl"]].to_numpy(dtype=float), DIV0)

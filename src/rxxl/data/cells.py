@@ -198,8 +198,26 @@ def _cells_of_series(series: pd.Series) -> Cells:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return _cells_of_arrow(pa.array(values, type=pa.string(), from_pandas=True))
     # Mixed cells from a spreadsheet: numbers, text, dates and booleans side by side.
-    texts = [_cell_text(v) for v in values.tolist()]
-    return _text_from_dictionary(pa.array(texts, type=pa.string()).dictionary_encode())
+    return _text_from_dictionary(_cell_texts(values).dictionary_encode())
+
+
+#: Object columns (as pandas' ``infer_dtype`` names them) in which equal cells always show
+#: the same text, so each distinct value is written out once; not a column mixing kinds,
+#: where 1 == 1.0 == True but TRUE is no number, nor time-zone-aware datetimes.
+_ONE_TEXT_PER_VALUE = frozenset({"floating", "integer", "mixed-integer-float", "boolean",
+                                 "date", "datetime", "datetime64"})
+
+
+def _cell_texts(values: np.ndarray) -> pa.Array:
+    """:func:`_cell_text` of every cell: per distinct value where that gives the same texts
+    (a spreadsheet range of 100,000 amounts or dates as Python objects), else per cell."""
+    if pd.api.types.infer_dtype(values, skipna=True) in _ONE_TEXT_PER_VALUE:
+        codes, uniques = pd.factorize(values)
+        distinct = uniques.tolist()
+        if not any(getattr(value, "tzinfo", None) is not None for value in distinct):
+            texts = pa.array([_cell_text(value) for value in distinct], type=pa.string())
+            return texts.take(pa.array(codes, mask=codes < 0))
+    return pa.array([_cell_text(v) for v in values.tolist()], type=pa.string())
 
 
 def _cell_text(value: Any) -> str | None:
