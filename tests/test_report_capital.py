@@ -93,7 +93,8 @@ def test_libreoffice_gives_every_capital_cell_rxxls_value(hostile, libreoffice_r
 
 def test_control_characters_in_data_text_give_a_readable_package(tmp_path):
     """openpyxl refuses control characters in a cell; the package holds them as Excel's
-    _xHHHH_ escape, and the claim detail's document properties as well."""
+    _xHHHH_ escape, and the claim detail's document properties as well. (NUL is left out:
+    the reader refuses a file holding NUL bytes as not text, tested in test_data_hostile.)"""
     import zipfile
 
     from defusedxml import ElementTree
@@ -103,7 +104,7 @@ def test_control_characters_in_data_text_give_a_readable_package(tmp_path):
     generate(tmp_path / "data", size="small")
     path = tmp_path / "data" / "capital_requests.csv"
     flows = pd.read_csv(path, dtype={"request_id": str})
-    flows["request_name"] = flows["request_name"] + " \x1b[31m\x00 bell\x07 cr\r end"
+    flows["request_name"] = flows["request_name"] + " \x1b[31m bell\x07 cr\r end"
     flows.to_csv(path, index=False, lineterminator="\r\n")  # quotes the CR (RFC 4180)
     entity = pd.read_csv(tmp_path / "data" / "entity.csv", dtype=str)
     if "entity_name" in entity:
@@ -113,7 +114,7 @@ def test_control_characters_in_data_text_give_a_readable_package(tmp_path):
     flows_shown = _capital_tables(tmp_path / "out" / package_name(pd.Period(MONTH)))[
         "capital_flows"]
     names = set(flows_shown.iloc[:, 1])
-    assert all("_x001B_[31m_x0000_ bell_x0007_ cr_x000D_ end" in name for name in names)
+    assert all("_x001B_[31m bell_x0007_ cr_x000D_ end" in name for name in names)
     for book in (package_name(pd.Period(MONTH)), detail_name(pd.Period(MONTH))):
         with zipfile.ZipFile(tmp_path / "out" / book) as archive:
             for name in archive.namelist():
