@@ -71,10 +71,27 @@ def test_csv_keeps_one_record_per_row_whatever_the_control_characters(tmp_path):
     path = write_table(frame, tmp_path / "out.csv")
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    # 7 records and a header, each record's text exactly what was written.
-    assert rows == [["claim_id", "amount"], *([text, str(i)] for i, text in enumerate(CONTROL))]
+    # 7 records and a header, each record's text what was written (a NUL byte as U+FFFD).
+    shown = [text.replace("\x00", "\ufffd") for text in CONTROL]
+    assert rows == [["claim_id", "amount"], *([text, str(i)] for i, text in enumerate(shown))]
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert back["claim_id"].tolist() == CONTROL
+    assert back["claim_id"].tolist() == shown
+
+
+def test_csv_with_a_nul_in_the_data_is_a_text_file_rxxl_reads_back(tmp_path):
+    """A NUL byte makes a CSV binary to rxxl's reader (and to many tools); an output CSV
+    never holds one: the character is written as U+FFFD, the replacement character."""
+    from rxxl.data import load_table
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "sample", size="small")
+    claims = load_table(tmp_path / "sample" / "claims" / "2026-10.parquet", "claims").head(5)
+    claims["drug_name"] = claims["drug_name"].astype(object)
+    claims.loc[0, "drug_name"] = "lot\x00 7"
+    path = write_table(claims, tmp_path / "claims.csv")
+    assert b"\x00" not in path.read_bytes()
+    back = load_table(path, "claims")
+    assert back["drug_name"].iloc[0] == "lot\ufffd 7"
 
 
 def test_csv_of_claims_loads_back_with_every_claim(tmp_path):

@@ -206,6 +206,23 @@ def defuse_csv_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_text(frame: pd.DataFrame) -> pd.DataFrame:
+    r"""``frame`` as an output CSV holds it: formulas defused (:func:`defuse_csv_text`) and a
+    NUL byte in text written as U+FFFD, since a file holding NUL is binary to rxxl's reader
+    and to many other tools.
+
+    >>> csv_text(pd.DataFrame({"lot": ["A\x007", "=1"]}))["lot"].tolist()
+    ['A�7', "'=1"]
+    """
+    out = defuse_csv_text(frame)
+    for name in _text_columns(out):
+        text = out[name].astype("string")
+        nul = text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+        if nul.any():
+            out[name] = text.str.replace("\x00", "\ufffd", regex=False)
+    return out
+
+
 def xlsx_text(text: str) -> str:
     r"""``text`` as an .xlsx cell holds it: control characters as Excel's ``_xHHHH_``.
 
@@ -228,7 +245,7 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "Results") -> Path
         )
     with atomic_path(path) as temporary:
         if suffix == ".csv":
-            defuse_csv_text(frame).to_csv(temporary, index=False, date_format="%Y-%m-%d",
+            csv_text(frame).to_csv(temporary, index=False, date_format="%Y-%m-%d",
                                           lineterminator=CSV_LINE_END)
         else:
             _write_xlsx(frame, temporary, sheet)
