@@ -417,6 +417,23 @@ def test_denials_on_no_claims_says_so(tmp_path, capsys):
     assert not (tmp_path / "t.csv").exists()
 
 
+def test_audit340b_on_no_claims_says_so_and_writes_nothing(tmp_path, capsys):
+    """An audit of no claims is no audit: exit 2 with the reason, not an empty result
+    that reads as a clean month."""
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "sample", size="small")
+    header = pd.read_parquet(tmp_path / "sample" / "claims" / "2026-10.parquet").head(0)
+    claims = tmp_path / "claims.csv"
+    header.to_csv(claims, index=False)
+    out = tmp_path / "audit.csv"
+    assert main(["audit340b", "--claims", str(claims), "--reference",
+                 str(tmp_path / "sample"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"rxxl audit340b: {claims}: no claims" in err
+    assert not out.exists()
+
+
 def _example_folder(tmp_path: Path) -> Path:
     from importlib import resources
     folder = tmp_path / "figures"

@@ -177,6 +177,10 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
               file=sys.stderr) as progress:
         progress.set_postfix_str("loading claims and 340B reference")
         claims, tables = load_claims_and_reference(claims_path, reference, sheet=sheet)
+        if claims.empty:
+            # An empty audit would read as a month without findings: say so instead.
+            raise RxxlError(f"{claims_path}: no claims (the table has its header but no"
+                            " rows); nothing to audit, and nothing was written")
         progress.update()
         progress.set_postfix_str(f"checking {len(claims):,} claims")
         audit = audit_claims(claims, tables, policy)
