@@ -170,7 +170,9 @@ CSV_SPOILS: dict[str, tuple[Callable[[str], bytes], bool | None]] = {
                            False),
     "Latin-1 text": (lambda t: _first_text_field(t, "Caf\xe9 R\xe9gional").encode("latin-1"),
                      False),
-    "truncated mid-row": (lambda t: t.encode()[: len(t.encode()) * 2 // 3], True),
+    # Either: a cut that ends on a row whose last field may be blank (prescribers' end date)
+    # leaves a well-formed shorter file, the same as one without a final line end.
+    "truncated mid-row": (lambda t: t.encode()[: len(t.encode()) * 2 // 3], None),
     "NUL bytes": (lambda t: t.encode().replace(b",", b",\x00", 5), True),
     "random bytes": (lambda t: os.urandom(50_000), True),
     "a zip (xlsx) named .csv": (lambda t: _zip_bytes(), True),
@@ -381,6 +383,11 @@ def _write_spoiled(source: Path, target: Path, spoil: Callable[[str], bytes]) ->
     target.write_bytes(spoil(text))
 
 
+#: CSV spoils that touch no column ``rxxl denials`` reads (rxxl.cli.DENIAL_COLUMNS).
+DENIALS_UNTOUCHED = ("columns swapped (patient id <-> claim id)", "patient id column misnamed",
+                     "one 10 MB text field")
+
+
 def _claims_csv_cases() -> list[Case]:
     cases = []
     for spoil_name, (spoil, error) in CSV_SPOILS.items():
@@ -392,9 +399,12 @@ def _claims_csv_cases() -> list[Case]:
             Case(f"claims CSV, {spoil_name} / audit340b",
                  ["audit340b", "--claims", "{ws}/claims.csv", "--reference", "{ws}/data",
                   "--out", "{ws}/out/audit.csv"], prepare, ("out/audit.csv",), error),
+            # Denials read neither claim nor patient ids nor the drug name: those spoils
+            # leave its columns whole.
             Case(f"claims CSV, {spoil_name} / denials",
                  ["denials", "--claims", "{ws}/claims.csv", "--out", "{ws}/out/denials.csv"],
-                 prepare, ("out/denials.csv",), error),
+                 prepare, ("out/denials.csv",),
+                 None if spoil_name in DENIALS_UNTOUCHED else error),
         ]
     return cases
 
@@ -419,6 +429,11 @@ def _table_cases() -> list[Case]:
             spoil, error = CSV_SPOILS[spoil_name]
             if table != "encounters" and "patient id" in spoil_name:
                 spoil_name, spoil = "two columns swapped", _swap_first_two
+                # Two columns of one kind swapped (capital request id and name; site and
+                # entity id) read as valid on their own; sites are caught against the
+                # entity table, which only the audit and the report read.
+                if table == "capital_requests":
+                    error = None
 
             def prepare(ws: Path, table=table, spoil=spoil) -> None:
                 source = ws / "data" / f"{table}.csv"
@@ -434,7 +449,8 @@ def _table_cases() -> list[Case]:
                                   ("out/audit.csv",), error))
             cases.append(Case(f"{table} CSV, {spoil_name} / validate",
                               ["validate", table, f"{{ws}}/data/{table}.csv"], prepare, (),
-                              error))
+                              None if spoil_name == "two columns swapped" and table == "sites"
+                              else error))
             cases.append(Case(f"{table} CSV, {spoil_name} / report", REPORT, prepare,
                               REPORT_OUTPUTS, error if spoil_name != "formula text in a field"
                               else None))

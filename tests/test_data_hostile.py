@@ -509,3 +509,68 @@ def test_a_template_without_its_tables_fails_before_the_data_is_loaded(tmp_path,
                  str(tmp_path / "out"), "--templates", str(templates)]) == 2
     err = capsys.readouterr().err
     assert f"{path}: the template has no Excel table named cover" in err
+
+
+# --- Found by the full hostile run (bench/hostile.py) ------------------------------------------
+
+
+def test_sites_naming_entities_the_entity_table_lacks_are_refused(tmp_path):
+    """Site id and entity id swapped in sites.csv: every code still looks like a code, but
+    the sites now belong to entities that entity.csv does not list, and every claim of
+    theirs would be audited against a registration that does not exist."""
+    from rxxl.data import load_reference
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "s", size="small")
+    sites = pd.read_csv(tmp_path / "s" / "sites.csv", dtype=str)
+    swapped = sites.rename(columns={"site_id": "entity_id", "entity_id": "site_id"})
+    swapped[sites.columns].to_csv(tmp_path / "s" / "sites.csv", index=False)
+    entity = pd.read_csv(tmp_path / "s" / "entity.csv", dtype=str)
+    unknown = int((~sites["site_id"].isin(entity["entity_id"])).sum())
+    with pytest.raises(DataValidationError) as caught:
+        load_reference(tmp_path / "s")
+    text = str(caught.value)
+    assert "sites.csv" in text and "entity_id" in text
+    assert f"sites.csv: {unknown} rows name an entity_id" in text  # child sites' ids
+    assert "(entity.csv)" in text
+
+
+def test_prescribers_of_an_entity_the_entity_table_lacks_are_refused(tmp_path):
+    from rxxl.data import load_reference
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "s", size="small")
+    path = tmp_path / "s" / "prescribers.csv"
+    prescribers = pd.read_csv(path, dtype=str, keep_default_na=False)
+    prescribers.loc[:1, "entity_id"] = "DSH999999"
+    prescribers.to_csv(path, index=False)
+    with pytest.raises(DataValidationError) as caught:
+        load_reference(tmp_path / "s")
+    assert "prescribers.csv: 2 rows name an entity_id that the entity table (entity.csv)" \
+        " does not list (first: DSH999999)" in str(caught.value)
+
+
+def test_a_text_value_longer_than_an_excel_cell_is_refused_without_echo(tmp_path):
+    """No field of these tables is 32,768 characters or more, and no workbook could hold
+    it (Excel's limit is 32,767): refused, naming line and column, not the value."""
+    path = tmp_path / "drugs.csv"
+    long_name = "Q" * 40_000
+    path.write_text("ndc,drug_name,mony_code\n00002759701,ok,N\n"
+                    f"51655008952,{long_name},Y\n")
+    with pytest.raises(DataValidationError) as caught:
+        load_table(path, "drugs")
+    text = str(caught.value)
+    assert "line 3" in text and "drug_name" in text
+    assert "longer than 32,767 characters" in text
+    assert "QQQQ" not in text
+
+
+def test_report_for_a_month_the_data_does_not_cover_is_refused(tmp_path, capsys):
+    from rxxl.data.synthetic import generate
+
+    generate(tmp_path / "data", size="small")
+    assert main(["report", "--data", str(tmp_path / "data"), "--month", "1999-01",
+                 "--out", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert "1999-01" in err and "2024-11" in err and "2026-10" in err
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())

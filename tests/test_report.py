@@ -18,6 +18,7 @@ from rxxl.cli import main
 from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
 from rxxl.data.synthetic import generate
+from rxxl.errors import InputError
 from rxxl.reports import figures, style
 from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
@@ -262,10 +263,21 @@ def test_missing_table_still_gives_a_report_that_says_so(sample, tmp_path):
 
 
 def test_month_without_claims_is_reported_not_failed(sample, tmp_path):
+    # The finance tables hold the month; its claims are not there yet.
+    data = tmp_path / "data"
+    shutil.copytree(sample, data)
+    (data / "claims" / f"{MONTH}.parquet").unlink()
     out = tmp_path / "out"
-    build_report(sample, "2027-03", out)
-    notes = _table(out / package_name(pd.Period("2027-03")), "data_notes")["Data notes"]
+    build_report(data, MONTH, out)
+    notes = _table(out / package_name(pd.Period(MONTH)), "data_notes")["Data notes"]
     assert notes.str.contains("No claims").any()
+
+
+def test_month_no_table_holds_is_refused(sample, tmp_path):
+    with pytest.raises(InputError, match=r"no data for 2027-03: .*budget_lines 2024-11 to"
+                                         r" 2026-10.*give a month the data covers"):
+        build_report(sample, "2027-03", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_parts_that_split_months_differently_give_the_same_figures(sample, tmp_path):

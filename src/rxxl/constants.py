@@ -51,6 +51,10 @@ XLSX_RATIO_CHECKED_FROM = 10_000_000
 #: 128, PostgreSQL: 63); a longer "name" is data in the header line (a 1.5 GB cell was once
 #: shown in every missing-column message until memory ran out).
 MAX_HEADER_CHARS = 255
+#: Characters of one text cell: Excel's own limit (32,767). No field of rxxl's tables comes
+#: near it, and no workbook rxxl writes could hold a longer one; such a value is a paste gone
+#: wrong, refused when the table is read rather than cut short in a report.
+MAX_CELL_CHARS = 32_767
 
 # --- Budget variance (DOMAIN.md §1) ---------------------------------------------------------
 #: First month of the fiscal year when none is set (``rxxl report --fiscal-year-start``, the

@@ -27,7 +27,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rxxl import parsing
-from rxxl.constants import EARLIEST_EVENT_DATE, EVENT_DATE_DAYS_AHEAD, MAX_AMOUNT, MAX_QUANTITY
+from rxxl.constants import (
+    EARLIEST_EVENT_DATE,
+    EVENT_DATE_DAYS_AHEAD,
+    MAX_AMOUNT,
+    MAX_CELL_CHARS,
+    MAX_QUANTITY,
+)
 from rxxl.data import identifiers as ids
 from rxxl.data.contracts import US_STATES, Column
 from rxxl.parsing import (
@@ -55,6 +61,8 @@ TOO_EARLY = 41
 TOO_LATE = 42
 #: An amount or quantity beyond MAX_AMOUNT or MAX_QUANTITY in absolute value.
 BEYOND_MAXIMUM = 43
+#: A code or text longer than MAX_CELL_CHARS.
+TOO_LONG = 44
 
 #: Output resolution of date, month and quarter columns: microseconds reach 9999-12-31,
 #: the open end some systems write for "still active" (nanoseconds stop in 2262).
@@ -337,6 +345,10 @@ def parse(cells: Cells, column: Column) -> Parsed:
         empty = pc.equal(trimmed, "")
         blank = pc.or_kleene(pc.is_null(trimmed), empty).fill_null(True)
         status = np.where(_to_bool(blank), BLANK, OK).astype(np.int8)
+        longest = pc.max(pc.utf8_length(trimmed)).as_py()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            too_long = _to_bool(pc.greater(pc.utf8_length(trimmed), MAX_CELL_CHARS))
+            status = np.where(too_long, TOO_LONG, status).astype(np.int8)
         # Nulls are missing already; only empty texts (rare) need turning into missing, and
         # skipping that pass saves a copy of columns with millions of identifiers.
         if pc.any(empty).as_py():
@@ -377,7 +389,8 @@ def _take_strings(normalized: pa.Array, codes: np.ndarray, status: np.ndarray) -
 
 
 def _parse_code(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
-    return text.uniques, np.zeros(len(text.uniques), dtype=np.int8)
+    too_long = _to_bool(pc.greater(pc.utf8_length(text.uniques), MAX_CELL_CHARS))
+    return text.uniques, np.where(too_long, TOO_LONG, OK).astype(np.int8)
 
 
 def _parse_state(text: TextCells, column: Column) -> tuple[pa.Array, np.ndarray]:
@@ -575,6 +588,11 @@ def describe(reason: int, shown: str, column: Column, read: str | None = None, *
                 " so rxxl does not guess; write the column with a date type (Parquet date32,"
                 " e.g. pyarrow's pa.date32() or a pandas datetime64 column) or as text such as"
                 " 2026-10-31")
+    if reason == TOO_LONG:
+        # Not the value: a paste gone wrong can be a whole file, patients' rows included.
+        return (f"the value is longer than {MAX_CELL_CHARS:,} characters, the most an Excel"
+                f" cell holds, and no {column.name} is that long: correct the cell in the"
+                " source (a value pasted over and over, or a whole file pasted into one cell?)")
     if reason == BEYOND_MAXIMUM:
         return (f"{shown} is beyond {_LIMITS[column.kind == 'money']}, more than any single"
                 f" row holds: a mis-typed or mis-read number? Correct it in the source ({form})")

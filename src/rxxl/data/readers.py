@@ -780,6 +780,7 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
         raise DataValidationError([problem], 1)
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
+    sources: dict[str, Path] = {}
     total = 0
     for table in REFERENCE_340B:
         found = [p for p in (folder / f"{table.name}.csv", folder / f"{table.name}.parquet",
@@ -799,13 +800,37 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
                                              " keep one")], 1)
         else:
             outcome = _outcome(found[0], table, None, None, room)
+            sources[table.name] = found[0]
         total += outcome.total
         problems += outcome.problems[: max(_room(max_problems) - len(problems), 0)]
         if outcome.frame is not None:
             frames[table.name] = outcome.frame
+    if not total:
+        problems = _unknown_entities(frames, sources)
+        total = len(problems)
     if total:
         raise DataValidationError(problems, total)
     return frames
+
+
+def _unknown_entities(frames: dict[str, pd.DataFrame], sources: dict[str, Path]
+                      ) -> list[Problem]:
+    """Sites and prescribers of entities that the entity table does not list: their claims
+    would be audited against registrations that do not exist (site and entity id swapped
+    look like codes still; only the entity table tells)."""
+    known = frames["entity"]["entity_id"]
+    problems = []
+    for name in ("sites", "prescribers"):
+        unknown = ~frames[name]["entity_id"].isin(known).to_numpy(dtype=bool)
+        if unknown.any():
+            first = frames[name]["entity_id"].to_numpy()[unknown][0]
+            problems.append(Problem(
+                str(sources[name]), None, "entity_id",
+                f"{sources[name]}: {int(unknown.sum()):,} rows name an entity_id that the"
+                f" entity table ({sources['entity'].name}) does not list (first: {first}); add"
+                " the entity there,"
+                " or correct the column (are site_id and entity_id swapped?)"))
+    return problems
 
 
 def load_claims_and_reference(

@@ -100,6 +100,7 @@ def load_inputs(folder: Path, month: str, *,
     first_audited = (period - (AUDIT_MONTHS - 1)).start_time
     claims = _count_claims(folder, period, window[0].start_time, first_audited, tables["drugs"],
                            step)
+    _refuse_uncovered_month(period, tables, claims)
     if not claims.counts:
         notes.append(f"No claims for the 24 months to {period}: denial, generic and 340B"
                      " figures are empty.")
@@ -138,6 +139,34 @@ def load_inputs(folder: Path, month: str, *,
                         else pd.DataFrame()),
         notes=notes, last_claim_date=claims.last_date,
     )
+
+
+#: The dated tables and the column that dates their rows.
+_DATED = {"budget_lines": "month", "drug_purchases": "month",
+          "inventory_snapshots": "snapshot_date"}
+
+
+def _refuse_uncovered_month(period: pd.Period, tables: dict[str, pd.DataFrame | None],
+                            claims: _ClaimsPass) -> None:
+    """A package of a month no table holds would be all blanks that read as a quiet month
+    (a mistyped year, most often): refused, naming the months the data covers."""
+    covered = []
+    for name, column in _DATED.items():
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        months = frame[column].dt.to_period("M")
+        if (months == period).any():
+            return
+        covered.append(f"{name} {months.min()} to {months.max()}")
+    if claims.month is not None:
+        return
+    if claims.counts:
+        months = pd.concat(claims.counts)["month"].astype(str)
+        covered.append(f"claims {months.min()} to {months.max()}")
+    raise InputError(f"no data for {period}: no budget lines, purchases, inventory or claims"
+                     f" of that month ({'; '.join(covered) or 'the tables are empty'});"
+                     " give a month the data covers")
 
 
 @dataclass
