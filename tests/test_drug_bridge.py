@@ -390,6 +390,7 @@ def test_drivers_sum_exactly_to_actual_minus_budget(month):
                    inventory_change=change)
     parts = table[list(DRIVERS)].to_numpy()
     variance = table["total_variance"].to_numpy()
+    assert np.isfinite(parts).all() and np.isfinite(table["consumed_quantity"]).all()
     scale = 1.0 + np.abs(parts).max() + np.abs(table[["actual_spend", "budget_spend"]]
                                                .to_numpy()).max()
     assert np.allclose(parts.sum(axis=1), variance, rtol=0, atol=1e-12 * scale * 8)
@@ -410,3 +411,48 @@ def test_drivers_sum_exactly_to_actual_minus_budget(month):
     listed = largest_drivers(table, n=None)
     assert math.isclose(listed["amount"].sum(), variance.sum(), rel_tol=1e-9,
                         abs_tol=0.005 * 8 * len(table) + 1e-9 * scale)
+
+
+# --- the worked example of docs/drug-bridge.md ------------------------------------------------
+
+DOC_MONTH = [
+    ("ABC", "Outpatient", "340B", 30, 3_000, 20, 1_800),
+    ("ABC", "Infusion", "340B", 0, 0, 10, 900),
+    ("ABC", "Infusion", "WAC", 10, 1_500, 0, 0),
+    ("ABC", "Main", "WAC", 5, 700, 5, 700),
+    ("Heparin", "Main", "GPO", 105, 1_050, 100, 1_000),
+    ("NEW", "Main", "GPO", 2, 800, 0, 0),
+    ("OLD", "Main", "GPO", 0, 0, 4, 200),
+    ("RET", "Main", "GPO", -3, -150, 0, 0),
+]
+
+
+def test_the_worked_example_in_the_docs():
+    places = [line[1] for line in DOC_MONTH]
+    workload = [1_000 if p == "Main" else None for p in places]
+    actual = [1_100 if p == "Main" else None for p in places]
+    table = bridge(DOC_MONTH, budget_workload=workload, actual_workload=actual,
+                   inventory_change={"Outpatient": 1_000})
+    # The per-line arithmetic is written out in docs/drug-bridge.md, "Worked example".
+    assert_drivers(table, 0, inventory_timing=1_000, price=200)
+    assert_drivers(table, 1, account_mix=-900)
+    assert_drivers(table, 2, account_mix=1_400, price=100)
+    assert_drivers(table, 3, workload_volume=70, utilization=-70)
+    assert_drivers(table, 4, workload_volume=100, utilization=-50)
+    assert_drivers(table, 5, new_drug=800)
+    assert_drivers(table, 6, discontinued_drug=-200)
+    assert_drivers(table, 7, returns=-150)
+    assert bridge_totals(table).to_dict() == pytest.approx({
+        "budget": 4_600, "inventory_timing": 1_000, "returns": -150, "new_drug": 800,
+        "discontinued_drug": -200, "workload_volume": 170, "utilization": -120,
+        "account_mix": 500, "price": 300, "actual": 6_900})
+    top = largest_drivers(table)
+    assert list(top[["driver", "drug", "location", "accounts"]].itertuples(
+        index=False, name=None)) == [
+        ("inventory_timing", None, "Outpatient", None), ("new_drug", "NEW", None, None),
+        ("account_mix", "ABC", "Infusion", "WAC, 340B"), ("price", "ABC", None, None),
+        ("discontinued_drug", "OLD", None, None), ("workload_volume", None, "Main", None),
+        ("returns", "RET", None, None), ("utilization", "ABC", None, None)]
+    assert top["amount"].tolist() == pytest.approx(
+        [1_000, 800, 500, 300, -200, 170, -150, -70])
+    assert top.loc[0, "share_of_variance"] == pytest.approx(1_000 / 2_300)

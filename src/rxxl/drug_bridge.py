@@ -184,6 +184,7 @@ def _workload_ratio(budget_workload, actual_workload, location_codes, locations,
                 f" {locations[location_codes[bad]]!r}; a location has one workload: enter the"
                 " same value on each of its lines (or leave all of them blank)"
             )
+        _require_bounded(np.nan_to_num(values), name, MAX_QUANTITY, index)
         negative = values < 0
         if negative.any():
             raise InputError(f"{name}: {_line_name(_first(negative), index)} is negative;"
@@ -287,7 +288,8 @@ def drug_bridge(
 
        (consumption spend :math:`C_i` and consumed packages :math:`CQ_i`, at the line's
        purchase price). A location with :math:`T_l \ne 0` but no purchase spend bought
-       nothing that could be early or late: its timing is 0 and the amount is recorded in
+       nothing that could be early or late (purchase spend under half a cent counts as
+       none): its timing is 0 and the amount is recorded in
        ``result.attrs["inventory_change_not_attributed"]`` (``{location: amount}``).
     2. **Returns.** A line with :math:`AQ_i \le 0` and :math:`A_i \ne 0` is a net return
        (a credit, perhaps at another price than was paid): :math:`\text{returns}_i = A_i`,
@@ -402,13 +404,13 @@ def drug_bridge(
     ...     budget_quantity=[20, 10, 0, 5], budget_spend=[1_800, 900, 0, 700],
     ...     inventory_change={"outpatient": 1_000},
     ... )
-    >>> print(table[["location", "account", "consumed_quantity", "inventory_timing",
-    ...              "account_mix", "price", "total_variance", "line_status"]].to_string())
-         location account  consumed_quantity  inventory_timing  account_mix  price  total_variance line_status
-    0  outpatient    340B               20.0            1000.0          0.0  200.0          1200.0  continuing
-    1    infusion    340B                0.0               0.0       -900.0    0.0          -900.0  not bought
-    2    infusion     WAC               10.0               0.0       1400.0  100.0          1500.0  continuing
-    3        main     WAC                5.0               0.0          0.0    0.0             0.0  continuing
+    >>> print(table[["location", "account", "inventory_timing", "account_mix", "price",
+    ...              "line_status"]].to_string())
+         location account  inventory_timing  account_mix  price line_status
+    0  outpatient    340B            1000.0          0.0  200.0  continuing
+    1    infusion    340B               0.0       -900.0    0.0  not bought
+    2    infusion     WAC               0.0       1400.0  100.0  continuing
+    3        main     WAC               0.0          0.0    0.0  continuing
 
     The outpatient pharmacy's 30 packages were 10 for stock ($1,000 of timing) and 20 used
     at $10 above budget ($200 of price). The infusion center used its 10 budgeted packages
@@ -489,7 +491,9 @@ def drug_bridge(
     n_loc = len(locations)
     purchases = np.bincount(location_codes, weights=np.where(buying, a, 0.0), minlength=n_loc)
     change = np.array([changes.get(place, 0.0) for place in locations], dtype=float)
-    spread = purchases > 0
+    # Under half a cent of purchases is no purchase to time: spreading a stock change over
+    # it would make millions of packages of a drug at a price of nothing.
+    spread = purchases >= _HALF_CENT
     spread_at = dict(zip(locations.tolist(), spread.tolist(), strict=True))
     not_attributed = {place: amount for place, amount in changes.items()
                       if amount != 0 and not spread_at.get(place, False)}
