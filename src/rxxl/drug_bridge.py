@@ -358,7 +358,10 @@ def drug_bridge(
         ``drug``, ``location``, ``account``, ``budget_quantity``, ``actual_quantity``,
         ``consumed_quantity``, ``budget_spend``, ``actual_spend``, the eight
         :data:`DRIVERS`, ``total_variance`` (actual − budget spend) and ``line_status``
-        (continuing, new, discontinued, net return, not bought). ``attrs`` holds
+        ("continuing": packages bought of a drug budgeted at the location; "new": bought,
+        not budgeted there; "discontinued": budgeted, the drug not consumed at the
+        location; "net return"; "not bought": the rest, e.g. a budgeted account whose
+        packages were bought on another). ``attrs`` holds
         ``inventory_change_not_attributed``.
 
     Raises
@@ -548,9 +551,10 @@ def drug_bridge(
     new_drug = np.where(new_pair, consumption, 0.0)
     discontinued_drug = np.where(discontinued_pair, -b, 0.0)
 
+    # The status says what was bought: a purchase of a drug budgeted at the location
+    # continues it even when all of it went to stock.
     status = np.select(
-        [returned_status, buying & new_pair, buying & budgeted_pair,
-         discontinued_pair & (bq > 0)],
+        [returned_status, buying & ~budgeted_pair, buying, discontinued_pair & (bq > 0)],
         [RETURNED, NEW, CONTINUING, DISCONTINUED], NOT_BOUGHT).astype(object)
 
     drivers = dict(inventory_timing=timing, returns=returns, new_drug=new_drug,
@@ -681,8 +685,10 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
             moved = frame.loc[frame["account_mix"].abs() >= _HALF_CENT]
             moved = moved.sort_values("account_mix", ascending=False, kind="stable")
             named = moved.groupby(grain, sort=False)["account"].agg(", ".join)
-            summed["accounts"] = [named.get(tuple(key), None)
-                                  for key in summed[grain].itertuples(index=False)]
+            summed = summed.merge(named.rename("accounts").reset_index(), on=grain,
+                                  how="left", sort=False)
+            summed["accounts"] = summed["accounts"].astype(object).where(
+                summed["accounts"].notna(), None)
         else:
             summed["accounts"] = None
         pieces.append(summed[["driver", "drug", "location", "accounts", "amount"]])
