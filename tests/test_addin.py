@@ -225,7 +225,7 @@ def test_package_parts_and_relationships(xlam):
 def test_one_wrapper_per_rx_function_with_the_error_helper(sources):
     code = sources["RxxlFunctions"]
     names = sorted(udf_metadata())
-    assert len(names) == 24
+    assert len(names) == 25 and "RX_DRUG_BRIDGE" in names
     for name in names:
         assert len(re.findall(rf"^Function {name}\(", code, re.M)) == 1
         calls = re.findall(rf"^\s*{name} = (.*)$", code, re.M)
@@ -249,6 +249,10 @@ def test_wrappers_are_xlwings_own_apart_from_the_helper(sources):
     signature = re.search(r"^Function RX_TURNS\((.*)\)$", code, re.M).group(1)
     assert signature == ("cogs, beginning_inventory, Optional ending_inventory,"
                          " Optional days_in_period")
+    signature = re.search(r"^Function RX_DRUG_BRIDGE\((.*)\)$", code, re.M).group(1)
+    assert signature == ("drug, location, account, actual_qty, actual_spend, budget_qty,"
+                         " budget_spend, Optional budget_workload, Optional actual_workload,"
+                         " Optional inventory_change")
 
 
 def test_error_helper_change_must_reach_every_wrapper():

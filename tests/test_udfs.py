@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rxxl import generics, inventory, roi, udfs, variance
+from rxxl import drug_bridge, generics, inventory, roi, udfs, variance
 from rxxl.udf_metadata import udf_metadata
 
 VALUE_ERROR = "#VALUE! "
@@ -32,7 +32,7 @@ def row(*values):
 REQUIRED = {
     "RX_VARIANCE", "RX_VARIANCE_PCT", "RX_FAV", "RX_FLEX_BUDGET", "RX_PVM", "RX_GDR",
     "RX_GENERIC_OPPORTUNITY", "RX_TURNS", "RX_DAYS_ON_HAND", "RX_NPV", "RX_IRR", "RX_XNPV",
-    "RX_XIRR", "RX_MIRR", "RX_PAYBACK", "RX_DPAYBACK",
+    "RX_XIRR", "RX_MIRR", "RX_PAYBACK", "RX_DPAYBACK", "RX_DRUG_BRIDGE",
 }
 METADATA = udf_metadata()
 
@@ -121,6 +121,47 @@ def test_pvm_refuses_a_net_return_it_cannot_show():
     shown = udfs.RX_PVM(column(11.0, 5.0), column(10.0, 5.0), column(110, -5), column(100, 100))
     assert isinstance(shown, str) and shown.startswith("#VALUE!")
     assert "actual_qty" in shown and "line 2" in shown and "net return" in shown
+
+
+def test_drug_bridge_spills_a_header_and_the_metric_table():
+    # OP: A on 340B bought 30 for $3,000 against 20 at $90; stock up $1,000, so 10
+    # packages were for stock: timing 1,000, price 2,000 - 20 x 90 = 200.
+    # ICU: B on WAC, never budgeted: a new drug, $500. A trailing blank row is padding.
+    rows = udfs.RX_DRUG_BRIDGE(
+        column("A", "B", None), column("OP", "ICU", None), column("340B", "WAC", None),
+        column(30, 5, None), column(3_000, 500, None), column(20, None, None),
+        column(1_800, None, None), None, None, [["OP", 1_000], [None, None]],
+    )
+    header, *lines = rows
+    assert header == ["drug", "location", "account", "budget_quantity", "actual_quantity",
+                      "consumed_quantity", "budget_spend", "actual_spend",
+                      *drug_bridge.DRIVERS, "total_variance", "line_status"]
+    assert len(lines) == 2
+    line = dict(zip(header, lines[0], strict=True))
+    assert (line["inventory_timing"], line["price"], line["total_variance"]) == (
+        1_000.0, 200.0, 1_200.0)
+    assert dict(zip(header, lines[1], strict=True))["new_drug"] == 500.0
+    expected = drug_bridge.drug_bridge(["A", "B"], ["OP", "ICU"], ["340B", "WAC"], [30, 5],
+                                       [3_000, 500], [20, 0], [1_800, 0],
+                                       inventory_change={"OP": 1_000})
+    assert lines == expected.astype(object).to_numpy().tolist()
+
+
+def test_drug_bridge_cells_follow_the_rules_of_the_other_functions():
+    good = (column("A"), column(7010), column("GPO"), column(10), column(100), column(10),
+            column(100))
+    # A cost center typed as a number is its digits.
+    assert udfs.RX_DRUG_BRIDGE(*good)[1][:3] == ["A", "7010", "GPO"]
+    shown = udfs.RX_DRUG_BRIDGE(*good[:4], column("ten"), *good[5:])
+    assert shown.startswith(VALUE_ERROR) and "actual_spend" in shown
+    shown = udfs.RX_DRUG_BRIDGE(*good[:4], column(None), *good[5:])
+    assert shown.startswith(VALUE_ERROR) and "actual_spend" in shown
+    shown = udfs.RX_DRUG_BRIDGE(column("A", "A"), column("OP", "OP"), column("GPO", "GPO"),
+                                column(1, 2), column(1, 2), column(1, 2), column(1, 2))
+    assert "line 1 and line 2" in shown and "sum them first" in shown
+    # A blank cell for the optional stock change means none.
+    assert udfs.RX_DRUG_BRIDGE(*good, None, None, None) == udfs.RX_DRUG_BRIDGE(*good)
+    assert udfs.RX_DRUG_BRIDGE(*good, None, None, [[None]]) == udfs.RX_DRUG_BRIDGE(*good)
 
 
 def test_generics_functions():
@@ -216,6 +257,9 @@ GOOD_CALLS = {
     "RX_MATERIAL": (column(110, 90), column(100, 100)),
     "RX_FLEX_BUDGET": (column(100, 200), column(10, 20), column(11, 19)),
     "RX_PVM": (column(11, 5), column(10, 5), column(100, 50), column(90, 60)),
+    "RX_DRUG_BRIDGE": (column("A", "B"), column("OP", "ICU"), column("340B", "GPO"),
+                       column(10, 5), column(100, 50), column(10, 5), column(100, 45),
+                       column(100, 900), column(110, 1000), [["OP", 30], ["ICU", -5]]),
     "RX_GDR": (column("Y", "N"), column(3, 1)),
     "RX_GENERIC_EFFICIENCY": (column("Y", "O"), column(3, 1)),
     "RX_BIOSIMILAR_RATE": (column("BIOSIMILAR", "BLA"), column(3, 1)),
@@ -236,7 +280,8 @@ GOOD_CALLS = {
                         column(5, 6, 30)),
     "RX_DENIAL_REASON": ("CO-197",),
 }
-TEXT_RANGES = {("RX_GDR", 0), ("RX_GENERIC_EFFICIENCY", 0), ("RX_BIOSIMILAR_RATE", 0),
+TEXT_RANGES = {("RX_DRUG_BRIDGE", 0), ("RX_DRUG_BRIDGE", 1), ("RX_DRUG_BRIDGE", 2),
+               ("RX_GDR", 0), ("RX_GENERIC_EFFICIENCY", 0), ("RX_BIOSIMILAR_RATE", 0),
                ("RX_GENERIC_OPPORTUNITY", 0), ("RX_DENIAL_RATE", 0)}
 # Date ranges take numbers (Excel serials) and text (ISO dates), but not TRUE/FALSE.
 DATE_RANGES = {("RX_XNPV", 2), ("RX_XIRR", 1), ("RX_DENIAL_TREND", 0)}

@@ -300,6 +300,41 @@ def _variance(filler: Filler) -> _Page:
         "budget price to compare, so its whole spend shows as mix.", "RX_PVM",
         [_Arg(f"D{drugs}:D{end}"), _Arg(f"C{drugs}:C{end}"), _Arg(f"F{drugs}:F{end}"),
          _Arg(f"E{drugs}:E{end}")], headers=["Price ($)", "Volume ($)", "Mix ($)"])
+    bridge = page.inputs(
+        "Drug purchases by location and account, October 2026", "One row per drug, location "
+        "and purchasing account, in packages of that drug. Workload: infusion visits, "
+        "adjusted patient days, prescriptions; the same on every row of a location.",
+        ["Drug", "Location", "Account", "Actual qty", "Actual ($)", "Budget qty",
+         "Budget ($)", "Budget workload", "Actual workload"],
+        [("Pembrolizumab, infusion, 340B", ("Pembrolizumab 100 mg vial", "Infusion center",
+                                            "340B", 40, 164_000, 48, 196_800, 1_200, 1_300)),
+         ("Pembrolizumab, infusion, WAC", ("Pembrolizumab 100 mg vial", "Infusion center",
+                                           "WAC", 10, 61_800, 0, 0, 1_200, 1_300)),
+         ("Immune globulin, main, GPO", ("Immune globulin IV 20 g", "Main hospital", "GPO",
+                                         174, 535_050, 180, 406_800, 9_800, 10_150)),
+         ("Enoxaparin, main, GPO", ("Enoxaparin 40 mg syringe", "Main hospital", "GPO",
+                                    15_900, 126_405, 14_200, 139_160, 9_800, 10_150)),
+         ("Apixaban, outpatient, 340B", ("Apixaban 5 mg tablet", "Outpatient pharmacy",
+                                         "340B", 90_000, 189_000, 60_000, 126_000, 2_400,
+                                         2_400))],
+        [style.TEXT, style.TEXT, style.TEXT, style.COUNT, style.DOLLARS, style.COUNT,
+         style.DOLLARS, style.COUNT, style.COUNT])
+    last_line = bridge + 4
+    stock = page.inputs(
+        "Stock change at cost, October 2026", "Ending minus beginning inventory per location: "
+        "the outpatient pharmacy bought ahead of a price increase.",
+        ["Location", "Change ($)"],
+        [("Outpatient pharmacy", ("Outpatient pharmacy", 63_000)),
+         ("Main hospital", ("Main hospital", 0))],
+        [style.TEXT, style.DOLLARS])
+    page.example(
+        "Drug spend bridge per drug, location and account", "A header row, then one row per "
+        "purchase line: inventory timing (stock bought ahead), returns, new and discontinued "
+        "drugs, workload volume, utilization, account mix (340B capture) and price. They add "
+        "up to the line's spend variance.", "RX_DRUG_BRIDGE",
+        [_Arg(f"{column}{bridge}:{column}{last_line}") for column in "CDEFGHIJK"]
+        + [_Arg(f"C{stock}:D{stock + 1}")],
+        [_GENERAL] * 3 + [style.COUNT] * 3 + [style.DOLLARS] * 11 + [_GENERAL])
     return page
 
 

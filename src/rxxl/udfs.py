@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from rxxl import audit340b, denials, generics, inventory, roi, variance
+from rxxl import audit340b, denials, drug_bridge, generics, inventory, roi, variance
 from rxxl._arrays import as_float_array
 from rxxl._excel import (
     CATEGORY,
@@ -145,6 +145,54 @@ def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
             " price, volume or mix; net it against the line's purchases, or leave the line out"
             " and show its credit beside the three columns")
     return cell_values(table[["price", "volume", "mix"]].to_numpy(dtype=float), NUM).tolist()
+
+
+_BRIDGE_NUMBERS = ("actual_qty", "actual_spend", "budget_qty", "budget_spend",
+                   "budget_workload", "actual_workload")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("drug", doc="Drug per line: NDC or name (text).", **_RANGE)
+@xw.arg("location", doc="Inventory location or cost center per line.", **_RANGE)
+@xw.arg("account", doc="Purchasing account per line: 340B, GPO, WAC or any text. One line per drug, location and account.", **_RANGE)
+@xw.arg("actual_qty", doc="Packages bought per line, net of returns (negative for a net return); blank is 0.", **_RANGE)
+@xw.arg("actual_spend", doc="Dollars paid per line, net of credits.", **_RANGE)
+@xw.arg("budget_qty", doc="Budgeted packages per line; blank is 0.", **_RANGE)
+@xw.arg("budget_spend", doc="Budgeted dollars per line.", **_RANGE)
+@xw.arg("budget_workload", doc="Optional budgeted workload of the line's location (patient days, visits), the same on each of its lines; blank: no workload driver.", **_RANGE)
+@xw.arg("actual_workload", doc="Optional actual workload of the line's location, the same on each of its lines.", **_RANGE)
+@xw.arg("inventory_change", doc="Optional 2 columns: location, change in stock value at cost over the month (ending - beginning). Spread over the location's purchases as timing.", **_RANGE)
+@xw.ret(expand="table")
+@excel_safe
+def RX_DRUG_BRIDGE(drug, location, account, actual_qty, actual_spend, budget_qty, budget_spend,
+                   budget_workload=None, actual_workload=None, inventory_change=None):
+    """Drug spend variance bridge: a header row, then per line timing, returns, new, discontinued, workload, utilization, account mix, price."""
+    given = {"budget_workload": budget_workload, "actual_workload": actual_workload}
+    lines = columns(
+        drug=drug, location=location, account=account, actual_qty=actual_qty,
+        actual_spend=actual_spend, budget_qty=budget_qty, budget_spend=budget_spend,
+        **{name: value for name, value in given.items() if value is not None},
+    )
+    values = {name: as_float_array(lines[name], name) if name in lines else None
+              for name in _BRIDGE_NUMBERS}
+    stock = None
+    if inventory_change is not None:
+        stock = cells(inventory_change)
+        if stock.size == 0:
+            raise InputError("inventory_change: the range is empty")
+        if stock.size == 1 and blank_mask(stock)[0, 0]:
+            stock = None  # a blank cell: the optional argument left out
+    table = drug_bridge.drug_bridge(
+        lines["drug"], lines["location"], lines["account"], values["actual_qty"],
+        values["actual_spend"], values["budget_qty"], values["budget_spend"],
+        values["budget_workload"], values["actual_workload"], stock,
+    )
+    header = list(table.columns)
+    body = table.astype(object)
+    numeric = [name for name in header if table[name].dtype.kind == "f"]
+    for name in numeric:
+        body[name] = cell_values(table[name].to_numpy(dtype=float), NUM)
+    return [header, *body.to_numpy().tolist()]
 
 
 # --- Generics -------------------------------------------------------------------------------
