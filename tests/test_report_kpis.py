@@ -330,8 +330,8 @@ _turns = st.one_of(st.just(np.nan), st.floats(0, 40, allow_nan=False))
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10**7).map(float), _turns, st.floats(0, 30), st.floats(0, 30),
-                          st.booleans()), min_size=1, max_size=8),
+@given(st.lists(st.tuples(st.integers(0, 10**7).map(float), _turns, st.floats(0, 30),
+                          st.floats(0, 30), st.booleans()), min_size=1, max_size=8),
        st.integers(-4, 4))
 def test_location_bands_properties(rows, power):
     stock = pd.DataFrame({"location": [f"L{i}" for i in range(len(rows))],
