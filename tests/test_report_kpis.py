@@ -196,6 +196,8 @@ def test_hand_made_forward_buy():
     turns, days = _band_tiles(data)
     assert turns.actual == pytest.approx(365 / 31)
     assert days.actual == pytest.approx(31.0)
+    # A year before (the first past month) both locations were at 33 days on hand.
+    assert (turns.prior_year, days.prior_year) == pytest.approx((365 / 33, 33.0))
     assert (turns.flag(), turns.outside) == ("U", ("OP 5.9 turns",))
     assert (days.flag(), days.outside) == ("U", ("OP 62.0 days",))
     assert turns.note == ("OP 5.9 turns (18% of inventory): outside 10-14 turns and its"

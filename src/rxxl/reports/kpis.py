@@ -142,12 +142,14 @@ def inventory_kpis(inputs: Inputs, stock: pd.DataFrame) -> tuple[Kpi, Kpi]:
 
     ``stock`` is :func:`rxxl.reports.figures.inventory_figures` of the report month."""
     month = inputs.month
-    history = turns_history(inputs, month)
+    past = _past_stock(inputs, month, NORMAL_TURNS_MONTHS)
+    history = _turns_by_month(past)
     band = (TURNS_TARGET_LOW, TURNS_TARGET_HIGH)
     middle = (band[0] + band[1]) / 2
     turns_now = _total_turns(stock, month)
-    then = month - NORMAL_TURNS_MONTHS
-    turns_then = _total_turns(history.attrs["stock"].get(then, pd.DataFrame()), then)
+    then = month - 12  # the prior year's month, one of the past months
+    prior = past[then] if then in past else figures.inventory_figures(inputs, then)
+    turns_then = _total_turns(prior, then)
     locations = (location_bands(stock, normal_turns(history), band=band) if len(stock)
                  else pd.DataFrame(columns=["location", "outside"]))
     out = locations[locations["outside"].astype(bool)]
@@ -168,15 +170,22 @@ def turns_history(inputs: Inputs, month: pd.Period,
                   months: int = NORMAL_TURNS_MONTHS) -> pd.DataFrame:
     """Each location's turns in the ``months`` months before ``month``: one row per month
     (oldest first), one column per location, NaN where a month has no figure (no count,
-    a count missing the month before, or negative COGS). ``.attrs["stock"]`` keeps each
-    month's :func:`~rxxl.reports.figures.inventory_figures` (the prior-year tile reads it)."""
+    a count missing the month before, or negative COGS)."""
+    return _turns_by_month(_past_stock(inputs, month, months))
+
+
+def _past_stock(inputs: Inputs, month: pd.Period, months: int) -> dict[pd.Period, pd.DataFrame]:
+    """:func:`~rxxl.reports.figures.inventory_figures` of each of the ``months`` months
+    before ``month`` (one month at a time: the figures are defined per month)."""
     periods = pd.period_range(end=month - 1, periods=months, freq="M")
-    frames = {period: figures.inventory_figures(inputs, period) for period in periods}
+    return {period: figures.inventory_figures(inputs, period) for period in periods}
+
+
+def _turns_by_month(stocks: dict[pd.Period, pd.DataFrame]) -> pd.DataFrame:
     columns = {period: frame.set_index("location")["turns"]
-               for period, frame in frames.items() if len(frame)}
-    history = (pd.DataFrame(columns).T if columns else pd.DataFrame()).reindex(periods)
-    history.attrs["stock"] = frames
-    return history.astype(float)
+               for period, frame in stocks.items() if len(frame)}
+    history = pd.DataFrame(columns).T if columns else pd.DataFrame()
+    return history.reindex(list(stocks)).astype(float)
 
 
 def normal_turns(history: pd.DataFrame, *, z: float = NORMAL_TURNS_Z,
