@@ -105,6 +105,22 @@ DAYS_PER_30_DAY_EQUIVALENT = 30.0
 # --- Inventory (DOMAIN.md §3) ---------------------------------------------------------------
 TURNS_TARGET_LOW = 10.0
 TURNS_TARGET_HIGH = 14.0
+#: A location matters to the turns and days-on-hand KPIs when its average inventory of the
+#: month is at least this share of all locations' (*judgement*, docs/kpi-rules.md): below it
+#: even a doubling of the location's stock moves the system's inventory by less than the 5%
+#: materiality percent of a budget line (DOMAIN.md §1), so it is not a summary-level item.
+INVENTORY_LOCATION_SHARE = 0.05
+#: A location's normal turns are taken from this many months before the report month
+#: (*judgement*: a year, so every season counts once).
+NORMAL_TURNS_MONTHS = 12
+#: ... of which at least this many must have a figure; with fewer the location has no normal
+#: of its own yet and is judged on the published band alone (*judgement*: half the year).
+NORMAL_TURNS_MIN_MONTHS = 6
+#: A location's turns are outside its normal when their modified z-score against those
+#: months, 0.6745 x (turns - median) / MAD, is beyond this: Iglewicz and Hoaglin's outlier
+#: cut-off (NIST/SEMATECH e-Handbook of Statistical Methods, 1.3.5.17,
+#: https://www.itl.nist.gov/div898/handbook/eda/section3/eda35h.htm).
+NORMAL_TURNS_Z = 3.5
 
 # --- Claim denials (DOMAIN.md §4) ----------------------------------------------------------
 #: Initial denial rate a revenue cycle aims to stay under (benchmark "target < 5%").

@@ -33,11 +33,15 @@ from rxxl.constants import (
     DENIAL_RATE_TARGET,
     FISCAL_YEAR_START,
     GDR_BENCHMARK,
+    INVENTORY_LOCATION_SHARE,
     MATERIALITY_AMOUNT,
     MATERIALITY_PERCENT,
     MONY_BRAND,
     MONY_GENERIC,
     MONY_MULTISOURCE_BRAND,
+    NORMAL_TURNS_MIN_MONTHS,
+    NORMAL_TURNS_MONTHS,
+    NORMAL_TURNS_Z,
     TURNS_TARGET_HIGH,
     TURNS_TARGET_LOW,
 )
@@ -58,9 +62,7 @@ _GDR = f"{GDR_BENCHMARK:.0%}"
 _DENIAL_TARGET = f"{DENIAL_RATE_TARGET:.0%}"
 _MID = (TURNS_TARGET_LOW + TURNS_TARGET_HIGH) / 2
 _BAND = f"{TURNS_TARGET_LOW:g} to {TURNS_TARGET_HIGH:g} turns"
-_DAYS_BAND = (f"{DAYS_IN_YEAR / TURNS_TARGET_HIGH:.1f} to {DAYS_IN_YEAR / TURNS_TARGET_LOW:.1f}"
-              f" days ({DAYS_IN_YEAR} / {TURNS_TARGET_HIGH:g} to {DAYS_IN_YEAR} /"
-              f" {TURNS_TARGET_LOW:g})")
+_SHARE = f"{INVENTORY_LOCATION_SHARE:.0%}"
 _FISCAL_START = (f"the first month of the fiscal year ({calendar.month_name[FISCAL_YEAR_START]}"
                  " unless rxxl report --fiscal-year-start or the ribbon's FISCAL_YEAR_START"
                  " sets another; the Cover and the table's caption name it)")
@@ -183,8 +185,15 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("kpis", "fu"): (
         "F favorable or U unfavorable. Drug spend, cost per adjusted patient day and denial"
         " rate: U above budget or target; generic dispensing rate: U below the benchmark;"
-        f" turns: F inside the {_BAND} band; days on hand: F inside {_DAYS_BAND}; on target"
-        " is F; blank without a budget or target (DOMAIN.md §1, §3).", "rxxl (computed)"),
+        f" turns and days on hand: U when all locations together are outside {_BAND}"
+        f" (days on hand: {DAYS_IN_YEAR} / turns, the same band in days) or when a location"
+        f" holding at least {_SHARE} of the month's inventory is outside that band and"
+        " outside its own normal (the median of its"
+        f" turns in the {NORMAL_TURNS_MONTHS} months before +/- {NORMAL_TURNS_Z:g} robust"
+        " standard deviations, MAD / 0.6745, Iglewicz and Hoaglin's modified z-score;"
+        f" without {NORMAL_TURNS_MIN_MONTHS} of those months, the band alone), else F; on"
+        " target is F; blank without a budget or target (docs/kpi-rules.md; DOMAIN.md §1,"
+        " §3).", "rxxl (computed); inventory_snapshots; drug_purchases"),
     ("kpis", "prior_year"): (
         "The same measure for the same month a year earlier, from the same tables (turns"
         " from that month's and the month before's inventory snapshots); blank when the data"
@@ -192,7 +201,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " months only (DOMAIN.md §1 to §4, §6).",
         "budget_lines; claims; drugs; inventory_snapshots; drug_purchases"),
     ("kpis", "detail"): (
-        "The sheet that holds the figure's detail, linked to its table.", "rxxl (computed)"),
+        "The sheet that holds the figure's detail, linked to its table; on turns and days on"
+        " hand, after a colon, each location outside its band (as in F/U) with its figure,"
+        " most stock first (Inventory: RUMC-OP 4.7 turns).", "rxxl (computed)"),
     # Summary: spend chart, drivers, findings
     ("spend_by_month", "month"): (
         f"Calendar month, {_MONTHS} (the chart's categories).", "budget_lines: month"),

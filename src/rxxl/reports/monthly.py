@@ -313,8 +313,11 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
     tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
+    # The Detail cell names the sheet and, for a band KPI, where it is outside its band.
     fill("kpis", pd.DataFrame(
-        [{**tile.row(), "detail": filler.table(tile.detail)[0].title} for tile in tiles]))
+        [{**tile.row(), "detail": ": ".join([filler.table(tile.detail)[0].title,
+                                              *(["; ".join(tile.outside)] if tile.outside
+                                                else [])])} for tile in tiles]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
     findings = _findings(audit, cells, this_month)
