@@ -515,7 +515,9 @@ def _not_reconciled(inputs: Inputs) -> str:
 
 
 def _money_text(amount: float) -> str:
-    return "n/a" if pd.isna(amount) else f"${amount:,.2f}"
+    if pd.isna(amount):
+        return "blank"
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
 def _refuse_unposted(purchases: pd.DataFrame, month: pd.Period) -> None:
