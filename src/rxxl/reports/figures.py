@@ -284,6 +284,11 @@ def workload(inputs: Inputs) -> pd.DataFrame:
     rxxl.errors.InputError
         Two drug lines of one cost center-month with different budget (or actual) volumes:
         the message names the cost center, the month and the two values.
+
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1: drug expense is reported against workload (adjusted
+       patient days, visits, doses), the flexed budget's volume driver.
     """
     lines = _month_drug_lines(inputs)
     out = pd.DataFrame(index=pd.Index([], name="cost_center"),
@@ -314,11 +319,12 @@ def inventory_change(inputs: Inputs) -> dict[str, float]:
     """Per location with inventory snapshots: ending minus beginning inventory at cost of the
     report month.
 
-    .. math:: \\Delta I_l = \\sum_{\\text{rows at } l,\\ d_1} v - \\sum_{\\text{rows at } l,\\ d_0} v
+    .. math:: \\Delta I_l = V_l(d_1) - V_l(d_0)
 
-    with :math:`d_1` the report month's last day and :math:`d_0` the previous month's last
-    day, summed over the rows of each date (per-NDC snapshots add up to the location's
-    stock). Positive: stock was built (purchases above consumption, a timing item).
+    with :math:`d_1` the report month's last day, :math:`d_0` the previous month's last day
+    and :math:`V_l(d)` the sum of location :math:`l`'s inventory values on day :math:`d`
+    (per-NDC snapshots add up to the location's stock). Positive: stock was built
+    (purchases above consumption, a timing item that reverses as the stock is used).
 
     Parameters
     ----------
@@ -335,6 +341,22 @@ def inventory_change(inputs: Inputs) -> dict[str, float]:
     rxxl.errors.InputError
         A location with snapshots but none on one of the two dates: the message names the
         location, the missing date and the fix.
+
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1, Explaining drug spend: consumption = beginning inventory
+       + purchases - ending inventory, so purchases above consumption are the change in
+       stock.
+    .. [2] Northeast Pharmacy Service Corporation, "Inventory Turnover" (beginning and
+       ending inventory of the period), https://northeastpharmacy.com/resources/financial-tools/it/
+
+    Examples
+    --------
+    >>> snapshots = pd.DataFrame({
+    ...     "snapshot_date": pd.to_datetime(["2026-09-30", "2026-10-31", "2026-10-31"]),
+    ...     "location": ["RX", "RX", "RX"], "inventory_value": [5000.0, 3000.0, 2500.0]})
+    >>> inventory_change(_example_inputs(inventory_snapshots=snapshots))
+    {'RX': 500.0}
     """
     snapshots = inputs.tables.get("inventory_snapshots")
     if snapshots is None or snapshots.empty:
@@ -393,21 +415,23 @@ def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
         Budget packages without a budget price; drug lines of one cost center-month with
         different volumes; a location with snapshots missing a month-end count.
 
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1, Explaining drug spend: price is compared on the same
+       product and purchasing account, and expense against the cost center's workload.
+
     Examples
     --------
-    >>> import pandas as pd
-    >>> from rxxl.reports.inputs import Inputs
+    Two GPO rows of one drug and location (a purchase and a return) make one line; a blank
+    budget quantity is no budget:
+
     >>> purchases = pd.DataFrame({
     ...     "month": pd.to_datetime(["2026-10-01"] * 3), "ndc": ["00001000101"] * 3,
     ...     "drug_name": ["Drug A"] * 3, "quantity": [10.0, -2.0, 5.0],
     ...     "unit_cost_actual": [100.0, 100.0, 40.0], "unit_cost_budget": [90.0, 90.0, 40.0],
     ...     "budget_quantity": [8.0, None, 5.0], "account": ["GPO", "GPO", "340B"],
     ...     "location": ["RX", "RX", "RX"]})
-    >>> inputs = Inputs(folder=None, month=pd.Period("2026-10"), reference=None, claims=None,
-    ...                 tables={"drug_purchases": purchases}, audit=None,
-    ...                 audit_by_month=pd.DataFrame(), denial_counts=pd.DataFrame(),
-    ...                 monthly_claims=pd.DataFrame())
-    >>> lines, change = bridge_lines(inputs)
+    >>> lines, change = bridge_lines(_example_inputs(drug_purchases=purchases))
     >>> lines[["account", "actual_quantity", "actual_spend", "budget_spend"]]
       account  actual_quantity  actual_spend  budget_spend
     0    340B              5.0         200.0         200.0
@@ -420,6 +444,13 @@ def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
     for column in ("workload_driver", "budget_workload", "actual_workload"):
         lines[column] = lines["cost_center"].map(centers[column]) if len(lines) else []
     return lines[BRIDGE_LINE_COLUMNS].reset_index(drop=True), inventory_change(inputs)
+
+
+def _example_inputs(**tables: pd.DataFrame) -> Inputs:
+    """Inputs holding only ``tables`` (the docstrings' examples)."""
+    return Inputs(folder=None, month=pd.Period("2026-10"), tables=tables, reference=None,
+                  claims=None, audit=None, audit_by_month=pd.DataFrame(),
+                  denial_counts=pd.DataFrame(), monthly_claims=pd.DataFrame())
 
 
 RECONCILIATION_COLUMNS = [
@@ -463,6 +494,32 @@ def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
         post to a line the GL lacks, or purchases that cannot be put to a line (no location,
         or a drug without a budget line): each named with month, cost center, line and the
         amounts, and the fix.
+
+    References
+    ----------
+    .. [1] "General ledger & control account": at the end of a period each general ledger
+       control account must equal the total of its subsidiary ledger,
+       https://the-definition.com/term/general-ledger-and-control-account
+    .. [2] ``shared/DOMAIN.md`` §1, Explaining drug spend.
+
+    Examples
+    --------
+    >>> purchases = pd.DataFrame({
+    ...     "month": pd.to_datetime(["2026-10-01"] * 2), "ndc": ["00001000101"] * 2,
+    ...     "drug_name": ["Drug A"] * 2, "quantity": [10.0, 4.0],
+    ...     "unit_cost_actual": [100.0, 40.0], "unit_cost_budget": [95.0, 40.0],
+    ...     "budget_quantity": [8.0, 6.0], "account": ["GPO", "340B"], "location": ["RX"] * 2})
+    >>> gl = pd.DataFrame({
+    ...     "month": pd.to_datetime(["2026-10-01"]), "cost_center": ["7010 Pharmacy"],
+    ...     "line": ["Drugs - Oncology"], "budget": [1000.0], "actual": [1160.0],
+    ...     "volume_driver": [None], "budget_volume": [None], "actual_volume": [None]})
+    >>> table = reconcile_purchases(_example_inputs(
+    ...     drug_purchases=purchases, budget_lines=gl,
+    ...     locations=pd.DataFrame({"location": ["RX"], "cost_center": ["7010 Pharmacy"]}),
+    ...     drugs=pd.DataFrame({"ndc": ["00001000101"], "budget_line": ["Drugs - Oncology"]})))
+    >>> table.loc[0, ["purchases_actual", "gl_actual", "purchases_budget", "gl_budget",
+    ...               "budget_difference"]].tolist()
+    [1160.0, 1160.0, 1000.0, 1000.0, 0.0]
     """
     missing = _not_reconciled(inputs)
     if missing:
