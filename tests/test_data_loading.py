@@ -67,9 +67,13 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
     "drugs": [
         dict(ndc="00002759701", drug_name="Olanzapine 10 mg vial", mony_code="N",
              marketing_category="NDA", generic_group="5915007000", therapeutic_class="CNS",
-             package_size="1"),
+             package_size="1", budget_line="Drugs - inpatient"),
         dict(ndc="51655008952", drug_name="Drug B", mony_code="Y", marketing_category="ANDA",
-             generic_group="", therapeutic_class="", package_size=""),
+             generic_group="", therapeutic_class="", package_size="", budget_line=""),
+    ],
+    "locations": [
+        dict(location="MAIN-IP", cost_center="7010", location_name="Main inpatient pharmacy"),
+        dict(location="INFUSION", cost_center="07020", location_name=""),
     ],
     "claims": [
         dict(claim_id="C000001", service_date="2026-10-01", ndc="00002759701",

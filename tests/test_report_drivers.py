@@ -91,6 +91,9 @@ def returns_month(tmp_path_factory) -> Path:
     purchases = pd.read_csv(folder / "drug_purchases.csv", dtype={"ndc": str})
     pd.concat([purchases, PURCHASES.iloc[2:]], ignore_index=True).to_csv(
         folder / "drug_purchases.csv", index=False)
+    # The report refuses purchases at a location the locations table does not list.
+    with (folder / "locations.csv").open("a", encoding="utf-8") as locations:
+        locations.write("MAIN-IP,7010 RUMC Inpatient Pharmacy,Main inpatient pharmacy\n")
     return folder
 
 

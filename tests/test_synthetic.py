@@ -19,7 +19,7 @@ from rxxl.data import contracts
 from rxxl.data.synthetic import generate
 from rxxl.errors import InputError, InputTypeError
 
-CSV_TABLES = ("entity", "sites", "prescribers", "mef", "orphan_drugs", "drugs",
+CSV_TABLES = ("entity", "sites", "prescribers", "mef", "orphan_drugs", "drugs", "locations",
               "budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests")
 LOOKBACK_DAYS = 365
 

@@ -72,6 +72,13 @@ UNFAVORABLE = "U"
 #: |variance %| >= percent.
 MATERIALITY_AMOUNT = 10_000.0
 MATERIALITY_PERCENT = 0.05
+#: Largest difference in dollars (*judgement*) between a GL drug line (actual or budget) and the
+#: drug purchases that post to it (the cost center's locations, the drugs' budget_line) that
+#: still counts as agreeing. The GL rounds each line to the cent while the purchases are a sum
+#: of hundreds of invoice lines each rounded to the cent, so a few cents apart is rounding; a
+#: dollar is far above any rounding and far below a missed invoice or a mis-mapped drug, which
+#: would put the variance bridge off the line it explains.
+RECONCILE_TOLERANCE = 1.00
 
 # --- Generic dispensing (DOMAIN.md §2) ------------------------------------------------------
 #: Medi-Span multi-source codes [resdac.org]: M/N/O count as brand, Y as generic.

@@ -242,8 +242,28 @@ DRUGS = Table(
                required=False),
         Column("package_size", "number", "Billing units per package.", required=False,
                minimum=0, unit="billing units"),
+        Column("budget_line", "text", "The budget_lines line this drug's purchases post to, "
+               "e.g. 'Drugs - Immune globulin & blood products' (for reconciling purchases "
+               "to the GL drug lines).", required=False),
     ),
     key=("ndc",),
+)
+
+LOCATIONS = Table(
+    "locations",
+    "Inventory locations and the cost center each posts its drug purchases to.",
+    (
+        Column("location", "code", "Inventory location, as in drug_purchases.location and "
+               "inventory_snapshots.location."),
+        Column("cost_center", "code", "Cost center the location's purchases post to, "
+               "exactly as in budget_lines.cost_center."),
+        Column("location_name", "text", "Readable name, e.g. 'Outpatient pharmacy'.",
+               required=False),
+    ),
+    key=("location",),
+    notes=("Optional in a data folder. When present, `rxxl report` refuses a location of the "
+           "report month's purchases or snapshots that is not listed, and a cost center that "
+           "budget_lines does not have.",),
 )
 
 # --- Claims (public contract) ----------------------------------------------------------------
@@ -450,7 +470,8 @@ EXAMPLE_CAPITAL_REQUEST = Table(
 EXAMPLE_TABLES = {table.name: table for table in (
     EXAMPLE_BUDGET_LINES, EXAMPLE_DRUG_SPEND, EXAMPLE_INVENTORY, EXAMPLE_CAPITAL_REQUEST)}
 
-FINANCE_TABLES = (BUDGET_LINES, DRUG_PURCHASES, INVENTORY_SNAPSHOTS, CAPITAL_REQUESTS, DRUGS)
+FINANCE_TABLES = (BUDGET_LINES, DRUG_PURCHASES, INVENTORY_SNAPSHOTS, CAPITAL_REQUESTS, DRUGS,
+                  LOCATIONS)
 REFERENCE_340B = (ENTITY, SITES, PRESCRIBERS, ENCOUNTERS, MEF, ORPHAN_DRUGS)
 TABLES = {table.name: table for table in (*FINANCE_TABLES, CLAIMS, *REFERENCE_340B)}
 

@@ -8,10 +8,15 @@ import pandas as pd
 
 from rxxl import audit340b, denials, generics, inventory, variance
 from rxxl._arrays import ratio
-from rxxl.constants import FISCAL_YEAR_START, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
+from rxxl.constants import (
+    FISCAL_YEAR_START,
+    RECONCILE_TOLERANCE,
+    TURNS_TARGET_HIGH,
+    TURNS_TARGET_LOW,
+)
 from rxxl.errors import InputError
 from rxxl.parsing import parse_month_of_year
-from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels
+from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels, listed_codes
 
 #: Status of a line of the fiscal year in the report month (the Budget sheet's Status): its
 #: actual is in; its actual is blank (the month is not closed for it, as the budget_lines
@@ -197,6 +202,441 @@ def _require_budget_prices(month: pd.DataFrame, period: pd.Period) -> None:
             f" but no unit_cost_budget (first: NDC {first['ndc']}, account {first['account']},"
             f" location {first['location']}); enter the budgeted price per package, or clear"
             " the budget quantity")
+
+
+# --- The bridge's inputs: purchase lines, workload, inventory change, reconciliation ---------
+
+#: The grain of the drug-spend bridge: one drug bought on one account at one location.
+BRIDGE_GRAIN = ["ndc", "drug_name", "location", "account"]
+BRIDGE_LINE_COLUMNS = [
+    *BRIDGE_GRAIN, "actual_quantity", "actual_spend", "budget_quantity", "budget_spend",
+    "cost_center", "budget_line", "workload_driver", "budget_workload", "actual_workload",
+]
+
+
+def _purchase_lines(inputs: Inputs) -> pd.DataFrame:
+    """The report month's purchases per (ndc, drug_name, location, account) with their
+    cost center and budget line (NaN where the table or the value is missing)."""
+    purchases = inputs.tables.get("drug_purchases")
+    if purchases is None or purchases.empty:
+        return pd.DataFrame(columns=BRIDGE_LINE_COLUMNS[:-3])
+    month = purchases[(purchases["month"].dt.to_period("M") == inputs.month).to_numpy()]
+    if month.empty:
+        return pd.DataFrame(columns=BRIDGE_LINE_COLUMNS[:-3])
+    _require_budget_prices(month, inputs.month)
+    budgeted = month["budget_quantity"].fillna(0.0)
+    # A row without budget packages has no budget spend, whatever its (blank) budget price.
+    budget_spend = np.where(budgeted.to_numpy() != 0,
+                            budgeted.to_numpy() * month["unit_cost_budget"].to_numpy(), 0.0)
+    frame = pd.DataFrame({
+        "ndc": month["ndc"].astype(object), "drug_name": month["drug_name"].astype(object),
+        "location": month["location"].astype(object), "account": month["account"].astype(str),
+        "actual_quantity": month["quantity"],
+        "actual_spend": month["quantity"] * month["unit_cost_actual"],
+        "budget_quantity": budgeted, "budget_spend": budget_spend,
+    })
+    # dropna=False: purchases with a blank location are still the month's spend.
+    lines = frame.groupby(BRIDGE_GRAIN, dropna=False, sort=True)[
+        ["actual_quantity", "actual_spend", "budget_quantity", "budget_spend"]].sum(
+    ).reset_index()
+    locations = inputs.tables.get("locations")
+    lines["cost_center"] = (
+        lines["location"].map(locations.drop_duplicates("location").set_index("location")[
+            "cost_center"].astype(object)) if locations is not None else np.nan)
+    drugs = inputs.tables.get("drugs")
+    lines["budget_line"] = (
+        lines["ndc"].map(drugs.drop_duplicates("ndc").set_index("ndc")["budget_line"].astype(
+            object)) if drugs is not None else np.nan)
+    return lines
+
+
+def _month_drug_lines(inputs: Inputs) -> pd.DataFrame:
+    """The GL drug lines (:func:`is_drug_line`) of the report month."""
+    gl = inputs.tables.get("budget_lines")
+    if gl is None or gl.empty:
+        return pd.DataFrame(columns=["cost_center", "line", "budget", "actual", "volume_driver",
+                                     "budget_volume", "actual_volume"])
+    chosen = (gl["month"].dt.to_period("M") == inputs.month).to_numpy() & is_drug_line(
+        gl["line"])
+    return gl[chosen]
+
+
+def workload(inputs: Inputs) -> pd.DataFrame:
+    """Each cost center's workload of the report month, from its GL drug lines.
+
+    The volume driver (adjusted patient days, infusion visits, prescriptions, ...) belongs to
+    the cost center, so every drug line of one cost center-month carries the same budget and
+    actual volume; a blank cell says nothing and is skipped, and a cost center whose lines
+    are all blank has NaN.
+
+    Parameters
+    ----------
+    inputs : Inputs
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``cost_center``: ``workload_driver`` (text), ``budget_workload`` and
+        ``actual_workload``.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        Two drug lines of one cost center-month with different budget (or actual) volumes:
+        the message names the cost center, the month and the two values.
+
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1: drug expense is reported against workload (adjusted
+       patient days, visits, doses), the flexed budget's volume driver.
+    """
+    lines = _month_drug_lines(inputs)
+    out = pd.DataFrame(index=pd.Index([], name="cost_center"),
+                       columns=["workload_driver", "budget_workload", "actual_workload"])
+    if lines.empty:
+        return out
+    centers = lines["cost_center"].astype(object)
+    for column in ("budget_volume", "actual_volume"):
+        values = lines[column]
+        distinct = values.groupby(centers).nunique(dropna=True)
+        if (distinct > 1).any():
+            center = sorted(distinct.index[distinct > 1])[0]
+            two = np.sort(values[(centers == center).to_numpy()].dropna().unique())[:2]
+            raise InputError(
+                f"budget_lines: the drug lines of cost center {center} in {inputs.month} have"
+                f" different {column} ({two[0]:,.10g} and {two[1]:,.10g}); the volume driver"
+                " is the cost center's workload, the same on each of its drug lines: give every"
+                " drug line of the cost center-month the same value")
+    first = lines.assign(cost_center=centers).groupby("cost_center", sort=True).first()
+    return pd.DataFrame({
+        "workload_driver": first["volume_driver"].astype(object),
+        "budget_workload": first["budget_volume"].astype(float),
+        "actual_workload": first["actual_volume"].astype(float),
+    })
+
+
+def inventory_change(inputs: Inputs) -> dict[str, float]:
+    """Per location with inventory snapshots: ending minus beginning inventory at cost of the
+    report month.
+
+    .. math:: \\Delta I_l = V_l(d_1) - V_l(d_0)
+
+    with :math:`d_1` the report month's last day, :math:`d_0` the previous month's last day
+    and :math:`V_l(d)` the sum of location :math:`l`'s inventory values on day :math:`d`
+    (per-NDC snapshots add up to the location's stock). Positive: stock was built
+    (purchases above consumption, a timing item that reverses as the stock is used).
+
+    Parameters
+    ----------
+    inputs : Inputs
+
+    Returns
+    -------
+    dict of str to float
+        Location code to inventory change in dollars, for every location that has
+        snapshots anywhere in the data.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        A location with snapshots but none on one of the two dates: the message names the
+        location, the missing date and the fix.
+
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1, Explaining drug spend: consumption = beginning inventory
+       + purchases - ending inventory, so purchases above consumption are the change in
+       stock.
+    .. [2] Northeast Pharmacy Service Corporation, "Inventory Turnover" (beginning and
+       ending inventory of the period), https://northeastpharmacy.com/resources/financial-tools/it/
+
+    Examples
+    --------
+    >>> snapshots = pd.DataFrame({
+    ...     "snapshot_date": pd.to_datetime(["2026-09-30", "2026-10-31", "2026-10-31"]),
+    ...     "location": ["RX", "RX", "RX"], "inventory_value": [5000.0, 3000.0, 2500.0]})
+    >>> inventory_change(_example_inputs(inventory_snapshots=snapshots))
+    {'RX': 500.0}
+    """
+    snapshots = inputs.tables.get("inventory_snapshots")
+    if snapshots is None or snapshots.empty:
+        return {}
+    ending = inputs.month.end_time.normalize()
+    beginning = (inputs.month - 1).end_time.normalize()
+    dates = snapshots["snapshot_date"]
+    both = snapshots[(dates.eq(ending) | dates.eq(beginning)).to_numpy()]
+    values = both.groupby([both["location"].astype(object), both["snapshot_date"]])[
+        "inventory_value"].sum().unstack("snapshot_date")
+    values = values.reindex(index=sorted(snapshots["location"].dropna().unique()),
+                            columns=[beginning, ending])
+    gaps = [f"{location} has no snapshot on {date:%Y-%m-%d}"
+            for date in (beginning, ending) for location in values.index[values[date].isna()]]
+    if gaps:
+        more = f" and {len(gaps) - 10:,} more" if len(gaps) > 10 else ""
+        raise InputError(
+            f"inventory_snapshots: the inventory change of {inputs.month} needs each location's"
+            f" stock on {beginning:%Y-%m-%d} and {ending:%Y-%m-%d}, the two month ends:"
+            f" {'; '.join(gaps[:10])}{more}; add the month-end count (or the perpetual"
+            " inventory's value that day) for each")
+    change = values[ending] - values[beginning]
+    return {str(location): float(amount) for location, amount in change.items()}
+
+
+def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The report month's drug purchases at the bridge's grain, and each location's
+    inventory change.
+
+    Per (ndc, drug_name, location, account) of the month's purchases:
+
+    - ``actual_quantity`` = :math:`\\sum q` (packages, net of returns), ``actual_spend`` =
+      :math:`\\sum q \\cdot c_{actual}`;
+    - ``budget_quantity`` = :math:`\\sum q_b` (blank counts 0), ``budget_spend`` =
+      :math:`\\sum q_b \\cdot c_{budget}` (budget packages without a budget price are refused);
+    - ``cost_center`` from the ``locations`` table, ``budget_line`` from ``drugs``
+      (NaN without the table or the value);
+    - ``workload_driver``, ``budget_workload``, ``actual_workload``: the cost center's
+      workload of the month (:func:`workload`; NaN when not known).
+
+    Parameters
+    ----------
+    inputs : Inputs
+
+    Returns
+    -------
+    lines : pandas.DataFrame
+        One row per bridge line, sorted by the grain; empty (with the columns) when there are
+        no purchases in the month.
+    inventory_change : dict of str to float
+        :func:`inventory_change`.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        Budget packages without a budget price; drug lines of one cost center-month with
+        different volumes; a location with snapshots missing a month-end count.
+
+    References
+    ----------
+    .. [1] ``shared/DOMAIN.md`` §1, Explaining drug spend: price is compared on the same
+       product and purchasing account, and expense against the cost center's workload.
+
+    Examples
+    --------
+    Two GPO rows of one drug and location (a purchase and a return) make one line; a blank
+    budget quantity is no budget:
+
+    >>> purchases = pd.DataFrame({
+    ...     "month": pd.to_datetime(["2026-10-01"] * 3), "ndc": ["00001000101"] * 3,
+    ...     "drug_name": ["Drug A"] * 3, "quantity": [10.0, -2.0, 5.0],
+    ...     "unit_cost_actual": [100.0, 100.0, 40.0], "unit_cost_budget": [90.0, 90.0, 40.0],
+    ...     "budget_quantity": [8.0, None, 5.0], "account": ["GPO", "GPO", "340B"],
+    ...     "location": ["RX", "RX", "RX"]})
+    >>> lines, change = bridge_lines(_example_inputs(drug_purchases=purchases))
+    >>> lines[["account", "actual_quantity", "actual_spend", "budget_spend"]]
+      account  actual_quantity  actual_spend  budget_spend
+    0    340B              5.0         200.0         200.0
+    1     GPO              8.0         800.0         720.0
+    >>> change
+    {}
+    """
+    lines = _purchase_lines(inputs)
+    centers = workload(inputs)
+    for column in ("workload_driver", "budget_workload", "actual_workload"):
+        lines[column] = lines["cost_center"].map(centers[column]) if len(lines) else []
+    return lines[BRIDGE_LINE_COLUMNS].reset_index(drop=True), inventory_change(inputs)
+
+
+def _example_inputs(**tables: pd.DataFrame) -> Inputs:
+    """Inputs holding only ``tables`` (the docstrings' examples)."""
+    return Inputs(folder=None, month=pd.Period("2026-10"), tables=tables, reference=None,
+                  claims=None, audit=None, audit_by_month=pd.DataFrame(),
+                  denial_counts=pd.DataFrame(), monthly_claims=pd.DataFrame())
+
+
+RECONCILIATION_COLUMNS = [
+    "cost_center", "line", "status", "purchases_actual", "gl_actual", "actual_difference",
+    "purchases_budget", "gl_budget", "budget_difference",
+]
+
+
+def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
+    """The report month's drug purchases against the GL drug lines they post to.
+
+    Purchases post to the line (``cost_center``, ``budget_line``): the cost center of their
+    location (``locations``) and their drug's budget line (``drugs.budget_line``). Per line:
+
+    - ``actual_difference`` = purchases at actual cost − the GL line's actual;
+    - ``budget_difference`` = purchases at budget (budget packages × budget price) − the GL
+      line's budget.
+
+    A GL line not yet closed (actual blank) is compared on budget only (its actual
+    difference is NaN). Differences up to :data:`~rxxl.constants.RECONCILE_TOLERANCE`
+    dollars are rounding; anything more stops the run, since a bridge of purchases would
+    then explain a different number than the GL line the director presents.
+
+    Parameters
+    ----------
+    inputs : Inputs
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per GL drug line or purchase line of the month, sorted by cost center and
+        line, with the columns of :data:`RECONCILIATION_COLUMNS`. Empty, with
+        ``attrs["not_reconciled"]`` a sentence saying what is missing, when there is no
+        ``locations`` table, no ``budget_line`` in ``drugs``, or no purchases or budget
+        lines table.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        A difference above the tolerance, a GL drug line with no purchases, purchases that
+        post to a line the GL lacks, or purchases that cannot be put to a line (no location,
+        or a drug without a budget line): each named with month, cost center, line and the
+        amounts, and the fix.
+
+    References
+    ----------
+    .. [1] "General ledger & control account": at the end of a period each general ledger
+       control account must equal the total of its subsidiary ledger,
+       https://the-definition.com/term/general-ledger-and-control-account
+    .. [2] ``shared/DOMAIN.md`` §1, Explaining drug spend.
+
+    Examples
+    --------
+    >>> purchases = pd.DataFrame({
+    ...     "month": pd.to_datetime(["2026-10-01"] * 2), "ndc": ["00001000101"] * 2,
+    ...     "drug_name": ["Drug A"] * 2, "quantity": [10.0, 4.0],
+    ...     "unit_cost_actual": [100.0, 40.0], "unit_cost_budget": [95.0, 40.0],
+    ...     "budget_quantity": [8.0, 6.0], "account": ["GPO", "340B"], "location": ["RX"] * 2})
+    >>> gl = pd.DataFrame({
+    ...     "month": pd.to_datetime(["2026-10-01"]), "cost_center": ["7010 Pharmacy"],
+    ...     "line": ["Drugs - Oncology"], "budget": [1000.0], "actual": [1160.0],
+    ...     "volume_driver": [None], "budget_volume": [None], "actual_volume": [None]})
+    >>> table = reconcile_purchases(_example_inputs(
+    ...     drug_purchases=purchases, budget_lines=gl,
+    ...     locations=pd.DataFrame({"location": ["RX"], "cost_center": ["7010 Pharmacy"]}),
+    ...     drugs=pd.DataFrame({"ndc": ["00001000101"], "budget_line": ["Drugs - Oncology"]})))
+    >>> table.loc[0, ["purchases_actual", "gl_actual", "purchases_budget", "gl_budget",
+    ...               "budget_difference"]].tolist()
+    [1160.0, 1160.0, 1000.0, 1000.0, 0.0]
+    """
+    missing = _not_reconciled(inputs)
+    if missing:
+        empty = pd.DataFrame(columns=RECONCILIATION_COLUMNS)
+        empty.attrs["not_reconciled"] = missing
+        return empty
+    purchases = _purchase_lines(inputs)
+    _refuse_unposted(purchases, inputs.month)
+    posted = purchases.groupby(["cost_center", "budget_line"], sort=True)[
+        ["actual_spend", "budget_spend"]].sum().reset_index().rename(columns={
+            "budget_line": "line", "actual_spend": "purchases_actual",
+            "budget_spend": "purchases_budget"})
+    gl = _month_drug_lines(inputs)
+    gl = pd.DataFrame({"cost_center": gl["cost_center"].astype(object),
+                       "line": gl["line"].astype(object), "gl_actual": gl["actual"],
+                       "gl_budget": gl["budget"]})
+    table = gl.merge(posted, on=["cost_center", "line"], how="outer", indicator="_side")
+    side = table.pop("_side").astype(str).to_numpy()
+    no_purchases, no_gl = side == "left_only", side == "right_only"
+    table.loc[no_purchases, ["purchases_actual", "purchases_budget"]] = 0.0
+    closed = table["gl_actual"].notna().to_numpy()
+    table["actual_difference"] = np.where(closed, table["purchases_actual"] - table["gl_actual"],
+                                          np.nan)
+    table["budget_difference"] = table["purchases_budget"] - table["gl_budget"]
+    # A GL line whose actual is blank is not closed: compared on budget only.
+    table["status"] = np.where(closed, CLOSED, NOT_CLOSED)
+    table = table[RECONCILIATION_COLUMNS].sort_values(["cost_center", "line"], kind="stable")
+    _refuse_differences(table, no_purchases[table.index], no_gl[table.index], inputs.month)
+    return table.reset_index(drop=True)
+
+
+def _not_reconciled(inputs: Inputs) -> str:
+    """What is missing to reconcile (a sentence), or "" when nothing is."""
+    tables = inputs.tables
+    drugs = tables.get("drugs")
+    missing = [
+        text for absent, text in (
+            (tables.get("drug_purchases") is None, "no drug_purchases table"),
+            (tables.get("budget_lines") is None, "no budget_lines table"),
+            (tables.get("locations") is None,
+             "no locations table (the cost center each location's purchases post to)"),
+            (drugs is None, "no drugs table (with the budget_line each drug posts to)"),
+            (drugs is not None and drugs["budget_line"].isna().all(),
+             "no budget_line in the drugs table (the GL drug line each drug posts to)"),
+        ) if absent]
+    if not missing:
+        return ""
+    return (f"Drug purchases of {inputs.month} were not reconciled to the GL drug lines:"
+            f" {'; '.join(missing)}.")
+
+
+def _money_text(amount: float) -> str:
+    if pd.isna(amount):
+        return "blank"
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+
+
+def _refuse_unposted(purchases: pd.DataFrame, month: pd.Period) -> None:
+    """Refuse purchases that cannot be put to a GL line: they would be left out of the
+    reconciliation and of every cost center's bridge."""
+    no_center = purchases["cost_center"].isna().to_numpy()
+    no_line = purchases["budget_line"].isna().to_numpy()
+    if not (no_center | no_line).any():
+        return
+    parts = []
+    if no_center.any():
+        parts.append(f"{int(no_center.sum()):,} with no location or one the locations table"
+                     " does not list: give each purchase the location that received it")
+    if no_line.any():
+        ndcs = listed_codes(purchases.loc[no_line, "ndc"].unique())
+        parts.append(f"{int(no_line.sum()):,} of NDC(s) {ndcs} with no budget_line in the drugs"
+                     " table: add the NDC to drugs with the GL drug line its purchases post to")
+    raise InputError(
+        f"drug_purchases: purchase lines of {month} cannot be put to a GL drug line:"
+        f" {'; '.join(parts)}")
+
+
+def _refuse_differences(table: pd.DataFrame, no_purchases: np.ndarray, no_gl: np.ndarray,
+                        month: pd.Period) -> None:
+    tolerance = RECONCILE_TOLERANCE
+    actual_off = (table["actual_difference"].abs() > tolerance).to_numpy()
+    budget_off = (table["budget_difference"].abs() > tolerance).to_numpy()
+    gl_only = no_purchases & (actual_off | budget_off)
+    purchases_only = no_gl & ((table["purchases_actual"].abs() > tolerance)
+                              | (table["purchases_budget"].abs() > tolerance)).to_numpy()
+    matched = ~no_purchases & ~no_gl & (actual_off | budget_off)
+    problems = []
+    for row in table[gl_only].itertuples(index=False):
+        problems.append(
+            f"{row.cost_center} / {row.line}: the GL line has actual {_money_text(row.gl_actual)},"
+            f" budget {_money_text(row.gl_budget)} but no purchases post to it")
+    for row in table[purchases_only].itertuples(index=False):
+        problems.append(
+            f"{row.cost_center} / {row.line}: purchases of {_money_text(row.purchases_actual)}"
+            f" (budget {_money_text(row.purchases_budget)}) post to a line the GL does not have")
+    for row, a_off, b_off in zip(table[matched].itertuples(index=False), actual_off[matched],
+                                 budget_off[matched], strict=True):
+        sides = []
+        if a_off:
+            sides.append(f"purchases actual {_money_text(row.purchases_actual)}, GL actual"
+                         f" {_money_text(row.gl_actual)}, difference"
+                         f" {_money_text(row.actual_difference)}")
+        if b_off:
+            sides.append(f"purchases budget {_money_text(row.purchases_budget)}, GL budget"
+                         f" {_money_text(row.gl_budget)}, difference"
+                         f" {_money_text(row.budget_difference)}")
+        problems.append(f"{row.cost_center} / {row.line}: {'; '.join(sides)}")
+    if not problems:
+        return
+    more = f" and {len(problems) - 10:,} more" if len(problems) > 10 else ""
+    raise InputError(
+        f"the drug purchases and the GL drug lines must agree (within"
+        f" ${tolerance:,.2f} a line) for {month}; {len(problems):,} line(s) do not:"
+        f" {' | '.join(problems[:10])}{more}. Each GL drug line is the month's purchases of"
+        " its cost center's locations (the locations table) of the drugs that post to it"
+        " (drugs.budget_line), at actual cost and at budget: correct the purchases, the"
+        " locations' cost centers, the drugs' budget_line or the GL export, then run again")
 
 
 def generic_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:

@@ -29,6 +29,11 @@ from rxxl.parsing import parse_month
 
 FINANCE_TABLES = ("budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
                   "drugs")
+#: Tables a data folder may leave out, and what the cover says when it does.
+OPTIONAL_TABLES = {
+    "locations": "drug purchases are not put to cost centers, so they are not reconciled to"
+                 " the GL drug lines.",
+}
 #: Months of claims the 340B audit covers, ending with the report month. Auditing a month
 #: means loading every column of its million claims and checking them against the encounters
 #: (about 3 s a month on the large sample); six months show the trend within the budget.
@@ -96,6 +101,12 @@ def load_inputs(folder: Path, month: str, *,
         tables[name] = load_table(source, name) if source is not None else None
         if source is None:
             notes.append(f"No {name} table in {folder}: its sheet is empty this month.")
+    for name, missing in OPTIONAL_TABLES.items():
+        source = _find(folder, name)
+        tables[name] = load_table(source, name) if source is not None else None
+        if source is None:
+            notes.append(f"No {name} table in {folder}: {missing}")
+    check_locations(tables, period)
     window = pd.period_range(end=period, periods=24, freq="M")
     first_audited = (period - (AUDIT_MONTHS - 1)).start_time
     claims = _count_claims(folder, period, window[0].start_time, first_audited, tables["drugs"],
@@ -167,6 +178,81 @@ def _refuse_uncovered_month(period: pd.Period, tables: dict[str, pd.DataFrame | 
     raise InputError(f"no data for {period}: no budget lines, purchases, inventory or claims"
                      f" of that month ({'; '.join(covered) or 'the tables are empty'});"
                      " give a month the data covers")
+
+
+#: Codes listed in full in a message before "and N more".
+_LISTED = 10
+
+
+def listed_codes(codes) -> str:
+    """Codes (locations, cost centers, NDCs: never patient data) for a message, sorted,
+    the first few in full."""
+    codes = sorted(map(str, codes))
+    more = f" and {len(codes) - _LISTED:,} more" if len(codes) > _LISTED else ""
+    return ", ".join(codes[:_LISTED]) + more
+
+
+def check_locations(tables: dict[str, pd.DataFrame | None], month: pd.Period) -> None:
+    """Refuse a ``locations`` table that cannot put the month's purchases to cost centers.
+
+    Every location of ``month``'s drug purchases and inventory snapshots must be listed
+    (a blank purchase location is left to the reconciliation, which names it), and every
+    listed cost center must be one that ``budget_lines`` has (any month), spelled exactly
+    the same; without a locations table nothing is checked.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame or None
+        The loaded finance tables (``locations``, ``drug_purchases``,
+        ``inventory_snapshots``, ``budget_lines``), None for one that is absent.
+    month : pandas.Period
+        The report month.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        Naming the missing location codes or the unknown cost centers, and the fix.
+
+    Examples
+    --------
+    >>> locations = pd.DataFrame({"location": ["MAIN-IP"], "cost_center": ["7010"]})
+    >>> purchases = pd.DataFrame({"month": pd.to_datetime(["2026-10-01"]),
+    ...                           "location": ["INFUSION"]})
+    >>> check_locations({"locations": locations, "drug_purchases": purchases},
+    ...                 pd.Period("2026-10"))
+    Traceback (most recent call last):
+    ...
+    rxxl.errors.InputError: locations: 1 location(s) of the drug purchases or inventory \
+snapshots of 2026-10 are not in the locations table: INFUSION; add a row for each with the \
+cost center its purchases post to (as budget_lines names it)
+    """
+    locations = tables.get("locations")
+    if locations is None:
+        return
+    listed = set(locations["location"].dropna())
+    used: set[str] = set()
+    for name, column in (("drug_purchases", "month"), ("inventory_snapshots", "snapshot_date")):
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        in_month = (frame[column].dt.to_period("M") == month).to_numpy()
+        used |= set(frame.loc[in_month, "location"].dropna().unique())
+    missing = used - listed
+    if missing:
+        raise InputError(
+            f"locations: {len(missing):,} location(s) of the drug purchases or inventory"
+            f" snapshots of {month} are not in the locations table: {listed_codes(missing)}; add a"
+            " row for each with the cost center its purchases post to (as budget_lines names"
+            " it)")
+    budget_lines = tables.get("budget_lines")
+    if budget_lines is None:
+        return
+    unknown = set(locations["cost_center"].dropna()) - set(budget_lines["cost_center"].dropna())
+    if unknown:
+        raise InputError(
+            f"locations: {len(unknown):,} cost center(s) are not in budget_lines:"
+            f" {listed_codes(unknown)}; write each exactly as budget_lines.cost_center spells it"
+            " (code and name), or add the cost center's lines to budget_lines")
 
 
 @dataclass

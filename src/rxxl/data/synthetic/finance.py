@@ -25,7 +25,7 @@ from rxxl.data.synthetic.claims import (
     WAC,
     Claims,
 )
-from rxxl.data.synthetic.formulary import PRICE_SPIKE_FACTOR, Formulary
+from rxxl.data.synthetic.formulary import PRICE_SPIKE_FACTOR, Formulary, drug_line
 from rxxl.data.synthetic.organization import (
     CONTRACT_PHARMACY,
     COST_CENTERS,
@@ -368,7 +368,7 @@ class Finance:
                         if actual == 0 and budget == 0:
                             continue
                         drug_budget += budget
-                        rows.append({**base, "line": f"Drugs - {category}",
+                        rows.append({**base, "line": drug_line(category),
                                      "line_type": "expense", "budget": round(budget, 2),
                                      "actual": round(actual, 2)})
                     rows += self._other_lines(code, cc_locs, m, drug_budget, base)

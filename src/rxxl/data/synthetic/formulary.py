@@ -760,6 +760,7 @@ class Formulary:
             "generic_group": self.group,
             "therapeutic_class": self.therapeutic_class,
             "package_size": self.package_size,
+            "budget_line": [drug_line(category) for category in self.budget_category],
         })
 
     def orphan_table(self) -> pd.DataFrame:
@@ -770,6 +771,18 @@ class Formulary:
         pandas.DataFrame
         """
         return pd.DataFrame({"ndc": self.ndc[self.orphan]})
+
+
+def drug_line(category: str) -> str:
+    """The budget line a budget category's purchases post to (``budget_lines.line`` of the
+    drug lines, ``drugs.budget_line``): ``Drugs - <category>``.
+
+    Examples
+    --------
+    >>> drug_line("Oncology")
+    'Drugs - Oncology'
+    """
+    return f"Drugs - {category}"
 
 
 def hash_name(text: str) -> int:

@@ -33,7 +33,7 @@ from rxxl.data.synthetic.claims import (
     to_arrow,
 )
 from rxxl.data.synthetic.finance import Finance, capital_table, month_totals
-from rxxl.data.synthetic.formulary import PRICE_SPIKE_FACTOR, Formulary
+from rxxl.data.synthetic.formulary import PRICE_SPIKE_FACTOR, Formulary, drug_line
 from rxxl.data.synthetic.organization import (
     COST_CENTERS,
     OPEN,
@@ -276,6 +276,7 @@ def _write_sample(folder: Path, size, seed: int, end_month: str) -> dict:
         "mef": org.mef_table(),
         "orphan_drugs": form.orphan_table(),
         "drugs": form.drugs_table(),
+        "locations": org.locations_table(),
     }
     for frame in (tables["entity"], tables["sites"], tables["prescribers"]):
         for column in ("start_date", "end_date"):
@@ -353,7 +354,7 @@ def _manifest(size, seed, end_month, cal, org, form, planter, finance, claim_cou
                     "locations": spike["locations"],
                     "budget_lines": [{"cost_center": COST_CENTERS[org.locations[
                         org.location_index[code]].cost_center],
-                        "line": f"Drugs - {form.budget_category[form.spike_drug]}"}
+                        "line": drug_line(form.budget_category[form.spike_drug])}
                         for code in spike["locations"]]},
     })
     months = len(cal)

@@ -136,6 +136,8 @@ class Location:
     cost_center: str
     #: Normal days on hand at this location (10-14 turns).
     days_on_hand: float
+    #: Readable name (the ``locations`` table's location_name).
+    name: str = ""
 
 
 COST_CENTERS = {
@@ -316,15 +318,20 @@ class Organization:
         # The medical center keeps three stocks; the smaller hospitals one pharmacy each.
         # The Cranberry infusion center is a satellite supplied daily from RUMC-INF.
         spec = [
-            ("RUMC-IP", "7010", 30.0), ("RUMC-INF", "7020", 27.0), ("RUMC-OP", "7030", 31.0),
-            ("RCH-RX", "7110", 31.0), ("LVCH-RX", "7210", 34.0), ("ARMC-RX", "7310", 30.0),
+            ("RUMC-IP", "7010", 30.0, "RUMC inpatient pharmacy"),
+            ("RUMC-INF", "7020", 27.0, "RUMC infusion center pharmacy"),
+            ("RUMC-OP", "7030", 31.0, "RUMC outpatient pharmacy"),
+            ("RCH-RX", "7110", 31.0, "RCH pharmacy"),
+            ("LVCH-RX", "7210", 34.0, "LVCH pharmacy"),
+            ("ARMC-RX", "7310", 30.0, "ARMC pharmacy"),
         ]
         self.locations = [Location(*row) for row in spec]
         self.stocked_locations = len(self.locations)
         hospital_cc = {0: "7040", 1: "7110", 2: "7210", 3: "7310"}
         for site in self.all_sites:
             if site.site_type == "contract_pharmacy":
-                self.locations.append(Location(site.site_id, hospital_cc[site.entity], 0.0))
+                self.locations.append(Location(site.site_id, hospital_cc[site.entity], 0.0,
+                                               site.name))
         self.location_index = {loc.code: i for i, loc in enumerate(self.locations)}
         single = {1: "RCH-RX", 2: "LVCH-RX", 3: "ARMC-RX"}
         n_sites = len(self.all_sites)
@@ -676,6 +683,20 @@ class Organization:
         self.encounter_day = days[order]
 
     # --- reference tables --------------------------------------------------------------------
+
+    def locations_table(self) -> pd.DataFrame:
+        """The ``locations`` table: each location's code, the cost center its purchases post
+        to (as budget_lines names it) and a readable name.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return pd.DataFrame({
+            "location": [loc.code for loc in self.locations],
+            "cost_center": [COST_CENTERS[loc.cost_center] for loc in self.locations],
+            "location_name": [loc.name for loc in self.locations],
+        })
 
     def entity_table(self) -> pd.DataFrame:
         """The ``entity`` table (dates as day numbers, :data:`OPEN` for no end)."""
