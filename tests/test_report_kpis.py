@@ -65,7 +65,7 @@ def _band_tiles(inputs: Inputs) -> tuple[kpis.Kpi, kpis.Kpi]:
 
 def test_the_forward_buy_makes_turns_and_days_on_hand_unfavorable(inputs, planted):
     # All six locations together turn about 10.3 times, inside 10-14: judged on the total
-    # alone, both tiles read F. RUMC-OP alone is at 77.5 days on hand (manifest).
+    # alone, both tiles read F. RUMC-OP alone is at about 78 days on hand (manifest).
     where = planted["identifiers"]["location"]
     tiles = _tiles(inputs)
     turns, days = tiles[TURNS], tiles[DAYS]
@@ -74,20 +74,28 @@ def test_the_forward_buy_makes_turns_and_days_on_hand_unfavorable(inputs, plante
     assert turns.outside == (f"{where} 4.7 turns",)
     expected_days = planted["details"]["days_on_hand"]
     assert days.outside == (f"{where} {expected_days:.1f} days",)
-    assert turns.note.startswith(f"{where} 4.7 turns (26% of inventory): outside 10-14 turns"
-                                 " and its 12-month normal ")
-    assert days.note.startswith(f"{where} 77.5 days on hand (26% of inventory): outside"
-                                " 26.1-36.5 days and its 12-month normal ")
+    # Its share of the month's average inventory, (beginning + ending) / 2, from the snapshots.
+    snaps = inputs.tables["inventory_snapshots"]
+    ends = snaps[snaps["snapshot_date"].isin([inputs.month.start_time - pd.Timedelta(days=1),
+                                              inputs.month.end_time.normalize()])]
+    share = ends.loc[ends["location"] == where, "inventory_value"].sum() / ends[
+        "inventory_value"].sum()
+    assert turns.note.startswith(f"{where} 4.7 turns ({share:.0%} of inventory): outside"
+                                 " 10-14 turns and its 12-month normal ")
+    assert days.note.startswith(f"{where} {expected_days:.1f} days on hand ({share:.0%} of"
+                                " inventory): outside 26.1-36.5 days and its 12-month normal ")
 
 
 def test_only_the_planted_location_is_outside(inputs):
-    # RUMC-IP is at 9.6 turns, outside 10-14, but inside its own year's normal; LVCH-RX
-    # holds under 2% of the stock and does not count.
+    # ARMC-RX turns just over 14, outside 10-14, but inside its own year's normal: not
+    # flagged. LVCH-RX holds under 2% of the stock and does not count.
     stock = figures.inventory_figures(inputs)
     bands = kpis.location_bands(stock, kpis.normal_turns(kpis.turns_history(inputs, inputs.month)))
     rows = bands.set_index("location")
     assert rows.index[rows["outside"]].tolist() == ["RUMC-OP"]
-    assert rows.loc["RUMC-IP", "turns"] < 10 and not rows.loc["RUMC-IP", "outside"]
+    arm = rows.loc["ARMC-RX"]
+    assert arm["turns"] > 14 and arm["normal_low"] <= arm["turns"] <= arm["normal_high"]
+    assert arm["matters"] and not arm["outside"]
     assert rows.loc["LVCH-RX", "share"] < 0.05 and not rows.loc["LVCH-RX", "matters"]
 
 
@@ -386,11 +394,12 @@ def _kpi_rows(path: Path) -> dict[str, dict]:
     return {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
 
-def test_summary_tile_shows_the_flag_and_the_location(package):
+def test_summary_tile_shows_the_flag_and_the_location(package, planted):
     rows = _kpi_rows(package)
     assert rows[TURNS]["F/U"] == rows[DAYS]["F/U"] == "U"
     assert rows[TURNS]["Detail"] == "Inventory: RUMC-OP 4.7 turns"
-    assert rows[DAYS]["Detail"] == "Inventory: RUMC-OP 77.5 days"
+    days = planted["details"]["days_on_hand"]
+    assert rows[DAYS]["Detail"] == f"Inventory: RUMC-OP {days:.1f} days"
     assert rows["Generic dispensing rate"]["Detail"] == "Generics"  # no note: the sheet
 
 

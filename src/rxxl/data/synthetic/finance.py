@@ -138,7 +138,15 @@ class Finance:
         cost[:, :, GPO] = form.price_gpo * form.cost_factor
         cost[:, :, WAC] = form.wac * form.cost_factor
         self.unit_cost = cost
+        #: Cost per unit stock is valued at: the contract cost, without the shortage premium
+        #: (what the month's price spike adds is spend, not a stock revaluation).
+        self.stock_cost = np.stack([cost[:, :, a] / form.cost_factor for a in range(3)],
+                                   axis=2)
         self.budget_unit_cost = self._budget_prices()
+        # The spike product was budgeted at its contract cost: its premium is the whole
+        # price variance, as on a real shortage buy off contract.
+        latest, spike = self.cal.latest, form.spike_drug
+        self.budget_unit_cost[latest, spike] = self.stock_cost[latest, spike]
         self._stock()
 
     # --- prices --------------------------------------------------------------------------
@@ -194,16 +202,18 @@ class Finance:
         accumulated = rng.uniform(0, 1, units.shape[1:]) * package
         ordered = np.zeros_like(units)
         value = np.empty((months + 1, stocked))
-        value[0] = np.einsum("lda,da->l", on_hand[:stocked], cost[0])
+        stock_cost = self.stock_cost
+        value[0] = np.einsum("lda,da->l", on_hand[:stocked], stock_cost[0])
         for m in range(months):
             need = units[m] + expired[m]
             cogs = np.einsum("lda,da->l", units[m], cost[m])
             target = doh * cogs / cal.days[m]
-            held = np.einsum("lda,da->l", on_hand, cost[m])
+            held = np.einsum("lda,da->l", on_hand, stock_cost[m])
             if m == months - 1:
-                # The report month closes at each location's normal days on hand over
-                # (beginning + ending) / 2, so only the planted overstock stands out.
-                target = np.clip(2 * target - held, 0.5 * target, 2.0 * target)
+                # The report month closes where it opened (at its normal days on hand), so
+                # its only stock change is the planted forward buy: purchases there equal
+                # what was dispensed, to the package.
+                target = held
             gap = target - held
             room = np.einsum("lda,da->l", need * steerable[m], cost[m])
             rate = np.clip(gap / np.maximum(room, 1e-9), -0.9, 3.0)
@@ -213,7 +223,7 @@ class Finance:
             accumulated = accumulated + need
             ordered[m] = np.floor(accumulated / package) - before
             on_hand = on_hand + ordered[m] * package - units[m] - expired[m]
-            value[m + 1] = np.einsum("lda,da->l", on_hand[:stocked], cost[m])
+            value[m + 1] = np.einsum("lda,da->l", on_hand[:stocked], stock_cost[m])
         self.opening = opening
         self.normal_packages = ordered
         self.packages = ordered.copy()
@@ -224,7 +234,7 @@ class Finance:
         self.budget_packages = np.round(ordered * noise, 1)
         self.cogs = np.einsum("mlda,mda->ml", units[:, :stocked], cost)
         self.expired_value = np.round(
-            np.einsum("mlda,mda->ml", expired[:, :stocked], cost), 2)
+            np.einsum("mlda,mda->ml", expired[:, :stocked], stock_cost), 2)
         self._forward_buy(value)
         self.inventory_value = np.round(value, 2)
 
@@ -244,11 +254,16 @@ class Finance:
         line_value = self.packages[m, ol] * self.package_cost[m]
         share = line_value / line_value.sum()
         cost = np.maximum(self.package_cost[m], 0.01)
-        extra = np.floor(share * extra_value / cost)
-        # Whole packages fall short of the plan; the busiest line makes up the rest.
+        wanted = share * extra_value / cost
+        extra = np.floor(wanted)
+        # Whole packages fall short of the plan: the lines nearest their next package make
+        # up the rest (largest remainder), one package each, so every line's purchases stay
+        # in proportion (a forward buy of the usual basket, not a shift between drugs or
+        # accounts).
         short = extra_value - float((extra * cost).sum())
-        busiest = np.unravel_index(np.argmax(self.packages[m, ol]), cost.shape)
-        extra[busiest] += max(0.0, np.ceil(short / cost[busiest]))
+        order = np.argsort(-(wanted - extra), axis=None, kind="stable")
+        needed = np.searchsorted(np.cumsum(cost.ravel()[order]), short) + 1
+        extra.ravel()[order[:needed]] += 1
         self.packages[m, ol] += extra
         bought = float((extra * self.package_cost[m]).sum())
         value[latest, ol] += bought
