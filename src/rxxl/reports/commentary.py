@@ -269,7 +269,7 @@ def format_figure(figure: Figure, *, sign: bool = True, unit: bool = True) -> st
                $1B ("$2.50M", "$12.4M", "$125M"); then billions alike
     percent    a fraction shown as percent: one decimal under 10% ("8.2%"), else whole ("37%")
     count      whole, with thousands separators and its noun ("12 claims", "1 claim")
-    days       one decimal under 10, else whole ("4.5 days", "52 days", "1 day")
+    days       one decimal under 10, else whole ("4.5 days", "52 days")
     turns      one decimal ("6.2 turns")
     =========  ===========================================================================
 
@@ -312,7 +312,7 @@ def format_figure(figure: Figure, *, sign: bool = True, unit: bool = True) -> st
         noun = figure.noun and (figure.noun if text == "1" else _plural(figure.noun))
     elif figure.kind == DAYS:
         text = _scaled(magnitude, [(1, 1, 10), (1, 0, math.inf)])
-        noun = "day" if text == "1" else "days"
+        noun = "days"  # under 10 days prints a decimal ("1.0 days"), so never singular
     else:
         text = f"{_round(magnitude, 1):,.1f}"
         noun = "turns"
@@ -386,7 +386,7 @@ def _headline(facts: MonthFacts) -> Sentence:
     if not has_budget:
         return text.add(", with no drug budget for the month").sentence("headline")
     if not _shows(over):
-        return text.add(", on its ").num(budget).add(" budget").sentence("headline")
+        return text.add(", on budget").sentence("headline")
     text.add(" against a ").num(budget).add(" budget, ").num(over)
     if _shows(facts.variance_pct):
         text.add(" (").num(facts.variance_pct).add(")")
@@ -400,7 +400,8 @@ def _name(driver: Driver, default: str) -> str:
     return driver.drug or default
 
 
-def _driver_body(d: Driver, reversal_said: bool, next_month: str) -> tuple[_Text, bool]:
+def _driver_body(d: Driver, led: bool, reversal_said: bool,
+                 next_month: str) -> tuple[_Text, bool]:
     """The driver's clause, and whether it starts with a name (kept capitalized after a
     colon). Positive amounts add to spend; negative ones take it off, said in words."""
     up, t, amount = d.amount.value > 0, _Text(), d.amount
@@ -411,15 +412,18 @@ def _driver_body(d: Driver, reversal_said: bool, next_month: str) -> tuple[_Text
     off = "" if up else " off"
     kind = d.driver
     if kind == "inventory_timing":
-        if up:
-            t.add("a ").num(amount).add(f" forward buy{of_drug}{where} (an inventory build)")
-            if not reversal_said:
-                t.add(f", which should reverse as the stock is used in {next_month}")
+        # After a lead ("Most of it is timing: ") the amount goes with the buy; alone, the
+        # sentence names the timing first so it is not a fragment.
+        what = "forward buy" if up else "inventory draw-down"
+        if led:
+            t.add("a ").num(amount).add(f" {what}")
         else:
-            t.add("a ").num(amount).add(f" inventory draw-down{of_drug}{where} (stock used"
-                                        " from the shelf rather than bought)")
-            if not reversal_said:
-                t.add(f", which purchases should make up in {next_month}")
+            t.add(f"timing{effect}").num(amount).add(f"{off}: a{'n' if not up else ''} {what}")
+        t.add(f"{of_drug}{where} ")
+        t.add("(an inventory build)" if up else "(stock used from the shelf rather than bought)")
+        if not reversal_said:
+            t.add(f", which should reverse as the stock is used in {next_month}" if up
+                  else f", which purchases should make up in {next_month}")
         return t, False
     if kind == "price":
         change = d.unit_cost_change
@@ -486,7 +490,7 @@ def _lead(d: Driver, month_variance: Figure, material_month: bool) -> _Text | No
 
 def _driver_sentence(d: Driver, lead: _Text | None, reversal_said: bool,
                      next_month: str) -> Sentence:
-    body, named = _driver_body(d, reversal_said, next_month)
+    body, named = _driver_body(d, lead is not None, reversal_said, next_month)
     if lead is None:
         return body.sentence(d.driver)
     if not named:
@@ -560,14 +564,15 @@ def _exceptions_sentence(found: Exceptions) -> Sentence | None:
     return t.sentence("exceptions")
 
 
-def _not_closed_sentence(count: Figure) -> Sentence | None:
+def _not_closed_sentence(count: Figure, spend_known: bool) -> Sentence | None:
     if not _shows(count) or count.value < 0:
         return None
     if not count.noun:
         count = dataclasses.replace(count, noun="drug line")
     verb = " is" if format_figure(count, unit=False) == "1" else " are"
-    return (_Text().add("These figures cover closed lines only: ").num(count)
-            .add(verb, " not closed yet").sentence("not_closed"))
+    opening = ("These figures cover closed lines only: " if spend_known
+               else "The month is still open: ")
+    return _Text().add(opening).num(count).add(verb, " not closed yet").sentence("not_closed")
 
 
 def _reversal_sentence(timing: Figure, next_month: str) -> Sentence:
@@ -638,17 +643,20 @@ def month_commentary(facts: MonthFacts, max_sentences: int = 8) -> list[Sentence
     add: Callable[[int, str, Sentence | None], None] = (
         lambda order, key, s: s is not None and found.append((order, _PRIORITY[key], s)))
     if facts.not_closed is not None:
-        add(1, "not_closed", _not_closed_sentence(facts.not_closed))
+        add(1, "not_closed", _not_closed_sentence(facts.not_closed, not facts.spend.missing))
     capture = facts.capture_340b
     merge_mix = capture is not None  # the account-mix drivers are told by the 340B total
-    shown = [d for d in facts.drivers if _material(d.amount, month_var)
+    # Largest first whatever order they came in (stable, so ties keep the caller's order).
+    drivers = sorted((d for d in facts.drivers if _shows(d.amount)),
+                     key=lambda d: -abs(d.amount.value))
+    shown = [d for d in drivers if _material(d.amount, month_var)
              and not (merge_mix and d.driver == "account_mix")]
     for rank, d in enumerate(shown):
         lead = _lead(d, month_var, material_month) if rank == 0 else None
         add(10 + rank, f"driver{rank}" if rank < 3 else "driver",
             _driver_sentence(d, lead, reversal is not None, next_month))
     if merge_mix and _material(capture, month_var):
-        mix = [d for d in facts.drivers if d.driver == "account_mix" and _shows(d.amount)]
+        mix = [d for d in drivers if d.driver == "account_mix"]
         add(40, "capture_340b", _capture_sentence(capture, mix[0] if mix else None))
     if material_month and not shown and not (merge_mix and _material(capture, month_var)):
         text = ("No single driver stands out: the variance is spread across many lines"
