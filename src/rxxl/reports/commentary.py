@@ -78,6 +78,7 @@ import pandas as pd
 from rxxl import variance
 from rxxl.constants import FAVORABLE, MATERIALITY_AMOUNT, MATERIALITY_PERCENT, UNFAVORABLE
 from rxxl.errors import InputError
+from rxxl.parsing import parse_month
 
 DOLLARS, PERCENT, COUNT, DAYS, TURNS = "dollars", "percent", "count", "days", "turns"
 KINDS = (DOLLARS, PERCENT, COUNT, DAYS, TURNS)
@@ -209,11 +210,9 @@ class MonthFacts:
     not_closed: Figure | None = None
 
     def __post_init__(self) -> None:
-        try:
-            month = pd.Period(self.month, freq="M")
-        except (ValueError, TypeError) as error:
-            raise InputError(f"MonthFacts month {self.month!r} is not a month; pass"
-                             " pd.Period('2026-10', 'M') or '2026-10'") from error
+        month = self.month
+        if not (isinstance(month, pd.Period) and month.freqstr == "M"):
+            month = parse_month(month, "MonthFacts month")  # the one rule: YYYY-MM, no guess
         object.__setattr__(self, "month", month)
         object.__setattr__(self, "drivers", tuple(self.drivers))
         object.__setattr__(self, "kpi_flags", tuple(self.kpi_flags))
@@ -535,7 +534,7 @@ def _kpi_sentence(k: KpiFlag) -> Sentence | None:
 
 
 def _denial_sentence(spike: DenialSpike) -> Sentence | None:
-    if spike.rate.missing:
+    if not _shows(spike.rate):
         return None
     t = _Text().add(f"Denials from {spike.payer} ")
     base = spike.baseline
