@@ -37,6 +37,14 @@ def pct(value: float) -> Figure:
     return Figure(value, "percent")
 
 
+def month(spend: float, budget: float, when: pd.Period = OCT, **rest) -> MonthFacts:
+    """A month whose variance is spend - budget and variance % is variance / budget (the
+    facts refuse any other); NaN in, NaN out."""
+    over = spend - budget
+    return MonthFacts(when, usd(spend), usd(budget), usd(over),
+                      pct(over / budget if budget else NAN), **rest)
+
+
 def text(facts: MonthFacts, max_sentences: int = 8) -> list[str]:
     return [s.text for s in month_commentary(facts, max_sentences)]
 
@@ -97,8 +105,8 @@ def test_format_figure_options():
 
 # --- golden months ---------------------------------------------------------------------------
 
-DEMO = MonthFacts(
-    OCT, usd(2_501_000), usd(1_830_000), usd(671_000), pct(0.3667),
+DEMO = month(
+    2_501_000, 1_830_000,
     drivers=[
         Driver("inventory_timing", None, "RUMC-OP", usd(550_000), pct(0.82)),
         Driver("price", "Privigen", None, usd(110_000), pct(0.164), pct(0.36),
@@ -149,17 +157,16 @@ def test_with_room_the_smaller_drivers_and_340b_capture_follow():
 
 
 def test_timing_without_a_reversal_figure_says_when_it_reverses():
-    facts = MonthFacts(OCT, usd(2_501_000), usd(1_830_000), usd(671_000), pct(0.3667),
-                       drivers=[Driver("inventory_timing", "Keytruda", "RUMC-OP",
-                                       usd(550_000), pct(0.82))])
+    facts = month(2_501_000, 1_830_000, drivers=[
+        Driver("inventory_timing", "Keytruda", "RUMC-OP", usd(550_000), pct(0.82))])
     assert text(facts)[1] == ("Most of it (82%) is timing: a $550k forward buy of Keytruda at"
                               " RUMC-OP (an inventory build), which should reverse as the"
                               " stock is used in November.")
 
 
 def test_price_led_month_over_budget():
-    facts = MonthFacts(
-        OCT, usd(2_100_000), usd(1_900_000), usd(200_000), pct(0.1053),
+    facts = month(
+        2_100_000, 1_900_000,
         drivers=[Driver("price", "Privigen", None, usd(150_000), pct(0.75), pct(0.36),
                         reason="shortage pricing"),
                  Driver("workload_volume", None, "RUMC", usd(40_000), pct(0.2)),
@@ -174,8 +181,8 @@ def test_price_led_month_over_budget():
 
 
 def test_under_budget_month():
-    facts = MonthFacts(
-        OCT, usd(1_600_000), usd(1_830_000), usd(-230_000), pct(-0.1257),
+    facts = month(
+        1_600_000, 1_830_000,
         drivers=[Driver("discontinued_drug", "Zantac", None, usd(-120_000), pct(0.52)),
                  Driver("returns", None, "RUMC", usd(-60_000), pct(0.26)),
                  Driver("price", "Keytruda", None, usd(15_000), pct(-0.065)),
@@ -193,13 +200,13 @@ def test_under_budget_month():
 
 @pytest.mark.parametrize("variance_", [0.0, 0.3, -0.4])
 def test_on_budget_says_so_without_a_zero_dollar_variance(variance_):
-    facts = MonthFacts(OCT, usd(1_830_000), usd(1_830_000), usd(variance_), pct(0.0))
+    facts = month(1_830_000 + variance_, 1_830_000)
     assert text(facts) == ["Drug spend was $1.83M, on budget."]
 
 
 def test_close_to_budget_with_offsetting_drivers():
-    facts = MonthFacts(
-        pd.Period("2026-12", "M"), usd(1_834_000), usd(1_830_000), usd(4_000), pct(0.0022),
+    facts = month(
+        1_834_000, 1_830_000, pd.Period("2026-12", "M"),
         drivers=[Driver("price", "Humira", None, usd(60_000), pct(15.0)),
                  Driver("inventory_timing", None, "RUMC-OP", usd(-56_000), pct(-14.0))],
         timing_next_month=usd(-56_000))
@@ -214,8 +221,8 @@ def test_close_to_budget_with_offsetting_drivers():
 
 
 def test_a_negative_driver_in_an_over_budget_month():
-    facts = MonthFacts(
-        OCT, usd(1_930_000), usd(1_830_000), usd(100_000), pct(0.0546),
+    facts = month(
+        1_930_000, 1_830_000,
         drivers=[Driver("inventory_timing", None, "RUMC-OP", usd(-60_000), pct(-0.6)),
                  Driver("price", "Humira", "Clinic B", usd(160_000), pct(1.6), pct(0.12))])
     assert text(facts) == [
@@ -228,8 +235,8 @@ def test_a_negative_driver_in_an_over_budget_month():
 
 
 def test_zero_and_immaterial_drivers_are_left_out():
-    facts = MonthFacts(
-        OCT, usd(2_000_000), usd(1_830_000), usd(170_000), pct(0.0929),
+    facts = month(
+        2_000_000, 1_830_000,
         drivers=[Driver("price", None, None, usd(0), pct(0)),
                  Driver("returns", "Privigen", None, usd(9_999), pct(0.06)),
                  Driver("utilization", None, None, usd(NAN), pct(NAN))])
@@ -240,7 +247,7 @@ def test_zero_and_immaterial_drivers_are_left_out():
 
 
 def test_no_drivers_at_all():
-    facts = MonthFacts(OCT, usd(2_000_000), usd(1_830_000), usd(170_000), pct(0.0929))
+    facts = month(2_000_000, 1_830_000)
     assert text(facts) == [
         "Drug spend was $2.00M against a $1.83M budget, $170k (9.3%) over.",
         "No driver detail is available to explain it.",
@@ -248,35 +255,33 @@ def test_no_drivers_at_all():
 
 
 def test_month_without_purchases():
-    facts = MonthFacts(OCT, usd(0), usd(1_830_000), usd(-1_830_000), pct(-1.0))
+    facts = month(0, 1_830_000)
     assert text(facts) == ["No drug spend was posted this month against a $1.83M budget."]
 
 
 def test_spend_not_available_while_lines_are_open():
-    facts = MonthFacts(OCT, usd(NAN), usd(1_830_000), usd(NAN), pct(NAN),
-                       not_closed=Figure(3, "count"))
+    facts = month(NAN, 1_830_000, not_closed=Figure(3, "count"))
     assert text(facts) == ["Drug spend for the month is not available yet.",
                            "The month is still open: 3 drug lines are not closed yet."]
 
 
 def test_one_line_not_closed_and_no_budget():
-    facts = MonthFacts(OCT, usd(2_501_000), usd(NAN), usd(NAN), pct(NAN),
-                       not_closed=Figure(1, "count"))
+    facts = month(2_501_000, NAN, not_closed=Figure(1, "count"))
     assert text(facts) == ["Drug spend was $2.50M, with no drug budget for the month.",
                            "These figures cover closed lines only: 1 drug line is not closed"
                            " yet."]
 
 
 def test_net_credit_month():
-    facts = MonthFacts(OCT, usd(-5_000), usd(10_000), usd(-15_000), pct(-1.5))
+    facts = month(-5_000, 10_000)
     assert text(facts) == ["Drug spend was a net credit of $5.0k (returns above purchases)"
                            " against a $10k budget, $15k (150%) under.",
                            "No driver detail is available to explain it."]
 
 
 def test_kpis_denials_and_exceptions():
-    facts = MonthFacts(
-        OCT, usd(1_830_000), usd(1_830_000), usd(0), pct(0),
+    facts = month(
+        1_830_000, 1_830_000,
         kpi_flags=[KpiFlag("Days on hand", Figure(52, "days"),
                            (Figure(26, "days"), Figure(37, "days")), "U", "Clinic B"),
                    KpiFlag("initial denial rate", pct(0.061), pct(0.05), "U"),
@@ -295,28 +300,27 @@ def test_kpis_denials_and_exceptions():
 
 
 def test_no_exceptions_no_sentence():
-    facts = MonthFacts(OCT, usd(1_830_000), usd(1_830_000), usd(0), pct(0),
-                       exceptions=Exceptions(Figure(0, "count"), usd(0)),
-                       not_closed=Figure(0, "count"))
+    facts = month(1_830_000, 1_830_000, exceptions=Exceptions(Figure(0, "count"), usd(0)),
+                  not_closed=Figure(0, "count"))
     assert text(facts) == ["Drug spend was $1.83M, on budget."]
 
 
 def test_340b_capture():
-    over = MonthFacts(OCT, usd(2_000_000), usd(1_830_000), usd(170_000), pct(0.0929),
-                      drivers=[Driver("account_mix", "Humira", None, usd(-25_000), pct(-0.15),
-                                      accounts="340B instead of WAC")],
-                      capture_340b=usd(-25_000))
+    over = month(2_000_000, 1_830_000,
+                 drivers=[Driver("account_mix", "Humira", None, usd(-25_000), pct(-0.15),
+                                 accounts="340B instead of WAC")],
+                 capture_340b=usd(-25_000))
     assert text(over)[1:] == ["More 340B capture saved $25k: Humira bought on 340B instead of"
                               " WAC."]
-    small = MonthFacts(OCT, usd(2_000_000), usd(1_830_000), usd(170_000), pct(0.0929),
-                       drivers=[Driver("account_mix", "Humira", None, usd(30_000), pct(0.18))],
-                       capture_340b=usd(5_000))
+    small = month(2_000_000, 1_830_000,
+                  drivers=[Driver("account_mix", "Humira", None, usd(30_000), pct(0.18))],
+                  capture_340b=usd(5_000))
     # capture is immaterial ($5k < $10k): not said, nor is its account-mix item.
     assert text(small)[1:] == ["No single driver stands out: the variance is spread across"
                                " many lines."]
-    alone = MonthFacts(OCT, usd(2_000_000), usd(1_830_000), usd(170_000), pct(0.0929),
-                       drivers=[Driver("account_mix", "Humira", "Clinic B", usd(30_000),
-                                       pct(0.18), accounts="WAC instead of 340B")])
+    alone = month(2_000_000, 1_830_000,
+                  drivers=[Driver("account_mix", "Humira", "Clinic B", usd(30_000), pct(0.18),
+                                  accounts="WAC instead of 340B")])
     assert text(alone)[1:] == ["Buying Humira at Clinic B on WAC instead of 340B added $30k."]
 
 
@@ -324,7 +328,7 @@ def test_every_sentence_lists_the_figures_it_prints_with_their_cells():
     facts = MonthFacts(OCT, Figure(2_501_000, "dollars", "'Summary'!$C$5"),
                        Figure(1_830_000, "dollars", "'Summary'!$D$5"),
                        Figure(671_000, "dollars", "'Summary'!$E$5"),
-                       Figure(0.3667, "percent", "'Summary'!$F$5"))
+                       Figure(671_000 / 1_830_000, "percent", "'Summary'!$F$5"))
     headline = month_commentary(facts)[0]
     assert [f.cell for f in headline.figures] == [
         "'Summary'!$C$5", "'Summary'!$D$5", "'Summary'!$E$5", "'Summary'!$F$5"]
@@ -369,6 +373,15 @@ def test_bad_input_raises_input_error(build, message):
         build()
 
 
+def test_a_variance_that_is_not_spend_less_budget_is_refused():
+    with pytest.raises(InputError, match="variance is not spend - budget"):
+        MonthFacts(OCT, usd(1_600_000), usd(1_830_000), usd(230_000), pct(0.1257))
+    with pytest.raises(InputError, match="variance_pct is not variance / budget"):
+        MonthFacts(OCT, usd(1_600_000), usd(1_830_000), usd(-230_000), pct(-12.57))
+    # a missing piece is not checked: it is said to be missing
+    MonthFacts(OCT, usd(1_600_000), usd(NAN), usd(NAN), pct(NAN))
+
+
 def test_month_accepts_text():
     assert MonthFacts("2026-10", usd(1), usd(1), usd(0), pct(0)).month == OCT
 
@@ -409,17 +422,22 @@ def month_facts(draw) -> tuple[MonthFacts, Cells]:
                       draw(st.none() | st.just("WAC instead of 340B")),
                       draw(st.none() | st.just("shortage pricing")))
                for _ in range(draw(st.integers(0, 6)))]
-    kinds = draw(st.sampled_from([("turns", 6.0, 10.0, 14.0), ("days", 52.0, 26.0, 37.0),
-                                  ("percent", 0.061, 0.0, 0.05)]))
-    kind, low, high = kinds[0], cell(kinds[2], kinds[0]), cell(kinds[3], kinds[0])
-    flags = [KpiFlag("Inventory turns", cell(draw(st.floats(0, 40)), kind),
+    measure, kind, low, high = draw(st.sampled_from([
+        ("Inventory turns", "turns", 10.0, 14.0), ("Days on hand", "days", 26.0, 37.0),
+        ("Initial denial rate", "percent", 0.0, 0.05)]))
+    low, high = cell(low, kind), cell(high, kind)
+    flags = [KpiFlag(measure, cell(draw(st.floats(0, 40)), kind),
                      draw(st.sampled_from([(low, high), high, None])),
                      draw(st.sampled_from(["F", "U", None])), draw(maybe_name))
              for _ in range(draw(st.integers(0, 3)))]
+    spend, budget = draw(money), draw(money)
+    # the facts hold variance = spend - budget, variance % = variance / |budget| (or missing)
+    over = draw(st.sampled_from([spend - budget, NAN]))
+    share = over / abs(budget) if abs(budget) >= 0.01 else NAN  # no overflow to inf
     facts = MonthFacts(
         pd.Period(draw(st.sampled_from(["2026-10", "2026-12", "2027-01"])), "M"),
-        cell(draw(money), "dollars"), cell(draw(money), "dollars"),
-        cell(draw(money), "dollars"), cell(draw(fraction), "percent"), drivers,
+        cell(spend, "dollars"), cell(budget, "dollars"), cell(over, "dollars"),
+        cell(draw(st.sampled_from([share, NAN])), "percent"), drivers,
         draw(st.none() | money.map(lambda v: cell(v, "dollars"))),
         draw(st.none() | money.map(lambda v: cell(v, "dollars"))),
         flags,
@@ -432,7 +450,7 @@ def month_facts(draw) -> tuple[MonthFacts, Cells]:
     return facts, cell
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(month_facts(), st.integers(1, 10))
 def test_every_number_in_the_text_is_a_figure_of_the_facts(generated, max_sentences):
     facts, cells = generated
@@ -450,7 +468,7 @@ def test_every_number_in_the_text_is_a_figure_of_the_facts(generated, max_senten
     assert month_commentary(facts, max_sentences) == sentences  # deterministic
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(month_facts())
 def test_every_text_reads_cleanly(generated):
     facts, _ = generated

@@ -55,13 +55,13 @@ Examples
 >>> facts = MonthFacts(
 ...     month=pd.Period("2026-10", "M"),
 ...     spend=Figure(2_501_000, "dollars"), budget=Figure(1_830_000, "dollars"),
-...     variance=Figure(671_000, "dollars"), variance_pct=Figure(0.3667, "percent"),
+...     variance=Figure(671_000, "dollars"), variance_pct=Figure(671 / 1830, "percent"),
 ...     drivers=[Driver("inventory_timing", None, "RUMC-OP", Figure(550_000, "dollars"),
 ...                     Figure(0.82, "percent"))])
->>> for sentence in month_commentary(facts):
-...     print(sentence.text)
-Drug spend was $2.50M against a $1.83M budget, $671k (37%) over.
-Most of it (82%) is timing: a $550k forward buy at RUMC-OP (an inventory build), which should reverse as the stock is used in November.
+>>> print(" ".join(s.text for s in month_commentary(facts)))  # doctest: +NORMALIZE_WHITESPACE
+Drug spend was $2.50M against a $1.83M budget, $671k (37%) over. Most of it (82%) is
+timing: a $550k forward buy at RUMC-OP (an inventory build), which should reverse as the
+stock is used in November.
 """
 
 from __future__ import annotations
@@ -214,8 +214,23 @@ class MonthFacts:
         if not (isinstance(month, pd.Period) and month.freqstr == "M"):
             month = parse_month(month, "MonthFacts month")  # the one rule: YYYY-MM, no guess
         object.__setattr__(self, "month", month)
+        self._check_variance()
         object.__setattr__(self, "drivers", tuple(self.drivers))
         object.__setattr__(self, "kpi_flags", tuple(self.kpi_flags))
+
+    def _check_variance(self) -> None:
+        """The headline says "over" or "under" from the variance figure, so a variance that
+        is not spend - budget (a sign flipped, budget - actual) would print a wrong word."""
+        spend, budget = self.spend.value, self.budget.value
+        over, share = self.variance.value, self.variance_pct.value
+        if not math.isnan(spend + budget + over) and not math.isclose(
+                over, spend - budget, rel_tol=1e-9, abs_tol=0.005):
+            raise InputError("MonthFacts variance is not spend - budget; pass actual - budget"
+                             " (positive = over budget), as rxxl.variance.variance gives it")
+        if not math.isnan(budget + over + share) and budget != 0 and not math.isclose(
+                share, over / abs(budget), rel_tol=1e-6, abs_tol=1e-9):
+            raise InputError("MonthFacts variance_pct is not variance / budget; pass it as a"
+                             " fraction (0.37 for 37%), as rxxl.variance.variance_pct gives it")
 
 
 @dataclass(frozen=True)
@@ -283,12 +298,13 @@ def format_figure(figure: Figure, *, sign: bool = True, unit: bool = True) -> st
     '$671k'
     >>> format_figure(Figure(2_501_000, "dollars")), format_figure(Figure(999_600, "dollars"))
     ('$2.50M', '$1.00M')
-    >>> format_figure(Figure(-4_250, "dollars")), format_figure(Figure(-4_250, "dollars"), sign=False)
+    >>> credit = Figure(-4_250, "dollars")
+    >>> format_figure(credit), format_figure(credit, sign=False)
     ('-$4.3k', '$4.3k')
     >>> format_figure(Figure(0.3667, "percent")), format_figure(Figure(0.082, "percent"))
     ('37%', '8.2%')
-    >>> format_figure(Figure(12, "count", noun="claim")), format_figure(Figure(1, "count", noun="claim"))
-    ('12 claims', '1 claim')
+    >>> [format_figure(Figure(n, "count", noun="claim")) for n in (12, 1)]
+    ['12 claims', '1 claim']
     >>> format_figure(Figure(6.21, "turns")), format_figure(Figure(10, "turns"), unit=False)
     ('6.2 turns', '10.0')
     >>> format_figure(Figure(float("nan"), "days"))
@@ -618,7 +634,7 @@ def month_commentary(facts: MonthFacts, max_sentences: int = 8) -> list[Sentence
     Examples
     --------
     >>> facts = MonthFacts(pd.Period("2026-10", "M"), Figure(1_700_000, "dollars"),
-    ...     Figure(1_830_000, "dollars"), Figure(-130_000, "dollars"), Figure(-0.071, "percent"),
+    ...     Figure(1_830_000, "dollars"), Figure(-130_000, "dollars"), Figure(-13 / 183, "percent"),
     ...     drivers=[Driver("price", "Keytruda", None, Figure(-90_000, "dollars"),
     ...                     Figure(0.69, "percent"), Figure(-0.08, "percent"))],
     ...     exceptions=Exceptions(Figure(1, "count"), Figure(2_400, "dollars")))
