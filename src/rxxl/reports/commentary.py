@@ -69,7 +69,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -249,19 +249,24 @@ def _round(value: float, digits: int) -> Decimal:
     return Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
-def _scaled(magnitude: float, steps: Iterable[tuple[float, int, float]]) -> str:
-    """The first (scale, decimals) whose rounded value stays under its limit: so $999.6k is
-    "$1.00M", never "$1000k"."""
-    for scale, digits, limit in steps:
+#: (scale, decimals, limit, suffix): a magnitude prints at the first step whose *rounded*
+#: value stays under the limit, so $999.6k is "$1.00M", never "$1000k", and 9.96% is "10%".
+_Steps = Sequence[tuple[float, int, float, str]]
+_DOLLAR_STEPS: _Steps = [
+    (1, 0, 1000, ""), (1e3, 1, 10, "k"), (1e3, 0, 1000, "k"), (1e6, 2, 10, "M"),
+    (1e6, 1, 100, "M"), (1e6, 0, 1000, "M"), (1e9, 2, 10, "B"), (1e9, 1, 100, "B"),
+    (1e9, 0, math.inf, "B")]
+_PERCENT_STEPS: _Steps = [(0.01, 1, 10, "%"), (0.01, 0, math.inf, "%")]
+_DAYS_STEPS: _Steps = [(1, 1, 10, ""), (1, 0, math.inf, "")]
+_TURNS_STEPS: _Steps = [(1, 1, math.inf, "")]
+
+
+def _scaled(magnitude: float, steps: _Steps) -> str:
+    for scale, digits, limit, suffix in steps:
         rounded = _round(magnitude / scale, digits)
         if rounded < limit:
-            return f"{rounded:,.{digits}f}"
+            return f"{rounded:,.{digits}f}{suffix}"
     raise AssertionError("the last step has no limit")  # pragma: no cover
-
-
-_DOLLAR_STEPS = [(1, 0, 1000, ""), (1e3, 1, 10, "k"), (1e3, 0, 1000, "k"), (1e6, 2, 10, "M"),
-                 (1e6, 1, 100, "M"), (1e6, 0, 1000, "M"), (1e9, 2, 10, "B"), (1e9, 1, 100, "B"),
-                 (1e9, 0, math.inf, "B")]
 
 
 def _plural(noun: str) -> str:
@@ -315,21 +320,17 @@ def format_figure(figure: Figure, *, sign: bool = True, unit: bool = True) -> st
     magnitude = abs(figure.value)
     noun = None
     if figure.kind == DOLLARS:
-        for scale, digits, limit, suffix in _DOLLAR_STEPS:
-            rounded = _round(magnitude / scale, digits)
-            if rounded < limit:
-                text = f"${rounded:,.{digits}f}{suffix}"
-                break
+        text = "$" + _scaled(magnitude, _DOLLAR_STEPS)
     elif figure.kind == PERCENT:
-        text = _scaled(magnitude * 100, [(1, 1, 10), (1, 0, math.inf)]) + "%"
+        text = _scaled(magnitude, _PERCENT_STEPS)
     elif figure.kind == COUNT:
         text = f"{int(_round(magnitude, 0)):,}"
         noun = figure.noun and (figure.noun if text == "1" else _plural(figure.noun))
     elif figure.kind == DAYS:
-        text = _scaled(magnitude, [(1, 1, 10), (1, 0, math.inf)])
+        text = _scaled(magnitude, _DAYS_STEPS)
         noun = "days"  # under 10 days prints a decimal ("1.0 days"), so never singular
     else:
-        text = f"{_round(magnitude, 1):,.1f}"
+        text = _scaled(magnitude, _TURNS_STEPS)
         noun = "turns"
     if unit and noun:
         text = f"{text} {noun}"
@@ -653,12 +654,16 @@ def month_commentary(facts: MonthFacts, max_sentences: int = 8) -> list[Sentence
                       and bool(variance.is_material(facts.spend.value, facts.budget.value)))
     reversal = (facts.timing_next_month if _material(facts.timing_next_month, month_var)
                 else None)
-    # (order, priority, sentence): order is reading order, priority decides what is kept.
-    found: list[tuple[int, int, Sentence]] = [(0, 0, _headline(facts))]
-    add: Callable[[int, str, Sentence | None], None] = (
-        lambda order, key, s: s is not None and found.append((order, _PRIORITY[key], s)))
+    # (order, priority, sentence): order (section, position) is reading order, priority
+    # decides what is kept.
+    found: list[tuple[tuple[int, int], int, Sentence]] = [((0, 0), 0, _headline(facts))]
+
+    def add(order: tuple[int, int], key: str, sentence: Sentence | None) -> None:
+        if sentence is not None:
+            found.append((order, _PRIORITY[key], sentence))
+
     if facts.not_closed is not None:
-        add(1, "not_closed", _not_closed_sentence(facts.not_closed, not facts.spend.missing))
+        add((1, 0), "not_closed", _not_closed_sentence(facts.not_closed, not facts.spend.missing))
     capture = facts.capture_340b
     merge_mix = capture is not None  # the account-mix drivers are told by the 340B total
     # Largest first whatever order they came in (stable, so ties keep the caller's order).
@@ -668,24 +673,24 @@ def month_commentary(facts: MonthFacts, max_sentences: int = 8) -> list[Sentence
              and not (merge_mix and d.driver == "account_mix")]
     for rank, d in enumerate(shown):
         lead = _lead(d, month_var, material_month) if rank == 0 else None
-        add(10 + rank, f"driver{rank}" if rank < 3 else "driver",
+        add((2, rank), f"driver{rank}" if rank < 3 else "driver",
             _driver_sentence(d, lead, reversal is not None, next_month))
     if merge_mix and _material(capture, month_var):
         mix = [d for d in drivers if d.driver == "account_mix"]
-        add(40, "capture_340b", _capture_sentence(capture, mix[0] if mix else None))
+        add((3, 0), "capture_340b", _capture_sentence(capture, mix[0] if mix else None))
     if material_month and not shown and not (merge_mix and _material(capture, month_var)):
         text = ("No single driver stands out: the variance is spread across many lines"
                 if facts.drivers else "No driver detail is available to explain it")
-        add(11, "driver0", Sentence(text + ".", (), "drivers"))
+        add((2, 0), "driver0", Sentence(text + ".", (), "drivers"))
     for i, k in enumerate(facts.kpi_flags):
         band = isinstance(k.target, tuple)
-        add(50 + i, "kpi_band" if band else "kpi", _kpi_sentence(k))
+        add((4, i), "kpi_band" if band else "kpi", _kpi_sentence(k))
     if facts.denial_spike is not None:
-        add(80, "denials", _denial_sentence(facts.denial_spike))
+        add((5, 0), "denials", _denial_sentence(facts.denial_spike))
     if facts.exceptions is not None:
-        add(81, "exceptions", _exceptions_sentence(facts.exceptions))
+        add((6, 0), "exceptions", _exceptions_sentence(facts.exceptions))
     if reversal is not None:
-        add(90, "reversal", _reversal_sentence(reversal, next_month))
+        add((7, 0), "reversal", _reversal_sentence(reversal, next_month))
     kept = sorted(found, key=lambda item: (item[1], item[0]))[:max_sentences]
     return [s for _, _, s in sorted(kept, key=lambda item: item[0])]
 
