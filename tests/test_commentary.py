@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -141,6 +142,13 @@ def test_timing_led_month_reads_like_the_director():
     assert text(DEMO) == DEMO_TEXT
 
 
+def test_the_docs_example_is_the_demo_month():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "commentary.md"
+    quoted = " ".join(line[2:] for line in doc.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("> "))
+    assert quoted == " ".join(DEMO_TEXT)
+
+
 def test_room_for_fewer_sentences_keeps_the_headline_and_the_largest_drivers():
     assert text(DEMO, 5) == [DEMO_TEXT[0], DEMO_TEXT[1], DEMO_TEXT[2], DEMO_TEXT[3],
                              DEMO_TEXT[7]]
@@ -194,7 +202,7 @@ def test_under_budget_month():
         " $120k off.",
         "Returns at RUMC took $60k off.",
         "Higher prices on Keytruda added $15k.",
-        "Leqembi, a new drug with no budget at RUMC, took $12k off (net returns).",
+        "Leqembi, a new drug not in the budget at RUMC, took $12k off (net returns).",
     ]
 
 
@@ -202,6 +210,55 @@ def test_under_budget_month():
 def test_on_budget_says_so_without_a_zero_dollar_variance(variance_):
     facts = month(1_830_000 + variance_, 1_830_000)
     assert text(facts) == ["Drug spend was $1.83M, on budget."]
+
+
+#: One driver in a month $1.00M over ($2.83M against $1.83M): share 10% reads alone, share
+#: 60% in the month's direction reads after "Most of it (60%) is ...".
+DRIVER_SENTENCES = [
+    # driver, drug, location, amount, unit cost change, accounts, share -> sentence
+    ("price", None, "RUMC", 100_000, 0.05, None, 0.1,
+     "Unit costs at RUMC ran 5.0% above budget, adding $100k."),
+    ("price", "Humira", None, -100_000, -0.05, None, -0.1,
+     "Humira cost 5.0% less per unit than budgeted, saving $100k."),
+    ("price", None, None, 600_000, None, None, 0.6,
+     "Most of it (60%) is price: higher prices added $600k."),
+    ("workload_volume", None, None, -100_000, None, None, -0.1,
+     "Less workload than budgeted took $100k off."),
+    ("utilization", None, "Infusion", 600_000, None, None, 0.6,
+     "Most of it (60%) is utilization: drug use ran above budget for the workload at"
+     " Infusion, adding $600k."),
+    ("account_mix", None, "Clinic B", 100_000, None, "WAC instead of 340B", 0.1,
+     "Buying drugs at Clinic B on WAC instead of 340B added $100k."),
+    ("account_mix", "Humira", None, -100_000, None, None, -0.1,
+     "A shift in purchasing accounts for Humira took $100k off."),
+    ("new_drug", "Leqembi", "RUMC", 600_000, None, None, 0.6,
+     "Most of it (60%) is a new drug: Leqembi, not in the budget at RUMC, added $600k."),
+    ("new_drug", None, None, 100_000, None, None, 0.1, "New drugs with no budget added $100k."),
+    ("discontinued_drug", None, "RUMC", -100_000, None, None, -0.1,
+     "Drugs budgeted but not bought at RUMC took $100k off."),
+    ("discontinued_drug", "Zantac", None, 100_000, None, None, 0.1,
+     "Zantac, no longer in the budget, added $100k."),
+    ("returns", "Privigen", "RUMC", -100_000, None, None, -0.1,
+     "Returns of Privigen at RUMC took $100k off."),
+    ("returns", None, None, 600_000, None, None, 0.6,
+     "Most of it (60%) is returns: lower returns than budgeted added $600k."),
+    ("inventory_timing", "Keytruda", None, 100_000, None, None, 0.1,
+     "Timing added $100k: a forward buy of Keytruda (an inventory build), which should"
+     " reverse as the stock is used in November."),
+    ("inventory_timing", None, "RUMC-OP", 1_000_000, None, None, 1.0,
+     "All of it is timing: a $1.00M forward buy at RUMC-OP (an inventory build), which"
+     " should reverse as the stock is used in November."),
+]
+
+
+@pytest.mark.parametrize(("kind", "drug", "where", "amount", "change", "accounts", "share",
+                          "expected"), DRIVER_SENTENCES)
+def test_each_driver_reads_alone_and_after_a_lead(kind, drug, where, amount, change,
+                                                  accounts, share, expected):
+    driver = Driver(kind, drug, where, usd(amount), pct(share),
+                    None if change is None else pct(change), accounts)
+    assert text(month(2_830_000, 1_830_000, drivers=[driver])) == [
+        "Drug spend was $2.83M against a $1.83M budget, $1.00M (55%) over.", expected]
 
 
 def test_close_to_budget_with_offsetting_drivers():
@@ -479,5 +536,6 @@ def test_every_text_reads_cleanly(generated):
                     "  ", " ,", " .", ",.", ":.", "( ", " )", " and.", " and,", "over, close"
                     " to budget.under"):
             assert bad not in words, (bad, words)
+        assert not re.search(r"\b(\w+) \1\b", words), words  # no "a a", "the the"
         if sentence.topic not in ("kpi", "denials"):  # a band or a baseline may be 0%
             assert not re.search(r"(?<![\w.])0(\.0)?%", words), words  # no "0%" or "0.0%"

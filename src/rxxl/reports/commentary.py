@@ -412,10 +412,6 @@ def _headline(facts: MonthFacts) -> Sentence:
     return text.sentence("headline")
 
 
-def _name(driver: Driver, default: str) -> str:
-    return driver.drug or default
-
-
 def _driver_body(d: Driver, led: bool, reversal_said: bool,
                  next_month: str) -> tuple[_Text, bool]:
     """The driver's clause, and whether it starts with a name (kept capitalized after a
@@ -444,9 +440,13 @@ def _driver_body(d: Driver, led: bool, reversal_said: bool,
     if kind == "price":
         change = d.unit_cost_change
         if _shows(change):
-            t.add(_name(d, "Drug prices") + where + " cost ").num(change)
-            t.add(" more" if change.value > 0 else " less")
-            t.add(f" per unit than budgeted{reason}, ")
+            more = change.value > 0
+            if d.drug:
+                t.add(f"{d.drug}{where} cost ").num(change)
+                t.add(f" {'more' if more else 'less'} per unit than budgeted{reason}, ")
+            else:
+                t.add(f"unit costs{where} ran ").num(change)
+                t.add(f" {'above' if more else 'below'} budget{reason}, ")
             t.add("adding " if up else "saving ").num(amount)
             return t, bool(d.drug)
         t.add("higher" if up else "lower").add(f" prices{' on ' + d.drug if d.drug else ''}"
@@ -457,28 +457,31 @@ def _driver_body(d: Driver, led: bool, reversal_said: bool,
                                             f"{' for ' + d.drug if d.drug else ''}{effect}")
         return t.num(amount).add(off), False
     if kind == "utilization":
-        t.add(f"{_name(d, 'drug')} use ran {'above' if up else 'below'} budget for the"
+        t.add(f"{d.drug or 'drug'} use ran {'above' if up else 'below'} budget for the"
               f" workload{where}, {'adding' if up else 'taking'} ").num(amount).add(off)
         return t, bool(d.drug)
     if kind == "account_mix":
         if d.accounts:
-            t.add(f"buying{' ' + d.drug if d.drug else ''}{where} on {d.accounts}{effect}")
+            t.add(f"buying {d.drug or 'drugs'}{where} on {d.accounts}{effect}")
         else:
             t.add(f"a shift in purchasing accounts{' for ' + d.drug if d.drug else ''}"
                   f"{where}{effect}")
         return t.num(amount).add(off), False
     if kind == "new_drug":
-        if d.drug:
-            t.add(f"{d.drug}, a new drug with no budget{where},{effect}")
+        if d.drug:  # after "Most of it is a new drug: " the name needs no "a new drug" again
+            t.add(f"{d.drug}, {'not in' if led else 'a new drug not in'} the budget{where},"
+                  f"{effect}")
         else:
             t.add(f"new drugs with no budget{where}{effect}")
         t.num(amount).add(off if up else " off (net returns)")
         return t, bool(d.drug)
     if kind == "discontinued_drug":
-        if up:
-            t.add(f"{_name(d, 'a discontinued drug')}, no longer in the budget{where}, added ")
+        if d.drug:
+            t.add(f"{d.drug}, " + ("no longer in the budget" if up
+                                   else "budgeted but not bought") + f"{where},{effect}")
         else:
-            t.add(f"{_name(d, 'budgeted drugs')}, budgeted but not bought{where}, took ")
+            t.add(("discontinued drugs" if up else "drugs budgeted but not bought")
+                  + f"{where}{effect}")
         return t.num(amount).add(off), bool(d.drug)
     # returns: a negative amount is credits coming back; positive, fewer credits than budgeted
     if up:
