@@ -38,16 +38,16 @@ NaN / missing policy
     A figure whose value is NaN is missing: the sentence (or the part of it) that would print
     it is left out, never printed as "nan" or 0. Missing spend reads "Drug spend for the month
     is not available yet."; a missing or zero budget reads "with no drug budget". An
-    infinite value, an unknown figure kind or driver, a fractional count, or a
+    infinite value, an unknown figure kind or driver, a fractional count, a variance that is
+    not spend - budget (or a variance % that is not variance / budget), or a
     ``max_sentences`` below 1 raise :class:`~rxxl.errors.InputError`.
 
 References
 ----------
-.. [1] Vizient, *Pharmacy Market Outlook* (drug expense drivers: price, utilization, mix),
-   https://www.vizientinc.com/our-solutions/pharmacy-solutions/pharmacy-market-outlook
-.. [2] ASHP, "Guidelines on Medication Cost Management Strategies for Hospitals and Health
-   Systems", https://www.ashp.org/pharmacy-practice/policy-positions-and-guidelines
-.. [3] rxxl ``shared/DOMAIN.md`` §1 (variance sign and materiality) and ``shared/REPORT.md``
+.. [1] Schumock GT et al., "National trends in prescription drug expenditures and
+   projections for 2016", *Am J Health-Syst Pharm* 73 (2016) e357 (ASHP's annual report: drug
+   expense growth told as price, utilization and new drugs), https://doi.org/10.2146/ajhp160205
+.. [2] rxxl ``shared/DOMAIN.md`` §1 (variance sign and materiality) and ``shared/REPORT.md``
    (executive summary).
 
 Examples
