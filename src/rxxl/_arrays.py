@@ -168,3 +168,27 @@ def require_non_negative(values: np.ndarray, name: str, rule: str) -> None:
         raise InputError(
             f"{name}: {float(values[index])!r}{_position(index)} is negative; {rule}"
         )
+
+
+def series_index(**raw: Any) -> tuple[pd.Index | None, str | None]:
+    """The index of the first Series argument (and its name), checking that every other
+    Series argument has the same index: values are matched by position, and positional
+    matching of differently ordered Series would be silently wrong."""
+    index, owner = None, None
+    for name, value in raw.items():
+        if not isinstance(value, pd.Series):
+            continue
+        if index is None:
+            index, owner = value.index, name
+        elif not value.index.equals(index):
+            raise InputError(
+                f"{owner} and {name} are Series with different indexes; values are matched by"
+                f" position, so align them first (e.g. {name}.reindex({owner}.index))"
+            )
+    return index, owner
+
+
+def line_name(position: int, index: pd.Index | None, unit: str = "line") -> str:
+    """A line as messages name it: its 1-based position, and its label when it has one."""
+    label = "" if index is None else f" ({index[position]!r})"
+    return f"{unit} {position + 1}{label}"

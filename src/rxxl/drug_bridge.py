@@ -48,8 +48,10 @@ from rxxl._arrays import (
     as_float_array,
     as_label_vector,
     as_vector,
+    line_name,
     require_nonempty,
     require_same_length,
+    series_index,
 )
 from rxxl.constants import MAX_AMOUNT, MAX_QUANTITY
 from rxxl.errors import InputError
@@ -88,26 +90,6 @@ _LINE_COLUMNS = ("drug", "location", "account", "budget_quantity", "actual_quant
 # --- Reading the arguments -----------------------------------------------------------------
 
 
-def _line_name(position: int, index: pd.Index | None, unit: str = "line") -> str:
-    label = "" if index is None else f" ({index[position]!r})"
-    return f"{unit} {position + 1}{label}"
-
-
-def _series_index(**raw: Any) -> pd.Index | None:
-    index, owner = None, None
-    for name, value in raw.items():
-        if not isinstance(value, pd.Series):
-            continue
-        if index is None:
-            index, owner = value.index, name
-        elif not value.index.equals(index):
-            raise InputError(
-                f"{owner} and {name} are Series with different indexes; values are matched by"
-                f" position, so align them first (e.g. {name}.reindex({owner}.index))"
-            )
-    return index
-
-
 def _label_key(value: Any) -> str | None:
     """A code as text: trimmed text, or a whole number's digits; None if blank; else raise."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -136,7 +118,7 @@ def _labels(values: Any, name: str, index: pd.Index | None, what: str,
         except TypeError:
             first = int(np.flatnonzero(codes == j)[0])
             raise InputError(
-                f"{name}: {_line_name(first, index, unit)} holds {cell!r}, not a code; enter the"
+                f"{name}: {line_name(first, index, unit)} holds {cell!r}, not a code; enter the"
                 f" {what} as text"
             ) from None
     keys[-1] = None  # factorize's -1: a missing cell
@@ -144,7 +126,7 @@ def _labels(values: Any, name: str, index: pd.Index | None, what: str,
     blank = pd.isna(out)
     if blank.any():
         first = int(np.flatnonzero(blank)[0])
-        raise InputError(f"{name}: {_line_name(first, index, unit)} is blank; every {unit}"
+        raise InputError(f"{name}: {line_name(first, index, unit)} is blank; every {unit}"
                          f" needs its {what}")
     return out
 
@@ -154,7 +136,7 @@ def _require_bounded(values: np.ndarray, name: str, limit: float, index) -> None
     if beyond.any():
         first = int(np.flatnonzero(beyond)[0])
         raise InputError(
-            f"{name}: the value on {_line_name(first, index)} is beyond {limit:,.0f} either way;"
+            f"{name}: the value on {line_name(first, index)} is beyond {limit:,.0f} either way;"
             " check the cell (a mis-typed or mis-read number)"
         )
 
@@ -179,27 +161,27 @@ def _workload_ratio(budget_workload, actual_workload, location_codes, locations,
         if not same.all():
             bad = _first(~same)
             raise InputError(
-                f"{name}: {_line_name(bad, index)} differs from"
-                f" {_line_name(int(first_line[location_codes[bad]]), index)} at location"
+                f"{name}: {line_name(bad, index)} differs from"
+                f" {line_name(int(first_line[location_codes[bad]]), index)} at location"
                 f" {locations[location_codes[bad]]!r}; a location has one workload: enter the"
                 " same value on each of its lines (or leave all of them blank)"
             )
         _require_bounded(np.nan_to_num(values), name, MAX_QUANTITY, index)
         negative = values < 0
         if negative.any():
-            raise InputError(f"{name}: {_line_name(_first(negative), index)} is negative;"
+            raise InputError(f"{name}: {line_name(_first(negative), index)} is negative;"
                              " a workload (patient days, visits, ...) is 0 or more")
     one_missing = np.isnan(budget) != np.isnan(actual)
     if one_missing.any():
         bad = _first(one_missing)
         raise InputError(
-            f"budget_workload, actual_workload: {_line_name(bad, index)} has only one of the"
+            f"budget_workload, actual_workload: {line_name(bad, index)} has only one of the"
             " two; give both workloads of the location, or neither (then no workload driver)"
         )
     unbudgeted = (budget == 0) & (actual > 0)
     if unbudgeted.any():
         raise InputError(
-            f"budget_workload: 0 on {_line_name(_first(unbudgeted), index)} while the actual"
+            f"budget_workload: 0 on {line_name(_first(unbudgeted), index)} while the actual"
             " workload is above 0; no budget per unit of workload exists: enter the budgeted"
             " workload, or leave both blank"
         )
@@ -438,7 +420,7 @@ def drug_bridge(
                actual_quantity=actual_quantity, actual_spend=actual_spend,
                budget_quantity=budget_quantity, budget_spend=budget_spend,
                budget_workload=budget_workload, actual_workload=actual_workload)
-    index = _series_index(**raw)
+    index, _ = series_index(**raw)
     numbers_ = {name: as_vector(raw[name], name) for name in
                 ("actual_quantity", "actual_spend", "budget_quantity", "budget_spend")}
     labels = {name: as_label_vector(raw[name], name) for name in ("drug", "location", "account")}
@@ -483,7 +465,7 @@ def drug_bridge(
         later = _first(repeated)
         earlier = _first((keys == keys.iloc[later]).all(axis=1).to_numpy())
         raise InputError(
-            f"{_line_name(earlier, index)} and {_line_name(later, index)} are the same drug,"
+            f"{line_name(earlier, index)} and {line_name(later, index)} are the same drug,"
             " location and account; sum them first (one line per drug, location and account)"
         )
     ratio = _workload_ratio(budget_workload, actual_workload, location_codes, locations, index)
@@ -579,7 +561,7 @@ def drug_bridge(
 
 def _refuse(bad: np.ndarray, name: str, index: pd.Index | None, rule: str) -> None:
     if bad.any():
-        raise InputError(f"{name}: the value on {_line_name(_first(bad), index)} {rule}")
+        raise InputError(f"{name}: the value on {line_name(_first(bad), index)} {rule}")
 
 
 # --- Summaries -----------------------------------------------------------------------------

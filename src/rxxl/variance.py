@@ -51,9 +51,11 @@ import pandas as pd
 from rxxl._arrays import (
     as_float_array,
     as_vector,
+    line_name,
     ratio,
     require_nonempty,
     require_same_length,
+    series_index,
 )
 from rxxl.constants import (
     EXPENSE,
@@ -86,23 +88,6 @@ RETURNED = "net return"
 
 
 # --- Lining up arguments -------------------------------------------------------------------
-
-
-def _series_index(**raw: Any) -> tuple[pd.Index | None, str | None]:
-    """Return the index of the first Series argument (and its name), checking the others."""
-    index, owner = None, None
-    for name, value in raw.items():
-        if not isinstance(value, pd.Series):
-            continue
-        if index is None:
-            index, owner = value.index, name
-        elif not value.index.equals(index):
-            # Positional matching of differently ordered Series would be silently wrong.
-            raise InputError(
-                f"{owner} and {name} are Series with different indexes; values are matched by"
-                f" position, so align them first (e.g. {name}.reindex({owner}.index))"
-            )
-    return index, owner
 
 
 def _is_vector(array: np.ndarray) -> bool:
@@ -159,7 +144,7 @@ def _line_up(
 
 
 def _numbers(**raw: Any) -> tuple[list[np.ndarray], pd.Index | None, bool]:
-    index, owner = _series_index(**raw)
+    index, owner = series_index(**raw)
     arrays = {name: as_float_array(value, name) for name, value in raw.items()}
     lined_up, scalar = _line_up(arrays, index, owner)
     return lined_up, index, scalar
@@ -341,7 +326,7 @@ def favorability(actual: Any, budget: Any, line_type: Any = EXPENSE) -> Any:
     >>> favorability([100, None], 100) # on budget is favorable; missing gives no flag
     array(['F', None], dtype=object)
     """
-    index, owner = _series_index(actual=actual, budget=budget, line_type=line_type)
+    index, owner = series_index(actual=actual, budget=budget, line_type=line_type)
     arrays = {
         "actual": as_float_array(actual, "actual"),
         "budget": as_float_array(budget, "budget"),
@@ -531,7 +516,7 @@ def flex_variance(actual: Any, budget: Any, budget_volume: Any, actual_volume: A
     labor                130950.0          -4050.0            14405.0         10355.0
     fixed overhead       112500.0              0.0            -4102.0         -4102.0
     """
-    index, owner = _series_index(
+    index, owner = series_index(
         actual=actual, budget=budget, budget_volume=budget_volume, actual_volume=actual_volume
     )
     arrays = {
@@ -558,11 +543,6 @@ def flex_variance(actual: Any, budget: Any, budget_volume: Any, actual_volume: A
 # --- Price / volume / mix ------------------------------------------------------------------
 
 
-def _line_name(position: int, index: pd.Index | None) -> str:
-    label = "" if index is None else f" ({index[position]!r})"
-    return f"line {position + 1}{label}"
-
-
 def _require_price(
     price: np.ndarray,
     needed: np.ndarray,
@@ -576,7 +556,7 @@ def _require_price(
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
         raise InputError(
-            f"{name}: missing on {_line_name(first, index)} where {quantity_name} is {more};"
+            f"{name}: missing on {line_name(first, index)} where {quantity_name} is {more};"
             f" enter the {name.replace('_', ' ')} of that line"
         )
 
@@ -646,7 +626,7 @@ def _require_budget_quantity(quantity: np.ndarray, index: pd.Index | None) -> No
     if negative.any():
         first = int(np.flatnonzero(negative)[0])
         raise InputError(
-            f"budget_quantity: {float(quantity[first])!r} on {_line_name(first, index)} is"
+            f"budget_quantity: {float(quantity[first])!r} on {line_name(first, index)} is"
             " negative; a budget plans packages to buy: enter 0 or more"
         )
 
@@ -711,7 +691,7 @@ def price_volume_mix(
     r"""Split drug spend variance per line into price, volume, mix and returns, from unit
     prices and quantities (actual spend :math:`AP_i \cdot AQ_i`).
     """  # the rest of the docstring is assembled below, shared with purchase_drivers
-    index, _ = _series_index(
+    index, _ = series_index(
         actual_price=actual_price,
         budget_price=budget_price,
         actual_quantity=actual_quantity,
@@ -848,7 +828,7 @@ def purchase_drivers(
     exists (a return credited at another price than was paid nets the packages to 0 but not
     the money).
     """  # the rest of the docstring is assembled below, shared with price_volume_mix
-    index, _ = _series_index(
+    index, _ = series_index(
         actual_spend=actual_spend,
         budget_spend=budget_spend,
         actual_quantity=actual_quantity,
@@ -874,7 +854,7 @@ def purchase_drivers(
     if unplanned.any():
         first = int(np.flatnonzero(unplanned)[0])
         raise InputError(
-            f"budget_spend: {float(budget_spend_[first])!r} on {_line_name(first, index)} has"
+            f"budget_spend: {float(budget_spend_[first])!r} on {line_name(first, index)} has"
             " no budget_quantity; a budget is split by its packages: enter the budgeted"
             " quantity of that line"
         )
