@@ -574,3 +574,18 @@ def test_report_for_a_month_the_data_does_not_cover_is_refused(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "1999-01" in err and "2024-11" in err and "2026-10" in err
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_a_template_too_large_uncompressed_is_refused_before_it_is_opened(
+        tmp_path, no_loading, capsys, monkeypatch):
+    """The template goes through the same zip checks as a data workbook (a zip bomb under
+    the template's name would otherwise be inflated by openpyxl)."""
+    from rxxl.reports.templates import build_template
+    templates = tmp_path / "templates"
+    build_template(templates / "monthly_package.xlsx")
+    monkeypatch.setattr(readers, "MAX_XLSX_UNCOMPRESSED_BYTES", 1_000)
+    assert main(["report", "--data", str(tmp_path), "--month", "2026-10", "--out",
+                 str(tmp_path / "out"), "--templates", str(templates)]) == 2
+    err = capsys.readouterr().err
+    assert f"{templates / 'monthly_package.xlsx'}: the workbook holds" in err
+    assert "rxxl templates build" in err

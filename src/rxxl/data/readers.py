@@ -446,6 +446,15 @@ def check_archive(path: Path, source: str) -> None:
             _refuse_rows(_count_rows(path, member), source, "a sheet has")
 
 
+def refuse_unsafe_workbook(path: Path, advice: str) -> None:
+    """:func:`check_archive` for a workbook that is not a data table (the package template):
+    an :class:`InputError` naming the file, what is wrong and ``advice``."""
+    try:
+        check_archive(path, str(path))
+    except _Unreadable as exc:
+        raise InputError(f"{exc.problem.message}; {advice}") from None
+
+
 def _count_rows(path: Path, member: zipfile.ZipInfo) -> int:
     """The ``<row`` elements of a sheet's XML, counted in its inflated stream."""
     rows, tail = 0, b""

@@ -11,6 +11,7 @@ keeps the rest.
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 
+from rxxl.data.readers import refuse_unsafe_workbook
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
@@ -309,6 +311,8 @@ def check_template(path: Path) -> Path:
 
     rebuild = ("rebuild it with `rxxl templates build`, or drop --templates to use the"
                " built-in one")
+    if zipfile.is_zipfile(path):  # not a zip at all: openpyxl's refusal below says so
+        refuse_unsafe_workbook(path, rebuild)
     try:
         book = load_workbook(path)
     except OSError as exc:
