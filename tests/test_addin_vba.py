@@ -1,0 +1,115 @@
+"""The add-in's VBA as Excel on a hospital PC will run it, read from the built file.
+
+Excel cannot run here, so these tests read the VBA that olevba (oletools, an independent
+reader of the container) extracts from the built ``rxxl.xlam``, and compare it with xlwings'
+own shipped add-ins, which Excel wrote. What they prove: every entry point a user triggers
+catches its errors and says in a message box what to do (no run-time error dialog whose
+Debug button opens the add-in's code); the specific failures a locked-down PC produces are
+checked for by name; the configuration keeps OneDrive/SharePoint workbooks working.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from oletools.olevba import VBA_Parser
+
+from rxxl.addin import build as builder
+
+_PROCEDURE = re.compile(
+    r"^(?P<scope>Public |Private )?(?P<kind>Sub|Function) (?P<name>\w+)\((?P<args>[^)]*)\)"
+    r"(?P<body>.*?)^End (?P=kind)$", re.M | re.S)
+
+
+def _extract(path: Path) -> dict[str, str]:
+    parser = VBA_Parser(str(path))
+    try:
+        return {Path(stream).name: code.replace("\r\n", "\n")
+                for _, stream, _, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+@pytest.fixture(scope="module")
+def xlam(tmp_path_factory) -> Path:
+    return builder.build(tmp_path_factory.mktemp("addin-vba") / "rxxl.xlam")
+
+
+@pytest.fixture(scope="module")
+def sources(xlam) -> dict[str, str]:
+    return _extract(xlam)
+
+
+def _procedures(code: str) -> dict[str, re.Match]:
+    return {match["name"]: match for match in _PROCEDURE.finditer(code)}
+
+
+def _public(code: str) -> dict[str, re.Match]:
+    # A procedure without Private is public in VBA.
+    return {name: match for name, match in _procedures(code).items()
+            if match["scope"] != "Private "}
+
+
+# --- item 2: every ribbon entry point catches its errors -----------------------------------
+
+def test_every_public_ribbon_procedure_ends_its_error_path_in_a_message_box(sources):
+    public = _public(sources["RxxlRibbon"])
+    assert "RxRibbonAction" in public
+    for name, match in public.items():
+        body = match["body"]
+        statements = [line.strip() for line in body.split("\n")
+                      if line.strip() and not line.strip().startswith(("'", "Dim "))]
+        # The handler is set before anything else can fail...
+        handler = re.fullmatch(r"On Error GoTo (\w+)", statements[0])
+        assert handler, f"{name}: first statement is {statements[0]!r}, not On Error GoTo"
+        label = handler.group(1)
+        # ...stays set (no On Error GoTo 0 / Resume Next in the procedure itself)...
+        assert not re.search(r"On Error (GoTo 0|Resume Next)", body), name
+        # ...the normal path leaves before the label, and the label's code shows a MsgBox.
+        before, _, after = body.partition(f"\n{label}:\n")
+        assert after, f"{name}: no line {label}:"
+        assert "Exit Sub" in before or "Exit Function" in before, name
+        assert "MsgBox" in after, f"{name}: the error path shows no message box"
+        assert "Resume" not in after and "Err.Raise" not in after, name
+
+
+def test_no_vba_stops_in_the_debugger(sources):
+    for name, code in sources.items():
+        assert not re.search(r"^\s*(Stop|Debug\.Assert)\b", code, re.M), name
+
+
+def test_ribbon_checks_what_fails_on_locked_down_pcs(sources):
+    code = sources["RxxlRibbon"]
+    problems = _procedures(code)["RxCannotRun"]["body"]
+    # Protected View: Excel has no ActiveWorkbook, and RunPython would fail on it.
+    assert "Application.ActiveProtectedViewWindow" in problems
+    assert "Enable Editing" in problems
+    # No workbook open (only the add-in, which is never the active workbook).
+    assert "ActiveWorkbook Is Nothing" in problems
+    # A setting listed twice in an rxxl.conf sheet (xlwings' Dictionary.Add raises 457).
+    assert "RxDuplicateSetting(ActiveWorkbook)" in problems
+    assert "RxDuplicateSetting(ThisWorkbook)" in problems
+    duplicate = _procedures(code)["RxDuplicateSetting"]["body"]
+    assert "UCase" in duplicate and 'PROJECT_NAME & ".conf"' in duplicate
+    # WScript.Shell blocked by policy (RunPython starts Python with it on Windows).
+    assert 'CreateObject("WScript.Shell")' in _procedures(code)["RxShellBlocked"]["body"]
+    assert "RxShellBlocked()" in problems
+    # The same failures recognised by error number when they happen inside xlwings' code.
+    failure = _procedures(code)["RxFailure"]["body"]
+    for number in ("91", "457", "429", "70"):
+        assert re.search(rf"\b{number}\b", failure), number
+
+
+def test_the_checks_run_before_python_is_started(sources):
+    body = _procedures(sources["RxxlRibbon"])["RxRibbonAction"]["body"]
+    assert body.index("RxCannotRun()") < body.index("RunPython \"")
+
+
+def test_messages_say_what_to_do_in_plain_words(sources):
+    code = sources["RxxlRibbon"]
+    texts = " ".join(re.findall(r'"((?:[^"]|"")*)"', code))
+    for advice in ("Open the workbook", "Enable Editing", "keep one row per setting",
+                   "ask IT", "rxxl addin install"):
+        assert advice in texts, advice
