@@ -303,7 +303,7 @@ def test_openpyxl_reads_the_config_sheet(xlam):
     book = openpyxl.load_workbook(source)
     assert book.sheetnames == ["rxxl.conf"]
     assert [[c.value for c in row] for row in book["rxxl.conf"].iter_rows()] == [
-        ["UDF Modules", "rxxl.udfs"]]
+        ["UDF Modules", "rxxl.udfs"], ["ADD_WORKBOOK_TO_PYTHONPATH", "false"]]
 
 
 def test_committed_add_in_matches_a_fresh_build(sources):

@@ -113,3 +113,50 @@ def test_messages_say_what_to_do_in_plain_words(sources):
     for advice in ("Open the workbook", "Enable Editing", "keep one row per setting",
                    "ask IT", "rxxl addin install"):
         assert advice in texts, advice
+
+
+# --- item 3: OneDrive / SharePoint workbooks ------------------------------------------------
+
+def _config_sheet(xlam: Path) -> dict[str, str]:
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(xlam) as archive:
+        root = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))
+    rows = [[cell.findtext("m:is/m:t", namespaces=ns) for cell in row.findall("m:c", ns)]
+            for row in root.iter(f"{{{ns['m']}}}row")]
+    return {key: value for key, value in rows}
+
+
+def test_the_add_in_keeps_the_workbook_folder_off_python_path(xlam, sources):
+    # xlwings reads this key from the add-in's own rxxl.conf sheet (upper-cased, after the
+    # active workbook's sheet and before any rxxl.conf file) in RunPython and for the
+    # UDF server's command line.
+    assert _config_sheet(xlam)["ADD_WORKBOOK_TO_PYTHONPATH"] == "false"
+    code = sources["xlwings"]
+    assert code.count('GetConfig("ADD_WORKBOOK_TO_PYTHONPATH", "true")') == 2
+    assert 'SheetExists(ThisWorkbook, PROJECT_NAME & ".conf")' in code
+    assert "d.Add UCase(cell.Value)" in code
+
+
+def test_xlwings_cannot_map_a_sharepoint_workbook_unless_the_setting_is_false():
+    # The oracle is xlwings' own start-up code: the string VBA builds is "<setting>;<active
+    # workbook>;<add-in>;<OneDrive and SharePoint settings x3>;<PYTHONPATH>".
+    import sys
+
+    from xlwings.utils import prepare_sys_path
+
+    url = "https://contoso.sharepoint.com/sites/pharmacy/Shared Documents/budget.xlsx"
+    addin = r"C:\Users\pat\AppData\Roaming\Microsoft\Excel\XLSTART\rxxl.xlam"
+    before = list(sys.path)
+    try:
+        with pytest.raises(Exception, match="(?i)onedrive|sharepoint|local"):
+            prepare_sys_path(f"true;{url};{addin};;;;")
+        sys.path[:] = before
+        prepare_sys_path(f"false;{url};{addin};;;;")
+        # Only the empty PYTHONPATH setting's "" is added: nothing from the URL.
+        assert set(sys.path) - set(before) <= {""}
+    finally:
+        sys.path[:] = before

@@ -36,10 +36,13 @@ from rxxl.outputs import atomic_path
 
 PROJECT_NAME = "rxxl"
 CONFIG_SHEET = f"{PROJECT_NAME}.conf"
-#: What the add-in's own rxxl.conf sheet says. The interpreter is not here: the sheet is read
-#: before the user's rxxl.conf file, so a path in it would override the one
-#: ``rxxl addin install`` writes for each user.
-SHEET_CONFIG = (("UDF Modules", UDF_MODULE),)
+#: What the add-in's own rxxl.conf sheet says. xlwings reads it after the active workbook's
+#: rxxl.conf sheet and before any rxxl.conf file, so the interpreter is not here: a path in it
+#: would override the one ``rxxl addin install`` writes for each user.
+#: ``ADD_WORKBOOK_TO_PYTHONPATH`` false: rxxl never imports code from beside a workbook, and
+#: for a OneDrive or SharePoint workbook (a URL) xlwings raises when it cannot map the URL to
+#: a local folder, which would stop every button and every RX_ cell of that workbook.
+SHEET_CONFIG = (("UDF Modules", UDF_MODULE), ("ADD_WORKBOOK_TO_PYTHONPATH", "false"))
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _XLWINGS_PROJECT = re.compile(r'^Public Const PROJECT_NAME As String = "myaddin"\r?$', re.M)
 
