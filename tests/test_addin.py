@@ -233,7 +233,7 @@ def test_one_wrapper_per_rx_function_with_the_error_helper(sources):
                                                    f'"{name}"')]
         assert len(helped) == 2, name
         assert f'RxRegister "{name}", ' in code
-    assert "Public Function RxCellErrors(ByVal result As Variant) As Variant" in code
+    assert "Private Function RxCellErrors(ByVal result As Variant) As Variant" in code
     assert "CVErr(xlErrDiv0)" in code and "CVErr(xlErrNum)" in code
     assert "CVErr(xlErrNA)" in code and "CVErr(xlErrValue)" in code
 

@@ -160,3 +160,58 @@ def test_xlwings_cannot_map_a_sharepoint_workbook_unless_the_setting_is_false():
         assert set(sys.path) - set(before) <= {""}
     finally:
         sys.path[:] = before
+
+
+# --- item 10: the Dictionary class, ASCII sources, what Insert Function lists --------------
+
+def _xlwings_addin() -> Path:
+    import xlwings
+
+    return Path(xlwings.__file__).parent / "addin" / "xlwings.xlam"
+
+
+def test_dictionary_class_is_stored_as_in_xlwings_own_add_in(sources):
+    stored = _extract(_xlwings_addin())["Dictionary"]
+
+    def attributes(code):
+        return [line for line in code.split("\n") if line.startswith("Attribute VB_")]
+
+    assert attributes(sources["Dictionary"]) == attributes(stored)
+    assert 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"' in stored
+    # The rest is the same code; the VBA editor re-cases identifiers (err -> Err) on save.
+    assert sources["Dictionary"].lower() == stored.lower()
+
+
+def test_every_vba_source_is_ascii():
+    # VBA decodes module source in the PC's ANSI code page, not the project's: any byte
+    # above 127 turns into another character on a Polish or Japanese Windows.
+    for module in builder.modules():
+        text = module.encoded()
+        bad = [i for i, byte in enumerate(text) if byte > 127]
+        assert not bad, f"{module.name}: non-ASCII byte at {bad[:5]}"
+
+
+def test_text_outside_ascii_is_written_with_chrw():
+    from rxxl.addin import wrappers
+
+    # × is in code page 1252 but not ASCII (215); Σ is in neither (931).
+    assert wrappers._vba_string("COGS × 365") == '"COGS " & ChrW(215) & " 365"'
+    assert wrappers._vba_string("Σ") == "ChrW(931)"
+
+
+def test_insert_function_lists_only_the_rx_functions_of_rxxl(sources):
+    # Excel's "User Defined" category lists every public Function of a standard module.
+    public = [name for name, match in _public(sources["RxxlFunctions"]).items()
+              if match["kind"] == "Function"]
+    assert public and all(name.startswith("RX_") for name in public), [
+        name for name in public if not name.startswith("RX_")]
+    for module in ("RxxlRibbon",):
+        assert not [name for name, match in _public(sources[module]).items()
+                    if match["kind"] == "Function"], module
+
+
+def test_no_vba_line_is_longer_than_the_editor_accepts():
+    # The VBA editor rejects a physical line of more than 1023 characters.
+    for module in builder.modules():
+        longest = max(len(line) for line in module.encoded().split(b"\r\n"))
+        assert longest <= 1023, module.name

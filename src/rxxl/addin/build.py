@@ -79,6 +79,13 @@ def xlwings_module(project_name: str = PROJECT_NAME) -> str:
     return text
 
 
+#: The attributes the VBA editor adds when it stores an imported class module (as in the
+#: Dictionary class of xlwings' own xlwings.xlam): VB_Base names the class type library
+#: entry, and the two flags follow VB_Exposed.
+_CLASS_BASE = 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'
+_CLASS_FLAGS = ("Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False")
+
+
 def _dictionary_class() -> str:
     import xlwings
 
@@ -87,9 +94,15 @@ def _dictionary_class() -> str:
     # An exported class starts with a VERSION/BEGIN...END block that the VBA editor strips
     # on import; the stored source starts at the Attribute lines (as in xlwings' add-ins).
     start = text.find('Attribute VB_Name = "Dictionary"')
-    if start < 0:
+    exposed = "Attribute VB_Exposed = True\n"
+    if start < 0 or exposed not in text:
         raise AddinBuildError(f"{path}: not the expected Dictionary class")
-    return text[start:]
+    lines = text[start:].split("\n")
+    if _CLASS_BASE not in lines:
+        lines.insert(1, _CLASS_BASE)
+    at = lines.index(exposed.rstrip("\n")) + 1
+    lines[at:at] = [flag for flag in _CLASS_FLAGS if flag not in lines]
+    return "\n".join(lines)
 
 
 def _sheet_module(name: str) -> str:
