@@ -264,8 +264,8 @@ def test_registration_escapes_text_outside_code_page_1252():
     assert wrappers._vba_string('a "b" Σ') == '"a ""b"" " & ChrW(931)'
 
 
-def test_workbook_opening_registers_the_functions(sources):
-    assert "RxRegisterFunctions" in sources["ThisWorkbook"]
+def test_the_ribbon_registers_the_functions(sources):
+    assert "RxRegisterFunctions" in sources["RxxlRibbon"]
     assert "Public Sub RxRegisterFunctions()" in sources["RxxlFunctions"]
 
 

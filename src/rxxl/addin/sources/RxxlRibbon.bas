@@ -9,6 +9,22 @@ Option Explicit
 
 Private Const RX_TITLE As String = "Rx Finance"
 
+' Excel calls this once when it loads the add-in's ribbon (customUI onLoad), as Excel starts.
+' Excel keeps a function's category and argument help only for the session, so they are
+' registered here each time (what xlwings' "Import Functions" does once). Not on opening the
+' workbook: macro scanners flag code that runs on opening and also writes files or starts
+' programs (RunPython does both), and hospital mail gateways stop such files.
+Public Sub RxRibbonLoaded(ribbon As IRibbonUI)
+    On Error GoTo failed
+    RxRegisterFunctions
+    Exit Sub
+failed:
+    MsgBox "The RX_ functions work, but their help for Insert Function could not be" & _
+        " registered (VBA error " & Err.Number & ": " & Err.Description & ")." & vbLf & vbLf & _
+        "If this shows every time Excel starts, run rxxl addin install again in a command" & _
+        " prompt and restart Excel.", vbExclamation, RX_TITLE
+End Sub
+
 Public Sub RxRibbonAction(control As IRibbonControl)
     Dim problem As String
     On Error GoTo failed
