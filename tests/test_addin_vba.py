@@ -104,7 +104,7 @@ def test_ribbon_checks_what_fails_on_locked_down_pcs(sources):
 
 def test_the_checks_run_before_python_is_started(sources):
     body = _procedures(sources["RxxlRibbon"])["RxRibbonAction"]["body"]
-    assert body.index("RxCannotRun()") < body.index("RunPython \"")
+    assert body.index("RxCannotRun()") < body.index("= RunPython(")
 
 
 def test_messages_say_what_to_do_in_plain_words(sources):
@@ -281,3 +281,66 @@ def test_only_that_argument_name_reads_as_auto_run_code(sources):
     renamed = code.replace(_FALSE_AUTO_RUN, "stock_value_delta")
     quickstart = _extract(Path(xlwings.__file__).parent / "quickstart_addin_ribbon.xlam")
     assert flags(renamed) == flags("\n".join(quickstart.values())) == ("-WX", None)
+
+
+# --- item 9: the versions the add-in was built with ----------------------------------------
+
+def _constant(code: str, name: str) -> str:
+    match = re.search(rf'^Public Const {name} As String = "([^"]*)"$', code, re.M)
+    assert match, name
+    return match.group(1)
+
+
+def test_build_writes_the_rxxl_and_xlwings_versions_into_the_vba(sources):
+    import xlwings
+
+    from rxxl import __version__
+
+    code = sources["RxxlRibbon"]
+    assert _constant(code, "RXXL_BUILT_VERSION") == __version__
+    assert _constant(code, "XLWINGS_BUILT_VERSION") == xlwings.__version__
+    # The xlwings module names the DLL of the same version.
+    assert f"xlwings64-{xlwings.__version__}.dll" in sources["xlwings"]
+
+
+def test_every_button_hands_the_built_versions_to_python(sources, monkeypatch):
+    # Evaluate the VBA string expression of the RunPython call, then run that command as
+    # Python would: it must work with any rxxl (one that has never heard of the names too).
+    from rxxl import ribbon
+
+    code = sources["RxxlRibbon"]
+    body = _procedures(code)["RxRibbonAction"]["body"]
+    expression = re.search(r"RunPython\((.*?)\)\n", body, re.S).group(1)
+    values = {"RXXL_BUILT_VERSION": _constant(code, "RXXL_BUILT_VERSION"),
+              "XLWINGS_BUILT_VERSION": _constant(code, "XLWINGS_BUILT_VERSION"),
+              "control.Id": "rx_help"}
+    command = ""
+    for piece in re.split(r"\s*&\s*(?:_\n\s*)?", expression.strip()):
+        command += piece[1:-1].replace('""', '"') if piece.startswith('"') else values[piece]
+    calls = []
+    monkeypatch.setattr(ribbon, "dispatch", lambda control_id: calls.append(control_id))
+    monkeypatch.delattr(ribbon, "RXXL_BUILT_VERSION", raising=False)
+    monkeypatch.delattr(ribbon, "XLWINGS_BUILT_VERSION", raising=False)
+    exec(command, {})  # noqa: S102 - the command the add-in sends, run as xlwings runs it
+    assert calls == ["rx_help"]
+    assert ribbon.RXXL_BUILT_VERSION == values["RXXL_BUILT_VERSION"]
+    assert ribbon.XLWINGS_BUILT_VERSION == values["XLWINGS_BUILT_VERSION"]
+
+
+def test_help_shows_the_built_versions_when_python_cannot_start(sources):
+    code = sources["RxxlRibbon"]
+    body = _procedures(code)["RxRibbonAction"]["body"]
+    assert re.search(r'If control\.Id = "rx_help" And outcome = -1 Then\n\s*MsgBox .*RxBuiltWith\(\)',
+                     body)
+    built = _procedures(code)["RxBuiltWith"]["body"]
+    assert "RXXL_BUILT_VERSION" in built and "XLWINGS_BUILT_VERSION" in built
+    assert "RxBuiltWith()" in _procedures(code)["RxFailure"]["body"]
+
+
+@pytest.mark.parametrize("version", ["1.0'; import os", '1.0"', "", "1.0\n2"])
+def test_build_refuses_a_version_it_cannot_quote(monkeypatch, version):
+    import rxxl
+
+    monkeypatch.setattr(rxxl, "__version__", version)
+    with pytest.raises(builder.AddinBuildError, match="version"):
+        builder.build_bytes()

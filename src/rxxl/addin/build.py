@@ -9,8 +9,10 @@ these modules:
   custom-add-in variant (``xlwings_custom_addin.bas``) with the project name set to rxxl,
   so it reads ``rxxl.conf`` (sheet, file beside the workbook, user file);
 - ``Dictionary``: the Scripting.Dictionary stand-in that module needs on macOS;
-- ``RxxlRibbon``: the ribbon callback, dispatching by control id into
-  :func:`rxxl.ribbon.dispatch`;
+- ``RxxlRibbon``: the ribbon callbacks: ``RxRibbonLoaded`` (onLoad) registers the RX_
+  functions' help, ``RxRibbonAction`` checks what would stop a button and dispatches by
+  control id into :func:`rxxl.ribbon.dispatch`; it carries the rxxl and xlwings versions of
+  the build (:func:`ribbon_module`);
 - ``RxxlFunctions``: the RX_ function wrappers, generated from :mod:`rxxl.udfs`
   (:mod:`rxxl.addin.wrappers`);
 - ``ThisWorkbook`` and ``Sheet1``: the document modules of the workbook and its sheet.
@@ -105,6 +107,30 @@ def _dictionary_class() -> str:
     return "\n".join(lines)
 
 
+def ribbon_module() -> str:
+    """The ribbon callback module, with the rxxl and xlwings versions of this build.
+
+    The constants ``RXXL_BUILT_VERSION`` and ``XLWINGS_BUILT_VERSION`` are VBA strings that
+    the ribbon also puts into a single-quoted Python literal, so a version that is not a
+    plain version string (PEP 440 characters) stops the build.
+    """
+    import xlwings
+
+    from rxxl import __version__
+
+    text = _source("RxxlRibbon.bas")
+    for name, version in (("RXXL_BUILT_VERSION", __version__),
+                          ("XLWINGS_BUILT_VERSION", xlwings.__version__)):
+        if not re.fullmatch(r"[0-9A-Za-z.+!_-]+", version):
+            raise AddinBuildError(f"{name}: the version {version!r} is not a plain version"
+                                  " string (digits, letters and . + ! _ -)")
+        text, count = re.subn(rf'^(Public Const {name} As String = )"[^"\n]*"$',
+                              lambda match, v=version: f'{match[1]}"{v}"', text, flags=re.M)
+        if count != 1:
+            raise AddinBuildError(f"RxxlRibbon.bas: no single {name} line to set")
+    return text
+
+
 def _sheet_module(name: str) -> str:
     return "\n".join([
         f'Attribute VB_Name = "{name}"',
@@ -125,7 +151,7 @@ def modules(udf_module: str = UDF_MODULE) -> list[vba.Module]:
         vba.Module("Sheet1", vba.DOCUMENT, _sheet_module("Sheet1")),
         vba.Module("Dictionary", vba.CLASS, _dictionary_class()),
         vba.Module("xlwings", vba.PROCEDURAL, xlwings_module()),
-        vba.Module("RxxlRibbon", vba.PROCEDURAL, _source("RxxlRibbon.bas")),
+        vba.Module("RxxlRibbon", vba.PROCEDURAL, ribbon_module()),
         vba.Module("RxxlFunctions", vba.PROCEDURAL, functions_module(udf_module)),
     ]
 

@@ -9,6 +9,13 @@ Option Explicit
 
 Private Const RX_TITLE As String = "Rx Finance"
 
+' The rxxl and xlwings versions this add-in was built with, written by `rxxl addin build`.
+' Every button hands them to Python (rxxl.ribbon), which can then say when the installed
+' rxxl or xlwings no longer matches the add-in; Help/About shows them even when Python
+' cannot start.
+Public Const RXXL_BUILT_VERSION As String = "unknown"
+Public Const XLWINGS_BUILT_VERSION As String = "unknown"
+
 ' Excel calls this once when it loads the add-in's ribbon (customUI onLoad), as Excel starts.
 ' Excel keeps a function's category and argument help only for the session, so they are
 ' registered here each time (what xlwings' "Import Functions" does once). Not on opening the
@@ -26,7 +33,7 @@ failed:
 End Sub
 
 Public Sub RxRibbonAction(control As IRibbonControl)
-    Dim problem As String
+    Dim problem As String, outcome As Variant
     On Error GoTo failed
     ' What a locked-down PC gets wrong is checked first, while it can still be named;
     ' inside xlwings' RunPython the same causes surface as bare VBA error numbers.
@@ -35,7 +42,14 @@ Public Sub RxRibbonAction(control As IRibbonControl)
         MsgBox problem, vbExclamation, RX_TITLE
         Exit Sub
     End If
-    RunPython "import rxxl.ribbon; rxxl.ribbon.dispatch('" & control.Id & "')"
+    ' Plain assignments, so the command works with any rxxl, even one without a version check.
+    outcome = RunPython("import rxxl.ribbon; rxxl.ribbon.RXXL_BUILT_VERSION = '" & _
+        RXXL_BUILT_VERSION & "'; rxxl.ribbon.XLWINGS_BUILT_VERSION = '" & _
+        XLWINGS_BUILT_VERSION & "'; rxxl.ribbon.dispatch('" & control.Id & "')")
+    ' RunPython has shown Python's error already; Help/About adds what the add-in knows.
+    If control.Id = "rx_help" And outcome = -1 Then
+        MsgBox "Help/About could not run Python. " & RxBuiltWith(), vbExclamation, RX_TITLE
+    End If
     Exit Sub
 failed:
     MsgBox RxFailure(Err.Number, Err.Description), vbCritical, RX_TITLE
@@ -157,8 +171,14 @@ Private Function RxFailure(ByVal number As Long, ByVal description As String) As
             RxFailure = RxShellMessage(" (VBA error " & number & ": " & description & ")")
         Case Else
             RxFailure = "The Rx Finance button stopped with VBA error " & number & ": " & _
-                description & vbLf & vbLf & "Nothing more ran. In a command prompt run" & _
-                " rxxl addin install (it rebuilds the add-in for the rxxl you have), restart" & _
-                " Excel and click the button again."
+                description & vbLf & vbLf & "Nothing more ran. " & RxBuiltWith()
     End Select
+End Function
+
+' The versions the add-in was built with, and the command that rebuilds it for this PC.
+Private Function RxBuiltWith() As String
+    RxBuiltWith = "This add-in was built with rxxl " & RXXL_BUILT_VERSION & " and xlwings " & _
+        XLWINGS_BUILT_VERSION & "." & vbLf & vbLf & "If rxxl, xlwings or Python changed" & _
+        " since, run rxxl addin install in a command prompt (it rebuilds the add-in for" & _
+        " the rxxl you have), restart Excel and click the button again."
 End Function
