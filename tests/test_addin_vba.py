@@ -344,3 +344,11 @@ def test_build_refuses_a_version_it_cannot_quote(monkeypatch, version):
     monkeypatch.setattr(rxxl, "__version__", version)
     with pytest.raises(builder.AddinBuildError, match="version"):
         builder.build_bytes()
+
+
+def test_olevba_extracts_each_module_exactly_as_built(sources):
+    # olevba (oletools) reads the dir stream, the module offsets and the compressed streams
+    # on its own: what it extracts is what Excel will compile.
+    built = {module.name: module.encoded().decode("ascii").replace("\r\n", "\n")
+             for module in builder.modules()}
+    assert sources == built
