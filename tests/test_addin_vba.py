@@ -253,8 +253,9 @@ def test_mraptor_rates_the_add_in_as_xlwings_quickstart_add_ins(xlam):
 
 
 def test_function_help_is_registered_when_the_ribbon_loads(xlam, sources):
-    from defusedxml import ElementTree
     import zipfile
+
+    from defusedxml import ElementTree
 
     with zipfile.ZipFile(xlam) as archive:
         root = ElementTree.fromstring(archive.read("customUI/customUI14.xml"))
