@@ -123,8 +123,9 @@ def test_key_figures_equal_the_metric_functions(sample, report):
     overstock = planted["overstock"]
     assert stock.loc[overstock["identifiers"]["location"], "Days on hand"] == pytest.approx(
         overstock["details"]["days_on_hand"], abs=0.05)
-    drivers = _table(report, "drivers")
-    assert drivers["NDC"].iloc[0] == planted["price spike"]["identifiers"]["ndc"]
+    largest = _table(report, "largest_drivers")
+    price = largest[largest["Driver"] == "Price"].iloc[0]
+    assert price["NDC"] == planted["price spike"]["identifiers"]["ndc"]
     lines = load_table(sample / "budget_lines.csv", "budget_lines")
     month = lines[lines["month"].dt.strftime("%Y-%m") == MONTH]
     kpis = _table(report, "kpis").set_index("Measure")
@@ -204,7 +205,7 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    for cell in summary["J"][4:9]:  # top drivers: the drug's own row on Drivers
+    for cell in summary["J"][4:9]:  # top drivers: the driver's own row on Drivers
         where = cell.hyperlink.location
         assert book["Drivers"][where.split("!")[1]].value == cell.value
     for cell in summary["K"]:

@@ -32,6 +32,7 @@ from rxxl import __version__, variance
 from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
 from rxxl.data.contracts import TABLES
+from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
@@ -52,6 +53,8 @@ from rxxl.reports.templates import (
 )
 from rxxl.reports.workbook import Filled, Filler, Formula, save
 
+#: Rows of the Summary's top variance drivers (of the Drivers sheet's largest drivers).
+TOP_DRIVERS = 5
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
 CHECK_TOLERANCE = 0.01
 
@@ -275,16 +278,20 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
-    drivers, bridge = figures.drivers(inputs)
+    found = figures.drivers(inputs)
+    drivers = found.lines
+    notes.extend(found.notes)
     if drivers.empty and inputs.tables["drug_purchases"] is not None:
         notes.append(f"No drug purchases in {inputs.month}: the Drivers sheet is empty.")
     fill("drivers", drivers)
-    fill("bridge", bridge)
-    top = drivers.head(5) if len(drivers) else None
+    fill("bridge", found.bridge if len(drivers) else None)
+    fill("largest_drivers", found.largest if len(found.largest) else None)
+    fill("reconciliation", found.reconciliation if len(found.reconciliation) else None)
+    top = found.largest.head(TOP_DRIVERS) if len(found.largest) else None
     fill("top_drivers", top)
     if top is not None:
-        filler.link(cells["top_drivers"], "drug_name", [
-            cells["drivers"].cell("drug_name", i, absolute=False) for i in range(len(top))])
+        filler.link(cells["top_drivers"], "label", [
+            cells["largest_drivers"].cell("label", i, absolute=False) for i in range(len(top))])
     generic = figures.generic_figures(inputs)
     for name in ("gdr_by_month", "generic_measures", "gdr_by_site", "gdr_by_payer",
                  "opportunity"):
@@ -326,7 +333,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
     checks = _evaluate(_checks(budget, spend, drivers, generic, denial, audit, cells,
-                               inputs.month, bridge=bridge))
+                               inputs.month, bridge=found.bridge,
+                               reconciliation=found.reconciliation))
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -514,7 +522,8 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
-            month: pd.Period, *, bridge: pd.DataFrame | None = None) -> list[dict]:
+            month: pd.Period, *, bridge: pd.DataFrame | None = None,
+            reconciliation: pd.DataFrame | None = None) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
     budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
     driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
@@ -551,6 +560,9 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
             total - float(budget.loc[closed, "budget"].sum()))
     if len(drivers):
         _driver_checks(add, drivers, bridge, driver_cells, cells["bridge"])
+        if reconciliation is not None and len(reconciliation):
+            _reconciliation_checks(add, drivers, reconciliation, driver_cells,
+                                   cells["reconciliation"])
     gdr = generic["gdr_by_month"]
     if gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1]:
         add("Generics: latest GDR equals generic / (generic + brand)",
@@ -585,13 +597,12 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
 
 def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
                    driver_cells: Filled, bridge_cells: Filled) -> None:
-    """The drivers add up to their spends, and the bridge shows the drivers' spends: a net
-    return left out of either (as clipping it to 0 packages did) fails a check."""
+    """The drivers add up to the variance (totals row), and the bridge shows the drivers'
+    spends and adds up: a driver or a net return left out of either fails a check."""
     total = driver_cells.total
-    steps = list(figures.BRIDGE_STEPS[1:-1])  # the drivers between budget and actual
-    keys = [step.lower() for step in steps]
+    keys = list(DRIVERS)
     sums = drivers[["budget_spend", "actual_spend", *keys, "total_variance"]].sum()
-    add("Drivers: price + volume + mix + returns equals total variance (totals row)",
+    add("Drivers: the eight drivers add up to the total variance (totals row)",
         "+".join(total(key) for key in keys), float(sums[keys].sum()),
         total("total_variance"), float(sums["total_variance"]))
     add("Drivers: actual less budget spend equals total variance (totals row)",
@@ -600,6 +611,7 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         total("total_variance"), float(sums["total_variance"]))
     amounts = dict(zip(bridge["step"], bridge["amount"], strict=True))
     cell = {step: bridge_cells.cell("amount", row) for row, step in enumerate(bridge["step"])}
+    steps = list(figures.BRIDGE_STEPS[1:-1])  # the drivers between budget and actual
     add("Drivers: the bridge's budget equals the drivers' budget spend",
         cell["Budget"], float(amounts["Budget"]), total("budget_spend"),
         float(sums["budget_spend"]))
@@ -610,6 +622,29 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         "+".join(cell[step] for step in ("Budget", *steps)),
         float(sum(amounts[step] for step in ("Budget", *steps))),
         cell["Actual"], float(amounts["Actual"]))
+
+
+def _reconciliation_checks(add: Callable, drivers: pd.DataFrame,
+                           reconciliation: pd.DataFrame, driver_cells: Filled,
+                           recon_cells: Filled) -> None:
+    """The drivers explain the GL drug lines' figures: their budget spend is the GL budget,
+    their actual spend the purchases posted, which are the GL actual of the closed lines."""
+    total = driver_cells.total
+    status = recon_cells.column_range("status")
+    closed = reconciliation["status"].eq(figures.CLOSED)
+    add("Drivers: budget spend equals the GL drug lines' budget (reconciliation)",
+        total("budget_spend"), float(drivers["budget_spend"].sum()),
+        f"SUM({recon_cells.column_range('gl_budget')})",
+        float(reconciliation["gl_budget"].sum()))
+    add("Drivers: actual spend equals the purchases posted to the GL drug lines",
+        total("actual_spend"), float(drivers["actual_spend"].sum()),
+        f"SUM({recon_cells.column_range('purchases_actual')})",
+        float(reconciliation["purchases_actual"].sum()))
+    add("Drivers: purchases equal the GL actual of the closed drug lines",
+        f'SUMIFS({recon_cells.column_range("purchases_actual")},{status},'
+        f'"{figures.CLOSED}")', float(reconciliation.loc[closed, "purchases_actual"].sum()),
+        f"SUM({recon_cells.column_range('gl_actual')})",
+        float(reconciliation["gl_actual"].sum()))
 
 
 def _template_formula_note(filler: Filler) -> list[str]:

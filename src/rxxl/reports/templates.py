@@ -23,7 +23,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
-from rxxl.reports.figures import BRIDGE_STEPS
+from rxxl.drug_bridge import DRIVERS
+from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
     Column,
@@ -40,6 +41,9 @@ PARETO_CHARTED = 10
 #: Where the master check and the tolerance of the checks live (fixed cells, named).
 MASTER_CHECK_CELL = "$I$5"
 TOLERANCE_CELL = "$I$9"
+#: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
+#: chart (fixed in size), so it can grow down.
+DRIVER_LINES_ROW = 32
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -70,9 +74,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Month", "month", style.MONTH, W["date"]), _c("Budget ($)", "budget", D),
             _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
         TableSpec("top_drivers", "J4", (
-            _c("Drug", "drug_name", width=W["label"]), _c("Price ($)", "price", D),
-            _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Returns ($)", "returns", D), _c("Total ($)", "total_variance", D)),
+            _c("Driver", "label", width=W["label"]), _c("Where", "where", width=W["label"]),
+            _c("Amount ($)", "amount", D), _c("Share of variance (%)", "share_of_variance", P)),
                   caption="Top 5 variance drivers"),
         TableSpec("findings", "J13", (_c("Kind", "kind"), _c("Finding", "text", width=90)),
                   caption="Compliance findings and denial movers"),
@@ -111,20 +114,40 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Totals by type"),
     ), False),
-    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume, mix and returns", (
-        TableSpec("drivers", "A4", (
-            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
-            _c("Status", "line_status", width=14),
-            _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
-            _c("Budget unit ($)", "budget_unit_cost", DC),
-            _c("Actual unit ($)", "actual_unit_cost", DC),
-            _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
-            _c("Price ($)", "price", D), _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Returns ($)", "returns", D), _c("Total variance ($)", "total_variance", D)),
-                  totals=("budget_spend", "actual_spend", "price", "volume", "mix", "returns",
-                          "total_variance")),
-        TableSpec("bridge", "P4", (_c("Step", "step"), _c("Amount ($)", "amount", D)),
+    "Drivers": ("Drug spend drivers", "Why drug spend moved: stock timing, returns, new and"
+                " discontinued drugs, workload, utilization, account mix (340B capture) and"
+                " price", (
+        TableSpec("bridge", "A4", (_c("Step", "step", width=W["label"]),
+                                   _c("Amount ($)", "amount", D)),
                   caption="Budget to actual"),
+        TableSpec("largest_drivers", "D4", (
+            _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=W["label"]),
+            _c("NDC", "drug", width=W["code"]), _c("Location", "location"),
+            _c("Accounts", "accounts", width=W["label"]), _c("Amount ($)", "amount", D),
+            _c("Share of variance (%)", "share_of_variance", P),
+            _c("Unit cost vs budget (%)", "unit_cost_change", P)),
+                  caption="Largest drivers"),
+        TableSpec("drivers", f"A{DRIVER_LINES_ROW}", (
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
+            _c("Location", "location"), _c("Cost center", "cost_center", width=W["label"]),
+            _c("Account", "account", width=9), _c("Status", "line_status", width=14),
+            _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
+            _c("Consumed qty", "consumed_quantity", N),
+            _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
+            *(_c(f"{DRIVER_LABELS[key]} ($)", key, D) for key in DRIVERS),
+            _c("Total variance ($)", "total_variance", D)),
+                  caption="Purchase lines: drug x location x account",
+                  totals=("budget_spend", "actual_spend", *DRIVERS, "total_variance")),
+        TableSpec("reconciliation", f"X{DRIVER_LINES_ROW}", (
+            _c("Cost center", "cost_center", width=W["label"]),
+            _c("GL line", "line", width=W["label"]), _c("Status", "status", width=12),
+            _c("Purchases, actual ($)", "purchases_actual", DC),
+            _c("GL actual ($)", "gl_actual", DC),
+            _c("Actual difference ($)", "actual_difference", DC),
+            _c("Purchases, budget ($)", "purchases_budget", DC),
+            _c("GL budget ($)", "gl_budget", DC),
+            _c("Budget difference ($)", "budget_difference", DC)),
+                  caption="Purchases vs GL drug lines"),
     ), False),
     "Generics": ("Generics", "Generic dispensing rate and the generic switch opportunity", (
         TableSpec("gdr_by_month", "A4", (
@@ -358,13 +381,15 @@ def _charts(book: Workbook) -> None:
 
     drivers = book["Drivers"]
     bridge = BarChart()
-    bridge.title = "Budget to actual: price, volume, mix, returns"
+    bridge.title = "Budget to actual drug spend"
+    bridge.y_axis.title = "$"
     steps = 4 + len(BRIDGE_STEPS)
-    bridge.add_data(Reference(drivers, min_col=17, min_row=4, max_row=steps),
+    bridge.add_data(Reference(drivers, min_col=2, min_row=4, max_row=steps),
                     titles_from_data=True)
-    bridge.set_categories(Reference(drivers, min_col=16, min_row=5, max_row=steps))
+    bridge.set_categories(Reference(drivers, min_col=1, min_row=5, max_row=steps))
     bridge.legend = None
-    drivers.add_chart(bridge, "P12")
+    bridge.height, bridge.width = 7.5, 16
+    drivers.add_chart(bridge, "A16")
 
     generics = book["Generics"]
     gdr = LineChart()
