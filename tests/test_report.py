@@ -23,7 +23,7 @@ from rxxl.reports import figures, style
 from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
-from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
+from rxxl.reports.templates import SHEETS, SUMMARY_TABLES_ROW, TEMPLATE_FILE, build_template
 
 MONTH = "2026-10"
 PRIOR_YEAR = "2025-10"
@@ -189,7 +189,9 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
     assert kpis.loc["Days on hand", "This month"] == pytest.approx(365 / turns["This month"])
     assert pd.isna(kpis.loc["340B exceptions (claims)", "Prior year"])  # not audited: blank
     sheet = load_workbook(report)["Summary"]
-    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format for row in range(5, 15)}
+    first = SUMMARY_TABLES_ROW + 1
+    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format
+             for row in range(first, first + 10)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
 
@@ -205,7 +207,8 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    for cell in summary["J"][4:9]:  # top drivers: the driver's own row on Drivers
+    # Top drivers: the driver's own row on Drivers.
+    for cell in summary["K"][SUMMARY_TABLES_ROW:SUMMARY_TABLES_ROW + 5]:
         where = cell.hyperlink.location
         assert book["Drivers"][where.split("!")[1]].value == cell.value
     for cell in summary["K"]:

@@ -185,6 +185,10 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("kpis", "variance"): (
         "This month less Budget / target, in the measure's unit; a rate's variance is in"
         " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+    ("kpis", "variance_pct"): (
+        "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"
+        " adjusted patient day); blank on rates, bands and counts, whose variance is in their"
+        " own unit, and when the budget is 0 (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "fu"): (
         "F favorable or U unfavorable. Drug spend, cost per adjusted patient day and denial"
         " rate: U above budget or target; generic dispensing rate: U below the benchmark;"
@@ -586,6 +590,14 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("inventory", "waste_rate"): (
         "Expired / purchases, percent; blank when purchases are 0 (DOMAIN.md §3).",
         "inventory_snapshots: expired_value; drug_purchases: quantity, unit_cost_actual"),
+    ("inventory_band", "measure"): (
+        "The band KPI: turns (annual) or days on hand (docs/kpi-rules.md).", "rxxl.constants"),
+    ("inventory_band", "low"): (
+        f"Low end of the published band: {TURNS_TARGET_LOW:g} turns, {DAYS_IN_YEAR:g} /"
+        f" {TURNS_TARGET_HIGH:g} days on hand (docs/kpi-rules.md).", "rxxl.constants"),
+    ("inventory_band", "high"): (
+        f"High end of the published band: {TURNS_TARGET_HIGH:g} turns, {DAYS_IN_YEAR:g} /"
+        f" {TURNS_TARGET_LOW:g} days on hand (docs/kpi-rules.md).", "rxxl.constants"),
     # Denials
     ("denial_trend", "payer"): ("Payer (plan) name on the claims (DOMAIN.md §4).",
                                 "claims: payer"),

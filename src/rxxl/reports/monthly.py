@@ -36,13 +36,16 @@ from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
-from rxxl.reports import figures, kpis, style
+from rxxl.reports import figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
+from rxxl.reports.commentary import Sentence
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
 from rxxl.reports.templates import (
     CANNOT,
+    COMMENTARY,
+    COMMENTARY_ROWS,
     FAILS,
     PASSES,
     SHEETS,
@@ -61,10 +64,12 @@ CHECK_TOLERANCE = 0.01
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """One workbook written: its path and a one-line summary."""
+    """One workbook written: its path, a one-line summary and (the package) the month's
+    commentary, each sentence with the figures it prints and their cells."""
 
     path: Path
     line: str
+    commentary: tuple[Sentence, ...] = ()
 
 
 def package_name(month: pd.Period) -> str:
@@ -115,7 +120,8 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             summaries = [ReportSummary(out / package.name, (
                 f"{package.name}: {facts['checks_failed']} checks fail, spend "
                 f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
-                f"{facts['flagged']} payer-months out of control"))]
+                f"{facts['flagged']} payer-months out of control"),
+                tuple(facts["commentary"]))]
             detail = staging / detail_name(inputs.month)
             if "audit" in facts:
                 step("writing the 340B claim detail workbook")
@@ -298,6 +304,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
         fill(name, generic.get(name))
     stock = figures.inventory_figures(inputs)
     fill("inventory", stock)
+    fill("inventory_band", pd.DataFrame(narrative.INVENTORY_BAND,
+                                        columns=["measure", "low", "high"]))
     if stock.empty:
         notes.append(f"No inventory snapshots for {inputs.month}: turns and days on hand are"
                      " not shown.")
@@ -357,7 +365,13 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
-    _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year)
+    cells["cover"] = _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year,
+                                 cells["budget"])
+    month_facts = narrative.month_facts(
+        inputs.month, cells, tiles, found, stock, denial, audit,
+        (_drug_lines_not_closed(inputs), cells["cover"].cell("value", COVER_NOT_CLOSED)))
+    facts["commentary"] = narrative.commentary(month_facts, max_sentences=COMMENTARY_ROWS)
+    _write_commentary(filler, facts["commentary"])
     fill_table(filler, "dictionary", dictionary_table())
     return facts
 
@@ -705,22 +719,53 @@ def _float(value: object) -> float:
         return np.nan
 
 
+#: The Cover's row (0-based) of the count of drug lines not closed, which the commentary cites.
+COVER_NOT_CLOSED = 4
+
+
+def _drug_lines_not_closed(inputs: Inputs) -> int:
+    open_lines = figures.not_closed(inputs)
+    return int(figures.is_drug_line(open_lines["line"]).sum()) if len(open_lines) else 0
+
+
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
-                fiscal_year: str) -> None:
+                fiscal_year: str, budget_cells: Filled) -> Filled:
     status = Formula('IF(MasterCheck=0,"All checks pass",IF(MasterCheck=1,"1 check fails",'
                      'MasterCheck&" checks fail"))',
                      "All checks pass" if failed == 0 else
                      "1 check fails" if failed == 1 else f"{failed} checks fail")
+    # Live, so a line closed in the Budget sheet updates it.
+    open_drug_lines = Formula(
+        f'COUNTIFS({budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*",'
+        f'{budget_cells.column_range("status")},"{figures.NOT_CLOSED}")',
+        _drug_lines_not_closed(inputs))
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
-    fill_table(filler, "cover", pd.DataFrame({"item": [
-        "Organization", "Report month", "Fiscal year to date", "Claims data through",
-        "Generated", "rxxl version", "Checks"], "value": [
-            _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
-            cut_off.isoformat() if cut_off else "no claims",
-            dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
+    items = ["Organization", "Report month", "Fiscal year to date", "Claims data through",
+             "Drug lines not closed", "Generated", "rxxl version", "Checks"]
+    assert items[COVER_NOT_CLOSED] == "Drug lines not closed"
+    cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
+        _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
+        cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
+        dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
     fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    return cover
+
+
+def _write_commentary(filler: Filler, sentences: list[Sentence]) -> None:
+    """Write the sentences, one a row, into the template's ``Commentary`` cells (a column
+    of rows under the Summary's subtitle); rows left over are cleared."""
+    name = filler.book.defined_names.get(COMMENTARY)
+    if name is None:
+        return  # a template without the block: the commentary is on the console only
+    for sheet_name, ref in name.destinations:
+        sheet = filler.book[sheet_name]
+        cells = [cell for row in sheet[ref.replace("$", "")] for cell in
+                 (row if isinstance(row, tuple) else (row,))]
+        for index, cell in enumerate(cells):
+            filler.write(sheet, cell.coordinate,
+                         sentences[index].text if index < len(sentences) else None)

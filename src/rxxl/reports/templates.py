@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.errors import InputError
@@ -44,6 +45,13 @@ TOLERANCE_CELL = "$I$9"
 #: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
 #: chart (fixed in size), so it can grow down.
 DRIVER_LINES_ROW = 32
+#: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
+#: right across the empty cells: no merged cells), its caption in the row above; the
+#: Summary's tables start under it.
+COMMENTARY_ROWS = 8
+COMMENTARY_CELLS = f"A4:A{3 + COMMENTARY_ROWS}"
+COMMENTARY = "Commentary"
+SUMMARY_TABLES_ROW = 5 + COMMENTARY_ROWS
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -65,19 +73,21 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         TableSpec("data_notes", "G4", (_c("Data notes", "note", width=80),)),
     ), True),
     "Summary": ("Executive summary", "This month against budget and prior year", (
-        TableSpec("kpis", "A4", (
+        TableSpec("kpis", f"A{SUMMARY_TABLES_ROW}", (
             _c("Measure", "measure", width=W["label"]), _c("Unit", "unit", width=8),
             _c("This month", "actual", R), _c("Budget / target", "budget", R),
-            _c("Variance", "variance", R), _c("F/U", "fu", width=W["flag"]),
+            _c("Variance", "variance", R), _c("Variance (%)", "variance_pct", P),
+            _c("F/U", "fu", width=W["flag"]),
             _c("Prior year", "prior_year", R), _c("Detail", "detail"))),
-        TableSpec("spend_by_month", "A16", (
+        TableSpec("spend_by_month", f"A{SUMMARY_TABLES_ROW + 12}", (
             _c("Month", "month", style.MONTH, W["date"]), _c("Budget ($)", "budget", D),
             _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
-        TableSpec("top_drivers", "J4", (
+        TableSpec("top_drivers", f"K{SUMMARY_TABLES_ROW}", (
             _c("Driver", "label", width=W["label"]), _c("Where", "where", width=W["label"]),
             _c("Amount ($)", "amount", D), _c("Share of variance (%)", "share_of_variance", P)),
                   caption="Top 5 variance drivers"),
-        TableSpec("findings", "J13", (_c("Kind", "kind"), _c("Finding", "text", width=90)),
+        TableSpec("findings", f"K{SUMMARY_TABLES_ROW + 9}", (
+            _c("Kind", "kind"), _c("Finding", "text", width=90)),
                   caption="Compliance findings and denial movers"),
     ), True),
     "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date", (
@@ -176,6 +186,9 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Days on hand", "days_on_hand", DAYS), _c("In target band", "in_band", width=9),
             _c("Expired (% of purchases)", "waste_rate", P)),
                   totals=("beginning", "ending", "average", "purchases", "expired", "cogs")),
+        TableSpec("inventory_band", "M4", (
+            _c("Target band", "measure", width=W["text"]), _c("Low", "low", R, 9),
+            _c("High", "high", R, 9)), caption="The published band (docs/kpi-rules.md)"),
     ), False),
     "Denials": ("Denials", "Initial denial rates, p-chart limits, reasons, dollars at risk", (
         TableSpec("denial_trend", "A4", (
@@ -374,10 +387,13 @@ def _charts(book: Workbook) -> None:
     spend.title = "Drug spend: actual vs budget"
     spend.y_axis.title = "$"
     spend.height, spend.width = 7.5, 16
-    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=16,
-                             max_row=16 + MONTHS_SHOWN), titles_from_data=True)
-    spend.set_categories(Reference(summary, min_col=1, min_row=17, max_row=16 + MONTHS_SHOWN))
-    summary.add_chart(spend, "E16")
+    first = SUMMARY_TABLES_ROW + 12  # the spend table's header row
+    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=first,
+                             max_row=first + MONTHS_SHOWN), titles_from_data=True)
+    spend.set_categories(Reference(summary, min_col=1, min_row=first + 1,
+                                   max_row=first + MONTHS_SHOWN))
+    summary.add_chart(spend, f"E{first}")
+    _commentary_block(summary)
 
     drivers = book["Drivers"]
     bridge = BarChart()
@@ -429,6 +445,18 @@ def _charts(book: Workbook) -> None:
     exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
                                         max_row=4 + AUDIT_MONTHS))
     compliance.add_chart(exceptions, "A13")
+
+
+def _commentary_block(sheet) -> None:
+    """The cells the month's commentary is written into, a sentence a row (named
+    ``Commentary``), with its caption above."""
+    first = sheet[COMMENTARY_CELLS.split(":")[0]]
+    caption = sheet.cell(first.row - 1, first.column, "The month in words")
+    caption.style = style.NOTE_STYLE
+    for (cell,) in sheet[COMMENTARY_CELLS]:
+        cell.style = style.COMMENTARY_STYLE
+    sheet.parent.defined_names[COMMENTARY] = DefinedName(
+        COMMENTARY, attr_text=f"Summary!{absolute_coordinate(COMMENTARY_CELLS)}")
 
 
 def _conditional_formats(book: Workbook) -> None:
