@@ -369,7 +369,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
                                  cells["budget"])
     month_facts = narrative.month_facts(
         inputs.month, cells, tiles, found, stock, denial, audit,
-        (_drug_lines_not_closed(inputs), cells["cover"].cell("value", COVER_NOT_CLOSED)))
+        (_drug_lines_not_closed(inputs), cells["cover"].cell("value", COVER_NOT_CLOSED)),
+        inputs.claims)
     facts["commentary"] = narrative.commentary(month_facts, max_sentences=COMMENTARY_ROWS)
     _write_commentary(filler, facts["commentary"])
     fill_table(filler, "dictionary", dictionary_table())

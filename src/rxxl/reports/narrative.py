@@ -15,6 +15,7 @@ timing, 340B capture   the Drivers sheet's bridge: Inventory timing, Account mix
 band KPI               the Inventory sheet: the location's Days on hand, the target band
 other KPIs             the Summary's tiles flagged U: This month, Budget / target
 denial spike           the Denials sheet: the payer's rate and center line this month
+                       (its top reason, in words, from the claims' Pareto)
 340B exceptions        the Summary's exceptions tile; dollars from the audit by month
 lines not closed       the Cover's count of drug lines not closed (a live COUNTIFS)
 =====================  ==================================================================
@@ -34,6 +35,7 @@ import re
 import pandas as pd
 
 from rxxl.constants import DAYS_IN_YEAR, TURNS_TARGET_HIGH, TURNS_TARGET_LOW, UNFAVORABLE
+from rxxl import denials
 from rxxl.reports import kpis
 from rxxl.reports.commentary import (
     COUNT,
@@ -88,13 +90,14 @@ def _tile(tiles: list[kpis.Kpi], measure: str) -> int | None:
 
 def month_facts(month: pd.Period, cells: dict[str, Filled], tiles: list[kpis.Kpi],
                 found: DriverFigures, stock: pd.DataFrame, denial: dict[str, pd.DataFrame],
-                audit: dict[str, pd.DataFrame], not_closed: tuple[int, str] | None
-                ) -> MonthFacts:
+                audit: dict[str, pd.DataFrame], not_closed: tuple[int, str] | None,
+                claims: pd.DataFrame | None = None) -> MonthFacts:
     """The month's facts from the filled tables ``cells`` (name -> :class:`Filled`).
 
     ``tiles`` are the Summary's KPI tiles in their rows, ``found`` the Drivers sheet's
     figures, ``stock`` the Inventory sheet's, ``denial`` and ``audit`` the Denials and 340B
-    sheets' frames, ``not_closed`` the count of drug lines not closed and its cell.
+    sheets' frames, ``not_closed`` the count of drug lines not closed and its cell, ``claims``
+    the month's claims (the denial spike's reason in words).
     """
     kpi = cells["kpis"]
     spend_row = _tile(tiles, "Total drug spend")
@@ -118,7 +121,7 @@ def month_facts(month: pd.Period, cells: dict[str, Filled], tiles: list[kpis.Kpi
         timing_next_month=_bridge_figure(found, cells["bridge"], "inventory_timing"),
         capture_340b=_bridge_figure(found, cells["bridge"], "account_mix"),
         kpi_flags=_kpi_flags(tiles, cells, stock),
-        denial_spike=_denial_spike(month, denial, cells["denial_trend"]),
+        denial_spike=_denial_spike(month, denial, cells["denial_trend"], claims),
         exceptions=_exceptions(tiles, cells, audit),
         not_closed=(Figure(not_closed[0], COUNT, not_closed[1], noun="drug line")
                     if not_closed is not None else None))
@@ -176,9 +179,10 @@ def _kpi_flags(tiles: list[kpis.Kpi], cells: dict[str, Filled], stock: pd.DataFr
     return flags
 
 
-def _denial_spike(month: pd.Period, denial: dict[str, pd.DataFrame], shown: Filled
-                  ) -> DenialSpike | None:
-    """The payer out of control this month with the most excess denials (the p-chart's)."""
+def _denial_spike(month: pd.Period, denial: dict[str, pd.DataFrame], shown: Filled,
+                  claims: pd.DataFrame | None) -> DenialSpike | None:
+    """The payer out of control this month with the most excess denials (the p-chart's),
+    with its top denial reason when that reason is at least half of its denials."""
     trend = denial.get("denial_trend")
     if trend is None or not len(trend):
         return None
@@ -189,11 +193,28 @@ def _denial_spike(month: pd.Period, denial: dict[str, pd.DataFrame], shown: Fill
         return None
     excess = this["denied"] - this["center_line"] * this["submitted"]
     at = int(excess.idxmax())
-    return DenialSpike(str(trend.at[at, "payer"]), None,
+    payer = str(trend.at[at, "payer"])
+    return DenialSpike(payer, _top_reason(claims, payer, month),
                        Figure(float(trend.at[at, "denial_rate"]), PERCENT,
                               shown.cell("denial_rate", at)),
                        Figure(float(trend.at[at, "center_line"]), PERCENT,
                               shown.cell("center_line", at)))
+
+
+def _top_reason(claims: pd.DataFrame | None, payer: str, month: pd.Period) -> str | None:
+    """The payer's most frequent initial denial reason of the month (its Pareto's first
+    row, :func:`rxxl.denials.pareto`), in words, when it is at least half of the denials."""
+    if claims is None or not len(claims):
+        return None
+    chosen = (claims["payer"].astype(str).eq(payer).to_numpy()
+              & (claims["service_date"].dt.to_period("M") == month).to_numpy())
+    if not chosen.any():
+        return None
+    top = denials.pareto(claims[chosen]).head(1)
+    if not len(top) or top["share"].iloc[0] < 0.5 or pd.isna(top["description"].iloc[0]):
+        return None
+    text = str(top["description"].iloc[0])
+    return text[:1].lower() + text[1:]
 
 
 def _exceptions(tiles: list[kpis.Kpi], cells: dict[str, Filled],
