@@ -106,7 +106,7 @@ def test_the_two_largest_drivers_are_the_planted_price_spike_and_forward_buy(sam
     # No planted problem reads as account mix: the bridge's account mix is immaterial, and no
     # account-mix driver names the planted drug or location.
     steps = [[c.value for c in row] for row in sheet[sheet.tables["bridge"].ref]][1:]
-    bridge = dict(steps)
+    bridge = {row[0]: row[1] for row in steps}
     assert abs(bridge["Account mix (340B capture)"]) < MATERIALITY_AMOUNT
     mix = largest[largest["Driver"] == "Account mix (340B capture)"]
     assert not mix["NDC"].eq(spike["identifiers"]["ndc"]).any()

@@ -153,7 +153,14 @@ def test_report_with_net_returns_ties_bridge_drivers_and_purchases(returns_month
     book = load_workbook(tmp_path / package_name(pd.Period(MONTH)), data_only=True)
     drivers = _table(book, "drivers")
     lines, total = drivers.iloc[:-1], drivers.iloc[-1]
-    bridge = dict(zip(*_table(book, "bridge").T.values, strict=True))
+    steps = _table(book, "bridge")
+    bridge = dict(zip(steps["Step"], steps["Amount ($)"], strict=True))
+    # The waterfall's bars: each step spans the running totals before and after it.
+    running = steps["Running total ($)"].to_numpy()
+    assert running[-2] == pytest.approx(running[-1])  # the last driver lands on Actual
+    tops = steps["Bar from ($)"] + steps["Bar size ($)"]
+    assert tops.iloc[1:-1].to_numpy() == pytest.approx(
+        [max(a, b) for a, b in zip(running[:-2], running[1:-1], strict=True)])
     spend = _month_spend(returns_month)
     assert total["Actual spend ($)"] == pytest.approx(spend)
     assert bridge["Actual"] == pytest.approx(spend)

@@ -367,6 +367,16 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " line table's totals row); each driver: its dollars summed over all lines, actual"
         " less budget (positive adds to spend); Budget + the eight drivers = Actual exactly"
         " (DOMAIN.md §1).", _BRIDGE_SOURCE),
+    ("bridge", "running_total"): (
+        "Budget plus the steps so far, in dollars; on Actual the actual spend (DOMAIN.md §1).",
+        "rxxl (computed)"),
+    ("bridge", "bar_from"): (
+        "Where the step's bar starts in the waterfall chart: the lower of the running totals"
+        " before and after it; 0 for Budget and Actual.", "rxxl (computed)"),
+    ("bridge", "bar_size"): (
+        "The bar's height in the waterfall chart: the step's amount without its sign (the"
+        " Amount column gives the direction); Budget and Actual their spend.",
+        "rxxl (computed)"),
     ("largest_drivers", "label"): (
         "The driver: inventory timing and workload volume are a location's; price,"
         " utilization, new and discontinued drugs and net returns a drug's (all locations);"

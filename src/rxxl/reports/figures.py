@@ -253,10 +253,35 @@ def drivers(inputs: Inputs) -> DriverFigures:
     table = pd.concat([lines[["ndc", "drug_name", "cost_center"]],
                        bridge.drop(columns=["drug"])], axis=1)[DRIVER_LINE_COLUMNS]
     table = table.iloc[np.argsort(-table["total_variance"].abs().to_numpy(), kind="stable")]
-    totals = drug_bridge.bridge_totals(bridge)
-    steps = pd.DataFrame({"step": list(BRIDGE_STEPS), "amount": totals.to_numpy()})
+    steps = bridge_steps(drug_bridge.bridge_totals(bridge))
     largest = _largest(bridge, lines)
     return DriverFigures(table.reset_index(drop=True), steps, largest, reconciliation, notes)
+
+
+def bridge_steps(totals: pd.Series) -> pd.DataFrame:
+    """The bridge's steps (:func:`rxxl.drug_bridge.bridge_totals`) with what its waterfall
+    chart draws: the running total after each step, and each bar's lower end and size.
+
+    Budget and Actual stand on 0 (``bar_from`` 0, ``bar_size`` the amount); a driver's bar
+    spans the running totals before and after it:
+    :math:`\\text{from} = \\min(R_{k-1}, R_k)`, :math:`\\text{size} = |d_k|`.
+
+    >>> totals = pd.Series([100.0, 30, -20, 110], index=["budget", "a", "b", "actual"])
+    >>> bridge_steps(totals)[["amount", "running_total", "bar_from", "bar_size"]].values.tolist()
+    [[100.0, 100.0, 0.0, 100.0], [30.0, 130.0, 100.0, 30.0], [-20.0, 110.0, 110.0, 20.0], \
+[110.0, 110.0, 0.0, 110.0]]
+    """
+    amounts = totals.to_numpy(dtype=float)
+    running = np.cumsum(amounts)
+    running[-1] = amounts[-1]  # Actual is the end, not one more step
+    before = np.concatenate([[0.0], running[:-1]])
+    ends = np.zeros(len(amounts), dtype=bool)
+    ends[[0, -1]] = True
+    labels = list(BRIDGE_STEPS) if len(amounts) == len(BRIDGE_STEPS) else list(totals.index)
+    return pd.DataFrame({
+        "step": labels, "amount": amounts, "running_total": running + 0.0,
+        "bar_from": np.where(ends, 0.0, np.minimum(before, running)) + 0.0,
+        "bar_size": np.where(ends, amounts, np.abs(amounts)) + 0.0})
 
 
 def _largest(bridge: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:

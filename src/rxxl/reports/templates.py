@@ -44,7 +44,7 @@ MASTER_CHECK_CELL = "$I$5"
 TOLERANCE_CELL = "$I$9"
 #: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
 #: chart (fixed in size), so it can grow down.
-DRIVER_LINES_ROW = 32
+DRIVER_LINES_ROW = 34
 #: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
 #: right across the empty cells: no merged cells), its caption in the row above; the
 #: Summary's tables start under it.
@@ -84,7 +84,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
         TableSpec("top_drivers", f"K{SUMMARY_TABLES_ROW}", (
             _c("Driver", "label", width=W["label"]), _c("Where", "where", width=W["label"]),
-            _c("Amount ($)", "amount", D), _c("Share of variance (%)", "share_of_variance", P)),
+            _c("Amount ($)", "amount", D), _c("Share (%)", "share_of_variance", P)),
                   caption="Top 5 variance drivers"),
         TableSpec("findings", f"K{SUMMARY_TABLES_ROW + 9}", (
             _c("Kind", "kind"), _c("Finding", "text", width=90)),
@@ -127,15 +127,20 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
     "Drivers": ("Drug spend drivers", "Why drug spend moved: stock timing, returns, new and"
                 " discontinued drugs, workload, utilization, account mix (340B capture) and"
                 " price", (
+        # Bar from / Bar size draw the waterfall: an invisible bar up to the lower end of a
+        # step, then the step's size on it.
         TableSpec("bridge", "A4", (_c("Step", "step", width=W["label"]),
-                                   _c("Amount ($)", "amount", D)),
+                                   _c("Amount ($)", "amount", D),
+                                   _c("Running total ($)", "running_total", D),
+                                   _c("Bar from ($)", "bar_from", D),
+                                   _c("Bar size ($)", "bar_size", D)),
                   caption="Budget to actual"),
-        TableSpec("largest_drivers", "D4", (
+        TableSpec("largest_drivers", "G4", (
             _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=W["label"]),
             _c("NDC", "drug", width=W["code"]), _c("Location", "location"),
             _c("Accounts", "accounts", width=W["label"]), _c("Amount ($)", "amount", D),
-            _c("Share of variance (%)", "share_of_variance", P),
-            _c("Unit cost vs budget (%)", "unit_cost_change", P)),
+            _c("Share (%)", "share_of_variance", P),
+            _c("Unit cost vs budget (%)", "unit_cost_change", P, 14)),
                   caption="Largest drivers"),
         TableSpec("drivers", f"A{DRIVER_LINES_ROW}", (
             _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
@@ -396,15 +401,21 @@ def _charts(book: Workbook) -> None:
     _commentary_block(summary)
 
     drivers = book["Drivers"]
+    # A waterfall: stacked columns of an invisible base (Bar from) and the step (Bar size).
     bridge = BarChart()
+    bridge.type, bridge.grouping, bridge.overlap, bridge.gapWidth = "col", "stacked", 100, 50
     bridge.title = "Budget to actual drug spend"
     bridge.y_axis.title = "$"
     steps = 4 + len(BRIDGE_STEPS)
-    bridge.add_data(Reference(drivers, min_col=2, min_row=4, max_row=steps),
+    bridge.add_data(Reference(drivers, min_col=4, max_col=5, min_row=4, max_row=steps),
                     titles_from_data=True)
     bridge.set_categories(Reference(drivers, min_col=1, min_row=5, max_row=steps))
+    base, size = bridge.series
+    base.graphicalProperties.noFill = True
+    base.graphicalProperties.line.noFill = True
+    size.graphicalProperties.solidFill = style.HEADER_FILL
     bridge.legend = None
-    bridge.height, bridge.width = 7.5, 16
+    bridge.height, bridge.width = 8.5, 18
     drivers.add_chart(bridge, "A16")
 
     generics = book["Generics"]
