@@ -65,6 +65,13 @@ RATE_TILES = ("Generic dispensing rate", "Initial denial rate")
 _STRENGTH = re.compile(r"\s(?=\d)|\s\(")
 
 
+def _figure(value: float, kind: str, cell: str | None, noun: str | None = None) -> Figure:
+    """A figure as its cell shows it: a value that is not a finite number (a sum that
+    overflowed) is written blank, so it is missing here too."""
+    value = float(value)
+    return Figure(value if math.isfinite(value) else float("nan"), kind, cell, noun)
+
+
 def short_drug_name(name: object) -> str | None:
     """The drug's name as a director says it: the text before its first parenthesis or
     strength.
@@ -104,7 +111,7 @@ def month_facts(month: pd.Period, cells: dict[str, Filled], tiles: list[kpis.Kpi
     nan = float("nan")
 
     def tile_figure(row: int | None, key: str, kind: str, value: float) -> Figure:
-        return Figure(value if row is not None else nan, kind,
+        return _figure(value if row is not None else nan, kind,
                       kpi.cell(key, row) if row is not None else None)
 
     spend = tiles[spend_row] if spend_row is not None else None
@@ -123,7 +130,7 @@ def month_facts(month: pd.Period, cells: dict[str, Filled], tiles: list[kpis.Kpi
         kpi_flags=_kpi_flags(tiles, cells, stock),
         denial_spike=_denial_spike(month, denial, cells["denial_trend"], claims),
         exceptions=_exceptions(tiles, cells, audit),
-        not_closed=(Figure(not_closed[0], COUNT, not_closed[1], noun="drug line")
+        not_closed=(_figure(not_closed[0], COUNT, not_closed[1], noun="drug line")
                     if not_closed is not None else None))
 
 
@@ -146,7 +153,7 @@ def _bridge_figure(found: DriverFigures, shown: Filled, driver: str) -> Figure |
     if label not in steps or not shown.rows:
         return None
     at = steps.index(label)
-    return Figure(float(found.bridge["amount"].iloc[at]), DOLLARS, shown.cell("amount", at))
+    return _figure(float(found.bridge["amount"].iloc[at]), DOLLARS, shown.cell("amount", at))
 
 
 def _kpi_flags(tiles: list[kpis.Kpi], cells: dict[str, Filled], stock: pd.DataFrame
@@ -157,13 +164,13 @@ def _kpi_flags(tiles: list[kpis.Kpi], cells: dict[str, Filled], stock: pd.DataFr
     # in days, the unit a CFO hears.
     if days is not None and tiles[days].where and len(stock):
         band, inventory = cells["inventory_band"], cells["inventory"]
-        low = Figure(INVENTORY_BAND[1][1], DAYS, band.cell("low", 1))
-        high = Figure(INVENTORY_BAND[1][2], DAYS, band.cell("high", 1))
+        low = _figure(INVENTORY_BAND[1][1], DAYS, band.cell("low", 1))
+        high = _figure(INVENTORY_BAND[1][2], DAYS, band.cell("high", 1))
         locations = stock["location"].astype(str).tolist()
         for where in tiles[days].where:
             if where in locations:
                 at = locations.index(where)
-                flags.append(KpiFlag("days on hand", Figure(
+                flags.append(KpiFlag("days on hand", _figure(
                     float(stock["days_on_hand"].iloc[at]), DAYS,
                     inventory.cell("days_on_hand", at)), (low, high), UNFAVORABLE, where))
     kpi = cells["kpis"]
@@ -173,8 +180,8 @@ def _kpi_flags(tiles: list[kpis.Kpi], cells: dict[str, Filled], stock: pd.DataFr
             continue
         tile = tiles[row]
         flags.append(KpiFlag(measure[:1].lower() + measure[1:],
-                             Figure(tile.actual, PERCENT, kpi.cell("actual", row)),
-                             Figure(tile.target, PERCENT, kpi.cell("budget", row)),
+                             _figure(tile.actual, PERCENT, kpi.cell("actual", row)),
+                             _figure(tile.target, PERCENT, kpi.cell("budget", row)),
                              UNFAVORABLE))
     return flags
 
@@ -195,9 +202,9 @@ def _denial_spike(month: pd.Period, denial: dict[str, pd.DataFrame], shown: Fill
     at = int(excess.idxmax())
     payer = str(trend.at[at, "payer"])
     return DenialSpike(payer, _top_reason(claims, payer, month),
-                       Figure(float(trend.at[at, "denial_rate"]), PERCENT,
+                       _figure(float(trend.at[at, "denial_rate"]), PERCENT,
                               shown.cell("denial_rate", at)),
-                       Figure(float(trend.at[at, "center_line"]), PERCENT,
+                       _figure(float(trend.at[at, "center_line"]), PERCENT,
                               shown.cell("center_line", at)))
 
 
@@ -224,8 +231,8 @@ def _exceptions(tiles: list[kpis.Kpi], cells: dict[str, Filled],
     if row is None or months is None or not len(months) or math.isnan(tiles[row].actual):
         return None
     return Exceptions(
-        Figure(tiles[row].actual, COUNT, cells["kpis"].cell("actual", row), noun="claim"),
-        Figure(float(months["dollars_at_risk"].iloc[-1]), DOLLARS,
+        _figure(tiles[row].actual, COUNT, cells["kpis"].cell("actual", row), noun="claim"),
+        _figure(float(months["dollars_at_risk"].iloc[-1]), DOLLARS,
                cells["exceptions_by_month"].cell("dollars_at_risk", -1)))
 
 
