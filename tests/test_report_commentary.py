@@ -63,9 +63,10 @@ def test_the_summary_shows_the_sentences_a_row_each(built):
     assert sheet["A3"].value == "The month in words"
 
 
-def test_every_number_is_the_value_of_its_cell_in_the_saved_workbook(built):
-    path, sentences = built
-    book = load_workbook(path, data_only=True)  # the cached values rxxl writes
+def _check_numbers(path: Path, sentences) -> int:
+    """Every number of each sentence, in order, is one of its figures' cell values in the
+    saved workbook (the cached values rxxl writes, formulas included) as printed."""
+    book = load_workbook(path, data_only=True)
     cited = 0
     for sentence in sentences:
         expected = []
@@ -73,13 +74,33 @@ def test_every_number_is_the_value_of_its_cell_in_the_saved_workbook(built):
             assert figure.cell, f"a figure without its cell in: {sentence.text}"
             value = _cell(book, figure.cell)
             assert isinstance(value, (int, float)), (figure.cell, value)
-            shown = format_figure(dataclasses.replace(figure, value=float(value)), sign=False,
-                                  unit=False)
-            expected.append(shown)
+            expected.append(format_figure(dataclasses.replace(figure, value=float(value)),
+                                          sign=False, unit=False))
             cited += 1
-        # Every number of the text, in order, is one figure's cell value as printed.
         assert NUMBER.findall(sentence.text) == expected, sentence.text
-    assert cited >= 10
+    return cited
+
+
+def test_every_number_is_the_value_of_its_cell_in_the_saved_workbook(built):
+    path, sentences = built
+    assert _check_numbers(path, sentences) >= 10
+
+
+def test_a_month_with_a_drug_line_not_closed_says_so_from_the_cover(tmp_path):
+    # Only budget lines: Drugs - A closed at 100 budget / 120 actual, Drugs - B (300) open.
+    # The spend compares the closed line: $120 against $100, $20 (20%) over, not material.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pd.DataFrame({"month": [MONTH] * 2, "cost_center": ["7010 Pharmacy"] * 2,
+                  "line": ["Drugs - A", "Drugs - B"], "line_type": ["expense"] * 2,
+                  "budget": [100.0, 300.0], "actual": [120.0, None]}).to_csv(
+        folder / "budget_lines.csv", index=False)
+    summary = build_report(folder, MONTH, tmp_path / "out")[0]
+    texts = [s.text for s in summary.commentary]
+    assert texts[0].startswith("Drug spend was $120 against a $100 budget, $20 (20%) over")
+    assert texts[1] == "These figures cover closed lines only: 1 drug line is not closed yet."
+    assert summary.commentary[1].figures[0].cell.startswith("'Cover'!")
+    assert _check_numbers(summary.path, summary.commentary) == 5
 
 
 def test_the_two_largest_drivers_are_the_planted_price_spike_and_forward_buy(sample, built):

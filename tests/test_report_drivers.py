@@ -229,3 +229,29 @@ def test_checks_fail_when_drivers_and_bridge_do_not_tie(returns_month, tmp_path,
     assert any(failing in name for name in failed), failed
     cover = _table(book, "cover").set_index("Item")["Value"]
     assert cover["Checks"].endswith(("checks fail", "1 check fails"))
+
+
+def test_without_a_locations_table_the_note_says_only_what_the_loader_does_not():
+    # The loader's own note says a missing locations table; the Drivers note adds the rest.
+    inputs = _inputs(PURCHASES)
+    inputs.tables["budget_lines"] = pd.DataFrame(columns=["month", "cost_center", "line"])
+    found = figures.drivers(inputs)
+    assert found.reconciliation.empty
+    assert "no locations table" in found.reconciliation.attrs["not_reconciled"]
+    assert len(found.notes) == 1
+    assert "no drugs table" in found.notes[0] and "locations" not in found.notes[0]
+
+
+def test_a_stock_change_where_nothing_was_bought_is_a_data_note():
+    # CLINIC's stock fell $500 (2,000 on 30 September, 1,500 on 31 October) and it bought
+    # nothing: no purchase line can carry the timing, so the bridge leaves it out and says so.
+    inputs = _inputs(PURCHASES)
+    inputs.tables["inventory_snapshots"] = pd.DataFrame({
+        "snapshot_date": pd.to_datetime(["2026-09-30", "2026-10-31"]),
+        "location": ["CLINIC", "CLINIC"], "inventory_value": [2_000.0, 1_500.0]})
+    found = figures.drivers(inputs)
+    assert [note for note in found.notes if note.startswith("CLINIC")] == [
+        "CLINIC's stock changed by -$500.00 in 2026-10 but it bought nothing that month: the"
+        " change is not in the bridge's inventory timing (timing is spread over a location's"
+        " purchases), so the Drivers sheet does not show it."]
+    assert found.lines["inventory_timing"].abs().sum() == 0
