@@ -45,6 +45,8 @@ TOLERANCE_CELL = "$I$9"
 #: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
 #: chart (fixed in size), so it can grow down.
 DRIVER_LINES_ROW = 34
+#: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
+DRUG_WIDTH = 46
 #: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
 #: right across the empty cells: no merged cells), its caption in the row above; the
 #: Summary's tables start under it.
@@ -136,14 +138,14 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
                                    _c("Bar size ($)", "bar_size", D)),
                   caption="Budget to actual"),
         TableSpec("largest_drivers", "G4", (
-            _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=W["label"]),
+            _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
             _c("NDC", "drug", width=W["code"]), _c("Location", "location"),
             _c("Accounts", "accounts", width=W["label"]), _c("Amount ($)", "amount", D),
             _c("Share (%)", "share_of_variance", P),
             _c("Unit cost vs budget (%)", "unit_cost_change", P, 14)),
                   caption="Largest drivers"),
         TableSpec("drivers", f"A{DRIVER_LINES_ROW}", (
-            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
             _c("Location", "location"), _c("Cost center", "cost_center", width=W["label"]),
             _c("Account", "account", width=9), _c("Status", "line_status", width=14),
             _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
