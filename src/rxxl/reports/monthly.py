@@ -120,7 +120,8 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             summaries = [ReportSummary(out / package.name, (
                 f"{package.name}: {facts['checks_failed']} checks fail, spend "
                 f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
-                f"{facts['flagged']} payer-months out of control"),
+                f"{facts['flagged']} payer-month{'' if facts['flagged'] == 1 else 's'} out of"
+                " control"),
                 tuple(facts["commentary"]))]
             detail = staging / detail_name(inputs.month)
             if "audit" in facts:
