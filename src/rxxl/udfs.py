@@ -40,6 +40,9 @@ from rxxl.constants import DAYS_IN_YEAR, EXPENSE, IRR_GUESS, MATERIALITY_AMOUNT,
 from rxxl.errors import InputError
 
 _RANGE = {"ndim": 2}
+#: For functions that audit or bridge a whole table: Excel's function wizard evaluates the
+#: formula on every change in its dialog, which would rerun the audit each keystroke.
+_HEAVY = {"call_in_wizard": False}
 _NEVER = "never"
 
 
@@ -150,7 +153,7 @@ _BRIDGE_NUMBERS = ("actual_qty", "actual_spend", "budget_qty", "budget_spend",
                    "budget_workload", "actual_workload")
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, **_HEAVY)
 @xw.arg("drug", doc="Drug per line: NDC or name (text).", **_RANGE)
 @xw.arg("location", doc="Inventory location or cost center per line.", **_RANGE)
 @xw.arg("account", doc="Purchasing account per line: 340B, GPO, WAC or any text. One line per drug, location and account.", **_RANGE)
@@ -409,7 +412,7 @@ def RX_ROI(values):
 # --- 340B -----------------------------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, **_HEAVY)
 @xw.arg("claims", doc="Claims table with its header row (the claims contract's columns).", **_RANGE)
 @xw.arg("reference_folder", doc="Folder of the 340B reference files; default: RXXL_REFERENCE_DIR.")
 @xw.arg("lookback_days", doc="Qualifying-encounter look-back window in days; default 365.")
