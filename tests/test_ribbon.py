@@ -330,6 +330,38 @@ def test_settings_come_from_sheet_then_environment_then_user_file(monkeypatch, t
     assert ribbon.setting(book, "TEMPLATE") is None
 
 
+def test_a_conf_file_beside_the_workbook_comes_after_the_sheet(monkeypatch, tmp_path):
+    # As the add-in's xlwings module: sheet, then rxxl.conf in the workbook's folder, then
+    # the user's file (RXXL_ environment variables between the two files).
+    folder = tmp_path / "finance"
+    folder.mkdir()
+    saved = folder / "Budget.xlsx"
+    FakeBook().wb.save(saved)
+    (folder / "rxxl.conf").write_text('"DATA_DIR","beside"\r\n"report_dir","beside-reports"\r\n')
+    user = tmp_path / "user.conf"
+    user.write_text('"DATA_DIR","user"\r\n"TEMPLATE","Checks"\r\n"REPORT_DIR","user-reports"\r\n')
+    monkeypatch.setattr("rxxl.addin.install.user_config_path", lambda: user)
+    monkeypatch.setenv("RXXL_REPORT_DIR", "reports-env")
+    book = FakeBook(path=saved)
+    assert ribbon.setting(book, "DATA_DIR") == "beside"
+    assert ribbon.setting(book, "REPORT_DIR") == "beside-reports"
+    assert ribbon.setting(book, "TEMPLATE") == "Checks"
+    book.add_sheet("rxxl.conf", [["DATA_DIR", "sheet"]])
+    assert ribbon.setting(book, "DATA_DIR") == "sheet"
+
+
+@pytest.mark.parametrize("fullname", [
+    "Book1",  # new and unsaved: its full name is its name, not a file in the current folder
+    "https://contoso.sharepoint.com/sites/pharmacy/Shared Documents/Budget.xlsx",
+])
+def test_no_folder_file_for_unsaved_or_web_workbooks(monkeypatch, tmp_path, fullname):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rxxl.conf").write_text('"DATA_DIR","current-folder"\r\n')
+    book = FakeBook()
+    book.fullname = fullname
+    assert ribbon.setting(book, "DATA_DIR") is None
+
+
 def test_refresh_reloads_sheets_named_after_tables(sample, tmp_path):
     folder, claims = sample
     data = tmp_path / "data"
