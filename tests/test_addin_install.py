@@ -267,3 +267,47 @@ def test_the_cli_prints_the_message_and_exits_2(windows, tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert err.startswith("rxxl addin install: ") and "Traceback" not in err
     assert _nothing_installed(where)
+
+
+# --- item 5: the lowest xlwings the add-in builds with --------------------------------------
+
+#: Found by building the add-in in a child process against unpacked xlwings wheels
+#: (`pip download xlwings==V --no-deps`): 0.30.0, 0.30.8 and 0.30.10 fail (their generator
+#: writes `Py.CallUDF`, which xlwings' add-in module does not define, so rxxl's check of the
+#: wrapper layout stops the build); 0.30.11, 0.30.12, 0.30.16, 0.31.0, 0.31.10, 0.32.0,
+#: 0.32.2, 0.33.0 build, with the RX_ wrappers, ribbon and Dictionary modules identical to
+#: 0.37.8's; test_addin, test_udfs, test_ribbon and this file pass against 0.30.11.
+TESTED_MINIMUM = (0, 30, 11)
+
+
+def _floor() -> tuple[int, ...]:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    [spec] = [d for d in project["project"]["dependencies"] if d.startswith("xlwings")]
+    assert spec.startswith("xlwings>="), spec
+    return tuple(int(part) for part in spec.removeprefix("xlwings>=").split(",")[0].split("."))
+
+
+def test_xlwings_floor_is_not_below_the_tested_minimum():
+    assert _floor() >= TESTED_MINIMUM
+
+
+def test_installed_xlwings_is_at_least_the_floor():
+    import xlwings
+
+    assert tuple(int(p) for p in xlwings.__version__.split(".")[:3]) >= _floor()
+
+
+@pytest.mark.skipif(not os.environ.get("RXXL_XLWINGS_MINIMUM"),
+                    reason="set RXXL_XLWINGS_MINIMUM to an unpacked xlwings wheel of the floor")
+def test_the_add_in_builds_against_the_minimum_xlwings(tmp_path):
+    # In a child process, so this process keeps the installed xlwings.
+    wheel = os.environ["RXXL_XLWINGS_MINIMUM"]
+    code = ("import sys, xlwings; from rxxl.addin.build import build;"
+            f" build({str(tmp_path / 'rxxl.xlam')!r}); print(xlwings.__version__)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([wheel, str(SRC)])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert tuple(int(p) for p in result.stdout.split()[-1].split(".")) == _floor()
