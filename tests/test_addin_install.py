@@ -311,3 +311,63 @@ def test_the_add_in_builds_against_the_minimum_xlwings(tmp_path):
                             env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert tuple(int(p) for p in result.stdout.split()[-1].split(".")) == _floor()
+
+
+# --- item 9: an add-in built for another rxxl or xlwings ---------------------------------------
+
+
+def test_install_records_the_versions_it_built_with(windows, tmp_path):
+    import xlwings
+
+    from rxxl import __version__
+
+    where = windows()
+    install.install(where, python=_python(tmp_path / "Python311"))
+    assert install.installed_versions(where) == {"rxxl": __version__,
+                                                 "xlwings": xlwings.__version__}
+    assert install.drift(where) is None
+    install.uninstall(where)
+    assert install.installed_versions(where) == {} and not where.config.parent.joinpath(
+        install.RECORD_FILE).exists()
+
+
+def test_drift_names_what_changed_and_the_fix(windows, tmp_path):
+    import xlwings
+
+    from rxxl import __version__
+
+    where = windows()
+    install.install(where, python=_python(tmp_path / "Python311"))
+    record = where.config.with_name(install.RECORD_FILE)
+    record.write_text(json.dumps({"rxxl": "0.0.1", "xlwings": xlwings.__version__}))
+    message = install.drift(where)
+    assert f"rxxl 0.0.1 (now {__version__})" in message and "xlwings" not in message
+    assert "`rxxl addin install`" in message
+    record.write_text("not json")  # a damaged record: no reminder, no error
+    assert install.drift(where) is None
+
+
+def test_a_function_the_add_in_has_but_rxxl_does_not_explains_itself(monkeypatch):
+    from rxxl import __version__, udfs
+
+    monkeypatch.setattr("rxxl.addin.install.drift",
+                        lambda where=None: "The add-in was built for rxxl 0.0.1 (now x).")
+    out = udfs.RX_OLD_NAME([[1.0]], 2)
+    assert out == (f"#VALUE! RX_OLD_NAME is not a function of rxxl {__version__}."
+                   " The add-in was built for rxxl 0.0.1 (now x).")
+    assert not hasattr(udfs, "not_an_rx_function")
+
+
+def test_the_stand_in_for_a_missing_function_carries_xlwings_metadata():
+    # xlwings reads __xlfunc__ of whatever it finds under the name (call_udf).
+    from unittest import mock
+
+    import xlwings
+
+    from rxxl import udfs
+    from rxxl.udf_metadata import xlwings_decorators
+
+    with mock.patch.object(xlwings, "func", xlwings_decorators().xlfunc):
+        stand_in = udfs.RX_OLD_NAME
+    assert stand_in.__xlfunc__["name"] == "RX_OLD_NAME"
+    assert stand_in.__xlfunc__["category"] == "Rx Finance"

@@ -301,6 +301,24 @@ def test_dispatch_uses_the_calling_book(monkeypatch):
     assert len(book.app.alerts) == 1
 
 
+def test_every_message_says_when_the_add_in_is_older_than_rxxl(monkeypatch):
+    stale = ("The add-in was built for rxxl 0.0.1 (now 9.9): close Excel and run"
+             " `rxxl addin install`")
+    monkeypatch.setattr("rxxl.addin.install.drift", lambda where=None: stale)
+    book = FakeBook()
+    message = ribbon.dispatch("rx_help", book)
+    assert message.startswith(f"rxxl {__version__}") and message.endswith("\n\n" + stale)
+    assert ribbon.dispatch("rx_refresh", book).endswith(stale)  # a failed action too
+
+
+def test_a_broken_version_check_does_not_stop_a_button(monkeypatch):
+    def broken(where=None):
+        raise RuntimeError("unreadable")
+
+    monkeypatch.setattr("rxxl.addin.install.drift", broken)
+    assert ribbon.dispatch("rx_help", FakeBook()).startswith(f"rxxl {__version__}")
+
+
 def test_unknown_button_is_a_message():
     book = FakeBook()
     assert "no action for the button 'rx_nope'" in ribbon.dispatch("rx_nope", book)

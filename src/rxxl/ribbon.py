@@ -314,6 +314,16 @@ def about(book: Any) -> str:
     return "\n".join(lines)
 
 
+def _drift() -> str | None:
+    # Never let the version check itself stop a button.
+    from rxxl.addin.install import drift
+
+    try:
+        return drift()
+    except Exception:  # noqa: BLE001 - an unreadable record only loses the reminder
+        return None
+
+
 def _xlwings_version() -> str:
     import xlwings
 
@@ -337,12 +347,15 @@ def run_action(control_id: str, book: Any) -> str:
                 " the add-in with `rxxl addin install`.")
     label, action = ACTIONS[control_id]
     try:
-        return action(book)
+        message = action(book)
     except (RxxlError, ValueError, KeyError, OSError) as exc:
-        return f"{label} did not run: {exc}"
+        message = f"{label} did not run: {exc}"
     except Exception as exc:  # noqa: BLE001 - Excel users get a message, never a traceback
-        return (f"{label} failed unexpectedly ({type(exc).__name__}: {exc})."
-                " The workbook was left as it was.")
+        message = (f"{label} failed unexpectedly ({type(exc).__name__}: {exc})."
+                   " The workbook was left as it was.")
+    # After `pip install --upgrade`, the add-in's buttons and functions are the old ones'.
+    stale = _drift()
+    return f"{message}\n\n{stale}" if stale else message
 
 
 def dispatch(control_id: str, book: Any = None) -> str:

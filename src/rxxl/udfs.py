@@ -485,3 +485,29 @@ def RX_DENIAL_REASON(code):
     reason = denials.describe_reason(cell)
     description = reason["description"] or "(not in rxxl's code table)"
     return [[description, reason["category"]]]
+
+
+# --- An add-in older than this rxxl --------------------------------------------------------
+
+
+def __getattr__(name: str) -> Any:
+    """An RX_ function the add-in has but this rxxl does not: a cell message with the fix.
+
+    xlwings looks each cell's function up by name in this module; after an upgrade that
+    dropped or renamed one, the cell would show a Python traceback. It shows instead what
+    happened and the command that rebuilds the add-in for the installed rxxl.
+    """
+    if not name.startswith("RX_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rxxl import __version__
+    from rxxl.addin.install import FIX, drift
+
+    message = (f"#VALUE! {name} is not a function of rxxl {__version__}. "
+               + (drift() or f"Close Excel and run `{FIX}`."))
+
+    def missing(*args):
+        return message
+
+    missing.__name__ = missing.__qualname__ = name
+    missing.__doc__ = message
+    return xw.func(category=CATEGORY)(missing)
