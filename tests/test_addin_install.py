@@ -241,6 +241,7 @@ def test_conda_writes_xlwings_conda_settings(windows, tmp_path):
     env = tmp_path / "miniconda3" / "envs" / "finance"
     conda = {"CONDA_EXE": r"C:\Users\pat\miniconda3\Scripts\conda.exe",
              "CONDA_DEFAULT_ENV": "finance"}
+    (env / "conda-meta").mkdir(parents=True)
     install.install(where, python=_python(env, environ=conda))
     # As `xlwings config create` in a conda prompt: the installation without
     # \Scripts\conda.exe, the environment's name, and no interpreter path (xlwings then
@@ -250,6 +251,16 @@ def test_conda_writes_xlwings_conda_settings(windows, tmp_path):
         "CONDA ENV": "finance", "UDF MODULES": "rxxl.udfs"}
     install.uninstall(where)
     assert install.read_config(where.config, where.encoding) == {"SHOW CONSOLE": "True"}
+
+
+def test_a_python_org_interpreter_run_from_a_conda_prompt_keeps_its_path(windows, tmp_path):
+    where = windows()
+    conda = {"CONDA_EXE": r"C:\Users\pat\miniconda3\Scripts\conda.exe",
+             "CONDA_DEFAULT_ENV": "base"}
+    python = _python(tmp_path / "Python311", environ=conda)
+    install.install(where, python=python)
+    assert install.read_config(where.config, where.encoding) == {
+        "INTERPRETER_WIN": str(python.executable), "UDF MODULES": "rxxl.udfs"}
 
 
 def test_the_cli_prints_the_message_and_exits_2(windows, tmp_path, monkeypatch, capsys):

@@ -258,7 +258,8 @@ def check_interpreter(python: Interpreter) -> dict[str, str]:
       loads it from, the interpreter's folder and its parent (a virtual environment's
       root); ``pip install --user`` puts it under the user base instead.
 
-    A conda environment gets ``CONDA PATH`` and ``CONDA ENV`` and no interpreter path, as
+    A conda environment (``conda-meta`` beside the interpreter, ``CONDA_EXE`` and
+    ``CONDA_DEFAULT_ENV`` set) gets ``CONDA PATH`` and ``CONDA ENV`` and no interpreter path, as
     ``xlwings config create`` writes them: xlwings then activates the environment before
     starting Python, without which numpy's DLLs do not load.
     """
@@ -269,7 +270,10 @@ def check_interpreter(python: Interpreter) -> dict[str, str]:
                 " it writes under AppData to a private folder, so Excel would never find the"
                 " add-in. Install Python from python.org (or Miniconda), then"
                 f" `pip install rxxl` and `{FIX}` with that Python. Nothing was installed.")
-    conda = _conda_settings(python.environ)
+    # Only when this interpreter is the active environment's (it has conda-meta beside it):
+    # a python.org interpreter run from a conda prompt keeps its own path.
+    is_conda = (python.executable.parent / "conda-meta").is_dir()
+    conda = _conda_settings(python.environ) if is_conda else {}
     dll = f"xlwings*-{python.xlwings_version}.dll"
     folders = [python.executable.parent, python.executable.parent.parent]
     if not any(next(folder.glob(dll), None) for folder in folders):
