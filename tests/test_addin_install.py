@@ -120,6 +120,16 @@ def test_a_path_outside_the_code_page_fails_before_anything_is_written(windows, 
     assert _nothing_installed(where)
 
 
+def test_a_conda_install_outside_the_code_page_is_refused_too(windows, tmp_path):
+    where = windows("Łukasz", code_page=1252)
+    env = tmp_path / "Users" / "Łukasz" / "miniconda3"
+    (env / "conda-meta").mkdir(parents=True)
+    conda = {"CONDA_EXE": str(env / "Scripts" / "conda.exe"), "CONDA_DEFAULT_ENV": "base"}
+    with pytest.raises(install.InstallError, match=r"CONDA PATH .*\(Ł\).*Install Python"):
+        install.install(where, python=_python(env, environ=conda))
+    assert _nothing_installed(where)
+
+
 def test_the_short_8_3_path_is_used_when_windows_has_one(windows, tmp_path, monkeypatch):
     where = windows("Łukasz", code_page=1252)
     python = _python(tmp_path / "Users" / "Łukasz" / "Python311")

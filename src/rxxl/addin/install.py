@@ -175,15 +175,17 @@ def _config_bytes(settings: dict[str, str], encoding: str) -> bytes:
             f'"{key}","{value}"'.encode(encoding)
         except UnicodeEncodeError as exc:
             bad = "".join(dict.fromkeys(str(exc.object[exc.start:exc.end])))
+            fix = (r"Install Python in a folder whose path has only plain letters (e.g."
+                   r" C:\Python311, 'Install for all users' in python.org's installer), then"
+                   f" `pip install rxxl` and `{FIX}` with it"
+                   if key in OURS else
+                   f"Change {key} in your rxxl.conf to a value without them")
             raise InstallError(
                 f"{key} {value} has characters ({bad}) that Windows' code page"
                 f" {encoding} cannot hold, and Excel reads rxxl.conf in that code page, so it"
-                " would look for the wrong file. Install Python in a folder whose path has"
-                r" only plain letters (e.g. C:\Python311, 'Install for all users' in"
-                " python.org's installer), then `pip install rxxl` and"
-                f" `{FIX}` with it; or have IT set Windows' 'Language for non-Unicode"
-                " programs' to one that has these characters. Nothing was installed."
-            ) from None
+                f" would read something else. {fix}; or have IT set Windows' 'Language for"
+                " non-Unicode programs' to one that has these characters. Nothing was"
+                " installed.") from None
     text = "".join(f'"{key}","{value}"\r\n' for key, value in settings.items())
     return text.encode(encoding)
 
