@@ -311,6 +311,15 @@ def test_every_message_says_when_the_add_in_is_older_than_rxxl(monkeypatch):
     assert ribbon.dispatch("rx_refresh", book).endswith(stale)  # a failed action too
 
 
+def test_about_names_the_versions_the_add_in_was_built_for(monkeypatch):
+    monkeypatch.setattr("rxxl.addin.install.locations", lambda: None)
+    monkeypatch.setattr("rxxl.addin.install.installed_versions",
+                        lambda where: {"rxxl": "0.0.1", "xlwings": "0.30.11"})
+    monkeypatch.setattr("rxxl.addin.install.drift", lambda where=None: None)
+    assert "Add-in built for: rxxl 0.0.1, xlwings 0.30.11" in ribbon.dispatch("rx_help",
+                                                                            FakeBook())
+
+
 def test_a_broken_version_check_does_not_stop_a_button(monkeypatch):
     def broken(where=None):
         raise RuntimeError("unreadable")

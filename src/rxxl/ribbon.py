@@ -307,11 +307,24 @@ def about(book: Any) -> str:
     lines = [f"rxxl {__version__} (xlwings {_xlwings_version()})",
              f"Python {sys.version.split()[0]}: {sys.executable}",
              f"Workbook: {book.name}"]
+    built = _built_for()
+    if built:
+        lines.append(f"Add-in built for: rxxl {built.get('rxxl', '?')}, xlwings"
+                     f" {built.get('xlwings', '?')}")
     for key in SETTINGS:
         lines.append(f"{key}: {setting(book, key) or '(not set)'}")
     lines.append("Help: the README's 'Excel add-in' section; functions: Insert Function,"
                  " category Rx Finance.")
     return "\n".join(lines)
+
+
+def _built_for() -> dict[str, str]:
+    from rxxl.addin.install import installed_versions, locations
+
+    try:
+        return installed_versions(locations())
+    except RxxlError:  # no add-in on this system
+        return {}
 
 
 def _drift() -> str | None:
