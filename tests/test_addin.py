@@ -199,8 +199,7 @@ def test_every_on_action_names_a_callback_sub(xlam, sources):
                           sources["RxxlRibbon"], re.M))
     actions = {b.get("onAction") for b in _customui(xlam).iter(f"{{{CUSTOMUI_NS}}}button")}
     assert actions == {"RxRibbonAction"} and actions <= subs
-    assert ("RunPython \"import rxxl.ribbon; rxxl.ribbon.dispatch('\" & control.Id & \"')\""
-            in sources["RxxlRibbon"])
+    assert "rxxl.ribbon.dispatch('\" & control.Id & \"')\")" in sources["RxxlRibbon"]
 
 
 def test_ribbon_ids_are_the_python_actions(xlam):
@@ -233,7 +232,7 @@ def test_one_wrapper_per_rx_function_with_the_error_helper(sources):
                                                    f'"{name}"')]
         assert len(helped) == 2, name
         assert f'RxRegister "{name}", ' in code
-    assert "Public Function RxCellErrors(ByVal result As Variant) As Variant" in code
+    assert "Private Function RxCellErrors(ByVal result As Variant) As Variant" in code
     assert "CVErr(xlErrDiv0)" in code and "CVErr(xlErrNum)" in code
     assert "CVErr(xlErrNA)" in code and "CVErr(xlErrValue)" in code
 
@@ -264,8 +263,8 @@ def test_registration_escapes_text_outside_code_page_1252():
     assert wrappers._vba_string('a "b" Σ') == '"a ""b"" " & ChrW(931)'
 
 
-def test_workbook_opening_registers_the_functions(sources):
-    assert "RxRegisterFunctions" in sources["ThisWorkbook"]
+def test_the_ribbon_registers_the_functions(sources):
+    assert "RxRegisterFunctions" in sources["RxxlRibbon"]
     assert "Public Sub RxRegisterFunctions()" in sources["RxxlFunctions"]
 
 
@@ -303,7 +302,7 @@ def test_openpyxl_reads_the_config_sheet(xlam):
     book = openpyxl.load_workbook(source)
     assert book.sheetnames == ["rxxl.conf"]
     assert [[c.value for c in row] for row in book["rxxl.conf"].iter_rows()] == [
-        ["UDF Modules", "rxxl.udfs"]]
+        ["UDF Modules", "rxxl.udfs"], ["ADD_WORKBOOK_TO_PYTHONPATH", "false"]]
 
 
 def test_committed_add_in_matches_a_fresh_build(sources):

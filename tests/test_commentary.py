@@ -134,7 +134,8 @@ DEMO_TEXT = [
     "Denials from Aetna rose to 12% of claims from a 4.1% baseline, mostly for prior"
     " authorization.",
     "The 340B audit flagged 37 claims as exceptions, with $12k at stake.",
-    "Expect the $560k of timing to reverse in November as the stock is used.",
+    "Expect the $560k of inventory timing across all locations to reverse in November as"
+    " the stock is used.",
 ]
 
 

@@ -23,7 +23,7 @@ from rxxl.reports import figures, style
 from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
-from rxxl.reports.templates import SHEETS, TEMPLATE_FILE, build_template
+from rxxl.reports.templates import SHEETS, SUMMARY_TABLES_ROW, TEMPLATE_FILE, build_template
 
 MONTH = "2026-10"
 PRIOR_YEAR = "2025-10"
@@ -123,8 +123,9 @@ def test_key_figures_equal_the_metric_functions(sample, report):
     overstock = planted["overstock"]
     assert stock.loc[overstock["identifiers"]["location"], "Days on hand"] == pytest.approx(
         overstock["details"]["days_on_hand"], abs=0.05)
-    drivers = _table(report, "drivers")
-    assert drivers["NDC"].iloc[0] == planted["price spike"]["identifiers"]["ndc"]
+    largest = _table(report, "largest_drivers")
+    price = largest[largest["Driver"] == "Price"].iloc[0]
+    assert price["NDC"] == planted["price spike"]["identifiers"]["ndc"]
     lines = load_table(sample / "budget_lines.csv", "budget_lines")
     month = lines[lines["month"].dt.strftime("%Y-%m") == MONTH]
     kpis = _table(report, "kpis").set_index("Measure")
@@ -188,7 +189,9 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
     assert kpis.loc["Days on hand", "This month"] == pytest.approx(365 / turns["This month"])
     assert pd.isna(kpis.loc["340B exceptions (claims)", "Prior year"])  # not audited: blank
     sheet = load_workbook(report)["Summary"]
-    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format for row in range(5, 15)}
+    first = SUMMARY_TABLES_ROW + 1
+    shown = {sheet.cell(row, 1).value: sheet.cell(row, 3).number_format
+             for row in range(first, first + 10)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
 
@@ -204,7 +207,8 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    for cell in summary["J"][4:9]:  # top drivers: the drug's own row on Drivers
+    # Top drivers: the driver's own row on Drivers.
+    for cell in summary["K"][SUMMARY_TABLES_ROW:SUMMARY_TABLES_ROW + 5]:
         where = cell.hyperlink.location
         assert book["Drivers"][where.split("!")[1]].value == cell.value
     for cell in summary["K"]:

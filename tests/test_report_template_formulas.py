@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from rxxl.data.synthetic import generate
 from rxxl.reports.monthly import build_report, package_name
-from rxxl.reports.templates import TEMPLATE_FILE, build_template
+from rxxl.reports.templates import SUMMARY_TABLES_ROW, TEMPLATE_FILE, build_template
 
 MONTH = "2026-10"
 _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
@@ -25,6 +25,9 @@ def sample(tmp_path_factory) -> Path:
     generate(folder, size="small")
     return folder
 
+#: The first KPI tile's figure (This month) and the next one, under the commentary.
+TILE, NEXT_TILE = f"C{SUMMARY_TABLES_ROW + 1}", f"C{SUMMARY_TABLES_ROW + 2}"
+
 
 def _customized(folder: Path) -> Path:
     """The built-in template with three formulas of the team's own, saved as Excel saves a
@@ -33,9 +36,9 @@ def _customized(folder: Path) -> Path:
     book = load_workbook(folder / TEMPLATE_FILE)
     notes = book.create_sheet("CFO notes")
     notes["A1"] = "Reviewed with the CFO"
-    notes["B2"] = "=Summary!C5*2"
+    notes["B2"] = f"=Summary!{TILE}*2"
     notes["B3"] = "=B2+1"
-    book["Summary"]["Q2"] = "=SUM(Summary!C5:C6)"
+    book["Summary"]["Q2"] = f"=SUM(Summary!{TILE}:{NEXT_TILE})"
     book.calculation.fullCalcOnLoad = False
     book.save(folder / TEMPLATE_FILE)
     return folder
@@ -77,7 +80,7 @@ def test_template_formulas_are_named_on_the_cover_and_recalculated_on_open(sampl
     build_report(sample, MONTH, out, templates=templates)
     package = out / package_name(pd.Period(MONTH))
     # Kept as formulas, without a value: rxxl does not evaluate them ...
-    assert load_workbook(package)["CFO notes"]["B2"].value == "=Summary!C5*2"
+    assert load_workbook(package)["CFO notes"]["B2"].value == f"=Summary!{TILE}*2"
     assert sorted(_uncached(package)) == ["CFO notes!B2", "CFO notes!B3", "Summary!Q2"]
     # ... so Excel is told to calculate the whole workbook when it opens it ...
     with zipfile.ZipFile(package) as archive:
@@ -99,6 +102,6 @@ def test_libreoffice_computes_the_template_formulas(sample, tmp_path, libreoffic
     package = out / package_name(pd.Period(MONTH))
     cached = load_workbook(package, data_only=True)
     computed = load_workbook(libreoffice_recalculate(package), data_only=True)
-    c5 = cached["Summary"]["C5"].value
+    c5 = cached["Summary"][TILE].value
     assert computed["CFO notes"]["B2"].value == pytest.approx(c5 * 2)
     assert computed["CFO notes"]["B3"].value == pytest.approx(c5 * 2 + 1)

@@ -257,7 +257,12 @@ def run_report(data: Path, month: str, out: Path, templates: Path | None,
                                  mask_patients=not unmask, all_claims=all_claims,
                                  deidentify=deidentify, fiscal_year_start=first_month,
                                  progress=lambda text: bar.set_postfix_str(text))
-    return "\n".join(f"rxxl report: {s.line}" for s in summaries)
+    lines = []
+    for summary in summaries:
+        lines.append(f"rxxl report: {summary.line}")
+        if summary.commentary:
+            lines.extend("  " + sentence.text for sentence in summary.commentary)
+    return "\n".join(lines)
 
 
 def run_demo(out: Path) -> str:

@@ -9,8 +9,10 @@ these modules:
   custom-add-in variant (``xlwings_custom_addin.bas``) with the project name set to rxxl,
   so it reads ``rxxl.conf`` (sheet, file beside the workbook, user file);
 - ``Dictionary``: the Scripting.Dictionary stand-in that module needs on macOS;
-- ``RxxlRibbon``: the ribbon callback, dispatching by control id into
-  :func:`rxxl.ribbon.dispatch`;
+- ``RxxlRibbon``: the ribbon callbacks: ``RxRibbonLoaded`` (onLoad) registers the RX_
+  functions' help, ``RxRibbonAction`` checks what would stop a button and dispatches by
+  control id into :func:`rxxl.ribbon.dispatch`; it carries the rxxl and xlwings versions of
+  the build (:func:`ribbon_module`);
 - ``RxxlFunctions``: the RX_ function wrappers, generated from :mod:`rxxl.udfs`
   (:mod:`rxxl.addin.wrappers`);
 - ``ThisWorkbook`` and ``Sheet1``: the document modules of the workbook and its sheet.
@@ -36,10 +38,13 @@ from rxxl.outputs import atomic_path
 
 PROJECT_NAME = "rxxl"
 CONFIG_SHEET = f"{PROJECT_NAME}.conf"
-#: What the add-in's own rxxl.conf sheet says. The interpreter is not here: the sheet is read
-#: before the user's rxxl.conf file, so a path in it would override the one
-#: ``rxxl addin install`` writes for each user.
-SHEET_CONFIG = (("UDF Modules", UDF_MODULE),)
+#: What the add-in's own rxxl.conf sheet says. xlwings reads it after the active workbook's
+#: rxxl.conf sheet and before any rxxl.conf file, so the interpreter is not here: a path in it
+#: would override the one ``rxxl addin install`` writes for each user.
+#: ``ADD_WORKBOOK_TO_PYTHONPATH`` false: rxxl never imports code from beside a workbook, and
+#: for a OneDrive or SharePoint workbook (a URL) xlwings raises when it cannot map the URL to
+#: a local folder, which would stop every button and every RX_ cell of that workbook.
+SHEET_CONFIG = (("UDF Modules", UDF_MODULE), ("ADD_WORKBOOK_TO_PYTHONPATH", "false"))
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _XLWINGS_PROJECT = re.compile(r'^Public Const PROJECT_NAME As String = "myaddin"\r?$', re.M)
 
@@ -76,6 +81,13 @@ def xlwings_module(project_name: str = PROJECT_NAME) -> str:
     return text
 
 
+#: The attributes the VBA editor adds when it stores an imported class module (as in the
+#: Dictionary class of xlwings' own xlwings.xlam): VB_Base names the class type library
+#: entry, and the two flags follow VB_Exposed.
+_CLASS_BASE = 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'
+_CLASS_FLAGS = ("Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False")
+
+
 def _dictionary_class() -> str:
     import xlwings
 
@@ -84,9 +96,39 @@ def _dictionary_class() -> str:
     # An exported class starts with a VERSION/BEGIN...END block that the VBA editor strips
     # on import; the stored source starts at the Attribute lines (as in xlwings' add-ins).
     start = text.find('Attribute VB_Name = "Dictionary"')
-    if start < 0:
+    exposed = "Attribute VB_Exposed = True\n"
+    if start < 0 or exposed not in text:
         raise AddinBuildError(f"{path}: not the expected Dictionary class")
-    return text[start:]
+    lines = text[start:].split("\n")
+    if _CLASS_BASE not in lines:
+        lines.insert(1, _CLASS_BASE)
+    at = lines.index(exposed.rstrip("\n")) + 1
+    lines[at:at] = [flag for flag in _CLASS_FLAGS if flag not in lines]
+    return "\n".join(lines)
+
+
+def ribbon_module() -> str:
+    """The ribbon callback module, with the rxxl and xlwings versions of this build.
+
+    The constants ``RXXL_BUILT_VERSION`` and ``XLWINGS_BUILT_VERSION`` are VBA strings that
+    the ribbon also puts into a single-quoted Python literal, so a version that is not a
+    plain version string (PEP 440 characters) stops the build.
+    """
+    import xlwings
+
+    from rxxl import __version__
+
+    text = _source("RxxlRibbon.bas")
+    for name, version in (("RXXL_BUILT_VERSION", __version__),
+                          ("XLWINGS_BUILT_VERSION", xlwings.__version__)):
+        if not re.fullmatch(r"[0-9A-Za-z.+!_-]+", version):
+            raise AddinBuildError(f"{name}: the version {version!r} is not a plain version"
+                                  " string (digits, letters and . + ! _ -)")
+        text, count = re.subn(rf'^(Public Const {name} As String = )"[^"\n]*"$',
+                              lambda match, v=version: f'{match[1]}"{v}"', text, flags=re.M)
+        if count != 1:
+            raise AddinBuildError(f"RxxlRibbon.bas: no single {name} line to set")
+    return text
 
 
 def _sheet_module(name: str) -> str:
@@ -109,7 +151,7 @@ def modules(udf_module: str = UDF_MODULE) -> list[vba.Module]:
         vba.Module("Sheet1", vba.DOCUMENT, _sheet_module("Sheet1")),
         vba.Module("Dictionary", vba.CLASS, _dictionary_class()),
         vba.Module("xlwings", vba.PROCEDURAL, xlwings_module()),
-        vba.Module("RxxlRibbon", vba.PROCEDURAL, _source("RxxlRibbon.bas")),
+        vba.Module("RxxlRibbon", vba.PROCEDURAL, ribbon_module()),
         vba.Module("RxxlFunctions", vba.PROCEDURAL, functions_module(udf_module)),
     ]
 

@@ -66,17 +66,28 @@ def with_error_helper(vba: str, names: list[str]) -> str:
 
 
 def _vba_string(text: str) -> str:
-    """A VBA string expression for ``text``; characters outside code page 1252 as ChrW()."""
+    """A VBA string expression for ``text``; every character outside ASCII as ChrW().
+
+    VBA reads module source in the PC's ANSI code page, so a byte above 127 (even one of
+    code page 1252, such as ×) shows as another character on a Polish or Japanese Windows;
+    ``ChrW(215)`` is the same character everywhere.
+
+    >>> _vba_string('a "b" × Σ')
+    '"a ""b"" " & ChrW(215) & " " & ChrW(931)'
+    >>> _vba_string("\U0001F48A")  # beyond U+FFFF: a surrogate pair
+    'ChrW(55357) & ChrW(56458)'
+    """
     text = " ".join(text[:_MAX_DOC].split())
     pieces, literal = [], ""
     for char in text:
-        try:
-            char.encode("cp1252")
-        except UnicodeEncodeError:
+        if ord(char) > 127:
             if literal:
                 pieces.append('"' + literal + '"')
                 literal = ""
-            pieces.append(f"ChrW({ord(char)})")
+            # VBA strings are UTF-16: a character beyond U+FFFF is two ChrW (a surrogate pair).
+            units = char.encode("utf-16-le")
+            pieces += [f"ChrW({int.from_bytes(units[i:i + 2], 'little')})"
+                       for i in range(0, len(units), 2)]
         else:
             literal += '""' if char == '"' else char
     if literal or not pieces:

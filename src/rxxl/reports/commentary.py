@@ -598,7 +598,8 @@ def _reversal_sentence(timing: Figure, next_month: str) -> Sentence:
     t = _Text()
     if timing.value > 0:
         t.add("Expect the ").num(timing)
-        t.add(f" of timing to reverse in {next_month} as the stock is used")
+        t.add(f" of inventory timing across all locations to reverse in {next_month} as the"
+              " stock is used")
     else:
         t.add("Expect ").num(timing).add(f" of catch-up purchases in {next_month} to restock"
                                          " what was drawn from inventory")

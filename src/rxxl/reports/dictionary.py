@@ -44,14 +44,15 @@ from rxxl.constants import (
     NORMAL_TURNS_Z,
     TURNS_TARGET_HIGH,
     TURNS_TARGET_LOW,
+    RECONCILE_TOLERANCE,
 )
+from rxxl import drug_bridge
 from rxxl.denials import SIGMAS, denial_codes
 from rxxl.reports.capital import NEVER, NO_IRR
-from rxxl.reports.figures import CLOSED, NO_ROW, NOT_CLOSED
+from rxxl.reports.figures import CLOSED, DRIVER_LABELS, LARGEST_SHOWN, NO_ROW, NOT_CLOSED
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
 from rxxl.reports.templates import CANNOT, FAILS, MONTHS_SHOWN, PASSES, SHEETS
-from rxxl.variance import CONTINUING, DISCONTINUED, INACTIVE, NEW, RETURNED
 
 COLUMNS = ["sheet", "column", "definition", "source"]
 
@@ -106,6 +107,8 @@ _SITE = ("Dispensing or administering location of the claim: its 340B site id (e
 _ENTITY = ("340B ID of the covered entity the claim is attributed to: the claim's entity_id,"
            " else the entity its site is registered to on the service date; blank when that"
            " is unknown (DOMAIN.md §6).")
+_BRIDGE_SOURCE = ("drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget,"
+                  " account, location")
 _NDC = "11-digit National Drug Code, 5-4-2 without dashes (DOMAIN.md §8)."
 _REQUEST = "Capital request identifier (DOMAIN.md §5)."
 _SENSITIVITY = ("Sensitivity NPV: live formula SUMPRODUCT((flow + (flow > 0) x flow x savings"
@@ -182,6 +185,10 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("kpis", "variance"): (
         "This month less Budget / target, in the measure's unit; a rate's variance is in"
         " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+    ("kpis", "variance_pct"): (
+        "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"
+        " adjusted patient day); blank on rates, bands and counts, whose variance is in their"
+        " own unit, and when the budget is 0 (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "fu"): (
         "F favorable or U unfavorable. Drug spend, cost per adjusted patient day and denial"
         " rate: U above budget or target; generic dispensing rate: U below the benchmark;"
@@ -216,10 +223,12 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Drug spend of the month: sum of actual over the budget lines whose name starts with"
         " Drugs, all cost centers, in dollars; blank for a month with no actual yet (DOMAIN.md"
         " §1).", "budget_lines: month, line, actual"),
-    ("top_drivers", "drug_name"): (
-        "One of the five drugs with the largest absolute total variance this month (the top"
-        " of the Drivers sheet), linked to its row there (DOMAIN.md §1).",
-        "drug_purchases: drug_name"),
+    ("top_drivers", "label"): (
+        "One of the five largest drivers of the month (the top of the Drivers sheet's largest"
+        " drivers), linked to its row there (docs/drug-bridge.md).", "rxxl (computed)"),
+    ("top_drivers", "where"): (
+        "Where the driver is: the drug, the location, or the drug at the location (account"
+        " mix).", "drug_purchases: drug_name, location"),
     ("findings", "kind"): (
         "340B for a compliance finding, Denials for a denial mover (DOMAIN.md §4, §6).",
         "rxxl (computed)"),
@@ -348,67 +357,147 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "F/U by type, live formula: on expense U when actual is above budget, on revenue U"
         " when actual is below; blank when no line of the type is closed (DOMAIN.md §1).",
         "budget_lines: line_type, budget, actual"),
-    # Drivers (price, volume, mix, returns and total also on the Summary's top drivers)
+    # Drivers: the drug-spend bridge (docs/drug-bridge.md)
+    ("bridge", "step"): (
+        "Step of the bridge from budget to actual drug spend: Budget, then the eight drivers in"
+        f" their order of attribution ({', '.join(DRIVER_LABELS.values())}), then Actual"
+        " (DOMAIN.md §1; docs/drug-bridge.md).", "rxxl (computed)"),
+    ("bridge", "amount"): (
+        "Budget and Actual: the month's budget and actual spend of all purchase lines (the"
+        " line table's totals row); each driver: its dollars summed over all lines, actual"
+        " less budget (positive adds to spend); Budget + the eight drivers = Actual exactly"
+        " (DOMAIN.md §1).", _BRIDGE_SOURCE),
+    ("bridge", "running_total"): (
+        "Budget plus the steps so far, in dollars; on Actual the actual spend (DOMAIN.md §1).",
+        "rxxl (computed)"),
+    ("bridge", "bar_from"): (
+        "Where the step's bar starts in the waterfall chart: the lower of the running totals"
+        " before and after it; 0 for Budget and Actual.", "rxxl (computed)"),
+    ("bridge", "bar_size"): (
+        "The bar's height in the waterfall chart: the step's amount without its sign (the"
+        " Amount column gives the direction); Budget and Actual their spend.",
+        "rxxl (computed)"),
+    ("largest_drivers", "label"): (
+        "The driver: inventory timing and workload volume are a location's; price,"
+        " utilization, new and discontinued drugs and net returns a drug's (all locations);"
+        " account mix (340B capture) a drug's at one location (docs/drug-bridge.md).",
+        "rxxl (computed)"),
+    ("largest_drivers", "drug_name"): (
+        "The drug of a by-drug driver (and of an account-mix item); blank for a location's"
+        " driver.", "drug_purchases: drug_name"),
+    ("largest_drivers", "drug"): (_NDC, "drug_purchases: ndc"),
+    ("largest_drivers", "location"): (
+        "The inventory location of a location's driver (and of an account-mix item); blank"
+        " for a by-drug driver.", "drug_purchases: location"),
+    ("largest_drivers", "accounts"): (
+        "Account mix only: which way the buying moved, the accounts whose share rose instead"
+        " of those whose share fell (WAC instead of 340B).", "drug_purchases: account"),
+    ("largest_drivers", "amount"): (
+        "The driver's dollars summed at its grain, actual less budget (positive adds to"
+        f" spend); the {LARGEST_SHOWN} largest by absolute size, largest first (DOMAIN.md §1).",
+        _BRIDGE_SOURCE),
+    ("largest_drivers", "share_of_variance"): (
+        "Amount / the month's total variance (actual less budget spend of all lines), percent;"
+        " above 100% or negative when other drivers offset; blank when the variance is 0.",
+        "rxxl (computed)"),
+    ("largest_drivers", "unit_cost_change"): (
+        "Price only: the drug's price driver / its consumed packages at budget price, on the"
+        " lines where it was budgeted and bought: how much more (or less) per package than"
+        " budgeted, percent (docs/drug-bridge.md).", _BRIDGE_SOURCE),
     ("drivers", "ndc"): (_NDC, "drug_purchases: ndc"),
     ("drivers", "drug_name"): ("Drug name, strength and form as purchased.",
                                "drug_purchases: drug_name"),
+    ("drivers", "location"): ("Inventory location that received the purchases.",
+                              "drug_purchases: location"),
+    ("drivers", "cost_center"): (
+        "Cost center the location's purchases post to; blank without a locations table.",
+        "locations: location, cost_center"),
+    ("drivers", "account"): ("Purchasing account of the line (340B, GPO, WAC, ...).",
+                             "drug_purchases: account"),
     ("drivers", "line_status"): (
-        f"{CONTINUING.capitalize()}: budgeted and bought; {NEW}: bought without a budget"
-        f" quantity; {DISCONTINUED}: budgeted, not bought; {RETURNED}: more packages returned"
-        " than bought, or none net with money moved (a return credited at another price);"
-        f" {INACTIVE}: none of these (DOMAIN.md §1).",
+        f"{drug_bridge.CONTINUING.capitalize()}: packages bought of a drug budgeted at the"
+        f" location; {drug_bridge.NEW}: bought, not budgeted there; {drug_bridge.DISCONTINUED}:"
+        f" budgeted, not used at the location; {drug_bridge.RETURNED}: more returned than"
+        f" bought, or money moved with no packages; {drug_bridge.NOT_BOUGHT}: the rest, e.g. a"
+        " budgeted account whose packages were bought on another (docs/drug-bridge.md).",
         "drug_purchases: quantity, unit_cost_actual, budget_quantity"),
     ("drivers", "budget_quantity"): (
-        "Budgeted packages for the month, all accounts and locations (DOMAIN.md §1).",
-        "drug_purchases: month, budget_quantity"),
+        "Budgeted packages of the line for the month, in the drug's own packages (never added"
+        " across drugs) (DOMAIN.md §1).", "drug_purchases: month, budget_quantity"),
     ("drivers", "actual_quantity"): (
-        "Packages bought in the month net of returns and credits, all accounts and locations"
-        " (DOMAIN.md §1).", "drug_purchases: month, quantity"),
-    ("drivers", "budget_unit_cost"): (
-        "Budget spend / budget quantity: the budgeted price per package, in dollars and"
-        " cents; blank without a budget quantity (DOMAIN.md §1).",
-        "drug_purchases: budget_quantity, unit_cost_budget"),
-    ("drivers", "actual_unit_cost"): (
-        "Actual spend / actual quantity: the average price paid per package, in dollars and"
-        " cents; on a net return the credit per package returned; blank when the packages"
-        " net to 0 (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
+        "Packages bought in the month net of returns and credits (DOMAIN.md §1).",
+        "drug_purchases: month, quantity"),
+    ("drivers", "consumed_quantity"): (
+        "Packages used: bought less those that went to stock (the line's share of its"
+        " location's inventory change, at its purchase price); 0 on a net return (DOMAIN.md"
+        " §1, consumption = beginning + purchases less ending inventory).",
+        "drug_purchases: quantity, unit_cost_actual; inventory_snapshots: inventory_value"),
     ("drivers", "budget_spend"): (
-        "Sum of budget_quantity x unit_cost_budget over the drug's purchase rows of the month,"
-        " in dollars (DOMAIN.md §1).", "drug_purchases: budget_quantity, unit_cost_budget"),
+        "Sum of budget_quantity x unit_cost_budget over the line's purchase rows, in dollars"
+        " (DOMAIN.md §1).", "drug_purchases: budget_quantity, unit_cost_budget"),
     ("drivers", "actual_spend"): (
-        "Sum of quantity x unit_cost_actual over the drug's purchase rows of the month, in"
-        " dollars (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
-    ("drivers", "price"): (
-        "Price variance: (actual unit price less budget unit price) x actual quantity, in"
-        " dollars; 0 for a new or discontinued drug, whose missing price is taken as equal to"
-        f" the other, and for a {RETURNED} (DOMAIN.md §1).",
-        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
-    ("drivers", "volume"): (
-        "Volume variance: (total packages bought less total budget quantity, all drugs) x the"
-        " drug's budget share of quantity x its budget unit price, in dollars; 0 for a new"
-        f" drug; a {RETURNED} bought 0 packages (DOMAIN.md §1).", "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
-    ("drivers", "mix"): (
-        "Mix variance: (packages bought less total packages bought x the drug's budget share)"
-        " x budget unit price, in dollars; a new drug's whole spend is mix; a"
-        f" {RETURNED} bought 0 packages (DOMAIN.md §1).",
-        "drug_purchases: quantity, budget_quantity, unit_cost_budget"),
+        "Sum of quantity x unit_cost_actual over the line's purchase rows, in dollars"
+        " (DOMAIN.md §1).", "drug_purchases: quantity, unit_cost_actual"),
+    ("drivers", "inventory_timing"): (
+        "The location's inventory change (ending less beginning stock at cost) spread over its"
+        " purchase lines by spend: purchases above consumption, a timing item that reverses as"
+        " the stock is used (docs/drug-bridge.md).",
+        "inventory_snapshots: inventory_value; drug_purchases"),
     ("drivers", "returns"): (
-        f"Returns: the actual spend (usually a credit) of a {RETURNED}, a drug that bought no"
-        " packages net this month; 0 for every other drug. A return gives back stock of"
-        " earlier months, so it is kept out of price, volume and mix (DOMAIN.md §1).",
+        f"On a {drug_bridge.RETURNED}: its actual spend (usually a credit), which consumes"
+        " nothing; 0 on every other line (docs/drug-bridge.md).",
         "drug_purchases: quantity, unit_cost_actual"),
+    ("drivers", "new_drug"): (
+        "A drug bought but not budgeted at the location: its consumption spend"
+        " (docs/drug-bridge.md).", _BRIDGE_SOURCE),
+    ("drivers", "discontinued_drug"): (
+        "A drug budgeted at the location but not used there: less its budget spend"
+        " (docs/drug-bridge.md).", _BRIDGE_SOURCE),
+    ("drivers", "workload_volume"): (
+        "Budget spend x (actual / budget workload less 1): the flexed budget's volume variance"
+        " of the cost center's workload (adjusted patient days, visits, ...); 0 without a"
+        " workload (docs/drug-bridge.md).", "budget_lines: budget_volume, actual_volume; "
+        + _BRIDGE_SOURCE),
+    ("drivers", "utilization"): (
+        "(Packages used of the drug at the location less the flexed budget packages) x the"
+        " line's budget mix share x its budget price: more or fewer packages per unit of"
+        " workload (docs/drug-bridge.md).", _BRIDGE_SOURCE),
+    ("drivers", "account_mix"): (
+        "(Packages used on the account less the drug's packages used at the location x the"
+        " account's budget share) x budget price: the same drug bought on another account, as"
+        " WAC instead of 340B (340B capture) (docs/drug-bridge.md).", _BRIDGE_SOURCE),
+    ("drivers", "price"): (
+        "Packages used x (actual less budget price per package) on the same drug, account and"
+        " location (docs/drug-bridge.md).", _BRIDGE_SOURCE),
     ("drivers", "total_variance"): (
-        "Price + volume + mix + returns = actual spend less budget spend, in dollars; rows"
-        " sorted by its absolute size (DOMAIN.md §1).",
-        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
-    ("bridge", "step"): (
-        "Step of the bridge from budget to actual drug spend: Budget, Price, Volume, Mix,"
-        " Returns, Actual (DOMAIN.md §1).", "rxxl (computed)"),
-    ("bridge", "amount"): (
-        "Budget and Actual: the month's budget and actual spend of all drugs purchased (the"
-        " Drivers totals row); Price, Volume, Mix, Returns: that driver summed over all drugs;"
-        " Budget + Price + Volume + Mix + Returns = Actual, in dollars (DOMAIN.md §1).",
-        "drug_purchases: quantity, unit_cost_actual, budget_quantity, unit_cost_budget"),
+        "Actual spend less budget spend, in dollars: the eight drivers add up to it exactly;"
+        " rows sorted by its absolute size (DOMAIN.md §1).", _BRIDGE_SOURCE),
+    # The reconciliation of purchases to the GL drug lines
+    ("reconciliation", "cost_center"): (
+        "Cost center of the GL drug line (the locations table puts purchases to it).",
+        "budget_lines: cost_center; locations: cost_center"),
+    ("reconciliation", "line"): (
+        "GL drug line (a budget line whose name starts with Drugs) that the drugs post to.",
+        "budget_lines: line; drugs: budget_line"),
+    ("reconciliation", "status"): (
+        f"{CLOSED}: the GL line has its actual; {NOT_CLOSED}: compared on budget only.",
+        "budget_lines: actual"),
+    ("reconciliation", "purchases_actual"): (
+        "The month's purchases posting to the line, at actual cost, in dollars and cents.",
+        "drug_purchases: quantity, unit_cost_actual"),
+    ("reconciliation", "gl_actual"): ("The GL line's actual, in dollars and cents.",
+                                      "budget_lines: actual"),
+    ("reconciliation", "actual_difference"): (
+        f"Purchases less GL actual; the report refuses more than ${RECONCILE_TOLERANCE:,.2f}"
+        " (rounding) (DOMAIN.md §1).", "rxxl (computed)"),
+    ("reconciliation", "purchases_budget"): (
+        "The month's budget packages x budget price posting to the line, in dollars and cents.",
+        "drug_purchases: budget_quantity, unit_cost_budget"),
+    ("reconciliation", "gl_budget"): ("The GL line's budget, in dollars and cents.",
+                                      "budget_lines: budget"),
+    ("reconciliation", "budget_difference"): (
+        f"Purchases at budget less GL budget; the report refuses more than"
+        f" ${RECONCILE_TOLERANCE:,.2f} (DOMAIN.md §1).", "rxxl (computed)"),
     # Generics
     ("gdr_by_month", "month"): (f"Calendar month, {_MONTHS} (DOMAIN.md §2).",
                                 "claims: service_date"),
@@ -511,6 +600,14 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("inventory", "waste_rate"): (
         "Expired / purchases, percent; blank when purchases are 0 (DOMAIN.md §3).",
         "inventory_snapshots: expired_value; drug_purchases: quantity, unit_cost_actual"),
+    ("inventory_band", "measure"): (
+        "The band KPI: turns (annual) or days on hand (docs/kpi-rules.md).", "rxxl.constants"),
+    ("inventory_band", "low"): (
+        f"Low end of the published band: {TURNS_TARGET_LOW:g} turns, {DAYS_IN_YEAR:g} /"
+        f" {TURNS_TARGET_HIGH:g} days on hand (docs/kpi-rules.md).", "rxxl.constants"),
+    ("inventory_band", "high"): (
+        f"High end of the published band: {TURNS_TARGET_HIGH:g} turns, {DAYS_IN_YEAR:g} /"
+        f" {TURNS_TARGET_LOW:g} days on hand (docs/kpi-rules.md).", "rxxl.constants"),
     # Denials
     ("denial_trend", "payer"): ("Payer (plan) name on the claims (DOMAIN.md §4).",
                                 "claims: payer"),
@@ -783,10 +880,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 #: By column key, for tables without their own entry: what the Summary's top drivers share
-#: with the Drivers sheet.
+#: with the Drivers sheet's largest drivers.
 BY_KEY: dict[str, tuple[str, str]] = {
-    key: ENTRIES[("drivers", key)]
-    for key in ("price", "volume", "mix", "returns", "total_variance")
+    key: ENTRIES[("largest_drivers", key)] for key in ("amount", "share_of_variance")
 }
 
 #: How a table is named when a header it shares with another table on its sheet means

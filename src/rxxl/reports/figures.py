@@ -3,10 +3,12 @@ metric modules. Every frame here is what a sheet shows; nothing here knows of Ex
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
-from rxxl import audit340b, denials, generics, inventory, variance
+from rxxl import audit340b, denials, drug_bridge, generics, inventory, variance
 from rxxl._arrays import ratio
 from rxxl.constants import (
     FISCAL_YEAR_START,
@@ -156,39 +158,188 @@ def spend_by_month(inputs: Inputs) -> pd.DataFrame:
                         actual=sums["actual"].reindex(months).to_numpy())
 
 
+#: The bridge's drivers in a finance team's words, in their order of attribution
+#: (:data:`rxxl.drug_bridge.DRIVERS`): the one place the report and the template label them.
+DRIVER_LABELS = {
+    "inventory_timing": "Inventory timing", "returns": "Net returns",
+    "new_drug": "New drugs", "discontinued_drug": "Discontinued drugs",
+    "workload_volume": "Workload volume", "utilization": "Utilization",
+    "account_mix": "Account mix (340B capture)", "price": "Price",
+}
 #: The steps of the budget-to-actual bridge, in order (the Drivers sheet's chart).
-BRIDGE_STEPS = ("Budget", "Price", "Volume", "Mix", "Returns", "Actual")
+BRIDGE_STEPS = ("Budget", *(DRIVER_LABELS[name] for name in drug_bridge.DRIVERS), "Actual")
+#: How many of the largest drivers the Drivers sheet lists (the Summary shows the top 5).
+LARGEST_SHOWN = 10
+#: Columns of the Drivers sheet's line table (one row per drug x location x account).
+DRIVER_LINE_COLUMNS = [
+    "ndc", "drug_name", "location", "cost_center", "account", "line_status",
+    "budget_quantity", "actual_quantity", "consumed_quantity", "budget_spend", "actual_spend",
+    *drug_bridge.DRIVERS, "total_variance"]
 
 
-def drivers(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Price/volume/mix/returns per drug of the month's purchases
-    (:func:`rxxl.variance.purchase_drivers`), and the budget-to-actual bridge."""
-    purchases = inputs.tables["drug_purchases"]
-    if purchases is None or purchases.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    month = purchases[purchases["month"].dt.to_period("M") == inputs.month].copy()
-    if month.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    _require_budget_prices(month, inputs.month)
-    month["actual_spend"] = month["quantity"] * month["unit_cost_actual"]
-    month["budget_spend"] = month["budget_quantity"] * month["unit_cost_budget"]
-    per = month.groupby(["ndc", "drug_name"], observed=True).agg(
-        actual_quantity=("quantity", "sum"), budget_quantity=("budget_quantity", "sum"),
-        actual_spend=("actual_spend", "sum"), budget_spend=("budget_spend", "sum"),
-    ).reset_index()
-    split = variance.purchase_drivers(per["actual_spend"].to_numpy(),
-                                      per["budget_spend"].to_numpy(),
-                                      per["actual_quantity"].to_numpy(),
-                                      per["budget_quantity"].to_numpy())
-    per["actual_unit_cost"] = split["actual_price"].to_numpy()
-    per["budget_unit_cost"] = split["budget_price"].to_numpy()
-    for name in ("actual_spend", "budget_spend", "price", "volume", "mix", "returns",
-                 "total_variance", "line_status"):
-        per[name] = split[name].to_numpy()
-    per = per.reindex(per["total_variance"].abs().sort_values(ascending=False).index)
-    totals = per[["budget_spend", "price", "volume", "mix", "returns", "actual_spend"]].sum()
-    bridge = pd.DataFrame({"step": list(BRIDGE_STEPS), "amount": totals.to_numpy()})
-    return per.reset_index(drop=True), bridge
+class DriverFigures(NamedTuple):
+    """The Drivers sheet's figures (:func:`drivers`)."""
+
+    #: One row per drug x location x account: :data:`DRIVER_LINE_COLUMNS`, largest
+    #: |total variance| first.
+    lines: pd.DataFrame
+    #: ``step`` (:data:`BRIDGE_STEPS`) and ``amount``: budget, the eight drivers, actual.
+    bridge: pd.DataFrame
+    #: :func:`rxxl.drug_bridge.largest_drivers` (``drug`` is the NDC) with ``label``,
+    #: ``drug_name``, ``where`` (in words), ``accounts`` ("WAC instead of 340B") and
+    #: ``unit_cost_change`` (price rows).
+    largest: pd.DataFrame
+    #: :func:`reconcile_purchases`.
+    reconciliation: pd.DataFrame
+    #: Data notes for the cover (what was not reconciled or not attributed).
+    notes: list[str]
+
+
+def drivers(inputs: Inputs) -> DriverFigures:
+    """Why drug spend moved: the month's purchases through the drug-spend bridge.
+
+    :func:`reconcile_purchases` first (a purchase that does not tie to its GL drug line stops
+    the report), then :func:`bridge_lines` into :func:`rxxl.drug_bridge.drug_bridge` with
+    each location's workload and inventory change; :func:`rxxl.drug_bridge.bridge_totals`
+    gives the bridge's steps and :func:`rxxl.drug_bridge.largest_drivers` the ranked
+    drivers. No driver is computed here.
+
+    A cost center whose workload is known on one side only (its actual volume is blank on a
+    line not yet closed) has no workload driver: its whole quantity change is utilization,
+    and a data note says so.
+
+    ``unit_cost_change`` of a price driver (drug :math:`d`) is the price driver over the
+    consumed packages at budget price, on the lines where the drug was budgeted and bought
+    (``continuing``):
+
+    .. math::
+
+        \\frac{\\sum_i \\text{price}_i}{\\sum_i (C_i - \\text{price}_i)}, \\qquad
+        C_i = A_i - \\text{timing}_i - \\text{returns}_i
+
+    (:math:`C_i - \\text{price}_i = CQ_i \\cdot BP_i`), so "cost 36% more per unit" times
+    what was used at budget price is the price driver's dollars.
+
+    Raises
+    ------
+    rxxl.errors.InputError
+        From :func:`reconcile_purchases`, :func:`bridge_lines` or
+        :func:`rxxl.drug_bridge.drug_bridge`.
+    """
+    reconciliation = reconcile_purchases(inputs)
+    notes = _reconciliation_notes(inputs, reconciliation)
+    lines, change = bridge_lines(inputs)
+    if lines.empty:
+        empty = pd.DataFrame(columns=DRIVER_LINE_COLUMNS)
+        return DriverFigures(empty, pd.DataFrame(columns=["step", "amount"]),
+                             pd.DataFrame(), reconciliation, notes)
+    budget_w, actual_w = lines["budget_workload"], lines["actual_workload"]
+    one_side = budget_w.isna() != actual_w.isna()
+    if one_side.any():
+        centers = listed_codes(lines.loc[one_side, "cost_center"].unique())
+        notes.append(f"Workload of {inputs.month} is known on one side only (budget or actual"
+                     f" volume blank) for cost center(s) {centers}: the bridge shows no"
+                     " workload volume there, their whole quantity change is utilization.")
+        budget_w, actual_w = budget_w.where(~one_side), actual_w.where(~one_side)
+    bridge = drug_bridge.drug_bridge(
+        lines["ndc"], lines["location"], lines["account"], lines["actual_quantity"],
+        lines["actual_spend"], lines["budget_quantity"], lines["budget_spend"],
+        budget_workload=budget_w, actual_workload=actual_w, inventory_change=change)
+    for location, amount in bridge.attrs.get(drug_bridge.NOT_ATTRIBUTED, {}).items():
+        notes.append(
+            f"{location}'s stock changed by {_money_text(amount)} in {inputs.month} but it bought"
+            " nothing that month: the change is not in the bridge's inventory timing (timing"
+            " is spread over a location's purchases), so the Drivers sheet does not show it.")
+    table = pd.concat([lines[["ndc", "drug_name", "cost_center"]],
+                       bridge.drop(columns=["drug"])], axis=1)[DRIVER_LINE_COLUMNS]
+    table = table.iloc[np.argsort(-table["total_variance"].abs().to_numpy(), kind="stable")]
+    steps = bridge_steps(drug_bridge.bridge_totals(bridge))
+    largest = _largest(bridge, lines)
+    return DriverFigures(table.reset_index(drop=True), steps, largest, reconciliation, notes)
+
+
+def bridge_steps(totals: pd.Series) -> pd.DataFrame:
+    """The bridge's steps (:func:`rxxl.drug_bridge.bridge_totals`) with what its waterfall
+    chart draws: the running total after each step, and each bar's lower end and size.
+
+    Budget and Actual stand on 0 (``bar_from`` 0, ``bar_size`` the amount); a driver's bar
+    spans the running totals before and after it:
+    :math:`\\text{from} = \\min(R_{k-1}, R_k)`, :math:`\\text{size} = |d_k|`.
+
+    >>> totals = pd.Series([100.0, 30, -20, 110], index=["budget", "a", "b", "actual"])
+    >>> bridge_steps(totals)[["amount", "running_total", "bar_from", "bar_size"]].values.tolist()
+    [[100.0, 100.0, 0.0, 100.0], [30.0, 130.0, 100.0, 30.0], [-20.0, 110.0, 110.0, 20.0], \
+[110.0, 110.0, 0.0, 110.0]]
+    """
+    amounts = totals.to_numpy(dtype=float)
+    running = np.cumsum(amounts)
+    running[-1] = amounts[-1]  # Actual is the end, not one more step
+    before = np.concatenate([[0.0], running[:-1]])
+    ends = np.zeros(len(amounts), dtype=bool)
+    ends[[0, -1]] = True
+    labels = list(BRIDGE_STEPS) if len(amounts) == len(BRIDGE_STEPS) else list(totals.index)
+    return pd.DataFrame({
+        "step": labels, "amount": amounts, "running_total": running + 0.0,
+        "bar_from": np.where(ends, 0.0, np.minimum(before, running)) + 0.0,
+        "bar_size": np.where(ends, amounts, np.abs(amounts)) + 0.0})
+
+
+def _largest(bridge: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """The ranked drivers with the words and the unit-cost change the sheet shows."""
+    largest = drug_bridge.largest_drivers(bridge, n=LARGEST_SHOWN)
+    names = lines.drop_duplicates("ndc").set_index("ndc")["drug_name"].astype(object)
+    largest["drug_name"] = largest["drug"].map(names).astype(object).where(
+        largest["drug"].notna(), None)
+    largest["label"] = largest["driver"].map(DRIVER_LABELS)
+    largest["where"] = np.where(
+        largest["drug_name"].notna() & largest["location"].notna(),
+        largest["drug_name"].astype(str) + " at " + largest["location"].astype(str),
+        largest["drug_name"].fillna(largest["location"]).astype(object))
+    continuing = (bridge["line_status"] == drug_bridge.CONTINUING).to_numpy()
+    used = bridge["actual_spend"] - bridge["inventory_timing"] - bridge["returns"]
+    per_drug = pd.DataFrame({"drug": bridge["drug"], "price": bridge["price"].where(continuing, 0),
+                             "at_budget": (used - bridge["price"]).where(continuing, 0)}
+                            ).groupby("drug", sort=False).sum()
+    change = ratio(per_drug["price"], per_drug["at_budget"])
+    is_price = (largest["driver"] == "price").to_numpy()
+    largest["unit_cost_change"] = np.where(
+        is_price, largest["drug"].map(pd.Series(change, index=per_drug.index)), np.nan)
+    largest["accounts"] = _account_shift(bridge, largest)
+    return largest
+
+
+def _account_shift(bridge: pd.DataFrame, largest: pd.DataFrame) -> list[str | None]:
+    """For each account-mix row, which way the buying moved ("WAC instead of 340B"): the
+    accounts whose mix rose, instead of those whose mix fell."""
+    moved = bridge[bridge["account_mix"].abs() >= 0.005]
+    out: list[str | None] = []
+    # The few ranked drivers (at most LARGEST_SHOWN), not rows of data.
+    for row in largest.itertuples(index=False):
+        if row.driver != "account_mix":
+            out.append(None)
+            continue
+        mine = moved[(moved["drug"] == row.drug) & (moved["location"] == row.location)]
+        mine = mine.sort_values("account_mix", ascending=False, kind="stable")
+        gained = mine.loc[mine["account_mix"] > 0, "account"].astype(str).tolist()
+        lost = mine.loc[mine["account_mix"] < 0, "account"].astype(str).tolist()[::-1]
+        if gained and lost:
+            out.append(f"{' and '.join(gained)} instead of {' and '.join(lost)}")
+        else:
+            out.append(", ".join(gained or lost) or None)
+    return out
+
+
+def _reconciliation_notes(inputs: Inputs, reconciliation: pd.DataFrame) -> list[str]:
+    """The not-reconciled sentence as a data note, without what the loader's note on a missing
+    locations table already says."""
+    sentence = reconciliation.attrs.get("not_reconciled", "")
+    purchases = inputs.tables.get("drug_purchases")
+    if not sentence or purchases is None or purchases.empty:
+        return []
+    if inputs.tables.get("locations") is None:
+        rest = _not_reconciled(inputs, skip_locations=True)
+        return [rest] if rest else []
+    return [sentence]
 
 
 def _require_budget_prices(month: pd.DataFrame, period: pd.Period) -> None:
@@ -551,15 +702,16 @@ def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _not_reconciled(inputs: Inputs) -> str:
-    """What is missing to reconcile (a sentence), or "" when nothing is."""
+def _not_reconciled(inputs: Inputs, *, skip_locations: bool = False) -> str:
+    """What is missing to reconcile (a sentence), or "" when nothing is; ``skip_locations``
+    leaves out a missing locations table (the loader's own data note says it)."""
     tables = inputs.tables
     drugs = tables.get("drugs")
     missing = [
         text for absent, text in (
             (tables.get("drug_purchases") is None, "no drug_purchases table"),
             (tables.get("budget_lines") is None, "no budget_lines table"),
-            (tables.get("locations") is None,
+            (tables.get("locations") is None and not skip_locations,
              "no locations table (the cost center each location's purchases post to)"),
             (drugs is None, "no drugs table (with the budget_line each drug posts to)"),
             (drugs is not None and drugs["budget_line"].isna().all(),

@@ -69,11 +69,17 @@ class Kpi:
     #: The rule's reading in words (each location, its figure and the bands it is outside);
     #: "" when there is nothing to say.
     note: str = ""
+    #: The codes of the locations in ``outside``, in the same order.
+    where: tuple[str, ...] = ()
 
     def row(self) -> dict:
         variance_ = self.actual - self.target
+        # Variance % of a dollar tile only: a rate's or a band's variance is in its own unit.
+        pct = (float(variance.variance_pct(self.actual, self.target)) if self.unit == "$"
+               else np.nan)
         return {"measure": self.measure, "unit": self.unit, "actual": self.actual,
-                "budget": self.target, "variance": variance_, "fu": self.flag(),
+                "budget": self.target, "variance": variance_, "variance_pct": pct,
+                "fu": self.flag(),
                 "prior_year": self.prior_year, "detail": self.detail, "note": self.note}
 
     def flag(self) -> str | None:
@@ -153,16 +159,17 @@ def inventory_kpis(inputs: Inputs, stock: pd.DataFrame) -> tuple[Kpi, Kpi]:
     locations = (location_bands(stock, normal_turns(history), band=band) if len(stock)
                  else pd.DataFrame(columns=["location", "outside"]))
     out = locations[locations["outside"].astype(bool)]
+    where = tuple(out["location"].astype(str))
     return (
         Kpi("Inventory turns (annual)", "x", turns_now, middle, turns_then, band, "inventory",
             outside=tuple(f"{row.location} {row.turns:.1f} turns" for row in out.itertuples()),
-            note=_band_note(out, band, days=False)),
+            note=_band_note(out, band, days=False), where=where),
         Kpi("Days on hand", "days", _ratio(DAYS_IN_YEAR, turns_now), DAYS_IN_YEAR / middle,
             _ratio(DAYS_IN_YEAR, turns_then),
             (DAYS_IN_YEAR / band[1], DAYS_IN_YEAR / band[0]), "inventory",
             outside=tuple(f"{row.location} {_days(row.turns):.1f} days"
                           for row in out.itertuples()),
-            note=_band_note(out, band, days=True)),
+            note=_band_note(out, band, days=True), where=where),
     )
 
 

@@ -32,16 +32,20 @@ from rxxl import __version__, variance
 from rxxl.audit340b import REASON_TEXT, REASONS
 from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
 from rxxl.data.contracts import TABLES
+from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
-from rxxl.reports import figures, kpis, style
+from rxxl.reports import figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
+from rxxl.reports.commentary import Sentence
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs
 from rxxl.reports.templates import (
     CANNOT,
+    COMMENTARY,
+    COMMENTARY_ROWS,
     FAILS,
     PASSES,
     SHEETS,
@@ -52,16 +56,20 @@ from rxxl.reports.templates import (
 )
 from rxxl.reports.workbook import Filled, Filler, Formula, save
 
+#: Rows of the Summary's top variance drivers (of the Drivers sheet's largest drivers).
+TOP_DRIVERS = 5
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
 CHECK_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """One workbook written: its path and a one-line summary."""
+    """One workbook written: its path, a one-line summary and (the package) the month's
+    commentary, each sentence with the figures it prints and their cells."""
 
     path: Path
     line: str
+    commentary: tuple[Sentence, ...] = ()
 
 
 def package_name(month: pd.Period) -> str:
@@ -112,7 +120,9 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             summaries = [ReportSummary(out / package.name, (
                 f"{package.name}: {facts['checks_failed']} checks fail, spend "
                 f"{_money(facts['spend'])} vs budget {_money(facts['budget'])}, "
-                f"{facts['flagged']} payer-months out of control"))]
+                f"{facts['flagged']} payer-month{'' if facts['flagged'] == 1 else 's'} out of"
+                " control"),
+                tuple(facts["commentary"]))]
             detail = staging / detail_name(inputs.month)
             if "audit" in facts:
                 step("writing the 340B claim detail workbook")
@@ -275,22 +285,28 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
-    drivers, bridge = figures.drivers(inputs)
+    found = figures.drivers(inputs)
+    drivers = found.lines
+    notes.extend(found.notes)
     if drivers.empty and inputs.tables["drug_purchases"] is not None:
         notes.append(f"No drug purchases in {inputs.month}: the Drivers sheet is empty.")
     fill("drivers", drivers)
-    fill("bridge", bridge)
-    top = drivers.head(5) if len(drivers) else None
+    fill("bridge", found.bridge if len(drivers) else None)
+    fill("largest_drivers", found.largest if len(found.largest) else None)
+    fill("reconciliation", found.reconciliation if len(found.reconciliation) else None)
+    top = found.largest.head(TOP_DRIVERS) if len(found.largest) else None
     fill("top_drivers", top)
     if top is not None:
-        filler.link(cells["top_drivers"], "drug_name", [
-            cells["drivers"].cell("drug_name", i, absolute=False) for i in range(len(top))])
+        filler.link(cells["top_drivers"], "label", [
+            cells["largest_drivers"].cell("label", i, absolute=False) for i in range(len(top))])
     generic = figures.generic_figures(inputs)
     for name in ("gdr_by_month", "generic_measures", "gdr_by_site", "gdr_by_payer",
                  "opportunity"):
         fill(name, generic.get(name))
     stock = figures.inventory_figures(inputs)
     fill("inventory", stock)
+    fill("inventory_band", pd.DataFrame(narrative.INVENTORY_BAND,
+                                        columns=["measure", "low", "high"]))
     if stock.empty:
         notes.append(f"No inventory snapshots for {inputs.month}: turns and days on hand are"
                      " not shown.")
@@ -326,7 +342,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
     checks = _evaluate(_checks(budget, spend, drivers, generic, denial, audit, cells,
-                               inputs.month, bridge=bridge))
+                               inputs.month, bridge=found.bridge,
+                               reconciliation=found.reconciliation))
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -349,7 +366,14 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
-    _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year)
+    cells["cover"] = _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year,
+                                 cells["budget"])
+    month_facts = narrative.month_facts(
+        inputs.month, cells, tiles, found, stock, denial, audit,
+        (_drug_lines_not_closed(inputs), cells["cover"].cell("value", COVER_NOT_CLOSED)),
+        inputs.claims)
+    facts["commentary"] = narrative.commentary(month_facts, max_sentences=COMMENTARY_ROWS)
+    _write_commentary(filler, facts["commentary"])
     fill_table(filler, "dictionary", dictionary_table())
     return facts
 
@@ -514,7 +538,8 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
-            month: pd.Period, *, bridge: pd.DataFrame | None = None) -> list[dict]:
+            month: pd.Period, *, bridge: pd.DataFrame | None = None,
+            reconciliation: pd.DataFrame | None = None) -> list[dict]:
     """Rows of the Checks sheet: two figures that must agree, as formulas on the sheets."""
     budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
     driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
@@ -551,6 +576,9 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
             total - float(budget.loc[closed, "budget"].sum()))
     if len(drivers):
         _driver_checks(add, drivers, bridge, driver_cells, cells["bridge"])
+        if reconciliation is not None and len(reconciliation):
+            _reconciliation_checks(add, drivers, reconciliation, driver_cells,
+                                   cells["reconciliation"])
     gdr = generic["gdr_by_month"]
     if gdr["generic"].iloc[-1] + gdr["brand"].iloc[-1]:
         add("Generics: latest GDR equals generic / (generic + brand)",
@@ -585,13 +613,12 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
 
 def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
                    driver_cells: Filled, bridge_cells: Filled) -> None:
-    """The drivers add up to their spends, and the bridge shows the drivers' spends: a net
-    return left out of either (as clipping it to 0 packages did) fails a check."""
+    """The drivers add up to the variance (totals row), and the bridge shows the drivers'
+    spends and adds up: a driver or a net return left out of either fails a check."""
     total = driver_cells.total
-    steps = list(figures.BRIDGE_STEPS[1:-1])  # the drivers between budget and actual
-    keys = [step.lower() for step in steps]
+    keys = list(DRIVERS)
     sums = drivers[["budget_spend", "actual_spend", *keys, "total_variance"]].sum()
-    add("Drivers: price + volume + mix + returns equals total variance (totals row)",
+    add("Drivers: the eight drivers add up to the total variance (totals row)",
         "+".join(total(key) for key in keys), float(sums[keys].sum()),
         total("total_variance"), float(sums["total_variance"]))
     add("Drivers: actual less budget spend equals total variance (totals row)",
@@ -600,6 +627,7 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         total("total_variance"), float(sums["total_variance"]))
     amounts = dict(zip(bridge["step"], bridge["amount"], strict=True))
     cell = {step: bridge_cells.cell("amount", row) for row, step in enumerate(bridge["step"])}
+    steps = list(figures.BRIDGE_STEPS[1:-1])  # the drivers between budget and actual
     add("Drivers: the bridge's budget equals the drivers' budget spend",
         cell["Budget"], float(amounts["Budget"]), total("budget_spend"),
         float(sums["budget_spend"]))
@@ -610,6 +638,29 @@ def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
         "+".join(cell[step] for step in ("Budget", *steps)),
         float(sum(amounts[step] for step in ("Budget", *steps))),
         cell["Actual"], float(amounts["Actual"]))
+
+
+def _reconciliation_checks(add: Callable, drivers: pd.DataFrame,
+                           reconciliation: pd.DataFrame, driver_cells: Filled,
+                           recon_cells: Filled) -> None:
+    """The drivers explain the GL drug lines' figures: their budget spend is the GL budget,
+    their actual spend the purchases posted, which are the GL actual of the closed lines."""
+    total = driver_cells.total
+    status = recon_cells.column_range("status")
+    closed = reconciliation["status"].eq(figures.CLOSED)
+    add("Drivers: budget spend equals the GL drug lines' budget (reconciliation)",
+        total("budget_spend"), float(drivers["budget_spend"].sum()),
+        f"SUM({recon_cells.column_range('gl_budget')})",
+        float(reconciliation["gl_budget"].sum()))
+    add("Drivers: actual spend equals the purchases posted to the GL drug lines",
+        total("actual_spend"), float(drivers["actual_spend"].sum()),
+        f"SUM({recon_cells.column_range('purchases_actual')})",
+        float(reconciliation["purchases_actual"].sum()))
+    add("Drivers: purchases equal the GL actual of the closed drug lines",
+        f'SUMIFS({recon_cells.column_range("purchases_actual")},{status},'
+        f'"{figures.CLOSED}")', float(reconciliation.loc[closed, "purchases_actual"].sum()),
+        f"SUM({recon_cells.column_range('gl_actual')})",
+        float(reconciliation["gl_actual"].sum()))
 
 
 def _template_formula_note(filler: Filler) -> list[str]:
@@ -670,22 +721,53 @@ def _float(value: object) -> float:
         return np.nan
 
 
+#: The Cover's row (0-based) of the count of drug lines not closed, which the commentary cites.
+COVER_NOT_CLOSED = 4
+
+
+def _drug_lines_not_closed(inputs: Inputs) -> int:
+    open_lines = figures.not_closed(inputs)
+    return int(figures.is_drug_line(open_lines["line"]).sum()) if len(open_lines) else 0
+
+
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
-                fiscal_year: str) -> None:
+                fiscal_year: str, budget_cells: Filled) -> Filled:
     status = Formula('IF(MasterCheck=0,"All checks pass",IF(MasterCheck=1,"1 check fails",'
                      'MasterCheck&" checks fail"))',
                      "All checks pass" if failed == 0 else
                      "1 check fails" if failed == 1 else f"{failed} checks fail")
+    # Live, so a line closed in the Budget sheet updates it.
+    open_drug_lines = Formula(
+        f'COUNTIFS({budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*",'
+        f'{budget_cells.column_range("status")},"{figures.NOT_CLOSED}")',
+        _drug_lines_not_closed(inputs))
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
-    fill_table(filler, "cover", pd.DataFrame({"item": [
-        "Organization", "Report month", "Fiscal year to date", "Claims data through",
-        "Generated", "rxxl version", "Checks"], "value": [
-            _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
-            cut_off.isoformat() if cut_off else "no claims",
-            dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
+    items = ["Organization", "Report month", "Fiscal year to date", "Claims data through",
+             "Drug lines not closed", "Generated", "rxxl version", "Checks"]
+    assert items[COVER_NOT_CLOSED] == "Drug lines not closed"
+    cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
+        _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
+        cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
+        dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
     fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    return cover
+
+
+def _write_commentary(filler: Filler, sentences: list[Sentence]) -> None:
+    """Write the sentences, one a row, into the template's ``Commentary`` cells (a column
+    of rows under the Summary's subtitle); rows left over are cleared."""
+    name = filler.book.defined_names.get(COMMENTARY)
+    if name is None:
+        return  # a template without the block: the commentary is on the console only
+    for sheet_name, ref in name.destinations:
+        sheet = filler.book[sheet_name]
+        cells = [cell for row in sheet[ref.replace("$", "")] for cell in
+                 (row if isinstance(row, tuple) else (row,))]
+        for index, cell in enumerate(cells):
+            filler.write(sheet, cell.coordinate,
+                         sentences[index].text if index < len(sentences) else None)

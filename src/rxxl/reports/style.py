@@ -85,6 +85,9 @@ def named_styles() -> list[NamedStyle]:
         NamedStyle(name="rx_check", font=_font(bold=True),
                    fill=PatternFill("solid", fgColor=CHECK_FILL)),
         NamedStyle(name="rx_note", font=_font(italic=True, color=NOTE_FONT)),
+        # The Summary's commentary: a sentence a row, overflowing to the right (not wrapped).
+        NamedStyle(name="rx_commentary", font=_font(size=FONT_SIZE + 1),
+                   alignment=Alignment(vertical="center", horizontal="left")),
     ]
 
 
@@ -96,3 +99,4 @@ CHECK_STYLE = "rx_check"
 TOTAL_STYLE = "rx_total"
 SUBTITLE_STYLE = "rx_subtitle"
 NOTE_STYLE = "rx_note"
+COMMENTARY_STYLE = "rx_commentary"

@@ -19,13 +19,15 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.data.readers import refuse_unsafe_workbook
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
-from rxxl.reports.figures import BRIDGE_STEPS
+from rxxl.drug_bridge import DRIVERS
+from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
     Column,
@@ -42,6 +44,18 @@ PARETO_CHARTED = 10
 #: Where the master check and the tolerance of the checks live (fixed cells, named).
 MASTER_CHECK_CELL = "$I$5"
 TOLERANCE_CELL = "$I$9"
+#: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
+#: chart (fixed in size), so it can grow down.
+DRIVER_LINES_ROW = 34
+#: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
+DRUG_WIDTH = 46
+#: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
+#: right across the empty cells: no merged cells), its caption in the row above; the
+#: Summary's tables start under it.
+COMMENTARY_ROWS = 8
+COMMENTARY_CELLS = f"A4:A{3 + COMMENTARY_ROWS}"
+COMMENTARY = "Commentary"
+SUMMARY_TABLES_ROW = 5 + COMMENTARY_ROWS
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -63,20 +77,21 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         TableSpec("data_notes", "G4", (_c("Data notes", "note", width=80),)),
     ), True),
     "Summary": ("Executive summary", "This month against budget and prior year", (
-        TableSpec("kpis", "A4", (
+        TableSpec("kpis", f"A{SUMMARY_TABLES_ROW}", (
             _c("Measure", "measure", width=W["label"]), _c("Unit", "unit", width=8),
             _c("This month", "actual", R), _c("Budget / target", "budget", R),
-            _c("Variance", "variance", R), _c("F/U", "fu", width=W["flag"]),
+            _c("Variance", "variance", R), _c("Variance (%)", "variance_pct", P),
+            _c("F/U", "fu", width=W["flag"]),
             _c("Prior year", "prior_year", R), _c("Detail", "detail"))),
-        TableSpec("spend_by_month", "A16", (
+        TableSpec("spend_by_month", f"A{SUMMARY_TABLES_ROW + 12}", (
             _c("Month", "month", style.MONTH, W["date"]), _c("Budget ($)", "budget", D),
             _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
-        TableSpec("top_drivers", "J4", (
-            _c("Drug", "drug_name", width=W["label"]), _c("Price ($)", "price", D),
-            _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Returns ($)", "returns", D), _c("Total ($)", "total_variance", D)),
+        TableSpec("top_drivers", f"K{SUMMARY_TABLES_ROW}", (
+            _c("Driver", "label", width=W["label"]), _c("Where", "where", width=W["label"]),
+            _c("Amount ($)", "amount", D), _c("Share (%)", "share_of_variance", P)),
                   caption="Top 5 variance drivers"),
-        TableSpec("findings", "J13", (_c("Kind", "kind"), _c("Finding", "text", width=90)),
+        TableSpec("findings", f"K{SUMMARY_TABLES_ROW + 9}", (
+            _c("Kind", "kind"), _c("Finding", "text", width=90)),
                   caption="Compliance findings and denial movers"),
     ), True),
     "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date", (
@@ -113,20 +128,45 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Budget, not closed ($)", "open_budget", D, 21)),
                   caption="Totals by type"),
     ), False),
-    "Drivers": ("Drug spend drivers", "Purchases by drug: price, volume, mix and returns", (
-        TableSpec("drivers", "A4", (
-            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=W["label"]),
-            _c("Status", "line_status", width=14),
-            _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
-            _c("Budget unit ($)", "budget_unit_cost", DC),
-            _c("Actual unit ($)", "actual_unit_cost", DC),
-            _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
-            _c("Price ($)", "price", D), _c("Volume ($)", "volume", D), _c("Mix ($)", "mix", D),
-            _c("Returns ($)", "returns", D), _c("Total variance ($)", "total_variance", D)),
-                  totals=("budget_spend", "actual_spend", "price", "volume", "mix", "returns",
-                          "total_variance")),
-        TableSpec("bridge", "P4", (_c("Step", "step"), _c("Amount ($)", "amount", D)),
+    "Drivers": ("Drug spend drivers", "Why drug spend moved: stock timing, returns, new and"
+                " discontinued drugs, workload, utilization, account mix (340B capture) and"
+                " price", (
+        # Bar from / Bar size draw the waterfall: an invisible bar up to the lower end of a
+        # step, then the step's size on it.
+        TableSpec("bridge", "A4", (_c("Step", "step", width=W["label"]),
+                                   _c("Amount ($)", "amount", D),
+                                   _c("Running total ($)", "running_total", D),
+                                   _c("Bar from ($)", "bar_from", D),
+                                   _c("Bar size ($)", "bar_size", D)),
                   caption="Budget to actual"),
+        TableSpec("largest_drivers", "G4", (
+            _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
+            _c("NDC", "drug", width=W["code"]), _c("Location", "location"),
+            _c("Accounts", "accounts", width=W["label"]), _c("Amount ($)", "amount", D),
+            _c("Share (%)", "share_of_variance", P),
+            _c("Unit cost vs budget (%)", "unit_cost_change", P, 14)),
+                  caption="Largest drivers"),
+        TableSpec("drivers", f"A{DRIVER_LINES_ROW}", (
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
+            _c("Location", "location"), _c("Cost center", "cost_center", width=W["label"]),
+            _c("Account", "account", width=9), _c("Status", "line_status", width=14),
+            _c("Budget qty", "budget_quantity", N), _c("Actual qty", "actual_quantity", N),
+            _c("Consumed qty", "consumed_quantity", N),
+            _c("Budget spend ($)", "budget_spend", D), _c("Actual spend ($)", "actual_spend", D),
+            *(_c(f"{DRIVER_LABELS[key]} ($)", key, D) for key in DRIVERS),
+            _c("Total variance ($)", "total_variance", D)),
+                  caption="Purchase lines: drug x location x account",
+                  totals=("budget_spend", "actual_spend", *DRIVERS, "total_variance")),
+        TableSpec("reconciliation", f"X{DRIVER_LINES_ROW}", (
+            _c("Cost center", "cost_center", width=W["label"]),
+            _c("GL line", "line", width=W["label"]), _c("Status", "status", width=12),
+            _c("Purchases, actual ($)", "purchases_actual", DC),
+            _c("GL actual ($)", "gl_actual", DC),
+            _c("Actual difference ($)", "actual_difference", DC),
+            _c("Purchases, budget ($)", "purchases_budget", DC),
+            _c("GL budget ($)", "gl_budget", DC),
+            _c("Budget difference ($)", "budget_difference", DC)),
+                  caption="Purchases vs GL drug lines"),
     ), False),
     "Generics": ("Generics", "Generic dispensing rate and the generic switch opportunity", (
         TableSpec("gdr_by_month", "A4", (
@@ -155,6 +195,9 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Days on hand", "days_on_hand", DAYS), _c("In target band", "in_band", width=9),
             _c("Expired (% of purchases)", "waste_rate", P)),
                   totals=("beginning", "ending", "average", "purchases", "expired", "cogs")),
+        TableSpec("inventory_band", "M4", (
+            _c("Target band", "measure", width=W["text"]), _c("Low", "low", R, 9),
+            _c("High", "high", R, 9)), caption="The published band (docs/kpi-rules.md)"),
     ), False),
     "Denials": ("Denials", "Initial denial rates, p-chart limits, reasons, dollars at risk", (
         TableSpec("denial_trend", "A4", (
@@ -355,20 +398,31 @@ def _charts(book: Workbook) -> None:
     spend.title = "Drug spend: actual vs budget"
     spend.y_axis.title = "$"
     spend.height, spend.width = 7.5, 16
-    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=16,
-                             max_row=16 + MONTHS_SHOWN), titles_from_data=True)
-    spend.set_categories(Reference(summary, min_col=1, min_row=17, max_row=16 + MONTHS_SHOWN))
-    summary.add_chart(spend, "E16")
+    first = SUMMARY_TABLES_ROW + 12  # the spend table's header row
+    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=first,
+                             max_row=first + MONTHS_SHOWN), titles_from_data=True)
+    spend.set_categories(Reference(summary, min_col=1, min_row=first + 1,
+                                   max_row=first + MONTHS_SHOWN))
+    summary.add_chart(spend, f"E{first}")
+    _commentary_block(summary)
 
     drivers = book["Drivers"]
+    # A waterfall: stacked columns of an invisible base (Bar from) and the step (Bar size).
     bridge = BarChart()
-    bridge.title = "Budget to actual: price, volume, mix, returns"
+    bridge.type, bridge.grouping, bridge.overlap, bridge.gapWidth = "col", "stacked", 100, 50
+    bridge.title = "Budget to actual drug spend"
+    bridge.y_axis.title = "$"
     steps = 4 + len(BRIDGE_STEPS)
-    bridge.add_data(Reference(drivers, min_col=17, min_row=4, max_row=steps),
+    bridge.add_data(Reference(drivers, min_col=4, max_col=5, min_row=4, max_row=steps),
                     titles_from_data=True)
-    bridge.set_categories(Reference(drivers, min_col=16, min_row=5, max_row=steps))
+    bridge.set_categories(Reference(drivers, min_col=1, min_row=5, max_row=steps))
+    base, size = bridge.series
+    base.graphicalProperties.noFill = True
+    base.graphicalProperties.line.noFill = True
+    size.graphicalProperties.solidFill = style.HEADER_FILL
     bridge.legend = None
-    drivers.add_chart(bridge, "P12")
+    bridge.height, bridge.width = 8.5, 18
+    drivers.add_chart(bridge, "A16")
 
     generics = book["Generics"]
     gdr = LineChart()
@@ -408,6 +462,18 @@ def _charts(book: Workbook) -> None:
     exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
                                         max_row=4 + AUDIT_MONTHS))
     compliance.add_chart(exceptions, "A13")
+
+
+def _commentary_block(sheet) -> None:
+    """The cells the month's commentary is written into, a sentence a row (named
+    ``Commentary``), with its caption above."""
+    first = sheet[COMMENTARY_CELLS.split(":")[0]]
+    caption = sheet.cell(first.row - 1, first.column, "The month in words")
+    caption.style = style.NOTE_STYLE
+    for (cell,) in sheet[COMMENTARY_CELLS]:
+        cell.style = style.COMMENTARY_STYLE
+    sheet.parent.defined_names[COMMENTARY] = DefinedName(
+        COMMENTARY, attr_text=f"Summary!{absolute_coordinate(COMMENTARY_CELLS)}")
 
 
 def _conditional_formats(book: Workbook) -> None:

@@ -122,6 +122,9 @@ class Filled:
 
 # --- Laying out a template -----------------------------------------------------------------
 
+#: Height in points of a header row whose headers wrap to two lines.
+HEADER_TWO_LINES = 27.0
+
 
 def register_styles(book: Workbook) -> None:
     for named in style.named_styles():
@@ -144,6 +147,9 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.caption:
             caption = sheet.cell(header_row - 1, first_col, spec.caption)
             caption.style = style.NOTE_STYLE
+        # A header wider than its column wraps (the header style): give it two lines.
+        if any(len(column.header) > column.width for column in spec.columns):
+            sheet.row_dimensions[header_row].height = HEADER_TWO_LINES
         for offset, column in enumerate(spec.columns):
             col = first_col + offset
             head = sheet.cell(header_row, col, column.header)

@@ -7,8 +7,9 @@ Attribute VB_Name = "RxxlFunctions"
 ' so rxxl returns Excel's error literals as text. RxCellErrors turns text that starts with
 ' #DIV/0!, #NUM! or #N/A, and the bare text #VALUE!, into the error itself, so ISERROR and
 ' IFERROR see it. "#VALUE! <message>" stays text: the message says what to fix, and a
-' formula that uses the cell still shows #VALUE!.
-Public Function RxCellErrors(ByVal result As Variant) As Variant
+' formula that uses the cell still shows #VALUE!. Private: only the wrappers below call it,
+' and a public function would show in Insert Function's "User Defined" category.
+Private Function RxCellErrors(ByVal result As Variant) As Variant
     Dim i As Long, j As Long
     If Not IsArray(result) Then
         RxCellErrors = RxCellError(result)
