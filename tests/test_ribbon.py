@@ -301,6 +301,33 @@ def test_dispatch_uses_the_calling_book(monkeypatch):
     assert len(book.app.alerts) == 1
 
 
+def test_every_message_says_when_the_add_in_is_older_than_rxxl(monkeypatch):
+    stale = ("The add-in was built for rxxl 0.0.1 (now 9.9): close Excel and run"
+             " `rxxl addin install`")
+    monkeypatch.setattr("rxxl.addin.install.drift", lambda where=None: stale)
+    book = FakeBook()
+    message = ribbon.dispatch("rx_help", book)
+    assert message.startswith(f"rxxl {__version__}") and message.endswith("\n\n" + stale)
+    assert ribbon.dispatch("rx_refresh", book).endswith(stale)  # a failed action too
+
+
+def test_about_names_the_versions_the_add_in_was_built_for(monkeypatch):
+    monkeypatch.setattr("rxxl.addin.install.locations", lambda: None)
+    monkeypatch.setattr("rxxl.addin.install.installed_versions",
+                        lambda where: {"rxxl": "0.0.1", "xlwings": "0.30.11"})
+    monkeypatch.setattr("rxxl.addin.install.drift", lambda where=None: None)
+    assert "Add-in built for: rxxl 0.0.1, xlwings 0.30.11" in ribbon.dispatch("rx_help",
+                                                                            FakeBook())
+
+
+def test_a_broken_version_check_does_not_stop_a_button(monkeypatch):
+    def broken(where=None):
+        raise RuntimeError("unreadable")
+
+    monkeypatch.setattr("rxxl.addin.install.drift", broken)
+    assert ribbon.dispatch("rx_help", FakeBook()).startswith(f"rxxl {__version__}")
+
+
 def test_unknown_button_is_a_message():
     book = FakeBook()
     assert "no action for the button 'rx_nope'" in ribbon.dispatch("rx_nope", book)
@@ -328,6 +355,38 @@ def test_settings_come_from_sheet_then_environment_then_user_file(monkeypatch, t
     monkeypatch.delenv("RXXL_REPORT_DIR")
     assert ribbon.setting(book, "REPORT_DIR") == "reports-file"
     assert ribbon.setting(book, "TEMPLATE") is None
+
+
+def test_a_conf_file_beside_the_workbook_comes_after_the_sheet(monkeypatch, tmp_path):
+    # As the add-in's xlwings module: sheet, then rxxl.conf in the workbook's folder, then
+    # the user's file (RXXL_ environment variables between the two files).
+    folder = tmp_path / "finance"
+    folder.mkdir()
+    saved = folder / "Budget.xlsx"
+    FakeBook().wb.save(saved)
+    (folder / "rxxl.conf").write_text('"DATA_DIR","beside"\r\n"report_dir","beside-reports"\r\n')
+    user = tmp_path / "user.conf"
+    user.write_text('"DATA_DIR","user"\r\n"TEMPLATE","Checks"\r\n"REPORT_DIR","user-reports"\r\n')
+    monkeypatch.setattr("rxxl.addin.install.user_config_path", lambda: user)
+    monkeypatch.setenv("RXXL_REPORT_DIR", "reports-env")
+    book = FakeBook(path=saved)
+    assert ribbon.setting(book, "DATA_DIR") == "beside"
+    assert ribbon.setting(book, "REPORT_DIR") == "beside-reports"
+    assert ribbon.setting(book, "TEMPLATE") == "Checks"
+    book.add_sheet("rxxl.conf", [["DATA_DIR", "sheet"]])
+    assert ribbon.setting(book, "DATA_DIR") == "sheet"
+
+
+@pytest.mark.parametrize("fullname", [
+    "Book1",  # new and unsaved: its full name is its name, not a file in the current folder
+    "https://contoso.sharepoint.com/sites/pharmacy/Shared Documents/Budget.xlsx",
+])
+def test_no_folder_file_for_unsaved_or_web_workbooks(monkeypatch, tmp_path, fullname):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rxxl.conf").write_text('"DATA_DIR","current-folder"\r\n')
+    book = FakeBook()
+    book.fullname = fullname
+    assert ribbon.setting(book, "DATA_DIR") is None
 
 
 def test_refresh_reloads_sheets_named_after_tables(sample, tmp_path):

@@ -63,6 +63,26 @@ def test_range_arguments_arrive_two_dimensional(name):
         assert (argument["options"].get("ndim") == 2) != scalar, argument["name"]
 
 
+@pytest.mark.parametrize("name", sorted(METADATA))
+def test_array_results_spill_instead_of_resizing_the_formula(name):
+    # xlwings' expand rewrites the formula as a legacy array over the cells it needs and
+    # overwrites whatever was there; a plain 2-D result lets Excel 365 spill (#SPILL! when
+    # the cells are taken) and Excel 2016/2019 fill a range entered with Ctrl+Shift+Enter.
+    assert "expand" not in METADATA[name]["ret"]["options"], name
+    for argument in METADATA[name]["args"]:
+        assert "expand" not in argument["options"], (name, argument["name"])
+
+
+#: Functions that audit a whole table: Excel's function wizard would rerun them on every
+#: keystroke in the dialog, so they run only when the formula is entered.
+HEAVY = {"RX_340B_CHECK", "RX_DRUG_BRIDGE"}
+
+
+@pytest.mark.parametrize("name", sorted(METADATA))
+def test_heavy_functions_do_not_run_in_the_function_wizard(name):
+    assert METADATA[name]["call_in_wizard"] is (name not in HEAVY), name
+
+
 # --- results equal the metrics ------------------------------------------------------------------
 
 

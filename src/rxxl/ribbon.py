@@ -17,7 +17,9 @@ it (the tests use a stand-in backed by openpyxl): ``book.name``, ``book.sheets``
 :mod:`rxxl.reports.template_sheet` lists (``book.app.books.open``, ``sheet.copy``, ...).
 
 Settings are read, first found, from the workbook's ``rxxl.conf`` sheet (names in column A,
-values in column B, as xlwings reads its configuration sheet), the environment
+values in column B, as xlwings reads its configuration sheet), a file ``rxxl.conf`` in the
+workbook's folder (as the add-in's xlwings module reads one; not for a new, unsaved workbook
+or one opened from OneDrive/SharePoint by its web address), the environment
 (``RXXL_DATA_DIR``, ...) and the user's ``rxxl.conf`` file that ``rxxl addin install``
 writes:
 
@@ -86,18 +88,34 @@ def _sheet_settings(book: Any) -> dict[str, str]:
             for row in rows if len(row) > 1 and row[0] and row[1] not in (None, "")}
 
 
+def _folder_config(book: Any) -> Path | None:
+    """The ``rxxl.conf`` file in the workbook's folder, if the workbook has a local folder."""
+    fullname = str(getattr(book, "fullname", "") or "")
+    # An unsaved book's full name is its bare name (the current folder is not its folder);
+    # a OneDrive or SharePoint book's may be its web address.
+    if "://" in fullname or not Path(fullname).is_absolute():
+        return None
+    return Path(fullname).parent / CONFIG_SHEET
+
+
 def setting(book: Any, key: str) -> str | None:
-    """A setting from the workbook's rxxl.conf sheet, ``RXXL_<KEY>``, or the user's rxxl.conf."""
+    """A setting from, first found: the workbook's rxxl.conf sheet, an rxxl.conf file in the
+    workbook's folder, ``RXXL_<KEY>``, the user's rxxl.conf."""
     from rxxl.addin.install import read_config, user_config_path
 
-    value = _sheet_settings(book).get(key.upper()) or os.environ.get(f"RXXL_{key.upper()}")
+    key = key.upper()
+    value = _sheet_settings(book).get(key)
+    if value:
+        return value
+    beside = _folder_config(book)
+    value = (read_config(beside).get(key) if beside else None) or os.environ.get(f"RXXL_{key}")
     if value:
         return value
     try:
         path = user_config_path()
     except RxxlError:  # no user configuration file on this system
         return None
-    return read_config(path).get(key.upper()) or None
+    return read_config(path).get(key) or None
 
 
 def _folder(book: Any, key: str, given: str | os.PathLike | None) -> Path:
@@ -289,11 +307,34 @@ def about(book: Any) -> str:
     lines = [f"rxxl {__version__} (xlwings {_xlwings_version()})",
              f"Python {sys.version.split()[0]}: {sys.executable}",
              f"Workbook: {book.name}"]
+    built = _built_for()
+    if built:
+        lines.append(f"Add-in built for: rxxl {built.get('rxxl', '?')}, xlwings"
+                     f" {built.get('xlwings', '?')}")
     for key in SETTINGS:
         lines.append(f"{key}: {setting(book, key) or '(not set)'}")
     lines.append("Help: the README's 'Excel add-in' section; functions: Insert Function,"
                  " category Rx Finance.")
     return "\n".join(lines)
+
+
+def _built_for() -> dict[str, str]:
+    from rxxl.addin.install import installed_versions, locations
+
+    try:
+        return installed_versions(locations())
+    except RxxlError:  # no add-in on this system
+        return {}
+
+
+def _drift() -> str | None:
+    # Never let the version check itself stop a button.
+    from rxxl.addin.install import drift
+
+    try:
+        return drift()
+    except Exception:  # noqa: BLE001 - an unreadable record only loses the reminder
+        return None
 
 
 def _xlwings_version() -> str:
@@ -319,12 +360,15 @@ def run_action(control_id: str, book: Any) -> str:
                 " the add-in with `rxxl addin install`.")
     label, action = ACTIONS[control_id]
     try:
-        return action(book)
+        message = action(book)
     except (RxxlError, ValueError, KeyError, OSError) as exc:
-        return f"{label} did not run: {exc}"
+        message = f"{label} did not run: {exc}"
     except Exception as exc:  # noqa: BLE001 - Excel users get a message, never a traceback
-        return (f"{label} failed unexpectedly ({type(exc).__name__}: {exc})."
-                " The workbook was left as it was.")
+        message = (f"{label} failed unexpectedly ({type(exc).__name__}: {exc})."
+                   " The workbook was left as it was.")
+    # After `pip install --upgrade`, the add-in's buttons and functions are the old ones'.
+    stale = _drift()
+    return f"{message}\n\n{stale}" if stale else message
 
 
 def dispatch(control_id: str, book: Any = None) -> str:

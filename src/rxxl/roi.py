@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import numpy_financial as npf
-from scipy.optimize import brentq
 
 from rxxl._arrays import as_vector, require_nonempty, require_same_length
 from rxxl.constants import (
@@ -229,6 +228,10 @@ def _polish(function: Callable[[float], float], low: float, high: float) -> floa
         return float(high)
     if not (np.isfinite(at_low) and np.isfinite(at_high)) or np.sign(at_low) == np.sign(at_high):
         return math.nan
+    # Imported here, not at the top: scipy.optimize takes about 0.25 s to import, paid on
+    # every start of Excel's UDF server, and only this fallback needs it.
+    from scipy.optimize import brentq
+
     return float(brentq(function, low, high, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 

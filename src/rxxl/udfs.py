@@ -40,6 +40,9 @@ from rxxl.constants import DAYS_IN_YEAR, EXPENSE, IRR_GUESS, MATERIALITY_AMOUNT,
 from rxxl.errors import InputError
 
 _RANGE = {"ndim": 2}
+#: For functions that audit or bridge a whole table: Excel's function wizard evaluates the
+#: formula on every change in its dialog, which would rerun the audit each keystroke.
+_HEAVY = {"call_in_wizard": False}
 _NEVER = "never"
 
 
@@ -126,7 +129,6 @@ def RX_FLEX_BUDGET(budget, budget_volume, actual_volume):
 @xw.arg("budget_price", doc="Budget unit price per line (blank for a new drug).", **_RANGE)
 @xw.arg("actual_qty", doc="Actual quantity per line (blank or 0 if discontinued).", **_RANGE)
 @xw.arg("budget_qty", doc="Budget quantity per line (blank or 0 for a new drug).", **_RANGE)
-@xw.ret(expand="table")
 @excel_safe
 def RX_PVM(actual_price, budget_price, actual_qty, budget_qty):
     """Price, volume and mix variance per line (3 columns); they sum to the spend variance."""
@@ -151,7 +153,7 @@ _BRIDGE_NUMBERS = ("actual_qty", "actual_spend", "budget_qty", "budget_spend",
                    "budget_workload", "actual_workload")
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, **_HEAVY)
 @xw.arg("drug", doc="Drug per line: NDC or name (text).", **_RANGE)
 @xw.arg("location", doc="Inventory location or cost center per line.", **_RANGE)
 @xw.arg("account", doc="Purchasing account per line: 340B, GPO, WAC or any text. One line per drug, location and account.", **_RANGE)
@@ -162,7 +164,6 @@ _BRIDGE_NUMBERS = ("actual_qty", "actual_spend", "budget_qty", "budget_spend",
 @xw.arg("budget_workload", doc="Optional budgeted workload of the line's location (patient days, visits), the same on each of its lines; blank: no workload driver.", **_RANGE)
 @xw.arg("actual_workload", doc="Optional actual workload of the line's location, the same on each of its lines.", **_RANGE)
 @xw.arg("inventory_change", doc="Optional 2 columns: location, change in stock value at cost over the month (ending - beginning). Spread over the location's purchases as timing.", **_RANGE)
-@xw.ret(expand="table")
 @excel_safe
 def RX_DRUG_BRIDGE(drug, location, account, actual_qty, actual_spend, budget_qty, budget_spend,
                    budget_workload=None, actual_workload=None, inventory_change=None):
@@ -411,11 +412,10 @@ def RX_ROI(values):
 # --- 340B -----------------------------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, **_HEAVY)
 @xw.arg("claims", doc="Claims table with its header row (the claims contract's columns).", **_RANGE)
 @xw.arg("reference_folder", doc="Folder of the 340B reference files; default: RXXL_REFERENCE_DIR.")
 @xw.arg("lookback_days", doc="Qualifying-encounter look-back window in days; default 365.")
-@xw.ret(expand="table")
 @excel_safe
 def RX_340B_CHECK(claims, reference_folder=None, lookback_days=audit340b.DEFAULT_LOOKBACK_DAYS):
     """340B check per claim: a header row, then claim_id, status, reasons, dollars at risk."""
@@ -455,7 +455,6 @@ def RX_DENIAL_RATE(statuses, amounts=None):
 @xw.arg("months", doc="One month per row (a date in the month, or text such as 2026-10).", **_RANGE)
 @xw.arg("submitted", doc="Claims submitted per month (initial claims).", **_RANGE)
 @xw.arg("denied", doc="Claims denied per month, at most submitted.", **_RANGE)
-@xw.ret(expand="table")
 @excel_safe
 def RX_DENIAL_TREND(months, submitted, denied):
     """p-chart per month (5 columns): rate, center line, UCL, LCL, out of control."""
@@ -470,7 +469,6 @@ def RX_DENIAL_TREND(months, submitted, denied):
 
 @xw.func(category=CATEGORY)
 @xw.arg("code", doc='NCPDP reject code (e.g. 75, "MR"; 7 is read as 07) or CARC (e.g. "CO-197").', **_RANGE)
-@xw.ret(expand="table")
 @excel_safe
 def RX_DENIAL_REASON(code):
     """Description and root-cause category of a denial reason code (2 cells in a row)."""
@@ -487,3 +485,29 @@ def RX_DENIAL_REASON(code):
     reason = denials.describe_reason(cell)
     description = reason["description"] or "(not in rxxl's code table)"
     return [[description, reason["category"]]]
+
+
+# --- An add-in older than this rxxl --------------------------------------------------------
+
+
+def __getattr__(name: str) -> Any:
+    """An RX_ function the add-in has but this rxxl does not: a cell message with the fix.
+
+    xlwings looks each cell's function up by name in this module; after an upgrade that
+    dropped or renamed one, the cell would show a Python traceback. It shows instead what
+    happened and the command that rebuilds the add-in for the installed rxxl.
+    """
+    if not name.startswith("RX_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rxxl import __version__
+    from rxxl.addin.install import FIX, drift
+
+    message = (f"#VALUE! {name} is not a function of rxxl {__version__}. "
+               + (drift() or f"Close Excel and run `{FIX}`."))
+
+    def missing(*args):
+        return message
+
+    missing.__name__ = missing.__qualname__ = name
+    missing.__doc__ = message
+    return xw.func(category=CATEGORY)(missing)
