@@ -392,3 +392,56 @@ def test_the_stand_in_for_a_missing_function_carries_xlwings_metadata():
         stand_in = udfs.RX_OLD_NAME
     assert stand_in.__xlfunc__["name"] == "RX_OLD_NAME"
     assert stand_in.__xlfunc__["category"] == "Rx Finance"
+
+
+# --- item 7: IT installs the copy it signed ----------------------------------------------------
+
+
+def test_install_from_a_signed_copy_installs_that_file(windows, tmp_path):
+    """`rxxl addin install --from FILE`: the file IT signed goes into XLSTART byte for byte
+    (a rebuild would drop the signature), after the same checks and the same rxxl.conf."""
+    from rxxl.addin import build as builder
+
+    signed = tmp_path / "signed" / "rxxl.xlam"
+    signed.parent.mkdir()
+    # A signature adds streams to vbaProject.bin; any extra bytes stand in for it here, and
+    # the copy must keep them.
+    signed.write_bytes(builder.build_bytes())
+    where = windows()
+    lines = install.install(where, python=_python(tmp_path / "Python311"), source=signed)
+    assert (where.xlstart / "rxxl.xlam").read_bytes() == signed.read_bytes()
+    assert install.read_config(where.config)["UDF MODULES"] == "rxxl.udfs"
+    assert str(signed) in "\n".join(lines)
+
+
+def test_install_from_a_file_that_is_no_rxxl_add_in_changes_nothing(windows, tmp_path):
+    import openpyxl
+
+    other = tmp_path / "other.xlam"
+    openpyxl.Workbook().save(other)
+    where = windows()
+    with pytest.raises(install.InstallError, match=r"other\.xlam: not an rxxl add-in"):
+        install.install(where, python=_python(tmp_path / "Python311"), source=other)
+    assert not where.config.exists() and not (where.xlstart / "rxxl.xlam").exists()
+
+
+def test_install_from_an_add_in_built_for_another_rxxl_is_refused(windows, tmp_path,
+                                                                  monkeypatch):
+    from rxxl.addin import build as builder
+
+    old = tmp_path / "rxxl.xlam"
+    monkeypatch.setattr("rxxl.__version__", "0.0.9")
+    old.write_bytes(builder.build_bytes())
+    monkeypatch.undo()
+    monkeypatch.setattr(install, "_ansi_code_page", lambda: 1252)
+    where = windows()
+    with pytest.raises(install.InstallError, match=r"built for rxxl 0\.0\.9.*rxxl addin build"):
+        install.install(where, python=_python(tmp_path / "Python311"), source=old)
+    assert not (where.xlstart / "rxxl.xlam").exists()
+
+
+def test_install_from_is_on_the_command_line():
+    from rxxl.cli import build_parser
+
+    args = build_parser().parse_args(["addin", "install", "--from", "signed/rxxl.xlam"])
+    assert str(args.source) == "signed/rxxl.xlam"

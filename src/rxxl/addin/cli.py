@@ -32,11 +32,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         " checked to decompress to its source, or nothing is written.")
     build.add_argument("--out", type=Path, default=DEFAULT_OUT,
                        help="file to write (default %(default)s)")
-    actions.add_parser(
+    install = actions.add_parser(
         "install", help="put the add-in in Excel's start-up folder and write rxxl.conf",
         description="Build the add-in into Excel's start-up folder (XLSTART) and write the"
         " user's rxxl.conf with this Python interpreter and the UDF module rxxl.udfs."
         " Windows and macOS only.")
+    install.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
+                         help="install this rxxl.xlam as it is (a copy IT built with `rxxl"
+                         " addin build` and signed) instead of building one")
     actions.add_parser(
         "uninstall", help="remove the add-in and rxxl's settings",
         description="Remove rxxl.xlam from Excel's start-up folder and rxxl's settings from"
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if args.addin_command == "build":
             print(f"rxxl addin build: {build(args.out)}")
         elif args.addin_command == "install":
-            print("\n".join(installer.install(installer.locations())))
+            print("\n".join(installer.install(installer.locations(), source=args.source)))
         else:
             print("\n".join(installer.uninstall(installer.locations())))
     except (RxxlError, AddinBuildError, OSError) as exc:

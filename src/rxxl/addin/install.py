@@ -29,7 +29,10 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
+import shutil
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
@@ -342,18 +345,64 @@ def drift(where: Locations | None = None) -> str | None:
             f" `{FIX}` so its functions and buttons match.")
 
 
+def addin_version(path: Path) -> str:
+    """The rxxl version an add-in file was built for (its ``RXXL_BUILT_VERSION``), read with
+    oletools' VBA extractor; :class:`InstallError` when the file is no rxxl add-in."""
+    from oletools.olevba import VBA_Parser
+
+    refused = InstallError(f"{path}: not an rxxl add-in (no Rx Finance VBA project in it);"
+                           " give the rxxl.xlam that `rxxl addin build` wrote (signed or not)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "xl/vbaProject.bin" not in archive.namelist():
+                raise refused
+    except (zipfile.BadZipFile, OSError):
+        raise refused from None
+    parser = VBA_Parser(str(path))
+    try:
+        code = "\n".join(source for _, _, _, source in parser.extract_macros())
+    finally:
+        parser.close()
+    found = re.search(r'^Public Const RXXL_BUILT_VERSION As String = "([^"]*)"', code, re.M)
+    if found is None:
+        raise refused
+    return found.group(1)
+
+
+def _copy_in(source: Path, target: Path) -> None:
+    """``source`` to ``target`` byte for byte (a signature must survive), replacing it whole."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def install(where: Locations, interpreter: str | None = None,
-            python: Interpreter | None = None) -> list[str]:
-    """Write the user's rxxl.conf, then build the add-in into the start-up folder.
+            python: Interpreter | None = None, source: Path | None = None) -> list[str]:
+    """Write the user's rxxl.conf, then build the add-in into the start-up folder (or copy
+    ``source``, an add-in IT built and signed, byte for byte).
 
     Returns the lines to print. The add-in is built from the installed rxxl and xlwings, so
-    its function wrappers match the installed functions. On Windows ``python`` (default:
-    this interpreter, unless ``interpreter`` names another one, which is then not checked)
-    goes through :func:`check_interpreter` first. Nothing is changed when a check fails,
-    and a failed build puts the previous rxxl.conf back.
+    its function wrappers match the installed functions; a ``source`` must have been built
+    for the installed rxxl. On Windows ``python`` (default: this interpreter, unless
+    ``interpreter`` names another one, which is then not checked) goes through
+    :func:`check_interpreter` first. Nothing is changed when a check fails, and a failed
+    build or copy puts the previous rxxl.conf back.
     """
     from rxxl import __version__
     from rxxl.addin.build import build
+
+    if source is not None:
+        source = Path(source)
+        built_for = addin_version(source)
+        if built_for != __version__:
+            raise InstallError(f"{source}: built for rxxl {built_for}, and this is rxxl"
+                               f" {__version__}: its RX_ functions would not match; build it"
+                               " again with `rxxl addin build`, sign that copy, and install"
+                               " it")
 
     if python is None and interpreter is None:
         python = Interpreter.current()
@@ -370,7 +419,10 @@ def install(where: Locations, interpreter: str | None = None,
     previous = where.config.read_bytes() if where.config.exists() else None
     _write_bytes(where.config, data)
     try:
-        build(target)
+        if source is None:
+            build(target)
+        else:
+            _copy_in(source, target)
     except BaseException as exc:
         if previous is None:
             where.config.unlink(missing_ok=True)
@@ -385,7 +437,8 @@ def install(where: Locations, interpreter: str | None = None,
     _write_bytes(_record(where), json.dumps(
         {"rxxl": __version__, "xlwings": xlwings.__version__}).encode("utf-8"))
     shown = ", ".join(f"{key} = {value}" for key, value in ours.items() if key != "UDF MODULES")
-    lines = [f"rxxl addin install: {target}",
+    lines = [f"rxxl addin install: {target}"
+             + (f" (copied from {source}, not rebuilt)" if source is not None else ""),
              f"  settings: {where.config} ({shown})",
              "  restart Excel: the Rx Finance tab and the RX_ functions load with it."]
     if where.system == "darwin":
