@@ -730,3 +730,33 @@ def test_insert_an_unknown_sheet_of_the_built_in_template():
     assert message == ("Insert template sheet did not run: the built-in template has no sheet"
                        f" 'Nope'; its sheets are {', '.join(SHEETS)}")
     assert [b.name for b in book.app.books] == ["Budget.xlsx"]
+
+
+def test_the_running_add_in_says_what_it_was_built_for(monkeypatch):
+    """The add-in's buttons set RXXL_BUILT_VERSION / XLWINGS_BUILT_VERSION (baked into its
+    VBA by the build) before each action: the add-in Excel actually runs, which may not be
+    the one the install record names (an add-in copied by hand, a second install)."""
+    import xlwings
+
+    monkeypatch.setattr("rxxl.addin.install.locations", lambda: None)
+    monkeypatch.setattr("rxxl.addin.install.installed_versions", lambda where: {})
+    monkeypatch.setattr(ribbon, "RXXL_BUILT_VERSION", "0.0.9")
+    monkeypatch.setattr(ribbon, "XLWINGS_BUILT_VERSION", xlwings.__version__)
+    message = ribbon.dispatch("rx_help", FakeBook())
+    assert f"Add-in built for: rxxl 0.0.9, xlwings {xlwings.__version__}" in message
+    assert message.endswith(f"The add-in was built for rxxl 0.0.9 (now {__version__}):"
+                            " close Excel and run `rxxl addin install` so its functions and"
+                            " buttons match.")
+
+
+def test_an_add_in_that_matches_adds_no_reminder(monkeypatch):
+    import xlwings
+
+    monkeypatch.setattr("rxxl.addin.install.locations", lambda: None)
+    monkeypatch.setattr("rxxl.addin.install.installed_versions",
+                        lambda where: {"rxxl": "0.0.1", "xlwings": "0.30.11"})
+    monkeypatch.setattr(ribbon, "RXXL_BUILT_VERSION", __version__)
+    monkeypatch.setattr(ribbon, "XLWINGS_BUILT_VERSION", xlwings.__version__)
+    # The running add-in's own versions win over an older install record.
+    message = ribbon.dispatch("rx_help", FakeBook())
+    assert "The add-in was built for" not in message

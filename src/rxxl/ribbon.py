@@ -318,9 +318,24 @@ def about(book: Any) -> str:
     return "\n".join(lines)
 
 
+#: The versions the running add-in was built for: its buttons set them (constants the build
+#: bakes into its VBA) before each action. None: an add-in built before this check, or a
+#: call from Python; the install record (rxxl-install.json) stands in then.
+RXXL_BUILT_VERSION: str | None = None
+XLWINGS_BUILT_VERSION: str | None = None
+
+
+def _running_add_in() -> dict[str, str]:
+    return {name: version for name, version in (("rxxl", RXXL_BUILT_VERSION),
+                                                 ("xlwings", XLWINGS_BUILT_VERSION)) if version}
+
+
 def _built_for() -> dict[str, str]:
     from rxxl.addin.install import installed_versions, locations
 
+    running = _running_add_in()
+    if running:
+        return running
     try:
         return installed_versions(locations())
     except RxxlError:  # no add-in on this system
@@ -331,8 +346,9 @@ def _drift() -> str | None:
     # Never let the version check itself stop a button.
     from rxxl.addin.install import drift
 
+    running = _running_add_in()
     try:
-        return drift()
+        return drift(built=running) if running else drift()
     except Exception:  # noqa: BLE001 - an unreadable record only loses the reminder
         return None
 

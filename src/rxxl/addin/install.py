@@ -324,18 +324,21 @@ def installed_versions(where: Locations) -> dict[str, str]:
     return {key: str(record[key]) for key in ("rxxl", "xlwings") if key in record}
 
 
-def drift(where: Locations | None = None) -> str | None:
+def drift(where: Locations | None = None, built: dict[str, str] | None = None) -> str | None:
     """What no longer matches between the installed add-in and this rxxl / xlwings, with
-    the fix; ``None`` when they match or nothing was recorded (a hand-installed add-in)."""
+    the fix; ``None`` when they match or nothing was recorded (a hand-installed add-in).
+    ``built``: the versions the running add-in reports (its VBA's build constants), which
+    win over the install record."""
     import xlwings
 
     from rxxl import __version__
 
-    try:
-        where = where or locations()
-    except RxxlError:
-        return None
-    built = installed_versions(where)
+    if built is None:
+        try:
+            where = where or locations()
+        except RxxlError:
+            return None
+        built = installed_versions(where)
     now = {"rxxl": __version__, "xlwings": xlwings.__version__}
     changed = [f"{name} {built[name]} (now {now[name]})" for name in ("rxxl", "xlwings")
                if name in built and built[name] != now[name]]
