@@ -32,7 +32,8 @@ from openpyxl import load_workbook
 
 from rxxl.errors import InputError, RxxlError
 
-__all__ = ["Page", "RenderError", "blank_pages", "is_blank", "main", "render_workbook"]
+__all__ = ["Page", "RenderError", "blank_pages", "is_blank", "main", "render_workbook",
+           "sheets_of_pages"]
 
 #: Seconds LibreOffice may take to print a workbook to PDF.
 TIMEOUT = 300
@@ -96,10 +97,25 @@ def _to_pdf(workbook: Path, scratch: Path, timeout: float) -> Path:
     return pdf
 
 
+_PAGE_OF = re.compile(r"Page \d+ of \d+")
+
+
 def _page_sheets(pdf: Path, sheets: list[str], timeout: float) -> list[str]:
-    """The sheet of each PDF page, from its last line, the footer: organization and month,
-    the sheet's name, page x of y, each apart by wide spaces in the page's layout text."""
+    """The sheet of each PDF page, from its footer line: organization and month, the sheet's
+    name, page x of y, each apart by wide spaces in the page's layout text."""
     text = _run([_tool("pdftotext"), "-layout", str(pdf), "-"], "pdftotext", timeout).stdout
+    return sheets_of_pages(text, sheets)
+
+
+def sheets_of_pages(text: str, sheets: list[str]) -> list[str]:
+    r"""The sheet of each page of ``pdftotext -layout`` text (pages apart by form feeds).
+
+    >>> footer = "Mercy · March 2026      {}      Page {} of 3 · Generated 2026-04-05 09:30"
+    >>> text = "\f".join([footer.format("Budget", 1), "Budget\n" + footer.format("Checks", 2)
+    ...                   + "\nN   M", "a page without a footer"]) + "\f"
+    >>> sheets_of_pages(text, ["Budget", "Checks"])
+    ['Budget', 'Checks', 'Checks']
+    """
     pages = text.split("\f")
     if pages and not pages[-1].strip():
         pages = pages[:-1]
@@ -108,13 +124,16 @@ def _page_sheets(pdf: Path, sheets: list[str], timeout: float) -> list[str]:
     found: list[str] = []
     for page in pages:
         lines = [line for line in page.splitlines() if line.strip()]
-        parts = re.split(r"\s{2,}", lines[-1].strip()) if lines else []
+        # The footer is the line with "Page x of y"; a chart's text can come after it.
+        footers = [line for line in lines if _PAGE_OF.search(line)] or lines[-1:]
+        footer = footers[-1] if footers else ""
+        parts = re.split(r"\s{2,}", footer.strip())
         match = next((parts[index - 1] for index, part in enumerate(parts)
-                      if index and part.startswith("Page ") and parts[index - 1] in sheets),
+                      if index and _PAGE_OF.match(part) and parts[index - 1] in sheets),
                      None)
-        if match is None and lines:  # a footer laid out otherwise: any name in it
+        if match is None:  # a footer laid out otherwise: any name in it
             match = next((name for name in names
-                          if re.search(rf"(^|\s){re.escape(name)}(\s|$)", lines[-1])), None)
+                          if re.search(rf"(^|\s){re.escape(name)}(\s|$)", footer)), None)
         found.append(match or (found[-1] if found else sheets[0]))
     return found
 
