@@ -18,6 +18,7 @@ with one decimal; never General for a number.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
@@ -73,13 +74,18 @@ FOOTER_CENTER = "&A"
 FOOTER_PAGES = "Page &P of &N"
 
 
-def footer_text(text: str) -> str:
-    """``text`` as footer text: Excel reads ``&`` as the start of a code, so it is doubled.
+#: Characters a one-line footer cannot hold (XML forbids most; a line break would split it).
+_NOT_IN_FOOTER = re.compile("[\x00-\x1f\x7f\ufffe\uffff]+")
 
-    >>> footer_text("Smith & Jones Health · March 2026")
+
+def footer_text(text: str) -> str:
+    r"""``text`` as footer text: Excel reads ``&`` as the start of a code, so it is doubled;
+    control characters (from a data file's names) become a space.
+
+    >>> footer_text("Smith & Jones Health\r\n· March 2026")
     'Smith && Jones Health · March 2026'
     """
-    return text.replace("&", "&&")
+    return _NOT_IN_FOOTER.sub(" ", text).replace("&", "&&")
 
 
 def footer_right(stamp: str) -> str:
