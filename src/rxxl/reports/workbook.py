@@ -237,7 +237,7 @@ def finish_printing(book: Workbook, *, footer_left: str | None = None,
 
 
 def keep_charts_off_tables(book: Workbook, gap: int = 2) -> None:
-    """Move each chart anchored over a table's cells down to ``gap`` rows below the lowest
+    """Move each chart anchored over a table's cells down, ``gap`` empty rows below the lowest
     table it covers: a filled table grows down from its template's one row, and a chart
     placed beside the empty table would cover its rows (the ``chart-over-table`` lint).
     Only charts anchored by one cell (the template's) are moved; their columns stay."""
@@ -255,7 +255,7 @@ def keep_charts_off_tables(book: Workbook, gap: int = 2) -> None:
                          and first_row <= bottom]
                 if not below:
                     break
-                marker.row = max(below) + gap  # 0-based: gap - 1 empty rows between
+                marker.row = max(below) + gap  # 0-based: gap empty rows between
                 marker.rowOff = 0
 
 
