@@ -135,11 +135,19 @@ def test_table_freeze_panes_and_print_setup(findings):
     assert sheet.freeze_panes == f"B{FIRST}"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) in ((1, 0), (None, 0))
+    # The 19 columns are 356 characters wide: (7 px × 356 + 5 px × 19) × 0.75 pt/px
+    # = 1,940.25 pt. A Letter landscape page less half-inch margins is 720 pt; on 2 pages
+    # they print at 1,440 / 1,940.25 = 74.2%, under the 75% aimed at; on 3 pages at 100%.
+    assert sum(column.width for column in detail._columns(True, False)) == 356
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (3, 0)
     assert sheet.print_title_rows == f"${HEADER}:${HEADER}"
     with zipfile.ZipFile(findings.path) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
-    assert f"<oddFooter>{html.escape(style.FOOTER, quote=False)}</oddFooter>" in xml
+    footer = re.search(r"<oddFooter>(.*?)</oddFooter>", xml)[1]
+    # Left the month, centre the sheet, right page x of y and the stamp of the subtitle.
+    stamp = re.search(r"generated (\d{4}-\d\d-\d\d \d\d:\d\d)", sheet["A2"].value)[1]
+    assert html.unescape(footer).endswith(f"&C&8&A&R&8Page &P of &N · Generated {stamp}")
+    assert html.unescape(footer).startswith("&L&8Three Rivers Health · ")
     # Digit identifiers are text on purpose: Excel is told not to flag them.
     assert f'<ignoredError sqref="A{FIRST}:S{last}" numberStoredAsText="1"/>' in xml
 

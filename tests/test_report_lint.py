@@ -6,11 +6,14 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table
 
 from rxxl.errors import InputError
 from rxxl.reports import style
-from rxxl.reports.lint import RULES, Finding, format_findings, lint_workbook
+from rxxl.reports.lint import RULES, Finding, effective_scale, format_findings, lint_workbook
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr"]
 # style.py has no constant for the total role yet.
@@ -30,8 +33,8 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], *, first: bool = 
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.left.text = "&8rxxl &D &T"
-    sheet.oddFooter.right.text = "&8Page &P of &N"
+    sheet.oddFooter.left.text = "&8Three Rivers Health · March 2026"
+    sheet.oddFooter.right.text = "&8Page &P of &N · Generated 2026-04-05 09:30"
     sheet.print_title_rows = "3:3"
     return sheet
 
@@ -85,7 +88,12 @@ def clean_workbook() -> Workbook:
         _put(table, f"F{row}", f'=IF(D{row}>0,"U","F")', number_format=style.TEXT)
     for column in "BC":
         _put(table, f"{column}7", f"=SUBTOTAL(9,{column}4:{column}6)", TOTAL_STYLE)
-    table.auto_filter.ref = "A3:F6"
+    # An Excel table over the rows, its headers each fitting its column on one line.
+    excel_table = Table(displayName="Variances", ref="A3:F6")
+    table.add_table(excel_table)
+    table.column_dimensions["A"].width = 16
+    for column in "BCDEF":
+        table.column_dimensions[column].width = 12
 
     checks = _sheet(workbook, "Checks", ["Check", "Difference $", "Fails"])
     checks["A4"], checks["A5"] = "Spend total = sum of months", "Variance total = sum of rows"
@@ -198,12 +206,40 @@ def _portrait(wb):
     wb["Variance"].page_setup.orientation = "portrait"
 
 
-def _not_fit(wb):
+def _set_scale_too_small(wb):
     wb["Variance"].sheet_properties.pageSetUpPr.fitToPage = False
+    wb["Variance"].page_setup.scale = 50
 
 
-def _two_pages_wide(wb):
-    wb["Variance"].page_setup.fitToWidth = 2
+def _too_wide_for_one_page(wb):
+    # Six columns 40 wide: (7 × 40 + 5) px × 0.75 = 213.75 pt each, 1,282.5 pt in all; one
+    # Letter landscape page (720 pt between half-inch margins) prints them at 56%.
+    for column in "ABCDEF":
+        wb["Variance"].column_dimensions[column].width = 40
+
+
+def _print_time_footer(wb):
+    wb["Checks"].oddFooter.left.text = "&8rxxl &D &T"
+    wb["Checks"].oddFooter.right.text = "&8Page &P of &N"
+
+
+def _no_print_titles(wb):
+    wb["Variance"]._print_rows = None  # openpyxl's setter ignores None
+
+
+def _short_header_row(wb):
+    # "Budget $" in a column 6 wide wraps to two lines; the row is the default 15 pt.
+    wb["Variance"].column_dimensions["B"].width = 6
+
+
+def _chart_over_table(wb):
+    # openpyxl's default chart is 15 × 7.5 cm = 567 × 283.5 px. From C5: C to F are 12 wide,
+    # 7 × 12 + 5 = 89 px each (356 px), and the default columns G on 64 px, so the chart ends
+    # in J (356 + 4 × 64 = 612 ≥ 567); rows are 20 px, so it ends in row 5 + 14 = 19.
+    chart = BarChart()
+    chart.add_data(Reference(wb["Variance"], min_col=2, min_row=3, max_row=6),
+                   titles_from_data=True)
+    wb["Variance"].add_chart(chart, "C5")
 
 
 def _no_footer(wb):
@@ -247,9 +283,13 @@ BREAKS = [
     (_general_formula, ("number-format", "Checks", "B5")),
     (_no_freeze, ("freeze-panes", "Spend", "")),
     (_portrait, ("print-setup", "Variance", "")),
-    (_not_fit, ("print-setup", "Variance", "")),
-    (_two_pages_wide, ("print-setup", "Variance", "")),
+    (_set_scale_too_small, ("print-setup", "Variance", "")),
+    (_too_wide_for_one_page, ("print-setup", "Variance", "")),
+    (_print_time_footer, ("print-setup", "Checks", "")),
+    (_no_print_titles, ("print-setup", "Variance", "")),
     (_no_footer, ("print-setup", "Checks", "")),
+    (_short_header_row, ("header-height", "Variance", "B3")),
+    (_chart_over_table, ("chart-over-table", "Variance", "C5:J19")),
     (_no_master_name, ("checks-sheet", "Checks", "")),
     (_master_is_a_range, ("checks-sheet", "Checks", "")),
     (_constant_name, ("defined-names", "", "")),
@@ -515,3 +555,41 @@ def test_cell_format_past_the_named_styles_counts_as_unstyled():
     workbook["Inputs"]["B4"] = "=B5"
     workbook["Inputs"]["B4"]._style.xfId = 99
     assert lint_workbook(workbook) == []
+
+
+def test_a_chart_beside_a_table_is_not_over_it():
+    workbook = clean_workbook()
+    chart = BarChart()
+    workbook["Variance"].add_chart(chart, "H3")  # the table ends in column F
+    assert lint_workbook(workbook) == []
+
+
+@pytest.mark.parametrize(("widths", "pages", "scale"), [
+    # Printable width: 11 in - 2 × 0.5 in = 10 in = 720 pt. A column w wide prints
+    # (7w + 5) px × 0.75 pt/px.
+    ([30] * 6, 1, 74.4),   # 6 × 161.25 = 967.5 pt; 720 / 967.5 = 74.4%
+    ([40] * 6, 1, 56.1),   # 6 × 213.75 = 1,282.5 pt; 720 / 1,282.5 = 56.1%
+    ([40] * 6, 2, 100.0),  # 1,440 / 1,282.5 > 1: fitting never enlarges
+    ([40] * 12, 3, 84.2),  # 2,565 pt; 2,160 / 2,565 = 84.2%
+])
+def test_effective_scale_from_column_widths(widths, pages, scale):
+    workbook = Workbook()
+    sheet = workbook.active
+    for column, width in enumerate(widths, start=1):
+        sheet.cell(1, column, "x")
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = pages, 0
+    assert effective_scale(sheet) == pytest.approx(scale, abs=0.05)
+
+
+def test_effective_scale_of_a_set_scale_and_of_fit_to_one_page_tall():
+    sheet = Workbook().active
+    sheet.page_setup.scale = 45
+    assert effective_scale(sheet) == 45
+    # Fit to one page wide and tall: 200 rows of 15 pt = 3,000 pt on a page 8.5 in less
+    # 0.6 + 0.75 in of margins = 514.8 pt tall: 17.2%.
+    sheet["A200"] = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
+    assert effective_scale(sheet) == pytest.approx(17.16, abs=0.01)

@@ -224,3 +224,27 @@ def test_libreoffice_computes_the_totals_row_as_cached(tmp_path, libreoffice_rec
                                  data_only=True)
     sheet = recalculated[recalculated.sheetnames[0]]
     assert sheet["B8"].value == pytest.approx(60.75) and sheet["C8"].value == 12
+
+
+def test_a_chart_over_a_grown_table_moves_below_it(tmp_path):
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.chart import BarChart
+    from openpyxl.worksheet.table import Table
+
+    from rxxl.reports import style
+    from rxxl.reports.workbook import keep_charts_off_tables
+
+    book = Workbook()
+    sheet = book.active
+    for row in range(4, 31):
+        sheet.cell(row, 1, "x" if row > 4 else "Site")
+    sheet.add_table(Table(displayName="sites", ref="A4:A30"))
+    sheet.add_chart(BarChart(), "A10")  # placed beside the one-row template table
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    loaded = load_workbook(path)  # as a report fills a loaded template
+    keep_charts_off_tables(loaded)
+    chart = loaded.active._charts[0]
+    # The table ends in row 30; two empty rows (31, 32), the chart from row 33 (0-based 32).
+    assert chart.anchor._from.row == 32
+    assert style.chart_cells(loaded.active, chart)[1] == 33

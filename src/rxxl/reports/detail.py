@@ -235,6 +235,8 @@ def write_claim_detail(
     subtitle = " · ".join(part for part in (organization, which, f"generated {stamp}", masking)
                           if part)
 
+    footer = style.packed_footer(" · ".join(part for part in (organization, month_name)
+                                            if part), stamp)
     blocks = range(0, max(rows, 1), ROWS_PER_SHEET)
     sheets = tuple(SHEET_NAME if i == 0 else f"{SHEET_NAME} {i + 1}" for i in range(len(blocks)))
     with atomic_path(path) as temporary, scratch_folder() as scratch:
@@ -265,7 +267,7 @@ def write_claim_detail(
             if len(sheets) > 1:
                 note = f"Claims {first + 1:,} to {last:,} of {rows:,}. {note}"
             sheet = book.add_worksheet(name)
-            _lay_out(sheet, formats, columns, heading, subtitle, note)
+            _lay_out(sheet, formats, columns, heading, subtitle, note, footer)
             table = TABLE_NAME if number == 0 else f"{TABLE_NAME}{number + 1}"
             _write_rows(sheet, formats, columns, prepared, first, last, table,
                         f"No claims with findings in {month_name}.")
@@ -439,7 +441,7 @@ def _formats(book: xlsxwriter.Workbook, whole_quantities: bool) -> dict:
 
 
 def _lay_out(sheet, formats: dict, columns: list[_Column], heading: str, subtitle: str,
-             note: str) -> None:
+             note: str, footer: str) -> None:
     """Everything but the data: titles, widths and cell formats, panes, print setup."""
     sheet.write_string(0, 0, heading, formats["title"])
     sheet.write_string(1, 0, subtitle, formats["subtitle"])
@@ -448,13 +450,20 @@ def _lay_out(sheet, formats: dict, columns: list[_Column], heading: str, subtitl
         # A column's format is written into every cell of it that has none of its own, so
         # the data rows need no per-cell formats (XlsxWriter's write_row takes only one).
         sheet.set_column(number, number, column.width, formats[column.kind])
-    sheet.set_row(HEADER_ROW, 30)
+    # Tall enough for the longest wrapped header (the header-height lint); at least 30 pt.
+    lines = max(style.header_lines(column.header, column.width) for column in columns)
+    sheet.set_row(HEADER_ROW, max(30, style.header_height(lines)))
     sheet.freeze_panes(HEADER_ROW + 1, 1)
     sheet.set_landscape()
     sheet.set_paper(style.PAPER_SIZE)
-    sheet.fit_to_pages(1, 0)
+    # As many pages wide as keep the print legible (style.TARGET_PRINT_SCALE), the header
+    # row on every page.
+    points = sum(style.column_points(column.width) for column in columns)
+    sheet.fit_to_pages(style.pages_wide(points), 0)
+    sheet.set_margins(**{side: style.MARGINS[side] for side in ("left", "right", "top",
+                                                                "bottom")})
     sheet.repeat_rows(HEADER_ROW)
-    sheet.set_footer(style.FOOTER)
+    sheet.set_footer(footer, {"margin": style.MARGINS["footer"]})
 
 
 def _write_rows(sheet, formats: dict, columns: list[_Column], prepared: _Prepared, first: int,

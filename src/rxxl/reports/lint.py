@@ -42,8 +42,19 @@ Rules (``RULES`` maps each id to its check):
 ``freeze-panes``
     Every worksheet has freeze panes.
 ``print-setup``
-    Every worksheet prints landscape, fit to one page wide (``fitToPage`` on and ``fitToWidth``
-    1, or unset, which Excel reads as 1) and has a footer.
+    Every worksheet prints landscape at no less than ``style.MIN_PRINT_SCALE`` (60%): the
+    scale is ``page_setup.scale`` or, fit to pages, ``min(100%, pages x printable width /
+    printed width)`` from ``fitToWidth`` (unset = 1, 0 = any) and the column widths (and the
+    same for ``fitToHeight`` and the row heights); a sheet with tables repeats a header row
+    on every page (print titles); the footer holds page x of y (``&P`` and ``&N``) and the
+    generation stamp (``style.STAMP_WORD``).
+``header-height``
+    A table's header row is tall enough for its wrapped headers: a header wider than its
+    column wraps to ``style.header_lines`` lines, which need ``style.header_height`` points.
+``chart-over-table``
+    No chart is anchored over a table's cells (header, data or totals): the cells a chart
+    covers come from its anchor (two cells, or one cell and the chart's size over the
+    column widths and row heights).
 ``checks-sheet``
     A worksheet named ``Checks`` and a workbook-level defined name ``MasterCheck`` that refers to
     one cell on it; with ``values``, that cell holds 0 (within 1e-9).
@@ -71,13 +82,16 @@ from openpyxl.formula import Tokenizer
 from openpyxl.formula.tokenizer import Token, TokenizerError
 from openpyxl.formula.translate import Translator, TranslatorError
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.formula import ArrayFormula
 
 from rxxl.errors import InputError
+from rxxl.reports import style
 from rxxl.reports.style import HEADER_STYLE, INPUT_STYLE, ORIENTATION, TOTAL_STYLE
 
-__all__ = ["CHECKS_SHEET", "MASTER_CHECK", "RULES", "Finding", "format_findings", "lint_workbook"]
+__all__ = ["CHECKS_SHEET", "MASTER_CHECK", "RULES", "Finding", "effective_scale", "format_findings",
+           "lint_workbook"]
 
 
 CHECKS_SHEET = "Checks"
@@ -445,8 +459,37 @@ def _freeze_panes(context: _Context) -> Iterator[Finding]:
                           "label column")
 
 
+#: Printable height in points of a Letter landscape page (8.5 in) less the margins.
+_PRINTABLE_HEIGHT = (8.5 - style.MARGINS["top"] - style.MARGINS["bottom"]) * 72
+
+
+def effective_scale(worksheet) -> float:
+    """The scale (percent) a worksheet prints at: with fit to page, the smaller of the
+    width's (fit to ``fitToWidth`` pages, unset = 1, 0 = any number) and the height's (fit to
+    ``fitToHeight`` pages, unset = 1, 0 = any number), from the column widths and row heights,
+    never above 100; without it, ``page_setup.scale`` (unset = 100)."""
+    properties = worksheet.sheet_properties.pageSetUpPr
+    if properties is None or not properties.fitToPage:
+        return float(worksheet.page_setup.scale or 100)
+    scales = [100.0]
+    wide = worksheet.page_setup.fitToWidth
+    wide = 1 if wide is None else int(wide)
+    if wide > 0:
+        scales.append(style.print_scale(style.printed_width(worksheet), wide))
+    tall = worksheet.page_setup.fitToHeight
+    tall = 1 if tall is None else int(tall)
+    if tall > 0:
+        default = worksheet.sheet_format.defaultRowHeight or style.DEFAULT_HEIGHT
+        height = sum(worksheet.row_dimensions[row].height or default
+                     if row in worksheet.row_dimensions else default
+                     for row in range(1, worksheet.max_row + 1))
+        scales.append(min(100.0, 100.0 * tall * _PRINTABLE_HEIGHT / height))
+    return min(scales)
+
+
 def _print_setup(context: _Context) -> Iterator[Finding]:
-    """Worksheets that do not print landscape, one page wide, with a footer."""
+    """Worksheets that do not print landscape, print below the minimum scale, do not repeat
+    their tables' header rows, or lack the footer of page x of y and the generation stamp."""
     for sheet in _worksheets(context):
         worksheet = sheet.sheet
         orientation = worksheet.page_setup.orientation
@@ -454,16 +497,75 @@ def _print_setup(context: _Context) -> Iterator[Finding]:
             yield Finding("print-setup", sheet.title, "",
                           f"orientation is {orientation or 'unset (portrait)'}; set "
                           f"page_setup.orientation = '{ORIENTATION}'")
-        properties = worksheet.sheet_properties.pageSetUpPr
-        fit = properties is not None and properties.fitToPage
-        if not fit or worksheet.page_setup.fitToWidth not in (None, 1):
+        scale = effective_scale(worksheet)
+        if scale < style.MIN_PRINT_SCALE:
             yield Finding("print-setup", sheet.title, "",
-                          "not fit to one page wide; set sheet_properties.pageSetUpPr.fitToPage "
-                          "and page_setup.fitToWidth = 1 (fitToHeight = 0 for long sheets)")
-        if not str(worksheet.oddFooter):
+                          f"prints at about {scale:.0f}%, below the {style.MIN_PRINT_SCALE}% "
+                          f"that stays legible; fit to more pages wide (page_setup.fitToWidth, "
+                          f"rxxl.reports.style.pages_wide) with fitToHeight = 0")
+        if worksheet.tables and not worksheet.print_title_rows:
             yield Finding("print-setup", sheet.title, "",
-                          "no footer; set rxxl.reports.style.FOOTER_LEFT and FOOTER_RIGHT"
-                          " (page numbers and the generation stamp)")
+                          "no print titles; repeat the main table's header row on every page "
+                          "(print_title_rows = '4:4')")
+        footer = worksheet.oddFooter
+        text = " ".join(part.text or "" for part in (footer.left, footer.center, footer.right))
+        if not text.strip():
+            yield Finding("print-setup", sheet.title, "",
+                          "no footer; set it with rxxl.reports.workbook.print_setup"
+                          " (organization and month, sheet, page x of y, generation stamp)")
+        elif "&P" not in text or "&N" not in text or style.STAMP_WORD not in text:
+            yield Finding("print-setup", sheet.title, "",
+                          f"the footer lacks page x of y (&P of &N) or the generation stamp "
+                          f"('{style.STAMP_WORD} ...'); set it with "
+                          f"rxxl.reports.style.footer_right(stamp)")
+
+
+def _header_height(context: _Context) -> Iterator[Finding]:
+    """Table header rows too short for their wrapped headers."""
+    for sheet in _worksheets(context):
+        worksheet = sheet.sheet
+        widths = style.column_widths(worksheet)
+        default = worksheet.sheet_format.defaultRowHeight or style.DEFAULT_HEIGHT
+        for table in worksheet.tables.values():
+            if table.headerRowCount == 0:
+                continue
+            first, row, last, _ = range_boundaries(table.ref)
+            height = (worksheet.row_dimensions[row].height or default
+                      if row in worksheet.row_dimensions else default)
+            for column in range(first, last + 1):
+                text = worksheet.cell(row, column).value
+                if text is None:
+                    continue
+                width = widths.get(column, style.DEFAULT_WIDTH)
+                lines = style.header_lines(str(text), width)
+                needed = style.header_height(lines) if lines > 1 else 0.0
+                if height + 1e-6 < needed:
+                    yield Finding("header-height", sheet.title,
+                                  f"{get_column_letter(column)}{row}",
+                                  f"header wraps to {lines} lines in a column {width:g} wide "
+                                  f"but the row is {height:g} pt tall; set "
+                                  f"row_dimensions[{row}].height = {needed:g} "
+                                  f"(rxxl.reports.style.header_height) or widen the column")
+
+
+def _chart_over_table(context: _Context) -> Iterator[Finding]:
+    """Charts anchored over the cells of an Excel table."""
+    for sheet in _worksheets(context):
+        worksheet = sheet.sheet
+        for chart in getattr(worksheet, "_charts", []):
+            covered = style.chart_cells(worksheet, chart)
+            if covered is None:
+                continue
+            left, top, right, bottom = covered
+            where = f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}"
+            for table in worksheet.tables.values():
+                name = table.displayName
+                first_col, first_row, last_col, last_row = range_boundaries(table.ref)
+                if left <= last_col and first_col <= right and top <= last_row \
+                        and first_row <= bottom:
+                    yield Finding("chart-over-table", sheet.title, where,
+                                  f"a chart covers {where}, over table {name} ({table.ref}); "
+                                  f"anchor it beside or below the table's cells")
 
 
 def _name_target(defined) -> tuple[str, str] | None:
@@ -565,6 +667,8 @@ RULES: dict[str, Callable[[_Context], Iterator[Finding]]] = {
     "number-format": _number_format,
     "freeze-panes": _freeze_panes,
     "print-setup": _print_setup,
+    "header-height": _header_height,
+    "chart-over-table": _chart_over_table,
     "checks-sheet": _checks_sheet,
     "error-values": _error_values,
     "defined-names": _defined_names,

@@ -54,7 +54,14 @@ from rxxl.reports.templates import (
     check_template,
     fill_table,
 )
-from rxxl.reports.workbook import Filled, Filler, Formula, save
+from rxxl.reports.workbook import (
+    Filled,
+    Filler,
+    Formula,
+    finish_printing,
+    keep_charts_off_tables,
+    save,
+)
 
 #: Rows of the Summary's top variance drivers (of the Drivers sheet's largest drivers).
 TOP_DRIVERS = 5
@@ -366,8 +373,13 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
+    # One stamp for the Cover's "Generated" and every page's footer.
+    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     cells["cover"] = _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year,
-                                 cells["budget"])
+                                 cells["budget"], generated)
+    keep_charts_off_tables(filler.book)
+    finish_printing(filler.book, stamp=generated, footer_left=(
+        f"{_organization(inputs)} · {inputs.month.strftime('%B %Y')}"))
     month_facts = narrative.month_facts(
         inputs.month, cells, tiles, found, stock, denial, audit,
         (_drug_lines_not_closed(inputs), cells["cover"].cell("value", COVER_NOT_CLOSED)),
@@ -731,7 +743,7 @@ def _drug_lines_not_closed(inputs: Inputs) -> int:
 
 
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
-                fiscal_year: str, budget_cells: Filled) -> Filled:
+                fiscal_year: str, budget_cells: Filled, generated: str) -> Filled:
     status = Formula('IF(MasterCheck=0,"All checks pass",IF(MasterCheck=1,"1 check fails",'
                      'MasterCheck&" checks fail"))',
                      "All checks pass" if failed == 0 else
@@ -748,7 +760,7 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
     cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
         _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
         cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
-        dt.datetime.now().strftime("%Y-%m-%d %H:%M"), __version__, status]}))
+        generated, __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
         columns=["sheet", "about"]))

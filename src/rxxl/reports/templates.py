@@ -34,6 +34,7 @@ from rxxl.reports.workbook import (
     Filled,
     Filler,
     TableSpec,
+    finish_printing,
     lay_out_sheet,
     register_styles,
 )
@@ -331,6 +332,7 @@ def build_template(path: Path) -> Path:
         "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
     _charts(book)
     _conditional_formats(book)
+    finish_printing(book)  # every column has its width now: pages wide from the widths
     # A fixed stamp: two builds of the same code are the same file.
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
     book.properties.creator = "rxxl"

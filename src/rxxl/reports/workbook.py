@@ -45,6 +45,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from rxxl import __version__
 from rxxl.errors import InputError
 from rxxl.outputs import FORMULA_STARTS, atomic_path, xlsx_text
 from rxxl.reports import style
@@ -122,10 +123,6 @@ class Filled:
 
 # --- Laying out a template -----------------------------------------------------------------
 
-#: Height in points of a header row whose headers wrap to two lines.
-HEADER_TWO_LINES = 27.0
-
-
 def register_styles(book: Workbook) -> None:
     for named in style.named_styles():
         if named.name not in book.named_styles:
@@ -148,8 +145,10 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
             caption = sheet.cell(header_row - 1, first_col, spec.caption)
             caption.style = style.NOTE_STYLE
         # A header wider than its column wraps (the header style): give it two lines.
-        if any(len(column.header) > column.width for column in spec.columns):
-            sheet.row_dimensions[header_row].height = HEADER_TWO_LINES
+        lines = max(style.header_lines(column.header, column.width) for column in spec.columns)
+        if lines > 1:
+            current = sheet.row_dimensions[header_row].height or 0
+            sheet.row_dimensions[header_row].height = max(current, style.header_height(lines))
         for offset, column in enumerate(spec.columns):
             col = first_col + offset
             head = sheet.cell(header_row, col, column.header)
@@ -195,16 +194,69 @@ def _add_totals_row(sheet: Worksheet, table: Table, spec: TableSpec, first_col: 
         cell.number_format = column.number_format
 
 
-def print_setup(sheet: Worksheet, title_rows: int | None = None) -> None:
+#: The stamp a template and the add-in's examples carry until a report writes its own.
+TEMPLATE_STAMP = f"by rxxl {__version__}"
+
+
+def print_setup(sheet: Worksheet, title_rows: int | None = None, *,
+                footer_left: str | None = None, stamp: str | None = None) -> None:
+    """Landscape Letter, margins, fit to as many pages wide as keep the scale at or above
+    :data:`rxxl.reports.style.TARGET_PRINT_SCALE` (from the column widths; as many pages
+    tall as it takes), the header row ``title_rows`` repeated on every page, and the footer:
+    organization and month left (``footer_left``), the sheet centre, page x of y and the
+    generation stamp right.
+
+    Call it after the columns have their widths; :func:`finish_printing` calls it again for
+    every sheet once a workbook is filled.
+    """
     sheet.page_setup.orientation = style.ORIENTATION
     sheet.page_setup.paperSize = style.PAPER_SIZE
-    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToWidth = style.pages_wide(style.printed_width(sheet))
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.left.text = style.FOOTER_LEFT
-    sheet.oddFooter.right.text = style.FOOTER_RIGHT
+    for side, inches in style.MARGINS.items():
+        setattr(sheet.page_margins, side, inches)
+    sheet.oddFooter.left.text = style.footer_text(footer_left) if footer_left else (
+        sheet.oddFooter.left.text or style.FOOTER_LEFT)
+    sheet.oddFooter.center.text = style.FOOTER_CENTER
+    if stamp is not None or not sheet.oddFooter.right.text:
+        sheet.oddFooter.right.text = style.footer_right(stamp or TEMPLATE_STAMP)
+    for part in (sheet.oddFooter.left, sheet.oddFooter.center, sheet.oddFooter.right):
+        part.size = 8
     if title_rows:
         sheet.print_title_rows = f"{title_rows}:{title_rows}"
+
+
+def finish_printing(book: Workbook, *, footer_left: str | None = None,
+                    stamp: str | None = None) -> None:
+    """:func:`print_setup` again on every worksheet of a filled workbook: the widths as they
+    now are, the report's organization and month, and its generation stamp in the footer
+    (the repeated header rows stay as set)."""
+    for sheet in book.worksheets:
+        print_setup(sheet, footer_left=footer_left, stamp=stamp)
+
+
+def keep_charts_off_tables(book: Workbook, gap: int = 2) -> None:
+    """Move each chart anchored over a table's cells down, ``gap`` empty rows below the lowest
+    table it covers: a filled table grows down from its template's one row, and a chart
+    placed beside the empty table would cover its rows (the ``chart-over-table`` lint).
+    Only charts anchored by one cell (the template's) are moved; their columns stay."""
+    for sheet in book.worksheets:
+        tables = [range_boundaries(table.ref) for table in sheet.tables.values()]
+        for chart in sheet._charts:
+            marker = getattr(chart.anchor, "_from", None)
+            if marker is None or getattr(chart.anchor, "to", None) is not None:
+                continue
+            # Moving below one table can land on another further down: repeat until clear.
+            for _ in range(len(tables) + 1):
+                left, top, right, bottom = style.chart_cells(sheet, chart)
+                below = [last_row for first_col, first_row, last_col, last_row in tables
+                         if left <= last_col and first_col <= right and top <= last_row
+                         and first_row <= bottom]
+                if not below:
+                    break
+                marker.row = max(below) + gap  # 0-based: gap empty rows between
+                marker.rowOff = 0
 
 
 # --- Filling ---------------------------------------------------------------------------------
