@@ -645,6 +645,10 @@ def _read_me(filler: Filler, pages: Sequence[_Page]) -> None:
 # --- Building and saving ---------------------------------------------------------------------
 
 
+# The calculation engine id Excel 2016, 2019, 2021 and 365 write into calcPr.
+EXCEL_365_CALC_ID = 191029
+
+
 def build_function_examples(path: str | Path = DEFAULT_PATH) -> Path:
     """Write the example workbook of every RX_ function.
 
@@ -672,7 +676,14 @@ def build_function_examples(path: str | Path = DEFAULT_PATH) -> Path:
     for page in pages:
         page.finish()
     _read_me(filler, pages)
-    return save(filler, Path(path), stamp=_STAMP)
+    # Every formula here is an RX_ call with its cached value: a forced full calculation on
+    # load would turn each into #NAME? in Excel or LibreOffice without the add-in. Excel also
+    # recalculates everything when the file's calcId is below its own engine's (MS-XLS
+    # RecalcId, https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-xls/
+    # 95ba561a-69a6-4661-a8dd-e03305bbff3f); openpyxl writes Excel 2007's 124519, so the id
+    # Excel 2016 to 365 write is put instead.
+    book.calculation.calcId = EXCEL_365_CALC_ID
+    return save(filler, Path(path), stamp=_STAMP, calculate_on_load=False)
 
 
 if __name__ == "__main__":
