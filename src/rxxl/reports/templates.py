@@ -26,6 +26,7 @@ from rxxl.data.readers import refuse_unsafe_workbook
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
+from rxxl.denials import SIGMAS
 from rxxl.drug_bridge import DRIVERS
 from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS
 from rxxl.reports.inputs import AUDIT_MONTHS
@@ -470,21 +471,23 @@ def _charts(book: Workbook) -> None:
 
     generics = book["Generics"]
     gdr = LineChart()
-    # A rate near 85%: its axis is left to fit the data, the months' change is the news.
     gdr.title = "Generic dispensing rate by month (% of prescriptions)"
     gdr.add_data(Reference(generics, min_col=4, min_row=4, max_row=4 + MONTHS_SHOWN),
                  titles_from_data=True)
     gdr.set_categories(Reference(generics, min_col=1, min_row=5, max_row=4 + MONTHS_SHOWN))
     _line(gdr.series[0], ACTUAL_LINE, width_pt=2.5, marker="circle")
     _straight(gdr)
+    # 0% to 100%: an axis fitted to the data (71.5% to 73.5%) makes a flat rate look volatile.
+    _from_zero(gdr.y_axis, "0%")
+    gdr.y_axis.scaling.max = 1
+    gdr.legend = None  # one series, named by the title
     generics.add_chart(gdr, "F10")
 
     denials = book["Denials"]
     pchart = LineChart()
     # The template is built before the data: it cannot name the payer, only the rule that
     # picks it (figures.denial_figures: most denials above the center line this month).
-    pchart.title = ("Denial rate with 3-sigma limits: the payer with the most denials "
-                    "above its center line this month")
+    pchart.title = f"Denial rate and {SIGMAS:g}-sigma limits, payer with most excess denials"
     pchart.add_data(Reference(denials, min_col=26, max_col=29, min_row=4,
                               max_row=4 + MONTHS_SHOWN), titles_from_data=True)
     pchart.set_categories(Reference(denials, min_col=25, min_row=5, max_row=4 + MONTHS_SHOWN))
