@@ -8,9 +8,13 @@ result, and the ``=RX_...`` formula on the input cells.
 
 Every formula carries the value rxxl computed for it, by calling the same function from
 :mod:`rxxl.udfs` on the input cells as xlwings hands them over, so a reader that does not
-calculate (pandas, a mail preview, LibreOffice without the add-in) shows real results.
-Functions that return a block are written as array formulas over the block; the cells of the
-block carry its values.
+calculate (pandas, a mail preview) shows real results. The workbook does not ask for a full
+calculation on open (``fullCalcOnLoad`` off, the ``calcId`` of Excel 365), so Excel without
+the add-in keeps them too. Functions that return a block are written as array formulas over
+the block; the cells of the block carry its values. LibreOffice 7.4 without the add-in shows
+the cached single-cell numbers and text, but recalculates array formulas and formulas with a
+TRUE/FALSE result on load, and those show ``#NAME?`` (seen on 271 cells: 269 in array blocks,
+2 TRUE/FALSE).
 
 The RX_340B_CHECK example reads its reference files from the folder in its input cell, or from
 ``RXXL_REFERENCE_DIR`` when the cell is blank; its results are computed against the synthetic
