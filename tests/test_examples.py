@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import zipfile
 import re
 from pathlib import Path
 
 import pytest
+from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
@@ -155,3 +157,39 @@ def test_a_rebuild_is_byte_identical(built, tmp_path):
     again = build_function_examples(tmp_path / "again.xlsx")
     assert again.read_bytes() == built.read_bytes()
 
+
+
+def test_the_workbook_does_not_force_a_recalculation_on_open(built):
+    # Opened without the add-in, a forced recalculation turns every RX_ cell into #NAME?.
+    with zipfile.ZipFile(built) as archive:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8")
+    calc = re.search(r"<calcPr\b[^>]*>", workbook).group(0)
+    assert 'fullCalcOnLoad="1"' not in calc and 'fullCalcOnLoad="true"' not in calc, calc
+    # Excel recalculates a file last calculated by an older engine; 191029 is Excel 365's.
+    assert int(re.search(r'calcId="([0-9]+)"', calc).group(1)) >= 191029, calc
+
+
+def _cells_with_a_value(path):
+    """{sheet title: coordinates of cells whose XML holds a <v> value} of a saved workbook."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    book = load_workbook(path, read_only=True)
+    with zipfile.ZipFile(path) as archive:
+        found = {}
+        for number, title in enumerate(book.sheetnames, start=1):
+            root = ElementTree.fromstring(archive.read(f"xl/worksheets/sheet{number}.xml"))
+            found[title] = {c.get("r") for c in root.iter(f"{main}c")
+                            if c.find(f"{main}v") is not None}
+    return found
+
+
+def test_every_rx_cell_has_a_cached_value(built, books):
+    formulas, _ = books
+    valued = _cells_with_a_value(built)
+    missing = []
+    for sheet, cell, text, ref in _formulas(formulas):
+        assert text.lstrip("=").startswith("RX_"), (sheet.title, cell.coordinate, text)
+        block = [cell.coordinate] if ref is None else [
+            c.coordinate for row in sheet[ref] for c in row]
+        # An empty text result (no reasons on a compliant claim) is the cached value "".
+        missing += [(sheet.title, c) for c in block if c not in valued[sheet.title]]
+    assert not missing, missing[:5]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
@@ -45,6 +45,18 @@ def _put(sheet, ref: str, value, role: str = style.CALC_STYLE, number_format=sty
     sheet[ref].number_format = number_format
 
 
+def _spend_chart(spend, rows=(4, 5)) -> LineChart:
+    """Budget and actual by month, by the rules: straight lines, the $ axis from zero."""
+    chart = LineChart()
+    chart.title = "Spend by month"
+    chart.add_data(Reference(spend, min_col=2, max_col=5, min_row=rows[0], max_row=rows[-1]),
+                   from_rows=True)
+    for series in chart.series:
+        series.smooth = False
+    chart.y_axis.scaling.min = 0
+    return chart
+
+
 def clean_workbook() -> Workbook:
     """Inputs, a time series (one formula per row), a table (one formula per column, with
     subtotals) and a Checks sheet, all by the rules."""
@@ -71,6 +83,7 @@ def clean_workbook() -> Workbook:
     for row in (4, 5, 6):
         _put(spend, f"F{row}", f"=SUM(B{row}:E{row})", TOTAL_STYLE)
     _put(spend, "F7", "=IFERROR(F6/F4,0)", TOTAL_STYLE, style.PERCENT)
+    spend.add_chart(_spend_chart(spend), "A10")
 
     # A table: one formula per column down the rows, a subtotal row, a grand total.
     table = _sheet(workbook, "Variance", ["Cost center", "Budget $", "Actual $", "Variance $",
@@ -239,7 +252,25 @@ def _chart_over_table(wb):
     chart = BarChart()
     chart.add_data(Reference(wb["Variance"], min_col=2, min_row=3, max_row=6),
                    titles_from_data=True)
+    chart.y_axis.scaling.min = 0  # only the placement is wrong
     wb["Variance"].add_chart(chart, "C5")
+
+
+def _spline(wb):
+    wb["Spend"]._charts[0].series[1].smooth = True
+
+
+def _smooth_not_said(wb):
+    # openpyxl's default: no c:smooth element, which LibreOffice draws as a spline.
+    wb["Spend"]._charts[0].series[0].smooth = None
+
+
+def _amount_axis_from_the_data(wb):
+    wb["Spend"]._charts[0].y_axis.scaling.min = None
+
+
+def _amount_axis_from_900(wb):
+    wb["Spend"]._charts[0].y_axis.scaling.min = 900
 
 
 def _no_footer(wb):
@@ -290,6 +321,10 @@ BREAKS = [
     (_no_footer, ("print-setup", "Checks", "")),
     (_short_header_row, ("header-height", "Variance", "B3")),
     (_chart_over_table, ("chart-over-table", "Variance", "C5:J19")),
+    (_spline, ("chart-spline", "Spend", "A10")),
+    (_smooth_not_said, ("chart-spline", "Spend", "A10")),
+    (_amount_axis_from_the_data, ("chart-axis-zero", "Spend", "A10")),
+    (_amount_axis_from_900, ("chart-axis-zero", "Spend", "A10")),
     (_no_master_name, ("checks-sheet", "Checks", "")),
     (_master_is_a_range, ("checks-sheet", "Checks", "")),
     (_constant_name, ("defined-names", "", "")),
@@ -323,6 +358,39 @@ def test_breaks_survive_a_save_and_reload(tmp_path):
     assert found == {("merged-cells", "Spend", "A1:F1"), ("hidden", "Spend", "C:E"),
                      ("hidden", "Variance", "5:6"), ("defined-names", "Inputs", ""),
                      ("row-formula", "Spend", "D6")}
+
+
+def test_chart_breaks_survive_a_save_and_reload(tmp_path):
+    workbook = clean_workbook()
+    _spline(workbook)
+    _amount_axis_from_900(workbook)
+    path = tmp_path / "charts.xlsx"
+    workbook.save(path)
+    found = {(f.rule, f.sheet, f.cell) for f in lint_workbook(path)}
+    assert found == {("chart-spline", "Spend", "A10"), ("chart-axis-zero", "Spend", "A10")}
+
+
+def test_a_rate_axis_may_start_where_the_data_starts():
+    # Row 7 is Variance %, formatted as a percentage: a rate, not an amount.
+    workbook = clean_workbook()
+    rates = _spend_chart(workbook["Spend"], rows=(7,))
+    rates.y_axis.scaling.min = None
+    workbook["Spend"].add_chart(rates, "H10")
+    assert lint_workbook(workbook) == []
+
+
+def test_a_combined_chart_checks_each_plot():
+    # A Pareto: bars of amounts on one axis, a straight line on a second; the bars' axis
+    # starts where the data does.
+    workbook = clean_workbook()
+    spend = workbook["Spend"]
+    bars = BarChart()
+    bars.add_data(Reference(spend, min_col=2, max_col=5, min_row=4), from_rows=True)
+    line = _spend_chart(spend, rows=(5,))
+    line.y_axis.axId, line.y_axis.crosses = 200, "max"
+    bars += line
+    spend.add_chart(bars, "H10")
+    assert _only(lint_workbook(workbook)) == ("chart-axis-zero", "Spend", "H10")
 
 
 def test_missing_checks_sheet_is_a_workbook_finding():

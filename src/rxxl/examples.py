@@ -8,9 +8,13 @@ result, and the ``=RX_...`` formula on the input cells.
 
 Every formula carries the value rxxl computed for it, by calling the same function from
 :mod:`rxxl.udfs` on the input cells as xlwings hands them over, so a reader that does not
-calculate (pandas, a mail preview, LibreOffice without the add-in) shows real results.
-Functions that return a block are written as array formulas over the block; the cells of the
-block carry its values.
+calculate (pandas, a mail preview) shows real results. The workbook does not ask for a full
+calculation on open (``fullCalcOnLoad`` off, the ``calcId`` of Excel 365), so Excel without
+the add-in keeps them too. Functions that return a block are written as array formulas over
+the block; the cells of the block carry its values. LibreOffice 7.4 without the add-in shows
+the cached single-cell numbers and text, but recalculates array formulas and formulas with a
+TRUE/FALSE result on load, and those show ``#NAME?`` (seen on 271 cells: 269 in array blocks,
+2 TRUE/FALSE).
 
 The RX_340B_CHECK example reads its reference files from the folder in its input cell, or from
 ``RXXL_REFERENCE_DIR`` when the cell is blank; its results are computed against the synthetic
@@ -645,6 +649,10 @@ def _read_me(filler: Filler, pages: Sequence[_Page]) -> None:
 # --- Building and saving ---------------------------------------------------------------------
 
 
+# The calculation engine id Excel 2016, 2019, 2021 and 365 write into calcPr.
+EXCEL_365_CALC_ID = 191029
+
+
 def build_function_examples(path: str | Path = DEFAULT_PATH) -> Path:
     """Write the example workbook of every RX_ function.
 
@@ -672,7 +680,14 @@ def build_function_examples(path: str | Path = DEFAULT_PATH) -> Path:
     for page in pages:
         page.finish()
     _read_me(filler, pages)
-    return save(filler, Path(path), stamp=_STAMP)
+    # Every formula here is an RX_ call with its cached value: a forced full calculation on
+    # load would turn each into #NAME? in Excel or LibreOffice without the add-in. Excel also
+    # recalculates everything when the file's calcId is below its own engine's (MS-XLS
+    # RecalcId, https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-xls/
+    # 95ba561a-69a6-4661-a8dd-e03305bbff3f); openpyxl writes Excel 2007's 124519, so the id
+    # Excel 2016 to 365 write is put instead.
+    book.calculation.calcId = EXCEL_365_CALC_ID
+    return save(filler, Path(path), stamp=_STAMP, calculate_on_load=False)
 
 
 if __name__ == "__main__":

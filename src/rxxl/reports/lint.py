@@ -55,6 +55,15 @@ Rules (``RULES`` maps each id to its check):
     No chart is anchored over a table's cells (header, data or totals): the cells a chart
     covers come from its anchor (two cells, or one cell and the chart's size over the
     column widths and row heights).
+``chart-spline``
+    Every line or scatter series is drawn straight, point to point: ``c:smooth val="0"``
+    written out. A spline invents values between the months; and a series without the
+    element is drawn as a spline by LibreOffice (the schema's default for ``smooth`` is true).
+``chart-axis-zero``
+    A value axis of amounts or counts starts at zero (``scaling.min = 0``), so that bar
+    heights and the gap between two lines read true. An axis is of amounts or counts unless
+    every series on it takes its values from cells formatted as a percentage (a rate may
+    be zoomed to its range). Scatter and bubble charts are not checked.
 ``checks-sheet``
     A worksheet named ``Checks`` and a workbook-level defined name ``MasterCheck`` that refers to
     one cell on it; with ``values``, that cell holds 0 (within 1e-9).
@@ -568,6 +577,77 @@ def _chart_over_table(context: _Context) -> Iterator[Finding]:
                                   f"anchor it beside or below the table's cells")
 
 
+# A series' values reference: 'Sheet name'!$B$5:$B$28 or Sheet!B5:B28.
+_SERIES_REF_RE = re.compile(r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!']+))!(?P<area>.+)$")
+
+
+def _charts_with_place(context: _Context):
+    """(sheet title, top-left cell of the chart, chart, one of its plots) for every plot."""
+    for sheet in _worksheets(context):
+        worksheet = sheet.sheet
+        for chart in getattr(worksheet, "_charts", []):
+            covered = style.chart_cells(worksheet, chart)
+            where = "" if covered is None else f"{get_column_letter(covered[0])}{covered[1]}"
+            for plot in getattr(chart, "_charts", None) or [chart]:
+                yield sheet.title, where, chart, plot
+
+
+def _chart_name(chart) -> str:
+    """The chart's title text, for a message (titles are labels, never claim values)."""
+    try:
+        runs = [run.t for paragraph in chart.title.tx.rich.p for run in (paragraph.r or [])]
+    except AttributeError:
+        return "an untitled chart"
+    return f"chart {' '.join(runs)!r}" if runs else "an untitled chart"
+
+
+def _chart_spline(context: _Context) -> Iterator[Finding]:
+    """Line and scatter series drawn as splines, or not said to be straight."""
+    for title, where, chart, plot in _charts_with_place(context):
+        if plot.tagname not in ("lineChart", "line3DChart", "scatterChart"):
+            continue
+        for number, series in enumerate(plot.series, start=1):
+            if series.smooth is not False:
+                yield Finding("chart-spline", title, where,
+                              f"series {number} of {_chart_name(chart)} is drawn as a spline "
+                              f"(smooth is {series.smooth}); set series.smooth = False so "
+                              f"the line goes straight from point to point")
+
+
+def _is_percent_series(workbook: Workbook, series) -> bool:
+    """True when the series' value cells are formatted as a percentage."""
+    reference = getattr(getattr(series.val, "numRef", None), "f", None) if series.val else None
+    found = _SERIES_REF_RE.match(reference or "")
+    if found is None:
+        return False
+    title = found["plain"] or found["quoted"].replace("''", "'")
+    if title not in workbook.sheetnames:
+        return False
+    try:
+        left, top, _, _ = range_boundaries(found["area"].replace("$", ""))
+    except (ValueError, TypeError):
+        return False
+    return "%" in (workbook[title].cell(row=top, column=left).number_format or "")
+
+
+def _chart_axis_zero(context: _Context) -> Iterator[Finding]:
+    """Amount and count axes that do not start at zero."""
+    for title, where, chart, plot in _charts_with_place(context):
+        if plot.tagname in ("scatterChart", "bubbleChart") or not plot.series:
+            continue
+        axis = getattr(plot, "y_axis", None)
+        if axis is None or getattr(axis, "tagname", "") != "valAx":
+            continue
+        if all(_is_percent_series(context.workbook, series) for series in plot.series):
+            continue
+        low = axis.scaling.min if axis.scaling is not None else None
+        if low is None or low != 0:
+            yield Finding("chart-axis-zero", title, where,
+                          f"the value axis of {_chart_name(chart)} holds amounts or counts "
+                          f"but starts at {'the data' if low is None else f'{low:g}'}; set "
+                          f"y_axis.scaling.min = 0 so bars and gaps read true")
+
+
 def _name_target(defined) -> tuple[str, str] | None:
     """(sheet, area without ``$``) of a name that refers to one absolute cell or range."""
     target = _NAME_TARGET_RE.fullmatch(defined.attr_text or "")
@@ -669,6 +749,8 @@ RULES: dict[str, Callable[[_Context], Iterator[Finding]]] = {
     "print-setup": _print_setup,
     "header-height": _header_height,
     "chart-over-table": _chart_over_table,
+    "chart-spline": _chart_spline,
+    "chart-axis-zero": _chart_axis_zero,
     "checks-sheet": _checks_sheet,
     "error-values": _error_values,
     "defined-names": _defined_names,

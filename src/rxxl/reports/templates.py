@@ -26,6 +26,7 @@ from rxxl.data.readers import refuse_unsafe_workbook
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
+from rxxl.denials import SIGMAS
 from rxxl.drug_bridge import DRIVERS
 from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS
 from rxxl.reports.inputs import AUDIT_MONTHS
@@ -394,17 +395,58 @@ MASTER_CHECK = "MasterCheck"
 PASSES, FAILS, CANNOT = "passes", "fails", "cannot be computed"
 
 
+#: Line colours: actual in the header blue (solid), the budget or target in orange (dashed)
+#: so that it reads apart from actual in colour, in print and to a colour-blind reader.
+ACTUAL_LINE, BUDGET_LINE, LIMIT_LINE = style.HEADER_FILL, "C55A11", "7F7F7F"
+
+
+def _straight(chart: LineChart) -> None:
+    """Every line series drawn point to point: a spline invents values between months."""
+    for series in chart.series:
+        series.smooth = False
+
+
+def _line(series, colour: str, dash: str | None = None, width_pt: float = 2.25,
+          marker: str | None = None) -> None:
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.width = int(width_pt * 12700)  # EMU per point
+    if dash:
+        series.graphicalProperties.line.dashStyle = dash
+    if marker:
+        series.marker.symbol = marker
+        series.marker.size = 6
+        series.marker.graphicalProperties.solidFill = colour
+        series.marker.graphicalProperties.line.solidFill = colour
+    else:
+        series.marker.symbol = "none"
+
+
+def _from_zero(axis, number_format: str | None = None) -> None:
+    """An amount or count axis starts at zero, so bar heights and gaps read true."""
+    axis.scaling.min = 0
+    if number_format:
+        axis.number_format = number_format
+        axis.numFmt.sourceLinked = False
+
+
 def _charts(book: Workbook) -> None:
     summary = book["Summary"]
     spend = LineChart()
-    spend.title = "Drug spend: actual vs budget"
+    spend.title = "Drug spend by month: actual vs budget ($)"
     spend.y_axis.title = "$"
     spend.height, spend.width = 7.5, 16
     first = SUMMARY_TABLES_ROW + 12  # the spend table's header row
-    spend.add_data(Reference(summary, min_col=2, max_col=3, min_row=first,
-                             max_row=first + MONTHS_SHOWN), titles_from_data=True)
+    # Actual first and budget last, so the dashed budget line is drawn over the actual one.
+    for column in (3, 2):
+        spend.add_data(Reference(summary, min_col=column, min_row=first,
+                                 max_row=first + MONTHS_SHOWN), titles_from_data=True)
     spend.set_categories(Reference(summary, min_col=1, min_row=first + 1,
                                    max_row=first + MONTHS_SHOWN))
+    actual, budget = spend.series
+    _line(actual, ACTUAL_LINE, width_pt=2.5)
+    _line(budget, BUDGET_LINE, dash="dash", width_pt=1.75, marker="circle")
+    _straight(spend)
+    _from_zero(spend.y_axis, "#,##0")
     summary.add_chart(spend, f"E{first}")
     _commentary_block(summary)
 
@@ -412,7 +454,7 @@ def _charts(book: Workbook) -> None:
     # A waterfall: stacked columns of an invisible base (Bar from) and the step (Bar size).
     bridge = BarChart()
     bridge.type, bridge.grouping, bridge.overlap, bridge.gapWidth = "col", "stacked", 100, 50
-    bridge.title = "Budget to actual drug spend"
+    bridge.title = "Drug spend bridge: budget to actual, by driver ($)"
     bridge.y_axis.title = "$"
     steps = 4 + len(BRIDGE_STEPS)
     bridge.add_data(Reference(drivers, min_col=4, max_col=5, min_row=4, max_row=steps),
@@ -423,46 +465,69 @@ def _charts(book: Workbook) -> None:
     base.graphicalProperties.line.noFill = True
     size.graphicalProperties.solidFill = style.HEADER_FILL
     bridge.legend = None
+    _from_zero(bridge.y_axis, "#,##0")
     bridge.height, bridge.width = 8.5, 18
     drivers.add_chart(bridge, "A16")
 
     generics = book["Generics"]
     gdr = LineChart()
-    gdr.title = "Generic dispensing rate"
+    gdr.title = "Generic dispensing rate by month (% of prescriptions)"
     gdr.add_data(Reference(generics, min_col=4, min_row=4, max_row=4 + MONTHS_SHOWN),
                  titles_from_data=True)
     gdr.set_categories(Reference(generics, min_col=1, min_row=5, max_row=4 + MONTHS_SHOWN))
+    _line(gdr.series[0], ACTUAL_LINE, width_pt=2.5, marker="circle")
+    _straight(gdr)
+    # 0% to 100%: an axis fitted to the data (71.5% to 73.5%) makes a flat rate look volatile.
+    _from_zero(gdr.y_axis, "0%")
+    gdr.y_axis.scaling.max = 1
+    gdr.legend = None  # one series, named by the title
     generics.add_chart(gdr, "F10")
 
     denials = book["Denials"]
     pchart = LineChart()
-    pchart.title = "Denial rate with control limits"
+    # The template is built before the data: it cannot name the payer, only the rule that
+    # picks it (figures.denial_figures: most denials above the center line this month).
+    pchart.title = f"Denial rate and {SIGMAS:g}-sigma limits, payer with most excess denials"
     pchart.add_data(Reference(denials, min_col=26, max_col=29, min_row=4,
                               max_row=4 + MONTHS_SHOWN), titles_from_data=True)
     pchart.set_categories(Reference(denials, min_col=25, min_row=5, max_row=4 + MONTHS_SHOWN))
+    rate, center, upper, lower = pchart.series
+    _line(rate, ACTUAL_LINE, width_pt=2.5, marker="circle")
+    _line(center, LIMIT_LINE, width_pt=1.25)
+    for limit in (upper, lower):
+        _line(limit, BUDGET_LINE, dash="dash", width_pt=1.25)
+    _straight(pchart)
+    _from_zero(pchart.y_axis, "0%")
     denials.add_chart(pchart, "Y31")
     pareto = BarChart()
-    pareto.title = "Pareto of denial reasons"
+    pareto.title = f"Denial reasons, top {PARETO_CHARTED}: count and cumulative share"
     pareto.add_data(Reference(denials, min_col=16, min_row=4, max_row=4 + PARETO_CHARTED),
                     titles_from_data=True)
     pareto.set_categories(Reference(denials, min_col=13, min_row=5,
                                     max_row=4 + PARETO_CHARTED))
+    _from_zero(pareto.y_axis, "#,##0")
     cumulative = LineChart()
     cumulative.add_data(Reference(denials, min_col=18, min_row=4, max_row=4 + PARETO_CHARTED),
                         titles_from_data=True)
+    _line(cumulative.series[0], BUDGET_LINE, width_pt=2, marker="circle")
+    _straight(cumulative)
     cumulative.y_axis.axId = 200
     cumulative.y_axis.crosses = "max"
+    # The cumulative share is a fraction: 0 to 1 shows as 0% to 100%.
+    _from_zero(cumulative.y_axis, "0%")
+    cumulative.y_axis.scaling.max = 1
     pareto += cumulative
     denials.add_chart(pareto, "M31")
 
     compliance = book["340B"]
     exceptions = BarChart()
     exceptions.type, exceptions.grouping, exceptions.overlap = "col", "stacked", 100
-    exceptions.title = "340B exceptions by month"
+    exceptions.title = "340B exceptions by month: for review and violations (claims)"
     exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=4,
                                   max_row=4 + AUDIT_MONTHS), titles_from_data=True)
     exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
                                         max_row=4 + AUDIT_MONTHS))
+    _from_zero(exceptions.y_axis, "#,##0")
     compliance.add_chart(exceptions, "A13")
 
 

@@ -495,16 +495,20 @@ _ARRAY_REF = re.compile(r'<f t="array" ref="([^"]+)"')
 _MODIFIED = re.compile(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None) -> Path:
+def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None,
+         calculate_on_load: bool = True) -> Path:
     """Save the workbook atomically, with the cached result of every formula rxxl wrote.
 
     ``stamp`` (UTC) becomes the file's modified time and its zip entries' times instead of
-    now, so saving the same content again gives the same bytes.
+    now, so saving the same content again gives the same bytes. ``calculate_on_load=False``
+    clears the full-calculation flag, for a workbook whose every formula carries its cached
+    value and whose functions a reader may not know (the RX_ examples opened without the
+    add-in would otherwise recalculate to ``#NAME?``).
     """
     target = Path(target)
     # Excel computes every formula on open, the template's own ones included (their cached
     # values are missing), even when the template was last saved by Excel without the flag.
-    filler.book.calculation.fullCalcOnLoad = True
+    filler.book.calculation.fullCalcOnLoad = calculate_on_load
     with atomic_path(target) as temporary:
         filler.book.save(temporary)
         if filler.cached or stamp is not None:
