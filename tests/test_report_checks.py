@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from rxxl.data.synthetic import generate
 from rxxl.reports import monthly
+from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.workbook import Filled
 
@@ -70,6 +71,10 @@ def test_demo_month_has_every_new_check_and_all_pass(package):
     # The count the claim detail lists: its exceptions (violation or review).
     assert cover["340B exceptions in the claim detail"] == _table(
         book, "exceptions_by_month")["Exceptions"].iloc[-1]
+    # The counts the checks divide by are settings, not numbers inside formulas.
+    settings = _table(book, "check_settings").set_index("Setting")["Value"]
+    assert (settings["Days in a year"], settings["Days in the month"]) == (365, 31)
+    assert lint_workbook(package) == [], format_findings(lint_workbook(package))
 
 
 def test_every_kpi_tile_but_the_dollar_denial_rate_has_a_check(package):

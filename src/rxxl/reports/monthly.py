@@ -348,12 +348,14 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
+    settings = _fill_check_settings(filler, inputs, audit)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
-    _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit)
+    _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings)
     _inventory_checks(_adder(checks), stock, cells["inventory"])
     _denial_checks(_adder(checks), denial, cells["denial_trend"], inputs)
-    _audit_checks(_adder(checks), audit, cells, inputs.month, _cover_cell(filler, COVER_DETAIL))
+    _audit_checks(_adder(checks), audit, cells, inputs.month, _cover_cell(filler, COVER_DETAIL),
+                  settings[CHECK_SETTINGS[4]])
     checks = _evaluate(checks)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
@@ -372,8 +374,6 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
         if checks else Formula("0", 0)
     fill_table(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
                                                  "value": [master]}))
-    fill_table(filler, "check_settings", pd.DataFrame({"name": ["Tolerance ($)"],
-                                                   "value": [CHECK_TOLERANCE]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
@@ -693,8 +693,34 @@ KPI_CHECKED = ("Total drug spend", "Drug cost per adjusted patient day",
                "340B exceptions")
 
 
+#: The Checks sheet's settings, in order: the tolerance first (the cell named
+#: CheckTolerance), then the counts the KPI checks divide by, as input cells rather than
+#: numbers inside formulas.
+CHECK_SETTINGS = ("Tolerance ($)", "Days in a year", "Days in the month",
+                  "Adjusted patient days, actual (budget lines)",
+                  "340B: further reasons of claims with findings")
+
+
+def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[str, str]:
+    """Fill the Checks sheet's settings; returns each setting's cell by name. The adjusted
+    patient days are blank when the budget lines give none."""
+    days = kpis.adjusted_patient_days(inputs)
+    apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
+    values = [CHECK_TOLERANCE, DAYS_IN_YEAR, inputs.month.days_in_month,
+              apd if np.isfinite(apd) else None,
+              further_reasons(audit["audit"]) if "audit" in audit else None]
+    settings = fill_table(filler, "check_settings", pd.DataFrame(
+        {"name": list(CHECK_SETTINGS), "value": values}))
+    sheet = filler.book[settings.sheet]
+    for index in range(1, len(CHECK_SETTINGS)):  # counts, not dollars
+        sheet.cell(settings.first_row + index, settings.columns["value"]).number_format = \
+            style.COUNT
+    return {name: settings.cell("value", index) for index, name in enumerate(CHECK_SETTINGS)}
+
+
 def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
-                inputs: Inputs, spend: pd.DataFrame, audit: dict) -> None:
+                inputs: Inputs, spend: pd.DataFrame, audit: dict,
+                settings: dict[str, str]) -> None:
     """Each summary KPI tile equals the figure it comes from on its detail sheet, recomputed
     there from the detail's own cells. A tile the data cannot give (blank) has no check: a
     blank is not a figure to tie."""
@@ -724,16 +750,17 @@ def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
     days = kpis.adjusted_patient_days(inputs)
     apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
     if (found := tile("Drug cost per adjusted patient day")) and np.isfinite(apd) and apd > 0:
-        # The adjusted patient days are a count rxxl took from the budget lines (each cost
+        # The adjusted patient days are a setting rxxl took from the budget lines (each cost
         # center's volume once; the Budget sheet repeats it on every line).
         add("Summary: drug cost per APD equals the Budget sheet's drug actual / adjusted"
-            f" patient days ({apd:,.0f})", *found, f"{drug_actual}/{apd!r}",
+            " patient days (a setting)", *found,
+            f"{drug_actual}/{settings[CHECK_SETTINGS[3]]}",
             float(tiles[kinds["Total drug spend"]].actual) / apd)
     gdr = cells["gdr_by_month"]
     if found := tile("Generic dispensing rate"):
         add("Summary: the GDR tile equals the Generics sheet's latest month", *found,
             gdr.cell("gdr", -1), found[1])
-    _inventory_tiles(add, tile, cells["inventory"], inputs, month)
+    _inventory_tiles(add, tile, cells["inventory"], settings)
     _denial_tiles(add, tile, cells["denial_trend"], month)
     months, trend = cells["exceptions_by_month"], audit.get("exceptions_by_month")
     if trend is not None and len(trend) and trend["month"].iloc[-1] == str(month):
@@ -744,8 +771,8 @@ def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
                     *found, months.cell(key, -1), float(trend[key].iloc[-1]))
 
 
-def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled, inputs: Inputs,
-                     month: pd.Period) -> None:
+def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled,
+                     settings: dict[str, str]) -> None:
     r"""Turns and days on hand of all locations from the Inventory sheet's totals row:
 
     .. math:: \mathrm{turns} = \frac{\mathrm{COGS} \times 365 / d}{(B + E) / 2},
@@ -754,10 +781,10 @@ def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled, inputs: I
     with :math:`d` the days of the month (DOMAIN.md §3)."""
     if inventory.totals_row is None or not inventory.rows:
         return
-    total, d = inventory.total, month.days_in_month
-    average = f"(({total('beginning')}+{total('ending')})/2)"
+    total, d, year = inventory.total, settings[CHECK_SETTINGS[2]], settings[CHECK_SETTINGS[1]]
+    average = f"AVERAGE({total('beginning')},{total('ending')})"
     for kind, text, label in (
-            ("Inventory turns", f"{total('cogs')}*{DAYS_IN_YEAR}/{d}/{average}", "turns"),
+            ("Inventory turns", f"{total('cogs')}*{year}/{d}/{average}", "turns"),
             ("Days on hand", f"{average}/{total('cogs')}*{d}", "days on hand")):
         if found := tile(kind):
             add(f"Summary: the {label} tile equals the Inventory sheet's totals", *found, text,
@@ -782,10 +809,10 @@ def _denial_tiles(add: Callable, tile: Callable, trend: Filled, month: pd.Period
             *found, f"{_month_sum(trend, 'denied', month)}/"
                     f"{_month_sum(trend, 'submitted', month)}", found[1])
     if found := tile("Initial denial rate, HFMA"):
-        before = "+".join(_month_sum(trend, "submitted", month - k) for k in (1, 2, 3))
+        before = ",".join(_month_sum(trend, "submitted", month - k) for k in (1, 2, 3))
         add("Summary: the HFMA denial rate tile equals the Denials sheet's month over the"
             " three months before", *found,
-            f"{_month_sum(trend, 'denied', month)}/(({before})/3)", found[1])
+            f"{_month_sum(trend, 'denied', month)}/AVERAGE({before})", found[1])
 
 
 def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> None:
@@ -830,7 +857,7 @@ def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inp
 
 
 def _audit_checks(add: Callable, audit: dict, cells: dict[str, Filled], month: pd.Period,
-                  cover_cell: str) -> None:
+                  cover_cell: str, further_cell: str) -> None:
     """The 340B sheet's month against the claim detail's count of exceptions (written on the
     Cover, where the detail workbook is named) and against its exceptions by reason."""
     if "audit" not in audit:
@@ -842,25 +869,48 @@ def _audit_checks(add: Callable, audit: dict, cells: dict[str, Filled], month: p
     month_cell = cells["exceptions_by_month"].cell("exceptions", -1)
     add("340B: the month's exceptions equal those listed in the claim detail (Cover)",
         month_cell, exceptions, cover_cell, float(detail_exceptions(audit["audit"])))
-    # A claim counts once per reason it carries (and a finding without a reason once).
-    claims = audit["audit"]
-    findings = claims[claims["status"] != COMPLIANT]
+    extra = further_reasons(audit["audit"])
+    by_reason = cells["exceptions_by_reason"]
+    add("340B: exceptions by reason add up to the month's exceptions and the further reasons"
+        " (a setting: a claim counts once per reason)",
+        f"SUM({by_reason.column_range('claims')})",
+        float(audit["exceptions_by_reason"]["claims"].sum()),
+        f"{month_cell}+{further_cell}", exceptions + extra)
+
+
+def further_reasons(audit: pd.DataFrame) -> int:
+    """What the exceptions by reason count beyond the month's exceptions: each exception's
+    reasons after its first, and each other claim with a finding (one not checked) once per
+    reason, or once without one (the 340B sheet counts a claim once per reason it carries).
+
+    Examples
+    --------
+    A violation with two reasons, a review with one, a claim not checked without a reason:
+
+    >>> further_reasons(pd.DataFrame({
+    ...     "status": ["violation", "review", "not checked", "compliant"],
+    ...     "reasons": ["ORPHAN_DRUG;INPATIENT", "GPO_PROHIBITION", "", ""]}))
+    2
+    """
+    findings = audit[audit["status"] != COMPLIANT]
     texts = findings["reasons"].fillna("").astype(str)
     reasons = (texts.str.count(";") + texts.ne("")).to_numpy()
     exception = findings["status"].isin([VIOLATION, REVIEW]).to_numpy()
-    extra = int(np.maximum(reasons[exception] - 1, 0).sum()
-                + np.maximum(reasons[~exception], 1).sum())
-    by_reason = cells["exceptions_by_reason"]
-    add("340B: exceptions by reason add up to the month's exceptions"
-        + (f" and {extra:,} further reasons (a claim counts once per reason)" if extra else ""),
-        f"SUM({by_reason.column_range('claims')})",
-        float(audit["exceptions_by_reason"]["claims"].sum()),
-        f"{month_cell}+{extra}" if extra else month_cell, exceptions + extra)
+    return int(np.maximum(reasons[exception] - 1, 0).sum()
+               + np.maximum(reasons[~exception], 1).sum())
 
 
 def detail_exceptions(audit: pd.DataFrame) -> int:
     """Claims the claim detail lists as exceptions (violation or review): it lists every
-    claim with a finding, or every claim."""
+    claim with a finding, or every claim. A claim not checked (a denied pharmacy claim) is
+    listed but is no exception.
+
+    Examples
+    --------
+    >>> detail_exceptions(pd.DataFrame({"status": ["violation", "compliant", "review",
+    ...                                            "not checked"]}))
+    2
+    """
     return int(audit["status"].isin([VIOLATION, REVIEW]).sum())
 
 
