@@ -351,7 +351,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     settings = _fill_check_settings(filler, inputs, audit)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
-    _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings)
+    _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
+                generic=generic, stock=stock, trend_frame=denial.get("denial_trend"))
     _inventory_checks(_adder(checks), stock, cells["inventory"])
     _denial_checks(_adder(checks), denial, cells["denial_trend"], inputs)
     _audit_checks(_adder(checks), audit, cells, inputs.month, _cover_cell(filler, COVER_DETAIL),
@@ -719,8 +720,8 @@ def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[st
 
 
 def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
-                inputs: Inputs, spend: pd.DataFrame, audit: dict,
-                settings: dict[str, str]) -> None:
+                inputs: Inputs, spend: pd.DataFrame, audit: dict, settings: dict[str, str], *,
+                generic: dict, stock: pd.DataFrame, trend_frame: pd.DataFrame | None) -> None:
     """Each summary KPI tile equals the figure it comes from on its detail sheet, recomputed
     there from the detail's own cells. A tile the data cannot give (blank) has no check: a
     blank is not a figure to tie."""
@@ -752,16 +753,20 @@ def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
     if (found := tile("Drug cost per adjusted patient day")) and np.isfinite(apd) and apd > 0:
         # The adjusted patient days are a setting rxxl took from the budget lines (each cost
         # center's volume once; the Budget sheet repeats it on every line).
-        add("Summary: drug cost per APD equals the Budget sheet's drug actual / adjusted"
-            " patient days (a setting)", *found,
-            f"{drug_actual}/{settings[CHECK_SETTINGS[3]]}",
-            float(tiles[kinds["Total drug spend"]].actual) / apd)
-    gdr = cells["gdr_by_month"]
-    if found := tile("Generic dispensing rate"):
-        add("Summary: the GDR tile equals the Generics sheet's latest month", *found,
-            gdr.cell("gdr", -1), found[1])
-    _inventory_tiles(add, tile, cells["inventory"], settings)
-    _denial_tiles(add, tile, cells["denial_trend"], month)
+        add("Summary: drug cost per APD times adjusted patient days (a setting) equals the"
+            " Budget sheet's drug actual", f"{found[0]}*{settings[CHECK_SETTINGS[3]]}",
+            found[1] * apd, drug_actual, float(tiles[kinds["Total drug spend"]].actual))
+    gdr, counts = cells["gdr_by_month"], generic["gdr_by_month"]
+    if (found := tile("Generic dispensing rate")) and len(counts):
+        # In claims: GDR x (generic + brand) = generic claims (the $0.01 tolerance would let
+        # a rate differ by up to a point).
+        generic_, brand = float(counts["generic"].iloc[-1]), float(counts["brand"].iloc[-1])
+        add("Summary: the GDR tile times the month's claims equals the Generics sheet's"
+            " generic claims",
+            f"{found[0]}*({gdr.cell('generic', -1)}+{gdr.cell('brand', -1)})",
+            found[1] * (generic_ + brand), gdr.cell("generic", -1), generic_)
+    _inventory_tiles(add, tile, cells["inventory"], stock, settings, month)
+    _denial_tiles(add, tile, cells["denial_trend"], trend_frame, month)
     months, trend = cells["exceptions_by_month"], audit.get("exceptions_by_month")
     if trend is not None and len(trend) and trend["month"].iloc[-1] == str(month):
         for kind, key, label in (("340B savings", "savings_340b", "savings"),
@@ -771,24 +776,30 @@ def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
                     *found, months.cell(key, -1), float(trend[key].iloc[-1]))
 
 
-def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled,
-                     settings: dict[str, str]) -> None:
+def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled, stock: pd.DataFrame,
+                     settings: dict[str, str], month: pd.Period) -> None:
     r"""Turns and days on hand of all locations from the Inventory sheet's totals row:
 
-    .. math:: \mathrm{turns} = \frac{\mathrm{COGS} \times 365 / d}{(B + E) / 2},
-       \qquad \mathrm{days\ on\ hand} = \frac{(B + E) / 2}{\mathrm{COGS}} \, d
+    .. math:: \mathrm{turns} \times \frac{B + E}{2} = \mathrm{COGS} \times \frac{365}{d},
+       \qquad \mathrm{days\ on\ hand} \times \mathrm{COGS} = \frac{B + E}{2} \, d
 
-    with :math:`d` the days of the month (DOMAIN.md §3)."""
-    if inventory.totals_row is None or not inventory.rows:
+    with :math:`d` the days of the month (DOMAIN.md §3); in dollars, so the $0.01 tolerance
+    is a tight one (a rate's difference would be within it up to a whole point)."""
+    if inventory.totals_row is None or not inventory.rows or stock.empty:
         return
     total, d, year = inventory.total, settings[CHECK_SETTINGS[2]], settings[CHECK_SETTINGS[1]]
     average = f"AVERAGE({total('beginning')},{total('ending')})"
-    for kind, text, label in (
-            ("Inventory turns", f"{total('cogs')}*{year}/{d}/{average}", "turns"),
-            ("Days on hand", f"{average}/{total('cogs')}*{d}", "days on hand")):
-        if found := tile(kind):
-            add(f"Summary: the {label} tile equals the Inventory sheet's totals", *found, text,
-                found[1])
+    cogs = float(stock["cogs"].sum())
+    mean = (float(stock["beginning"].sum()) + float(stock["ending"].sum())) / 2
+    days = month.days_in_month
+    if found := tile("Inventory turns"):
+        add("Summary: the turns tile times the average inventory equals the Inventory sheet's"
+            " annualized COGS (totals row, $)", f"{found[0]}*{average}", found[1] * mean,
+            f"{total('cogs')}*{year}/{d}", cogs * DAYS_IN_YEAR / days)
+    if found := tile("Days on hand"):
+        add("Summary: the days on hand tile times COGS equals the Inventory sheet's average"
+            " inventory times the month's days (totals row, $ x days)",
+            f"{found[0]}*{total('cogs')}", found[1] * cogs, f"{average}*{d}", mean * days)
 
 
 def _month_sum(trend: Filled, key: str, month: pd.Period) -> str:
@@ -798,21 +809,30 @@ def _month_sum(trend: Filled, key: str, month: pd.Period) -> str:
             f"{trend.column_range(key)})")
 
 
-def _denial_tiles(add: Callable, tile: Callable, trend: Filled, month: pd.Period) -> None:
+def _denial_tiles(add: Callable, tile: Callable, trend: Filled, frame: pd.DataFrame | None,
+                  month: pd.Period) -> None:
     """The claim denial rate (denied / submitted in the month) and HFMA's (the month's
     denials over the average submitted in the three months before) from the Denials sheet's
-    payer rows (DOMAIN.md §4)."""
-    if not trend.rows:
+    payer rows (DOMAIN.md §4), compared in claims: rate x claims submitted = claims denied."""
+    if not trend.rows or frame is None or not len(frame):
         return
+
+    def summed(key: str, period: pd.Period) -> float:
+        return float(frame.loc[frame["month"] == str(period), key].sum())
+
+    denied = summed("denied", month)
     if found := tile("Initial denial rate"):
-        add("Summary: the denial rate tile equals the Denials sheet's month, all payers",
-            *found, f"{_month_sum(trend, 'denied', month)}/"
-                    f"{_month_sum(trend, 'submitted', month)}", found[1])
+        add("Summary: the denial rate tile times the month's claims submitted equals the"
+            " Denials sheet's claims denied (all payers)",
+            f"{found[0]}*{_month_sum(trend, 'submitted', month)}",
+            found[1] * summed("submitted", month), _month_sum(trend, "denied", month), denied)
     if found := tile("Initial denial rate, HFMA"):
         before = ",".join(_month_sum(trend, "submitted", month - k) for k in (1, 2, 3))
-        add("Summary: the HFMA denial rate tile equals the Denials sheet's month over the"
-            " three months before", *found,
-            f"{_month_sum(trend, 'denied', month)}/AVERAGE({before})", found[1])
+        average = sum(summed("submitted", month - k) for k in (1, 2, 3)) / 3
+        add("Summary: the HFMA denial rate tile times the average claims of the three months"
+            " before equals the Denials sheet's claims denied",
+            f"{found[0]}*AVERAGE({before})", found[1] * average,
+            _month_sum(trend, "denied", month), denied)
 
 
 def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> None:
