@@ -142,3 +142,23 @@ def test_tampered_figures_fail_their_checks_after_libreoffice_recalculation(
     assert any("HFMA denial rate" in name for name in passing)
     master = _table(recalculated, "master_check")
     assert master.iloc[0, 1] == len(failing)
+
+
+def test_denial_tiles_compare_in_claims_with_hand_counts():
+    # October: payer A 100 submitted, 8 denied; payer B 50 submitted, 4 denied. Claim rate
+    # 12 / 150 = 0.08, so 0.08 x 150 = 12 claims denied. July-September submitted 120, 150
+    # and 180 (average 150): HFMA rate 12 / 150 = 0.08, 0.08 x 150 = 12.
+    frame = pd.DataFrame({"payer": ["A", "B", "A", "A", "A"],
+                          "month": ["2026-10", "2026-10", "2026-09", "2026-08", "2026-07"],
+                          "submitted": [100, 50, 180, 150, 120], "denied": [8, 4, 9, 7, 6]})
+    trend = Filled("Denials", 5, 5, {"payer": 1, "month": 2, "submitted": 3, "denied": 4})
+    tiles = {"Initial denial rate": ("'Summary'!$C$19", 0.08),
+             "Initial denial rate, HFMA": ("'Summary'!$C$21", 0.08)}
+    rows: list[dict] = []
+    monthly._denial_tiles(monthly._adder(rows), tiles.get, trend, frame, pd.Period(MONTH))
+    assert len(rows) == 2
+    for row in rows:
+        assert row["figure_a"].value == pytest.approx(12.0)
+        assert row["figure_b"].value == 12.0
+    assert rows[0]["figure_b"].text == (
+        "SUMPRODUCT(('Denials'!$B$5:$B$9=\"2026-10\")*'Denials'!$D$5:$D$9)")
