@@ -866,7 +866,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
                                  "rxxl (computed)"),
     ("check_settings", "value"): (
         "Tolerance in dollars: two figures that differ by at most this agree; an input"
-        " (named CheckTolerance) (DOMAIN.md §7).", "rxxl (computed)"),
+        " (named CheckTolerance); then the days of a year and of the month and the month's"
+        " actual adjusted patient days (from the budget lines), which the KPI checks divide"
+        " by (DOMAIN.md §7).", "rxxl (computed)"),
     # Dictionary
     ("dictionary", "sheet"): ("Sheet of the package the column appears on.", "rxxl (computed)"),
     ("dictionary", "column"): ("Column header as on the sheet, with its unit.",

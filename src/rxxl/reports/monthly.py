@@ -29,8 +29,8 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 
 from rxxl import __version__, variance
-from rxxl.audit340b import REASON_TEXT, REASONS
-from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
+from rxxl.audit340b import COMPLIANT, REASON_TEXT, REASONS, REVIEW, VIOLATION
+from rxxl.constants import DAYS_IN_YEAR, FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
 from rxxl.data.contracts import TABLES
 from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
@@ -348,9 +348,16 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    checks = _evaluate(_checks(budget, spend, drivers, generic, denial, audit, cells,
-                               inputs.month, bridge=found.bridge,
-                               reconciliation=found.reconciliation))
+    settings = _fill_check_settings(filler, inputs, audit)
+    checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
+                     inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
+    _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
+                generic=generic, stock=stock, trend_frame=denial.get("denial_trend"))
+    _inventory_checks(_adder(checks), stock, cells["inventory"])
+    _denial_checks(_adder(checks), denial, cells["denial_trend"], inputs)
+    _audit_checks(_adder(checks), audit, cells, inputs.month, _cover_cell(filler, COVER_DETAIL),
+                  settings[CHECK_SETTINGS[4]])
+    checks = _evaluate(checks)
     facts["checks_failed"] = int(sum(c["fails"] for c in checks))
     check_cells = fill_table(filler, "checks", pd.DataFrame(checks))
     for index, check in enumerate(checks):
@@ -368,15 +375,13 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
         if checks else Formula("0", 0)
     fill_table(filler, "master_check", pd.DataFrame({"name": ["Checks that fail"],
                                                  "value": [master]}))
-    fill_table(filler, "check_settings", pd.DataFrame({"name": ["Tolerance ($)"],
-                                                   "value": [CHECK_TOLERANCE]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
     notes.extend(_template_formula_note(filler))
     # One stamp for the Cover's "Generated" and every page's footer.
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     cells["cover"] = _fill_cover(filler, inputs, notes, facts["checks_failed"], fiscal_year,
-                                 cells["budget"], generated)
+                                 cells["budget"], generated, audit.get("audit"))
     keep_charts_off_tables(filler.book)
     finish_printing(filler.book, stamp=generated, footer_left=(
         f"{_organization(inputs)} · {inputs.month.strftime('%B %Y')}"))
@@ -556,13 +561,8 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
     budget_cells, center_cells = cells["budget"], cells["budget_by_cost_center"]
     driver_cells, gdr_cells = cells["drivers"], cells["gdr_by_month"]
     trend_cells, kpi_cells = cells["denial_trend"], cells["kpis"]
-    rows = []
-
-    def add(label: str, a_text: str, a_value: float, b_text: str | None,
-            b_value: float) -> None:
-        # Figure B without a formula is a count rxxl took from the claims themselves.
-        rows.append({"check": label, "figure_a": Formula(_number(a_text), a_value),
-                     "figure_b": Formula(_number(b_text), b_value) if b_text else b_value})
+    rows: list[dict] = []
+    add = _adder(rows)
 
     # Lines not closed have no actual and no variance: the checks tie the closed lines.
     closed = budget["status"].eq(figures.CLOSED) if len(budget) else pd.Series(dtype=bool)
@@ -623,6 +623,16 @@ def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Fil
     return rows
 
 
+def _adder(rows: list[dict]) -> Callable:
+    """A function that appends one check row (two figures that must agree) to ``rows``."""
+    def add(label: str, a_text: str, a_value: float, b_text: str | None,
+            b_value: float) -> None:
+        # Figure B without a formula is a count rxxl took from the claims themselves.
+        rows.append({"check": label, "figure_a": Formula(_number(a_text), a_value),
+                     "figure_b": Formula(_number(b_text), b_value) if b_text else b_value})
+    return add
+
+
 def _driver_checks(add: Callable, drivers: pd.DataFrame, bridge: pd.DataFrame,
                    driver_cells: Filled, bridge_cells: Filled) -> None:
     """The drivers add up to the variance (totals row), and the bridge shows the drivers'
@@ -673,6 +683,263 @@ def _reconciliation_checks(add: Callable, drivers: pd.DataFrame,
         f'"{figures.CLOSED}")', float(reconciliation.loc[closed, "purchases_actual"].sum()),
         f"SUM({recon_cells.column_range('gl_actual')})",
         float(reconciliation["gl_actual"].sum()))
+
+
+#: The KPI tiles tied to their detail, by the start of the tile's name. A tile not named here
+#: (the denial rate by dollars: the Denials sheet shows denied dollars but not the dollars
+#: submitted) has no check.
+KPI_CHECKED = ("Total drug spend", "Drug cost per adjusted patient day",
+               "Generic dispensing rate", "Inventory turns", "Days on hand",
+               "Initial denial rate", "Initial denial rate, HFMA", "340B savings",
+               "340B exceptions")
+
+
+#: The Checks sheet's settings, in order: the tolerance first (the cell named
+#: CheckTolerance), then the counts the KPI checks divide by, as input cells rather than
+#: numbers inside formulas.
+CHECK_SETTINGS = ("Tolerance ($)", "Days in a year", "Days in the month",
+                  "Adjusted patient days, actual (budget lines)",
+                  "340B: further reasons of claims with findings")
+
+
+def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[str, str]:
+    """Fill the Checks sheet's settings; returns each setting's cell by name. The adjusted
+    patient days are blank when the budget lines give none."""
+    days = kpis.adjusted_patient_days(inputs)
+    apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
+    values = [CHECK_TOLERANCE, DAYS_IN_YEAR, inputs.month.days_in_month,
+              apd if np.isfinite(apd) else None,
+              further_reasons(audit["audit"]) if "audit" in audit else None]
+    settings = fill_table(filler, "check_settings", pd.DataFrame(
+        {"name": list(CHECK_SETTINGS), "value": values}))
+    sheet = filler.book[settings.sheet]
+    for index in range(1, len(CHECK_SETTINGS)):  # counts, not dollars
+        sheet.cell(settings.first_row + index, settings.columns["value"]).number_format = \
+            style.COUNT
+    return {name: settings.cell("value", index) for index, name in enumerate(CHECK_SETTINGS)}
+
+
+def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
+                inputs: Inputs, spend: pd.DataFrame, audit: dict, settings: dict[str, str], *,
+                generic: dict, stock: pd.DataFrame, trend_frame: pd.DataFrame | None) -> None:
+    """Each summary KPI tile equals the figure it comes from on its detail sheet, recomputed
+    there from the detail's own cells. A tile the data cannot give (blank) has no check: a
+    blank is not a figure to tie."""
+    kpi_cells, month = cells["kpis"], inputs.month
+    # A name may carry a note ("(closed lines; 2 not closed)"); the denial tiles' names start
+    # alike, so they match whole.
+    kinds = {}
+    for index, tile in enumerate(tiles):
+        kind = tile.measure if tile.measure in KPI_CHECKED else next(
+            (k for k in KPI_CHECKED if not k.startswith("Initial denial")
+             and tile.measure.startswith(k)), None)
+        if kind is not None:
+            kinds[kind] = index
+
+    def tile(kind: str) -> tuple[str, float] | None:
+        index = kinds.get(kind)
+        if index is None or not np.isfinite(tiles[index].actual):
+            return None
+        return kpi_cells.cell("actual", index), float(tiles[index].actual)
+
+    budget_cells = cells["budget"]
+    drug_actual = (f'SUMIFS({budget_cells.column_range("actual")},'
+                   f'{budget_cells.column_range("line")},"{figures.DRUG_LINE_PREFIX}*")')
+    if (found := tile("Total drug spend")) and len(spend):
+        add("Summary: the drug spend tile equals the 24-month table's latest actual",
+            *found, cells["spend_by_month"].cell("actual", -1), float(spend["actual"].iloc[-1]))
+    days = kpis.adjusted_patient_days(inputs)
+    apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
+    if (found := tile("Drug cost per adjusted patient day")) and np.isfinite(apd) and apd > 0:
+        # The adjusted patient days are a setting rxxl took from the budget lines (each cost
+        # center's volume once; the Budget sheet repeats it on every line).
+        add("Summary: drug cost per APD times adjusted patient days (a setting) equals the"
+            " Budget sheet's drug actual", f"{found[0]}*{settings[CHECK_SETTINGS[3]]}",
+            found[1] * apd, drug_actual, float(tiles[kinds["Total drug spend"]].actual))
+    gdr, counts = cells["gdr_by_month"], generic["gdr_by_month"]
+    if (found := tile("Generic dispensing rate")) and len(counts):
+        # In claims: GDR x (generic + brand) = generic claims (the $0.01 tolerance would let
+        # a rate differ by up to a point).
+        generic_, brand = float(counts["generic"].iloc[-1]), float(counts["brand"].iloc[-1])
+        add("Summary: the GDR tile times the month's claims equals the Generics sheet's"
+            " generic claims",
+            f"{found[0]}*({gdr.cell('generic', -1)}+{gdr.cell('brand', -1)})",
+            found[1] * (generic_ + brand), gdr.cell("generic", -1), generic_)
+    _inventory_tiles(add, tile, cells["inventory"], stock, settings, month)
+    _denial_tiles(add, tile, cells["denial_trend"], trend_frame, month)
+    months, trend = cells["exceptions_by_month"], audit.get("exceptions_by_month")
+    if trend is not None and len(trend) and trend["month"].iloc[-1] == str(month):
+        for kind, key, label in (("340B savings", "savings_340b", "savings"),
+                                 ("340B exceptions", "exceptions", "exceptions")):
+            if found := tile(kind):
+                add(f"Summary: the 340B {label} tile equals the 340B sheet's month",
+                    *found, months.cell(key, -1), float(trend[key].iloc[-1]))
+
+
+def _inventory_tiles(add: Callable, tile: Callable, inventory: Filled, stock: pd.DataFrame,
+                     settings: dict[str, str], month: pd.Period) -> None:
+    r"""Turns and days on hand of all locations from the Inventory sheet's totals row:
+
+    .. math:: \mathrm{turns} \times \frac{B + E}{2} = \mathrm{COGS} \times \frac{365}{d},
+       \qquad \mathrm{days\ on\ hand} \times \mathrm{COGS} = \frac{B + E}{2} \, d
+
+    with :math:`d` the days of the month (DOMAIN.md §3); in dollars, so the $0.01 tolerance
+    is a tight one (a rate's difference would be within it up to a whole point)."""
+    if inventory.totals_row is None or not inventory.rows or stock.empty:
+        return
+    total, d, year = inventory.total, settings[CHECK_SETTINGS[2]], settings[CHECK_SETTINGS[1]]
+    average = f"AVERAGE({total('beginning')},{total('ending')})"
+    cogs = float(stock["cogs"].sum())
+    mean = (float(stock["beginning"].sum()) + float(stock["ending"].sum())) / 2
+    days = month.days_in_month
+    if found := tile("Inventory turns"):
+        add("Summary: the turns tile times the average inventory equals the Inventory sheet's"
+            " annualized COGS (totals row, $)", f"{found[0]}*{average}", found[1] * mean,
+            f"{total('cogs')}*{year}/{d}", cogs * DAYS_IN_YEAR / days)
+    if found := tile("Days on hand"):
+        add("Summary: the days on hand tile times COGS equals the Inventory sheet's average"
+            " inventory times the month's days (totals row, $ x days)",
+            f"{found[0]}*{total('cogs')}", found[1] * cogs, f"{average}*{d}", mean * days)
+
+
+def _month_sum(trend: Filled, key: str, month: pd.Period) -> str:
+    """The sum of a Denials column over the payers of ``month`` (a text month: compared as
+    text, so no reader turns the criterion into a date)."""
+    return (f'SUMPRODUCT(({trend.column_range("month")}="{month}")*'
+            f"{trend.column_range(key)})")
+
+
+def _denial_tiles(add: Callable, tile: Callable, trend: Filled, frame: pd.DataFrame | None,
+                  month: pd.Period) -> None:
+    """The claim denial rate (denied / submitted in the month) and HFMA's (the month's
+    denials over the average submitted in the three months before) from the Denials sheet's
+    payer rows (DOMAIN.md §4), compared in claims: rate x claims submitted = claims denied."""
+    if not trend.rows or frame is None or not len(frame):
+        return
+
+    def summed(key: str, period: pd.Period) -> float:
+        return float(frame.loc[frame["month"] == str(period), key].sum())
+
+    denied = summed("denied", month)
+    if found := tile("Initial denial rate"):
+        add("Summary: the denial rate tile times the month's claims submitted equals the"
+            " Denials sheet's claims denied (all payers)",
+            f"{found[0]}*{_month_sum(trend, 'submitted', month)}",
+            found[1] * summed("submitted", month), _month_sum(trend, "denied", month), denied)
+    if found := tile("Initial denial rate, HFMA"):
+        before = ",".join(_month_sum(trend, "submitted", month - k) for k in (1, 2, 3))
+        average = sum(summed("submitted", month - k) for k in (1, 2, 3)) / 3
+        add("Summary: the HFMA denial rate tile times the average claims of the three months"
+            " before equals the Denials sheet's claims denied",
+            f"{found[0]}*AVERAGE({before})", found[1] * average,
+            _month_sum(trend, "denied", month), denied)
+
+
+def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> None:
+    """The roll-forward, per location and in total: beginning + purchases - COGS - expired
+    = ending, COGS as the package computes it (purchases less the change in stock less
+    expired; DOMAIN.md §3). A location without a count the month before has no beginning
+    and no roll-forward."""
+    if stock.empty or not inventory.rows:
+        return
+    figures_ = stock[["beginning", "purchases", "cogs", "expired", "ending"]].astype(float)
+    known = figures_.notna().all(axis=1).to_numpy()
+
+    def roll(ref: Callable[[str], str]) -> str:
+        return f"{ref('beginning')}+{ref('purchases')}-{ref('cogs')}-{ref('expired')}"
+
+    rolled = (figures_["beginning"] + figures_["purchases"] - figures_["cogs"]
+              - figures_["expired"]).to_numpy()
+    for index in np.flatnonzero(known):
+        add(f"Inventory: {stock['location'].iloc[index]} beginning + purchases - COGS -"
+            " expired equals ending", roll(lambda key: inventory.cell(key, int(index))),
+            float(rolled[index]), inventory.cell("ending", int(index)),
+            float(figures_["ending"].iloc[index]))
+    if known.all() and inventory.totals_row is not None:
+        add("Inventory: all locations' beginning + purchases - COGS - expired equals ending"
+            " (totals row)", roll(inventory.total), float(rolled.sum()),
+            inventory.total("ending"), float(figures_["ending"].sum()))
+
+
+def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inputs) -> None:
+    """The Denials sheet's month, summed over the payers, holds the claims the denial rate
+    tile counted (its denominator and numerator, counted by rxxl from the claims)."""
+    trend = denial.get("denial_trend")
+    counted = kpis._by_month(inputs.denial_counts)
+    month = str(inputs.month)
+    if trend is None or not len(trend) or month not in counted.index:
+        return
+    for key, label in (("submitted", "submitted"), ("denied", "denied on first submission")):
+        add(f"Denials: the month's claims {label}, summed over payers, equal the claims"
+            " counted", _month_sum(trend_cells, key, inputs.month),
+            float(trend.loc[trend["month"] == month, key].sum()), None,
+            float(counted.loc[month, key]))
+
+
+def _audit_checks(add: Callable, audit: dict, cells: dict[str, Filled], month: pd.Period,
+                  cover_cell: str, further_cell: str) -> None:
+    """The 340B sheet's month against the claim detail's count of exceptions (written on the
+    Cover, where the detail workbook is named) and against its exceptions by reason."""
+    if "audit" not in audit:
+        return
+    months = audit["exceptions_by_month"]
+    if not len(months) or months["month"].iloc[-1] != str(month):
+        return
+    exceptions = float(months["exceptions"].iloc[-1])
+    month_cell = cells["exceptions_by_month"].cell("exceptions", -1)
+    add("340B: the month's exceptions equal those listed in the claim detail (Cover)",
+        month_cell, exceptions, cover_cell, float(detail_exceptions(audit["audit"])))
+    extra = further_reasons(audit["audit"])
+    by_reason = cells["exceptions_by_reason"]
+    add("340B: exceptions by reason add up to the month's exceptions and the further reasons"
+        " (a setting: a claim counts once per reason)",
+        f"SUM({by_reason.column_range('claims')})",
+        float(audit["exceptions_by_reason"]["claims"].sum()),
+        f"{month_cell}+{further_cell}", exceptions + extra)
+
+
+def further_reasons(audit: pd.DataFrame) -> int:
+    """What the exceptions by reason count beyond the month's exceptions: each exception's
+    reasons after its first, and each other claim with a finding (one not checked) once per
+    reason, or once without one (the 340B sheet counts a claim once per reason it carries).
+
+    Examples
+    --------
+    A violation with two reasons, a review with one, a claim not checked without a reason:
+
+    >>> further_reasons(pd.DataFrame({
+    ...     "status": ["violation", "review", "not checked", "compliant"],
+    ...     "reasons": ["ORPHAN_DRUG;INPATIENT", "GPO_PROHIBITION", "", ""]}))
+    2
+    """
+    findings = audit[audit["status"] != COMPLIANT]
+    texts = findings["reasons"].fillna("").astype(str)
+    reasons = (texts.str.count(";") + texts.ne("")).to_numpy()
+    exception = findings["status"].isin([VIOLATION, REVIEW]).to_numpy()
+    return int(np.maximum(reasons[exception] - 1, 0).sum()
+               + np.maximum(reasons[~exception], 1).sum())
+
+
+def detail_exceptions(audit: pd.DataFrame) -> int:
+    """Claims the claim detail lists as exceptions (violation or review): it lists every
+    claim with a finding, or every claim. A claim not checked (a denied pharmacy claim) is
+    listed but is no exception.
+
+    Examples
+    --------
+    >>> detail_exceptions(pd.DataFrame({"status": ["violation", "compliant", "review",
+    ...                                            "not checked"]}))
+    2
+    """
+    return int(audit["status"].isin([VIOLATION, REVIEW]).sum())
+
+
+def _cover_cell(filler: Filler, index: int) -> str:
+    """The Cover's value cell of item ``index`` (0-based), before the Cover is filled."""
+    sheet, table = filler.table("cover")
+    first_col, header_row, _, _ = range_boundaries(table.ref)
+    return Filled(sheet.title, header_row + 1, index + 1,
+                  {"item": first_col, "value": first_col + 1}).cell("value", index)
 
 
 def _template_formula_note(filler: Filler) -> list[str]:
@@ -735,6 +1002,8 @@ def _float(value: object) -> float:
 
 #: The Cover's row (0-based) of the count of drug lines not closed, which the commentary cites.
 COVER_NOT_CLOSED = 4
+#: The Cover's row of the count of exceptions the claim detail lists, which a check ties.
+COVER_DETAIL = 5
 
 
 def _drug_lines_not_closed(inputs: Inputs) -> int:
@@ -743,7 +1012,8 @@ def _drug_lines_not_closed(inputs: Inputs) -> int:
 
 
 def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
-                fiscal_year: str, budget_cells: Filled, generated: str) -> Filled:
+                fiscal_year: str, budget_cells: Filled, generated: str,
+                audit: pd.DataFrame | None = None) -> Filled:
     status = Formula('IF(MasterCheck=0,"All checks pass",IF(MasterCheck=1,"1 check fails",'
                      'MasterCheck&" checks fail"))',
                      "All checks pass" if failed == 0 else
@@ -755,11 +1025,14 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         _drug_lines_not_closed(inputs))
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
     items = ["Organization", "Report month", "Fiscal year to date", "Claims data through",
-             "Drug lines not closed", "Generated", "rxxl version", "Checks"]
+             "Drug lines not closed", "340B exceptions in the claim detail", "Generated",
+             "rxxl version", "Checks"]
     assert items[COVER_NOT_CLOSED] == "Drug lines not closed"
+    assert items[COVER_DETAIL].startswith("340B exceptions")
     cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
         _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
         cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
+        detail_exceptions(audit) if audit is not None else "no claim detail",
         generated, __version__, status]}))
     contents = fill_table(filler, "contents", pd.DataFrame(
         [(name, title) for name, (title, _, _, _) in SHEETS.items() if name != "Cover"],
