@@ -226,9 +226,10 @@ def drivers(inputs: Inputs) -> DriverFigures:
         From :func:`reconcile_purchases`, :func:`bridge_lines` or
         :func:`rxxl.drug_bridge.drug_bridge`.
     """
-    reconciliation = reconcile_purchases(inputs)
+    purchases = _purchase_lines(inputs)  # once, for the reconciliation and the bridge
+    reconciliation = reconcile_purchases(inputs, purchases)
     notes = _reconciliation_notes(inputs, reconciliation)
-    lines, change = bridge_lines(inputs)
+    lines, change = bridge_lines(inputs, purchases)
     if lines.empty:
         empty = pd.DataFrame(columns=DRIVER_LINE_COLUMNS)
         return DriverFigures(empty, pd.DataFrame(columns=["step", "amount"]),
@@ -533,7 +534,8 @@ def inventory_change(inputs: Inputs) -> dict[str, float]:
     return {str(location): float(amount) for location, amount in change.items()}
 
 
-def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
+def bridge_lines(inputs: Inputs, purchases: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The report month's drug purchases at the bridge's grain, and each location's
     inventory change.
 
@@ -551,6 +553,9 @@ def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
     Parameters
     ----------
     inputs : Inputs
+    purchases : pandas.DataFrame, optional
+        The month's purchase lines as the reconciliation read them (computed when not
+        given).
 
     Returns
     -------
@@ -590,7 +595,7 @@ def bridge_lines(inputs: Inputs) -> tuple[pd.DataFrame, dict[str, float]]:
     >>> change
     {}
     """
-    lines = _purchase_lines(inputs)
+    lines = (_purchase_lines(inputs) if purchases is None else purchases).copy()
     centers = workload(inputs)
     for column in ("workload_driver", "budget_workload", "actual_workload"):
         lines[column] = lines["cost_center"].map(centers[column]) if len(lines) else []
@@ -610,7 +615,8 @@ RECONCILIATION_COLUMNS = [
 ]
 
 
-def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
+def reconcile_purchases(inputs: Inputs, purchases: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
     """The report month's drug purchases against the GL drug lines they post to.
 
     Purchases post to the line (``cost_center``, ``budget_line``): the cost center of their
@@ -628,6 +634,9 @@ def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
     Parameters
     ----------
     inputs : Inputs
+    purchases : pandas.DataFrame, optional
+        The month's purchase lines, as :func:`bridge_lines` reads them (computed when not
+        given).
 
     Returns
     -------
@@ -677,7 +686,8 @@ def reconcile_purchases(inputs: Inputs) -> pd.DataFrame:
         empty = pd.DataFrame(columns=RECONCILIATION_COLUMNS)
         empty.attrs["not_reconciled"] = missing
         return empty
-    purchases = _purchase_lines(inputs)
+    if purchases is None:
+        purchases = _purchase_lines(inputs)
     _refuse_unposted(purchases, inputs.month)
     posted = purchases.groupby(["cost_center", "budget_line"], sort=True)[
         ["actual_spend", "budget_spend"]].sum().reset_index().rename(columns={
