@@ -27,7 +27,7 @@ from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -163,11 +163,11 @@ def insert_rows(book: Workbook, sheet: Worksheet, at: int, count: int, *,
         _shift_sheet_formulas(other, rows)
         for chart in other._charts:
             _shift_chart(chart, rows)
-        for name, defined in list(other.defined_names.items()):
+        for defined in list(other.defined_names.values()):
             defined.attr_text = rows(defined.attr_text, None)
         if other.print_area:
             other.print_area = [rows(area, None) for area in other.print_area.split(",")]
-    for name, defined in list(book.defined_names.items()):
+    for defined in list(book.defined_names.values()):
         defined.attr_text = rows(defined.attr_text, None)
     if moved_cells is not None:
         moved_cells(at, count)
