@@ -137,6 +137,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Name of a sheet of the package, linked to the sheet (REPORT.md item 1).",
         "rxxl (computed)"),
     ("contents", "about"): ("Title of the sheet: what it shows.", "rxxl (computed)"),
+    ("data_notes", "number"): ("The note's number, in the order the report met them.",
+                               "rxxl (computed)"),
     ("data_notes", "note"): (
         "A note on this month's data: an input table missing from the data folder, or a month"
         " without budget lines, purchases, inventory snapshots or claims, and which figures"

@@ -1059,7 +1059,9 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
-    fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    notes = notes or ["All tables present."]
+    fill_table(filler, "data_notes", pd.DataFrame({"number": range(1, len(notes) + 1),
+                                                   "note": notes}))
     return cover
 
 

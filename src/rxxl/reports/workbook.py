@@ -65,6 +65,8 @@ class Column:
     key: str
     number_format: str = style.TEXT
     width: float = style.WIDTHS["number"]
+    #: Text longer than the column wraps onto more lines (the row grows) instead of being cut.
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ class TableSpec:
     caption: str = ""
     #: Keys of the columns summed in the table's totals row (none: no totals row).
     totals: tuple[str, ...] = ()
+    #: Data rows the layout keeps for the table under its template row: a table of a fixed
+    #: size that feeds a chart (24 months) fills them without moving what lies below, so the
+    #: chart's ranges, made for that size, stay right.
+    reserved: int = 1
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,9 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
             body = sheet.cell(header_row + 1, col)
             body.style = style.CALC_STYLE
             body.number_format = column.number_format
-            if column.key in style.CENTERED_KEYS:
+            if column.wrap:
+                body.alignment = Alignment(horizontal="left", wrap_text=True)
+            elif column.key in style.CENTERED_KEYS:
                 body.alignment = Alignment(horizontal="center")
             elif offset and column.number_format == style.TEXT:
                 # Text after a number would touch it ("83.1%Inventory timing").
@@ -354,8 +362,25 @@ class Filler:
                         header_row + rows + 1 if totals else None)
         if totals:
             self._write_totals(sheet, table, filled, columns, total_styles)
+        self._fit_wrapped_rows(sheet, filled, columns, styles)
         self.filled[name] = filled
         return filled
+
+    @staticmethod
+    def _fit_wrapped_rows(sheet: Worksheet, filled: Filled, columns: list[list[Any]],
+                          styles: list[tuple[Any, ...]]) -> None:
+        """Rows tall enough for the text of the columns that wrap: neither Excel nor
+        LibreOffice grows a row written with a file, so wrapped lines would overlap."""
+        widths = style.column_widths(sheet)
+        for offset, (values, saved) in enumerate(zip(columns, styles, strict=True)):
+            if not saved[5].wrap_text:
+                continue
+            width = widths.get(min(filled.columns.values()) + offset, style.DEFAULT_WIDTH)
+            for index, value in enumerate(values):
+                lines = style.text_lines(value, width) if isinstance(value, str) else 1
+                if lines > 1:
+                    row = sheet.row_dimensions[filled.first_row + index]
+                    row.height = max(row.height or 0, style.text_height(lines))
 
     def reserve(self, name: str, rows: int) -> None:
         """Give table ``name`` (without a totals row) ``rows`` data rows before it is filled,
