@@ -185,8 +185,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " §4).",
         "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),
     ("kpis", "variance"): (
-        "This month less Budget / target, in the measure's unit; a rate's variance is in"
-        " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+        "This month less Budget / target, in the measure's unit; a rate's variance is in percentage points (-17.7 pts: 72.3% against 90%)"
+        " (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "variance_pct"): (
         "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"
         " adjusted patient day); blank on rates, bands and counts, whose variance is in their"

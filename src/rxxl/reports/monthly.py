@@ -349,9 +349,9 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
     # The Detail cell names the sheet and, for a band KPI, where it is outside its band.
     fill("kpis", pd.DataFrame(
-        [{**tile.row(), "detail": ": ".join([filler.table(tile.detail)[0].title,
-                                              *(["; ".join(tile.outside)] if tile.outside
-                                                else [])])} for tile in tiles]))
+        [{**row, "detail": ": ".join([filler.table(tile.detail)[0].title,
+                                      *(["; ".join(tile.outside)] if tile.outside else [])])}
+         for row, tile in zip(_kpi_rows(tiles), tiles, strict=True)]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
     findings = _findings(audit, cells, this_month)
@@ -535,11 +535,24 @@ _KPI_FIGURES = ("actual", "budget", "variance", "prior_year")
 
 
 def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
+    """Each tile's figures in its unit; a rate's variance in percentage points ("-17.7 pts",
+    :func:`_kpi_rows`), not as a percent."""
     sheet = filler.book[cells.sheet]
     for index, tile in enumerate(tiles):
         for key in _KPI_FIGURES:
             cell = sheet.cell(cells.first_row + index, cells.columns[key])
-            cell.number_format = _KPI_FORMATS.get(tile.unit, style.RATIO)
+            cell.number_format = (style.POINTS if key == "variance" and tile.unit == "%"
+                                  else _KPI_FORMATS.get(tile.unit, style.RATIO))
+
+
+def _kpi_rows(tiles: list[kpis.Kpi]) -> list[dict]:
+    """The tiles as the KPI table's rows, a rate's variance in points (x 100: 0.9 - 0.723 is
+    -17.7 pts)."""
+    rows = [tile.row() for tile in tiles]
+    for row, tile in zip(rows, tiles, strict=True):
+        if tile.unit == "%":
+            row["variance"] *= 100
+    return rows
 
 
 def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame

@@ -39,6 +39,8 @@ LINK_FONT = "0563C1"  # Excel's own hyperlink blue, distinct from the inputs' bl
 DOLLARS = '#,##0;(#,##0);"–"'
 DOLLARS_CENTS = '#,##0.00;(#,##0.00);"–"'
 COUNT = '#,##0;(#,##0);"–"'
+#: A change of a rate in percentage points (the value is in points: 1.2 is 1.2 points).
+POINTS = '+0.0" pts";-0.0" pts";0.0" pts"'
 #: A count whose zero is news (checks that fail): 0, not a dash.
 TALLY = "#,##0"
 PERCENT = '0.0%;(0.0%);"–"'
