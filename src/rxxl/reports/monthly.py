@@ -49,7 +49,7 @@ from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
-from rxxl.reports.inputs import Inputs, load_inputs
+from rxxl.reports.inputs import Inputs, listed_codes, load_inputs
 from rxxl.reports.templates import (
     CANNOT,
     COMMENTARY,
@@ -346,7 +346,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     this_month = month_trend[month_trend["month"] == str(inputs.month)] if len(
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
-    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
+    days = kpis.adjusted_patient_days(inputs)
+    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit, days=days)
     # The Detail cell names the sheet and, for a band KPI, where it is outside its band.
     fill("kpis", pd.DataFrame(
         [{**row, "detail": ": ".join([filler.table(tile.detail)[0].title,
@@ -361,7 +362,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
     # The checks refer to Cover cells before the Cover is filled (it shows their count).
     filler.reserve("cover", len(COVER_ITEMS))
-    settings = _fill_check_settings(filler, inputs, audit)
+    settings = _fill_check_settings(filler, inputs, audit, days)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
     _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
@@ -492,19 +493,9 @@ def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) 
     return notes
 
 
-#: Lines or cells named in a data note before "and n more".
-NOTE_NAMES = 10
-
-
 def _names(lines: pd.DataFrame) -> str:
-    return _listed((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
-                   .tolist(), " (the Status column of the Budget sheet)")
-
-
-def _listed(names: list[str], where: str = "") -> str:
-    """The first NOTE_NAMES names, then "and n more" and where the rest are to be seen."""
-    more = len(names) - NOTE_NAMES
-    return ", ".join(names[:NOTE_NAMES]) + (f" and {more} more{where}" if more > 0 else "")
+    return listed_codes((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
+                        .tolist(), sort=False, where=" (the Status column of the Budget sheet)")
 
 
 def _count(count: int, noun: str) -> str:
@@ -734,10 +725,11 @@ CHECK_SETTINGS = ("Tolerance ($)", "Days in a year", "Days in the month",
                   "340B: further reasons of claims with findings")
 
 
-def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[str, str]:
+def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict,
+                         days: pd.DataFrame) -> dict[str, str]:
     """Fill the Checks sheet's settings; returns each setting's cell by name. The adjusted
-    patient days are blank when the budget lines give none."""
-    days = kpis.adjusted_patient_days(inputs)
+    patient days (:func:`rxxl.reports.kpis.adjusted_patient_days`) are blank when the budget
+    lines give none."""
     apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
     values = [CHECK_TOLERANCE, DAYS_IN_YEAR, inputs.month.days_in_month,
               apd if np.isfinite(apd) else None,
@@ -981,7 +973,7 @@ def _template_formula_note(filler: Filler) -> list[str]:
     if not formulas:
         return []
     return [f"{_count(len(formulas), 'formula')} of your template"
-            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {_listed(formulas)}."
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {listed_codes(formulas, sort=False)}."
             " Excel and LibreOffice compute them on open; a reader that does not calculate"
             " (pandas, a mail preview) shows them blank."]
 
