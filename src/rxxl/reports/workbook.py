@@ -612,8 +612,7 @@ def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None,
     filler.book.calculation.fullCalcOnLoad = calculate_on_load
     with atomic_path(target) as temporary:
         filler.book.save(temporary)
-        if filler.cached or stamp is not None:
-            _rewrite(temporary, filler.cached, stamp)
+        _rewrite(temporary, filler.cached, stamp)
     return target
 
 
@@ -630,20 +629,43 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _rewrite(path: Path, cached: dict[str, dict[str, Any]], stamp: dt.datetime | None) -> None:
-    """Put the cached values into the saved file's sheets and, with a stamp, pin its times."""
+    """Put the cached values into the saved file's sheets, the codes-as-text note into each
+    (:func:`_codes_as_text`) and, with a stamp, pin its times."""
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
         contents = {info.filename: (info, archive.read(info.filename))
                     for info in archive.infolist()}
-    for sheet, values in cached.items():
-        info, data = contents[parts[sheet]]
-        contents[parts[sheet]] = (info, _with_cached_values(data.decode("utf-8"), values)
-                                  .encode("utf-8"))
+    for sheet, part in parts.items():
+        info, data = contents[part]
+        xml = data.decode("utf-8")
+        if sheet in cached:
+            xml = _with_cached_values(xml, cached[sheet])
+        contents[part] = (info, _codes_as_text(xml).encode("utf-8"))
     if stamp is not None:
         contents = _stamped(contents, stamp)
     with zipfile.ZipFile(path, "w") as archive:
         for info, data in contents.values():
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+#: Elements that follow ignoredErrors in a worksheet (ECMA-376 CT_Worksheet's order).
+_AFTER_IGNORED_ERRORS = re.compile(
+    r"<(?:smartTags|drawing|legacyDrawing|legacyDrawingHF|drawingHF|picture|oleObjects|"
+    r"controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+_IGNORE_TEXT_NUMBERS = ('<ignoredErrors><ignoredError sqref="A1:XFD1048576" '
+                        'numberStoredAsText="1"/></ignoredErrors>')
+
+
+def _codes_as_text(xml: str) -> str:
+    """A sheet's XML telling Excel that numbers stored as text are meant: NDCs, NPIs, cost
+    centers and months are codes kept as text (leading zeros), and Excel would flag each
+    with a green triangle ("number stored as text")."""
+    if "<ignoredErrors" in xml:
+        return xml
+    found = _AFTER_IGNORED_ERRORS.search(xml)
+    if found is None:
+        return xml
+    return xml[:found.start()] + _IGNORE_TEXT_NUMBERS + xml[found.start():]
 
 
 def _with_cached_values(xml: str, values: dict[str, Any]) -> str:
