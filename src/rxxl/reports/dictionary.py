@@ -364,6 +364,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "F/U of the subtotal by its type: on expense U when actual is above budget, on"
         " revenue U when actual is below (DOMAIN.md §1).",
         "budget_lines: cost_center, line_type, budget, actual"),
+    ("budget_totals", "cost_center"): (
+        "All cost centers: the row adds up every cost center's lines of its type.",
+        "rxxl (computed)"),
     ("budget_totals", "line_type"): (
         "Expense or revenue: the month's lines of that type, every cost center"
         " (DOMAIN.md §1).", "budget_lines: line_type"),

@@ -409,6 +409,10 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     return facts
 
 
+#: The Budget sheet's totals rows' cost center.
+ALL_COST_CENTERS = "All cost centers"
+
+
 def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
     """Total budget and actual of the closed lines of each line type present, and the budget
     of its lines not closed, as SUMIFS over the budget lines, with variance, variance % and
@@ -416,7 +420,8 @@ def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, F
     updates them."""
     present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
     kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
-    totals = fill_table(filler, "budget_totals", pd.DataFrame({"line_type": kinds}))
+    totals = fill_table(filler, "budget_totals", pd.DataFrame(
+        {"cost_center": ALL_COST_CENTERS, "line_type": kinds}))
     cells["budget_totals"] = totals
     lines = cells["budget"]
     for row, kind in enumerate(kinds):

@@ -91,6 +91,15 @@ def _stack(first_row: int, *tables: TableSpec, gap: int = 2) -> tuple[TableSpec,
     return tuple(stacked)
 
 
+#: The Budget sheet's totals by type and subtotals per cost center: the same columns, so their
+#: figures line up one under the other (the totals' cost center reads "All cost centers").
+_SUBTOTAL_COLUMNS = (
+    _c("Cost center", "cost_center", width=W["label"]), _c("Type", "line_type", width=W["label"]),
+    _c("Budget, closed ($)", "budget", D, 18), _c("Actual ($)", "actual", D),
+    _c("Variance ($)", "variance", D), _c("Variance (%)", "variance_pct", P),
+    _c("F/U", "fu", width=W["flag"]), _c("Budget, not closed ($)", "open_budget", D, 21))
+
+
 #: Sheet name -> (title, subtitle, tables, presentation sheet).
 SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
     "Cover": ("Pharmacy Finance", "Monthly package for the CFO and the pharmacy director",
@@ -142,18 +151,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
                   caption="Materiality: a line is material when its variance is at least both"),
         # Expense and revenue lines are never added together: subtotals and totals by type.
         # Variance compares the closed lines; the budget of lines not closed stands apart.
-        TableSpec("budget_totals", "A", (
-            _c("Type", "line_type", width=W["label"]), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
-                  caption="Totals by type"),
-        TableSpec("budget_by_cost_center", "A", (
-            _c("Cost center", "cost_center", width=W["label"]),
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
+        TableSpec("budget_totals", "A", _SUBTOTAL_COLUMNS, caption="Totals by type"),
+        TableSpec("budget_by_cost_center", "A", _SUBTOTAL_COLUMNS,
                   caption="Subtotals per cost center"),
         TableSpec("budget", "A", (
             _c("Cost center", "cost_center", width=W["label"]),
