@@ -155,11 +155,6 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.caption:
             caption = sheet.cell(header_row - 1, first_col, spec.caption)
             caption.style = style.NOTE_STYLE
-        # A header wider than its column wraps (the header style): give it two lines.
-        lines = max(style.header_lines(column.header, column.width) for column in spec.columns)
-        if lines > 1:
-            current = sheet.row_dimensions[header_row].height or 0
-            sheet.row_dimensions[header_row].height = max(current, style.header_height(lines))
         for offset, column in enumerate(spec.columns):
             col = first_col + offset
             head = sheet.cell(header_row, col, column.header)
@@ -184,6 +179,16 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.totals:
             _add_totals_row(sheet, table, spec, first_col, header_row + 2)
         sheet.add_table(table)
+    # A header wider than its column wraps (the header style): give its row the lines it
+    # takes in the column as wide as the tables sharing it made it.
+    for spec, header_row in zip(tables, header_rows, strict=True):
+        first_col = range_boundaries(spec.anchor + ":" + spec.anchor)[0]
+        lines = max(style.header_lines(column.header, sheet.column_dimensions[
+            get_column_letter(first_col + offset)].width or column.width)
+            for offset, column in enumerate(spec.columns))
+        if lines > 1:
+            current = sheet.row_dimensions[header_row].height or 0
+            sheet.row_dimensions[header_row].height = max(current, style.header_height(lines))
     if len(set(header_rows)) > 1:
         # Stacked tables: the title stays in view, and the lowest table (the long list the
         # ones above summarise) repeats its header on every printed page.
