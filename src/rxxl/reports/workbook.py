@@ -166,6 +166,9 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
                 body.alignment = Alignment(horizontal="left", wrap_text=True)
             elif column.key in style.CENTERED_KEYS:
                 body.alignment = Alignment(horizontal="center")
+            elif not offset and column.number_format in (style.MONTH, style.DATE):
+                # A month that labels its row reads from the left, as the labels above it.
+                body.alignment = Alignment(horizontal="left")
             elif offset and column.number_format == style.TEXT:
                 # Text after a number would touch it ("83.1%Inventory timing").
                 body.alignment = Alignment(horizontal="left", indent=1)
