@@ -370,3 +370,18 @@ def test_capital_figures_add_up_each_years_flows_and_are_live(sample, report):
     years = _table(report, "capital_years")
     assert years.groupby("Request")["Net cash flow ($)"].sum().to_dict() == pytest.approx(
         requests.groupby("request_id")["cash_flow"].sum().to_dict())
+
+
+def test_the_executive_summary_fits_one_laptop_screen(report):
+    """From the title to the last finding, the Summary fits a 1366 x 768 px grid area (a
+    1920 x 1080 laptop at 100% zoom, less Excel's ribbon, formula bar and status bar): at
+    most 1,366 px wide and 780 px tall, column widths and row heights as Excel draws them."""
+    sheet = load_workbook(report)["Summary"]
+    _, _, last_col, bottom = range_boundaries(sheet.tables["findings"].ref)
+    widths = style.column_widths(sheet)
+    kpi_right = range_boundaries(sheet.tables["kpis"].ref)[2]
+    wide = sum(round(widths.get(col, style.DEFAULT_WIDTH) * 7 + 5)
+               for col in range(1, max(last_col, kpi_right) + 1))
+    tall = sum((sheet.row_dimensions[row].height or style.DEFAULT_HEIGHT)
+               for row in range(1, bottom + 1)) * 96 / 72
+    assert wide <= 1366 and tall <= 780, (wide, tall)

@@ -409,6 +409,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     return facts
 
 
+#: Findings the Summary shows, of the three 340B reasons and three denial movers.
+TOP_FINDINGS = 5
 #: The Budget sheet's totals rows' cost center.
 ALL_COST_CENTERS = "All cost centers"
 
@@ -579,7 +581,8 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
                          float(row.denied_dollars)))
     # Ranked by what is at stake: 340B dollars at stake, a payer's denied dollars.
     frame = pd.DataFrame(rows, columns=["kind", "text", "where", "exposure"])
-    return frame.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
+    frame = frame.sort_values("exposure", ascending=False, kind="stable")
+    return frame.head(TOP_FINDINGS).reset_index(drop=True)
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
