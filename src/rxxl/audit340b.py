@@ -191,7 +191,11 @@ def audit_claims(
         One row per claim, in the claims' order: ``claim_id`` (when the claims have it: a
         count by month needs no identifiers), ``service_date, entity_id,
         site_id, payer_type, account, checked, status, reasons`` (codes joined by ";", empty
-        when compliant) and ``dollars_at_risk``.
+        when compliant), ``dollars_at_risk``, and the qualifying encounter a tracer audit
+        shows: ``encounter_date`` and ``encounter_site_id`` of the patient's latest
+        encounter that qualified the claim (at a site registered to its entity, within the
+        look-back window; blank where none did or the claim was not checked for one: not
+        on 340B, not checked, or its entity unknown).
 
     References
     ----------
@@ -237,9 +241,11 @@ def audit_claims(
     found["ENTITY_UNKNOWN"] = checked & on_340b & entity_unknown
     found["ENTITY_INACTIVE"] = scope & ~active
     found["SITE_NOT_REGISTERED"] = scope & ~registered
-    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~books.has_encounter(
+    # The encounter that qualified each claim is kept: a tracer audit shows it.
+    qualified, visit_day, visit_site = books.qualifying_encounter(
         claims["patient_id"], entity, day, policy.lookback_days, scope
     )
+    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~qualified
     found["PRESCRIBER_NOT_ELIGIBLE"] = scope & ~books.prescriber_eligible(
         claims["prescriber_npi"], entity, day, scope
     )
@@ -288,6 +294,9 @@ def audit_claims(
             "status": pd.Categorical.from_codes(status, categories=STATUSES),
             "reasons": reasons,
             "dollars_at_risk": dollars,
+            "encounter_date": pd.to_datetime(np.where(
+                qualified, visit_day, _NAT).astype("datetime64[D]")).array,
+            "encounter_site_id": books.site_ids_of(visit_site),
         },
         index=claims.index,
     )
@@ -321,6 +330,8 @@ def _days(dates: pd.Series) -> np.ndarray:
 
 
 _OPEN_END = np.iinfo(np.int64).max
+#: NumPy's NaT as an integer day.
+_NAT = np.iinfo(np.int64).min
 
 
 def _periods(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -374,8 +385,10 @@ class _Registry:
         return _codes(values, self.site_ids)
 
     def entity_ids(self, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
-        taken = self.entities.take(pa.array(np.clip(codes, 0, None)))
-        return pd.array(pc.if_else(pa.array(codes >= 0), taken, None), dtype="string[pyarrow]")
+        return _ids(self.entities, codes)
+
+    def site_ids_of(self, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+        return _ids(self.site_ids, codes)
 
     def claim_entities(
         self, claims: pd.DataFrame, site: np.ndarray, day: np.ndarray
@@ -433,19 +446,23 @@ class _Registry:
         )
         return eligible
 
-    def has_encounter(
+    def qualifying_encounter(
         self, patients: pd.Series, entity: np.ndarray, day: np.ndarray, lookback_days: int,
         scope: np.ndarray,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Whether each claim's patient had an encounter at a site registered to the claim's
-        entity (on the encounter date) within ``lookback_days`` before the service date."""
+        entity (on the encounter date) within ``lookback_days`` before the service date, and
+        which: the latest such encounter's day (days since 1970) and site code (-1 where
+        none qualified; of two on the same day at different sites, either).
+
+        The encounters table has no encounter id: patient, site and date name the visit."""
         result = np.zeros(len(day), dtype=bool)
+        visit_on = np.zeros(len(day), dtype=np.int64)
+        visit_at = np.full(len(day), -1, dtype=np.int64)
         rows = np.flatnonzero(scope & (entity >= 0))
         encounters = self.reference["encounters"]
         if rows.size == 0 or encounters.empty:
-            return result
-        # Only the patients of the claims in question: code them, then drop every other
-        # patient's encounters before any further work.
+            return result, visit_on, visit_at
         # Only visits that can count (inside the window of some claim) and only the patients
         # of the claims in question: narrow both before any per-visit work.
         visit_day = _days(encounters["encounter_date"])
@@ -463,7 +480,7 @@ class _Registry:
         }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
         visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
         if visits.empty:
-            return result
+            return result, visit_on, visit_at
 
         # One sorted array of (patient, entity, day) packed into int64: the latest visit on
         # or before a claim's date is one binary search.
@@ -473,15 +490,21 @@ class _Registry:
         span = max(int(visits["day"].max()), int(day[rows].max()))
         span = span - origin + 1
         pair = visits["patient"].to_numpy(np.int64) * entities + visits["entity"].to_numpy(np.int64)
-        packed = np.sort(pair * span + (visits["day"].to_numpy(np.int64) - origin))
+        keys = pair * span + (visits["day"].to_numpy(np.int64) - origin)
+        order = np.argsort(keys, kind="stable")
+        packed, sites = keys[order], visits["site"].to_numpy(np.int64)[order]
         claim_pair = claim_patient.astype(np.int64) * entities + entity[rows]
         claim_packed = claim_pair * span + (day[rows] - origin)
         position = np.searchsorted(packed, claim_packed, side="right") - 1
-        latest = packed[np.clip(position, 0, None)]
-        result[rows] = (position >= 0) & (latest // span == claim_pair) & (
+        at = np.clip(position, 0, None)
+        latest = packed[at]
+        ok = (position >= 0) & (latest // span == claim_pair) & (
             claim_packed - latest <= lookback_days
         )
-        return result
+        result[rows] = ok
+        visit_on[rows[ok]] = latest[ok] % span + origin
+        visit_at[rows[ok]] = sites[at[ok]]
+        return result, visit_on, visit_at
 
     def mef_listing(
         self, claims: pd.DataFrame, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
@@ -542,6 +565,14 @@ class _Registry:
         arranged[rows] = _covered({"site": site[rows], "entity": entity[rows]}, day[rows],
                                   with_arrangement)
         return is_pharmacy, arranged
+
+
+def _ids(vocabulary: pa.Array, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """The identifiers of integer codes, missing for code -1."""
+    if len(vocabulary) == 0:
+        return pd.array([None] * len(codes), dtype="string[pyarrow]")
+    taken = vocabulary.take(pa.array(np.clip(codes, 0, None)))
+    return pd.array(pc.if_else(pa.array(codes >= 0), taken, None), dtype="string[pyarrow]")
 
 
 def _covered(keys: dict[str, np.ndarray], day: np.ndarray, periods: pd.DataFrame) -> np.ndarray:
