@@ -760,3 +760,82 @@ def audit_sample(
         .head(claims_per_entity)
         .sort_values(["entity_id", "service_date", "claim_id"], ignore_index=True)
     )
+
+
+def purchase_records(
+    claims: pd.DataFrame, purchases: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each claim's purchase record: the ``drug_purchases`` lines that replenished it.
+
+    A tracer audit follows a 340B claim back to the purchase on the 340B account. The lines
+    are those of the claim's NDC on the claim's account in its service month; when the
+    claim's site is itself a purchasing location (a contract pharmacy), that location's line
+    only, else every location's (the data contracts hold no site-to-location map). Each
+    line reads ``location: packages (dollars)``; no line is ``none on the <account> account
+    in <month>``.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        ``ndc``, ``account``, ``service_date`` and ``site_id`` of the claims.
+    purchases : DataFrame or None
+        ``drug_purchases`` as loaded (None: no such table).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(codes, labels)``: claim ``i``'s record is ``labels[codes[i]]``; each distinct
+        NDC, account, month and site is labelled once.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({"ndc": ["00001", "00001", "00002"],
+    ...     "account": ["340B", "340B", "340B"], "site_id": ["CLINIC", "CP-1", "CLINIC"],
+    ...     "service_date": pd.to_datetime(["2026-10-03", "2026-10-09", "2026-10-05"])})
+    >>> purchases = pd.DataFrame({"ndc": ["00001", "00001", "00001"],
+    ...     "account": ["340B", "340B", "GPO"], "location": ["MAIN", "CP-1", "MAIN"],
+    ...     "month": pd.to_datetime(["2026-10-01"] * 3), "quantity": [4.0, 1.0, 2.0],
+    ...     "unit_cost_actual": [10.0, 12.5, 20.0]})
+    >>> codes, labels = purchase_records(claims, purchases)
+    >>> list(labels[codes])  # doctest: +NORMALIZE_WHITESPACE
+    ['2026-10 340B: CP-1 1 package ($12.50); MAIN 4 packages ($40.00)',
+     '2026-10 340B: CP-1 1 package ($12.50)', 'none on the 340B account in 2026-10']
+    """
+    keys = pd.DataFrame({
+        "ndc": claims["ndc"].astype(object).to_numpy(),
+        "account": claims["account"].astype(object).to_numpy(),
+        "month": claims["service_date"].dt.to_period("M").astype(str).to_numpy(),
+        "site": claims["site_id"].astype(object).to_numpy(),
+    })
+    codes, distinct = pd.MultiIndex.from_frame(keys).factorize()
+    distinct = distinct.to_frame(index=False, name=list(keys.columns))
+    if purchases is None:
+        return codes, np.array(["no drug_purchases table"] * len(distinct) + [None], dtype=object)
+    lines = pd.DataFrame({
+        "ndc": purchases["ndc"].astype(object).to_numpy(),
+        "account": purchases["account"].astype(object).to_numpy(),
+        "month": purchases["month"].dt.to_period("M").astype(str).to_numpy(),
+        "location": purchases["location"].astype(object).fillna("(no location)").to_numpy(),
+        "quantity": purchases["quantity"].to_numpy(dtype=float),
+        "dollars": (purchases["quantity"] * purchases["unit_cost_actual"]).to_numpy(dtype=float),
+    })
+    found = distinct.reset_index(names="key").merge(lines, on=["ndc", "account", "month"])
+    # The claim's own site, when it bought the drug itself, is the one purchase record.
+    own = found["location"] == found["site"]
+    found = found[own | ~own.groupby(found["key"]).transform("any")]
+    found = found.sort_values(["key", "location"])
+    quantity = found["quantity"]
+    counted = pd.Series(np.where(quantity % 1 == 0, quantity.map("{:,.0f}".format),
+                                 quantity.map("{:,.2f}".format)), index=found.index)
+    text = (found["location"] + " " + counted
+            + pd.Series(np.where(quantity == 1, " package ($", " packages ($"), index=found.index)
+            + found["dollars"].map("{:,.2f}".format) + ")")
+    listed = text.groupby(found["key"]).agg("; ".join)
+    labels = ("none on the " + distinct["account"].astype(str) + " account in "
+              + distinct["month"]).to_numpy(dtype=object)
+    at = listed.index.to_numpy()
+    labels[at] = (distinct["month"].to_numpy(dtype=object)[at] + " "
+                  + distinct["account"].astype(str).to_numpy(dtype=object)[at] + ": "
+                  + listed.to_numpy(dtype=object))
+    return codes, np.append(labels, None)
+
