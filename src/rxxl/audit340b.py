@@ -767,12 +767,12 @@ def purchase_records(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each claim's purchase record: the ``drug_purchases`` lines that replenished it.
 
-    A tracer audit follows a 340B claim back to the purchase on the 340B account. The lines
-    are those of the claim's NDC on the claim's account in its service month; when the
-    claim's site is itself a purchasing location (a contract pharmacy), that location's line
-    only, else every location's (the data contracts hold no site-to-location map). Each
-    line reads ``location: packages (dollars)``; no line is ``none on the <account> account
-    in <month>``.
+    A tracer audit follows a 340B claim back to the purchase on the 340B account: the lines
+    of the claim's NDC on the claim's account in its service month. When the claim's site is
+    itself a purchasing location (a contract pharmacy), its own line is the record, or
+    ``none at <site> ...``; for any other site every location's lines are listed, since the
+    data contracts hold no site-to-location map. No line at all is ``none on the <account>
+    account in <month>``.
 
     Parameters
     ----------
@@ -789,17 +789,21 @@ def purchase_records(
 
     Examples
     --------
-    >>> claims = pd.DataFrame({"ndc": ["00001", "00001", "00002"],
-    ...     "account": ["340B", "340B", "340B"], "site_id": ["CLINIC", "CP-1", "CLINIC"],
-    ...     "service_date": pd.to_datetime(["2026-10-03", "2026-10-09", "2026-10-05"])})
-    >>> purchases = pd.DataFrame({"ndc": ["00001", "00001", "00001"],
-    ...     "account": ["340B", "340B", "GPO"], "location": ["MAIN", "CP-1", "MAIN"],
-    ...     "month": pd.to_datetime(["2026-10-01"] * 3), "quantity": [4.0, 1.0, 2.0],
-    ...     "unit_cost_actual": [10.0, 12.5, 20.0]})
+    >>> claims = pd.DataFrame({"ndc": ["00001", "00001", "00002", "00003"],
+    ...     "account": ["340B"] * 4, "site_id": ["CLINIC", "CP-1", "CLINIC", "CP-1"],
+    ...     "service_date": pd.to_datetime(["2026-10-03", "2026-10-09", "2026-10-05",
+    ...                                     "2026-10-05"])})
+    >>> purchases = pd.DataFrame({"ndc": ["00001", "00001", "00001", "00003"],
+    ...     "account": ["340B", "340B", "GPO", "340B"], "location": ["MAIN", "CP-1", "MAIN",
+    ...     "MAIN"], "month": pd.to_datetime(["2026-10-01"] * 4),
+    ...     "quantity": [4.0, 1.0, 2.0, 3.0], "unit_cost_actual": [10.0, 12.5, 20.0, 1.0]})
     >>> codes, labels = purchase_records(claims, purchases)
-    >>> list(labels[codes])  # doctest: +NORMALIZE_WHITESPACE
-    ['2026-10 340B: CP-1 1 package ($12.50); MAIN 4 packages ($40.00)',
-     '2026-10 340B: CP-1 1 package ($12.50)', 'none on the 340B account in 2026-10']
+    >>> for label in labels[codes]:
+    ...     print(label)
+    2026-10 340B, every location: CP-1 1 package ($12.50); MAIN 4 packages ($40.00)
+    2026-10 340B at CP-1: 1 package ($12.50)
+    none on the 340B account in 2026-10
+    none at CP-1 on the 340B account in 2026-10
     """
     keys = pd.DataFrame({
         "ndc": claims["ndc"].astype(object).to_numpy(),
@@ -819,23 +823,27 @@ def purchase_records(
         "quantity": purchases["quantity"].to_numpy(dtype=float),
         "dollars": (purchases["quantity"] * purchases["unit_cost_actual"]).to_numpy(dtype=float),
     })
+    site = distinct["site"].astype(object).to_numpy()
+    account = distinct["account"].astype(str).to_numpy(dtype=object)
+    month = distinct["month"].to_numpy(dtype=object)
+    buys = np.isin(site, lines["location"].unique())
     found = distinct.reset_index(names="key").merge(lines, on=["ndc", "account", "month"])
-    # The claim's own site, when it bought the drug itself, is the one purchase record.
-    own = found["location"] == found["site"]
-    found = found[own | ~own.groupby(found["key"]).transform("any")]
+    # A site that buys for itself is traced to its own line only.
+    found = found[~buys[found["key"].to_numpy()] | (found["location"] == found["site"])]
     found = found.sort_values(["key", "location"])
     quantity = found["quantity"]
     counted = pd.Series(np.where(quantity % 1 == 0, quantity.map("{:,.0f}".format),
                                  quantity.map("{:,.2f}".format)), index=found.index)
-    text = (found["location"] + " " + counted
-            + pd.Series(np.where(quantity == 1, " package ($", " packages ($"), index=found.index)
-            + found["dollars"].map("{:,.2f}".format) + ")")
+    units = pd.Series(np.where(quantity == 1, " package ($", " packages ($"), index=found.index)
+    amount = counted + units + found["dollars"].map("{:,.2f}".format) + ")"
+    own = buys[found["key"].to_numpy()]
+    text = pd.Series(np.where(own, amount, found["location"] + " " + amount), index=found.index)
     listed = text.groupby(found["key"]).agg("; ".join)
-    labels = ("none on the " + distinct["account"].astype(str) + " account in "
-              + distinct["month"]).to_numpy(dtype=object)
+    labels = np.where(buys, "none at " + site.astype(str) + " on the " + account
+                      + " account in " + month,
+                      "none on the " + account + " account in " + month).astype(object)
     at = listed.index.to_numpy()
-    labels[at] = (distinct["month"].to_numpy(dtype=object)[at] + " "
-                  + distinct["account"].astype(str).to_numpy(dtype=object)[at] + ": "
+    labels[at] = (month[at] + " " + account[at]
+                  + np.where(buys[at], " at " + site[at].astype(str) + ": ", ", every location: ")
                   + listed.to_numpy(dtype=object))
     return codes, np.append(labels, None)
-

@@ -61,7 +61,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 #: Row height in pixels for the house font size (Excel's own for Calibri 10).
 _ROW_HEIGHT_PX = 17
 #: A quantity with decimals (e.g. 2.5 mL) must not be shown rounded to a whole unit.
-_QUANTITY_DECIMALS = '#,##0.000;(#,##0.000);"–"'
+QUANTITY_DECIMALS = '#,##0.000;(#,##0.000);"–"'
 
 _CLAIM_COLUMNS = ("claim_id", "service_date", "ndc", "drug_name", "quantity", "patient_id",
                   "prescriber_npi", "billing_npi", "site_id", "patient_status", "payer",
@@ -509,7 +509,7 @@ def _formats(book: xlsxwriter.Workbook, whole_quantities: bool) -> dict:
         "date": book.add_format({"num_format": style.DATE}),
         "month": book.add_format({"num_format": style.MONTH}),
         "quantity": book.add_format(
-            {"num_format": style.COUNT if whole_quantities else _QUANTITY_DECIMALS}),
+            {"num_format": style.COUNT if whole_quantities else QUANTITY_DECIMALS}),
         "money": book.add_format({"num_format": style.DOLLARS_CENTS}),
     }
 

@@ -59,6 +59,14 @@ COMMENTARY_CELLS = f"A4:A{3 + COMMENTARY_ROWS}"
 COMMENTARY = "Commentary"
 SUMMARY_TABLES_ROW = 5 + COMMENTARY_ROWS
 
+#: The 340B sheet's tables, top to bottom: each one's header row. The gaps hold the most
+#: rows each table can have (the 13 reason codes; up to 10 entities and 40 sites with
+#: exceptions), 2 blank rows and a caption; the chart of the audit by month sits between
+#: that table and the reasons. The tracer sample, last, grows down.
+AUDIT_ROWS = {"audit_parameters": 4, "exceptions_by_month": 21, "exceptions_by_reason": 47,
+              "exceptions_by_entity": 64, "exceptions_by_site": 78, "tracer_sample": 122}
+AUDIT_CHART_ROW = 29
+
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
                         style.RATIO, style.DAYS)
@@ -222,30 +230,54 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Center (%)", "center_line", P), _c("UCL (%)", "ucl", P),
             _c("LCL (%)", "lcl", P)), caption="p-chart of the payer with most excess denials"),
     ), False),
-    "340B": ("340B compliance", "The audit of the last months, the month's exceptions by"
-             " reason, site and entity, and the tracer sample", (
-        TableSpec("exceptions_by_month", "A4", (
+    "340B": ("340B compliance", "How the audit was run, the last months, the month's exceptions"
+             " by reason, entity and site, and the tracer sample for an HRSA auditor", (
+        # Stacked top to bottom, small tables first; the long text of a table is its last
+        # column, so it runs on to the right over empty cells instead of widening a column
+        # that the tables below share.
+        TableSpec("audit_parameters", f"A{AUDIT_ROWS['audit_parameters']}", (
+            _c("Parameter", "parameter", width=W["label"]),
+            _c("Value", "value", width=W["text"])), caption="Audit parameters"),
+        TableSpec("exceptions_by_month", f"A{AUDIT_ROWS['exceptions_by_month']}", (
             _c("Month", "month", width=9), _c("Checked", "checked", N),
             _c("On 340B", "checked_340b", N), _c("For review", "review", N),
             _c("Violations", "violations", N), _c("Exceptions", "exceptions", N),
             _c("Exception rate (%)", "exception_rate", P),
             _c("Dollars at stake ($)", "dollars_at_risk", D),
             _c("340B savings ($)", "savings_340b", D)), caption="Audit by month"),
-        TableSpec("exceptions_by_reason", "K4", (
-            _c("Reason", "reason", width=30), _c("Status", "status", width=10),
-            _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_site", "P4", (
-            _c("Site", "site_id"), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_entity", "T4", (
-            _c("Entity", "entity_id"), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("tracer_sample", "X4", (
-            _c("Entity", "entity_id"), _c("Claim", "claim_id"),
-            _c("Service date", "service_date", style.DATE, W["date"]), _c("Site", "site_id"),
-            _c("Payer type", "payer_type"), _c("Account", "account", width=8),
-            _c("Status", "status", width=10), _c("Reasons", "reasons", width=30),
-            _c("Dollars at stake ($)", "dollars_at_risk", DC)),
+        TableSpec("exceptions_by_reason", f"A{AUDIT_ROWS['exceptions_by_reason']}", (
+            _c("Reason", "reason", width=W["label"]), _c("Status", "status", width=W["text"]),
+            _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D),
+            _c("What the reason means", "description", width=W["code"])),
+                  caption="Exceptions by reason"),
+        TableSpec("exceptions_by_entity", f"A{AUDIT_ROWS['exceptions_by_entity']}", (
+            _c("Entity", "entity_id", width=W["code"]), _c("Claims", "claims", N),
+            _c("Dollars at stake ($)", "dollars_at_risk", D)),
+                  caption="Exceptions by 340B ID"),
+        TableSpec("exceptions_by_site", f"A{AUDIT_ROWS['exceptions_by_site']}", (
+            _c("Site", "site_id", width=W["code"]), _c("Claims", "claims", N),
+            _c("Dollars at stake ($)", "dollars_at_risk", D)),
+                  caption="Exceptions by site"),
+        TableSpec("tracer_sample", f"A{AUDIT_ROWS['tracer_sample']}", (
+            _c("Entity", "entity_id", width=W["code"]), _c("Claim", "claim_id", width=16),
+            _c("Service date", "service_date", style.DATE, W["date"]),
+            _c("Patient (masked)", "patient_id", width=W["code"]),
+            _c("Prescriber NPI", "prescriber_npi", width=W["code"]),
+            _c("Encounter date", "encounter_date", style.DATE, W["date"]),
+            _c("Encounter site", "encounter_site_id", width=W["code"] + 2),
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
+            _c("Quantity (billing units)", "quantity", N),
+            _c("Site", "site_id", width=W["code"] + 2),
+            _c("Billing NPI", "billing_npi", width=W["code"]),
+            _c("Modifiers", "modifiers", width=W["flag"] + 2),
+            _c("Payer type", "payer_type", width=W["code"] + 2),
+            _c("Account", "account", width=W["flag"]),
+            _c("Status", "status", width=10),
+            _c("Dollars at stake ($)", "dollars_at_risk", DC),
+            _c("Reasons", "reasons", width=30),
+            _c("Purchase record (NDC × location × account × month)", "purchase_record",
+               width=60),
+            _c("What the reasons mean", "description", width=W["label"])),
                   caption="Tracer audit sample"),
     ), False),
     "Capital": ("Capital requests", "Change the blue inputs: NPV, IRR and the sensitivity"
@@ -523,12 +555,14 @@ def _charts(book: Workbook) -> None:
     exceptions = BarChart()
     exceptions.type, exceptions.grouping, exceptions.overlap = "col", "stacked", 100
     exceptions.title = "340B exceptions by month: for review and violations (claims)"
-    exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=4,
-                                  max_row=4 + AUDIT_MONTHS), titles_from_data=True)
-    exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
-                                        max_row=4 + AUDIT_MONTHS))
+    header = AUDIT_ROWS["exceptions_by_month"]
+    exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=header,
+                                  max_row=header + AUDIT_MONTHS), titles_from_data=True)
+    exceptions.set_categories(Reference(compliance, min_col=1, min_row=header + 1,
+                                        max_row=header + AUDIT_MONTHS))
     _from_zero(exceptions.y_axis, "#,##0")
-    compliance.add_chart(exceptions, "A13")
+    exceptions.height, exceptions.width = 7.5, 18
+    compliance.add_chart(exceptions, f"A{AUDIT_CHART_ROW}")
 
 
 def _commentary_block(sheet) -> None:
