@@ -762,6 +762,10 @@ def audit_sample(
     )
 
 
+#: Purchase lines a claim's purchase record lists, largest first, before "and N more".
+PURCHASE_LINES_LISTED = 3
+
+
 def purchase_records(
     claims: pd.DataFrame, purchases: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -771,8 +775,9 @@ def purchase_records(
     of the claim's NDC on the claim's account in its service month. When the claim's site is
     itself a purchasing location (a contract pharmacy), its own line is the record, or
     ``none at <site> ...``; for any other site every location's lines are listed, since the
-    data contracts hold no site-to-location map. No line at all is ``none on the <account>
-    account in <month>``.
+    data contracts hold no site-to-location map (the largest ``PURCHASE_LINES_LISTED`` by
+    dollars, and how many more). No line at all is ``none on the <account> account in
+    <month>``.
 
     Parameters
     ----------
@@ -800,7 +805,7 @@ def purchase_records(
     >>> codes, labels = purchase_records(claims, purchases)
     >>> for label in labels[codes]:
     ...     print(label)
-    2026-10 340B, every location: CP-1 1 package ($12.50); MAIN 4 packages ($40.00)
+    2026-10 340B, every location: MAIN 4 packages ($40.00); CP-1 1 package ($12.50)
     2026-10 340B at CP-1: 1 package ($12.50)
     none on the 340B account in 2026-10
     none at CP-1 on the 340B account in 2026-10
@@ -830,7 +835,11 @@ def purchase_records(
     found = distinct.reset_index(names="key").merge(lines, on=["ndc", "account", "month"])
     # A site that buys for itself is traced to its own line only.
     found = found[~buys[found["key"].to_numpy()] | (found["location"] == found["site"])]
-    found = found.sort_values(["key", "location"])
+    # Largest first, at most PURCHASE_LINES_LISTED of them and the count of the rest.
+    found = found.sort_values(["key", "dollars", "location"], ascending=[True, False, True])
+    rank = found.groupby("key").cumcount().to_numpy()
+    more = pd.Series(rank >= PURCHASE_LINES_LISTED).groupby(found["key"].to_numpy()).sum()
+    found = found[rank < PURCHASE_LINES_LISTED]
     quantity = found["quantity"]
     counted = pd.Series(np.where(quantity % 1 == 0, quantity.map("{:,.0f}".format),
                                  quantity.map("{:,.2f}".format)), index=found.index)
@@ -839,6 +848,9 @@ def purchase_records(
     own = buys[found["key"].to_numpy()]
     text = pd.Series(np.where(own, amount, found["location"] + " " + amount), index=found.index)
     listed = text.groupby(found["key"]).agg("; ".join)
+    extra = more.reindex(listed.index).to_numpy()
+    listed = listed + np.where(extra > 0, "; and " + extra.astype(str) + np.where(
+        extra == 1, " more location", " more locations"), "")
     labels = np.where(buys, "none at " + site.astype(str) + " on the " + account
                       + " account in " + month,
                       "none on the " + account + " account in " + month).astype(object)

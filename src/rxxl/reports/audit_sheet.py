@@ -53,13 +53,12 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
     policy = inputs.audit_policy
     months = inputs.audit_by_month["month"].astype(str)
     audited = (f"{months.iloc[0]} to {months.iloc[-1]} ({len(months)} months with claims);"
-               f" the exceptions by reason, site and entity, the tracer sample and the claim"
-               f" detail are of {inputs.month}") if len(months) else "none"
+               f" exceptions, tracer sample and claim detail: {inputs.month}"
+               ) if len(months) else "none"
+    days = policy.lookback_days
     rows = [
-        ("Look-back window (days)",
-         f"{policy.lookback_days}: a qualifying encounter is the patient's, at a site"
-         " registered to the claim's entity on the encounter date, on the service date or"
-         f" up to {policy.lookback_days} days before it"),
+        ("Look-back window (days)", f"{days}: an encounter at a site registered to the"
+         f" claim's entity, on the service date or up to {days} days before it"),
         ("Months audited", audited),
         ("Observation stays", "outpatient (policy)" if policy.observation_is_outpatient
          else "inpatient (policy)"),
@@ -67,10 +66,9 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
          if policy.check_orphan_drugs else "not checked (policy)"),
         ("Rule set version", f"rxxl {rxxl.__version__}: {len(audit340b.REASONS)} reason"
          " codes (rxxl.audit340b; docs/340b-audit.md)"),
-        ("Patient masking", masking_note(mask_patients, deidentify)),
+        ("Patient masking", masking_note(mask_patients, deidentify, brief=True)),
         ("Tracer sample", f"up to {SAMPLE_PER_ENTITY} 340B claims per 340B ID of"
-         f" {inputs.month}, a seeded random draw (seed {SAMPLE_SEED}): the same claims on"
-         " every run of the same data"),
+         f" {inputs.month}, a seeded random draw (seed {SAMPLE_SEED}), the same every run"),
     ]
     for name, (about, columns) in REFERENCE_DATES.items():
         rows.append((f"Reference: {name}", _reference_text(inputs, name, about, columns)))

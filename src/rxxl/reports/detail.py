@@ -300,8 +300,15 @@ def write_claim_detail(
                          deidentified=deidentify)
 
 
-def masking_note(mask_patients: bool, deidentify: bool) -> str:
-    """What the subtitle says the masking protects, and what it does not."""
+def masking_note(mask_patients: bool, deidentify: bool, *, brief: bool = False) -> str:
+    """What the subtitle says the masking protects, and what it does not (``brief``: in a
+    line of the audit parameters)."""
+    if brief:
+        return ("de-identified: patient, claim and prescriber IDs masked, dates as months;"
+                " share under a data use agreement" if deidentify else
+                "patient IDs masked (PT- numbers of this month's reports); claim ID, date,"
+                " prescriber and site remain: still PHI" if mask_patients else
+                "patient IDs NOT masked: protected health information")
     if deidentify:
         return ("de-identified for sharing: patient, claim and prescriber IDs masked"
                 " (numbers for this file only), service dates shown as the month; drug,"

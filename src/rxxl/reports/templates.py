@@ -18,7 +18,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 
@@ -59,13 +59,12 @@ COMMENTARY_CELLS = f"A4:A{3 + COMMENTARY_ROWS}"
 COMMENTARY = "Commentary"
 SUMMARY_TABLES_ROW = 5 + COMMENTARY_ROWS
 
-#: The 340B sheet's tables, top to bottom: each one's header row. The gaps hold the most
-#: rows each table can have (the 13 reason codes; up to 10 entities and 40 sites with
-#: exceptions), 2 blank rows and a caption; the chart of the audit by month sits between
-#: that table and the reasons. The tracer sample, last, grows down.
-AUDIT_ROWS = {"audit_parameters": 4, "exceptions_by_month": 21, "exceptions_by_reason": 47,
-              "exceptions_by_entity": 64, "exceptions_by_site": 78, "tracer_sample": 122}
-AUDIT_CHART_ROW = 29
+#: The 340B sheet's tables, top to bottom: each one's header row, with one data row, 2 blank
+#: rows and the next caption under it (Filler inserts rows as a table grows). The audit by
+#: month keeps room for its AUDIT_MONTHS rows, which its chart, right under it, charts.
+AUDIT_ROWS = {"audit_parameters": 4, "exceptions_by_month": 9, "exceptions_by_reason": 36,
+              "exceptions_by_entity": 41, "exceptions_by_site": 46, "tracer_sample": 51}
+AUDIT_CHART_ROW = 18
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -359,6 +358,7 @@ def build_template(path: Path) -> Path:
                     cell = sheet[spec.anchor].offset(1, offset)
                     cell.style = style.INPUT_STYLE
                     cell.number_format = column.number_format
+    _stacked_340b(book["340B"])
     book.defined_names[MASTER_CHECK] = DefinedName(
         MASTER_CHECK, attr_text=f"Checks!{MASTER_CHECK_CELL}")
     book.defined_names["CheckTolerance"] = DefinedName(
@@ -563,6 +563,18 @@ def _charts(book: Workbook) -> None:
     _from_zero(exceptions.y_axis, "#,##0")
     exceptions.height, exceptions.width = 7.5, 18
     compliance.add_chart(exceptions, f"A{AUDIT_CHART_ROW}")
+
+
+def _stacked_340b(sheet) -> None:
+    """The 340B sheet's tables are stacked and share columns: text cells are indented so a
+    code never runs into the number or date to its left, and each page repeats the sheet's
+    title rows (the header of the first table would head pages of other tables)."""
+    for spec in SHEETS["340B"][2]:
+        for offset, column in enumerate(spec.columns):
+            if column.number_format == style.TEXT:
+                cell = sheet[spec.anchor].offset(1, offset)
+                cell.alignment = Alignment(horizontal="left", indent=1)
+    sheet.print_title_rows = "1:2"
 
 
 def _commentary_block(sheet) -> None:
