@@ -101,7 +101,7 @@ def _columns(mask_patients: bool, deidentify: bool) -> list[_Column]:
         _Column("Encounter month" if deidentify else "Qualifying encounter date",
                 "month" if deidentify else "date", widths["date"] + 2),
         _Column("Qualifying encounter site", "text", widths["code"] + 2),
-        _Column("Purchase record (NDC × location × account × month)", "text", 50),
+        _Column("Purchase record (NDC × location × account × month)", "text", 70),
         _Column("Finding", "text", widths["code"]),
         _Column("Reasons", "text", widths["label"]),
         _Column("What the reasons mean", "text", 70),
@@ -293,7 +293,9 @@ def write_claim_detail(
             _write_rows(sheet, formats, columns, prepared, first, last, table,
                         f"No claims with findings in {month_name}.")
         _write_parameters(book.add_worksheet(PARAMETERS_SHEET), formats, parameters,
-                          f"{title}: audit parameters", subtitle, footer)
+                          f"{title}: audit parameters", " · ".join(
+                              part for part in (organization, f"generated {stamp}") if part),
+                          footer)
         book.close()
     return DetailSummary(path=path, rows=rows, claims=len(claims), sheets=sheets,
                          masked=mask_patients, seconds=time.perf_counter() - start,
@@ -512,7 +514,8 @@ def _formats(book: xlsxwriter.Workbook, whole_quantities: bool) -> dict:
             "bg_color": f"#{style.HEADER_FILL}", "pattern": 1, "text_wrap": True,
             "valign": "vcenter", "align": "center", "bottom": 1,
             "bottom_color": "#808080"}),  # the thin grey rule of style.named_styles
-        "text": None,
+        # Indented, so a code never runs into the right-aligned date or number before it.
+        "text": book.add_format({"indent": 1}),
         "date": book.add_format({"num_format": style.DATE}),
         "month": book.add_format({"num_format": style.MONTH}),
         "quantity": book.add_format(
