@@ -179,9 +179,9 @@ def write_claim_detail(
         patient, by them. False writes the identifiers as they are.
     deidentify : bool
         For sharing outside the covered entity: also replace claim ids (``CL-000001``) and
-        prescriber NPIs (``PR-000001``) by pseudonyms of this file (the same prescriber reads
-        the same) and show each service date as its month. Drug, quantity, payer, site and
-        billing NPI stay, so a holder of the extract may still match a row whose combination
+        prescriber NPIs (``PR-000001``) by pseudonyms of the month's reports (the same
+        prescriber reads the same) and show each service date as its month. Drug, quantity,
+        payer, site and billing NPI stay, so a holder of the extract may still match a row whose combination
         of them is unique in a month: this is not HIPAA Safe Harbor de-identification (which
         also removes months); share the file under a data use agreement. Requires
         ``mask_patients``.
@@ -313,11 +313,11 @@ def masking_note(mask_patients: bool, deidentify: bool, *, brief: bool = False) 
                 "patient IDs NOT masked: protected health information")
     if deidentify:
         return ("de-identified for sharing: patient, claim and prescriber IDs masked"
-                " (numbers for this file only), service dates shown as the month; drug,"
-                " quantity, payer and site remain, so share under a data use agreement")
+                " (numbers for this month's reports only), service dates shown as the month;"
+                " drug, quantity, payer and site remain, so share under a data use agreement")
     if mask_patients:
-        return ("patient IDs masked (PT- numbers for this month's reports only); the claim ID, service"
-                " date, prescriber and site still identify each claim, and its patient, to"
+        return ("patient IDs masked (PT- numbers for this month's reports only); the claim ID,"
+                " service date, prescriber and site still identify each claim, and its patient, to"
                 " anyone holding the claims data: still protected health information")
     return "patient identifiers NOT masked: protected health information"
 
