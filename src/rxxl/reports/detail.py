@@ -181,10 +181,10 @@ def write_claim_detail(
         For sharing outside the covered entity: also replace claim ids (``CL-000001``) and
         prescriber NPIs (``PR-000001``) by pseudonyms of the month's reports (the same
         prescriber reads the same) and show each service date as its month. Drug, quantity,
-        payer, site and billing NPI stay, so a holder of the extract may still match a row whose combination
-        of them is unique in a month: this is not HIPAA Safe Harbor de-identification (which
-        also removes months); share the file under a data use agreement. Requires
-        ``mask_patients``.
+        payer, site and billing NPI stay, so a holder of the extract may still match a row
+        whose combination of them is unique in a month: this is not HIPAA Safe Harbor
+        de-identification (which also removes months); share the file under a data use
+        agreement. Requires ``mask_patients``.
     organization : str, optional
         Shown in the subtitle and the document properties.
     purchases : DataFrame, optional
