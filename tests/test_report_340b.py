@@ -196,3 +196,24 @@ def test_claim_detail_rows_show_encounter_and_purchase_record(reports, claims):
     assert listed.loc[no_encounter, "Qualifying encounter date"].isna().all()
     assert listed["Purchase record (NDC × location × account × month)"].notna().all()
     assert listed["What the reasons mean"].notna().all()
+
+
+def test_unmasked_and_deidentified_packages_say_so(sample, tmp_path, claims):
+    build_report(sample, MONTH, tmp_path / "plain", mask_patients=False)
+    plain = _table(tmp_path / "plain" / package_name(pd.Period(MONTH)), "tracer_sample")
+    assert "Patient (masked)" not in plain.columns
+    real = claims.set_index("claim_id").loc[plain["Claim"], "patient_id"].tolist()
+    assert plain["Patient ID (not masked)"].tolist() == real
+    build_report(sample, MONTH, tmp_path / "shared", deidentify=True)
+    package = tmp_path / "shared" / package_name(pd.Period(MONTH))
+    shared = _table(package, "tracer_sample")
+    assert shared["Claim"].str.fullmatch(r"CL-\d{6}").all()
+    assert shared["Prescriber NPI"].str.fullmatch(r"PR-\d{6}").all()
+    # Dates coarsened to the first of their month, and shown as months.
+    assert all(pd.Timestamp(day).day == 1 for day in shared["Service date"])
+    assert all(pd.Timestamp(day).day == 1 for day in shared["Encounter date"].dropna())
+    sheet = openpyxl.load_workbook(package)["340B"]
+    first = int(re.match(r"[A-Z]+(\d+)", sheet.tables["tracer_sample"].ref)[1]) + 1
+    assert sheet.cell(first, 3).number_format == "mmm yyyy"
+    params = _table(package, "audit_parameters").set_index("Parameter")["Value"]
+    assert params["Patient masking"].startswith("de-identified")

@@ -880,12 +880,22 @@ def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inp
             float(counted.loc[month, key]))
 
 
+#: The tracer sample's patient header when ``--unmask-patients`` shows the ids themselves.
+UNMASKED_PATIENT = "Patient ID (not masked)"
+
+
 def _format_tracer(filler: Filler, cells: Filled, tracer: pd.DataFrame | None, *,
                    mask_patients: bool, deidentify: bool) -> None:
-    """Quantities with decimals (2.5 mL) shown with them; de-identified dates as months."""
+    """Quantities with decimals (2.5 mL) shown with them; de-identified dates as months; the
+    patient column's header says when the patients are not masked."""
     if tracer is None or not len(tracer):
         return
     sheet = filler.book[cells.sheet]
+    if not mask_patients:
+        _, table = filler.table("tracer_sample")
+        offset = list(cells.columns).index("patient_id")
+        table.tableColumns[offset].name = UNMASKED_PATIENT
+        sheet.cell(cells.first_row - 1, cells.columns["patient_id"]).value = UNMASKED_PATIENT
     formats = {}
     if (tracer["quantity"].fillna(0) % 1 != 0).any():
         formats["quantity"] = QUANTITY_DECIMALS
