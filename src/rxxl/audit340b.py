@@ -763,7 +763,7 @@ def audit_sample(
 
 
 #: Purchase lines a claim's purchase record lists, largest first, before "and N more".
-PURCHASE_LINES_LISTED = 3
+PURCHASE_LINES_LISTED = 2
 
 
 def purchase_records(

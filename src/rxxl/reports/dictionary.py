@@ -797,7 +797,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "The purchase that replenished the claim: the drug_purchases lines of its NDC on its"
         " account in its service month, as location: packages (dollars). At a site that"
         " buys for itself (a contract pharmacy) its own line; at other sites every"
-        " location's lines, as the data has no site-to-location map; 'none on the 340B"
+        " location's lines (the two largest, and how many more), as the data has no"
+        " site-to-location map; 'none on the 340B"
         " account in <month>' when there is none (DOMAIN.md §6).",
         "drug_purchases: month, ndc, account, location, quantity, unit_cost_actual"),
     ("tracer_sample", "description"): (

@@ -65,6 +65,9 @@ SUMMARY_TABLES_ROW = 5 + COMMENTARY_ROWS
 AUDIT_ROWS = {"audit_parameters": 4, "exceptions_by_month": 9, "exceptions_by_reason": 36,
               "exceptions_by_entity": 41, "exceptions_by_site": 46, "tracer_sample": 51}
 AUDIT_CHART_ROW = 18
+#: The 340B sheet's first column: the parameters' and reason codes' labels (the longest,
+#: CONTRACT_PHARMACY_MEDICAID, fits), narrow enough that the tracer prints 2 pages wide.
+AUDIT_LABEL = 28
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -235,27 +238,27 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
         # column, so it runs on to the right over empty cells instead of widening a column
         # that the tables below share.
         TableSpec("audit_parameters", f"A{AUDIT_ROWS['audit_parameters']}", (
-            _c("Parameter", "parameter", width=W["label"]),
-            _c("Value", "value", width=W["text"])), caption="Audit parameters"),
+            _c("Parameter", "parameter", width=AUDIT_LABEL),
+            _c("Value", "value", width=16)), caption="Audit parameters"),
         TableSpec("exceptions_by_month", f"A{AUDIT_ROWS['exceptions_by_month']}", (
-            _c("Month", "month", width=9), _c("Checked", "checked", N),
-            _c("On 340B", "checked_340b", N), _c("For review", "review", N),
-            _c("Violations", "violations", N), _c("Exceptions", "exceptions", N),
-            _c("Exception rate (%)", "exception_rate", P),
-            _c("Dollars at stake ($)", "dollars_at_risk", D),
+            _c("Month", "month", width=9), _c("Checked", "checked", N, 12),
+            _c("On 340B", "checked_340b", N, 12), _c("For review", "review", N, 12),
+            _c("Violations", "violations", N, 12), _c("Exceptions", "exceptions", N, 12),
+            _c("Exception rate (%)", "exception_rate", P, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12),
             _c("340B savings ($)", "savings_340b", D)), caption="Audit by month"),
         TableSpec("exceptions_by_reason", f"A{AUDIT_ROWS['exceptions_by_reason']}", (
-            _c("Reason", "reason", width=W["label"]), _c("Status", "status", width=W["text"]),
-            _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D),
+            _c("Reason", "reason", width=AUDIT_LABEL), _c("Status", "status", width=12),
+            _c("Claims", "claims", N, 12), _c("Dollars at stake ($)", "dollars_at_risk", D, 12),
             _c("What the reason means", "description", width=W["code"])),
                   caption="Exceptions by reason"),
         TableSpec("exceptions_by_entity", f"A{AUDIT_ROWS['exceptions_by_entity']}", (
-            _c("Entity", "entity_id", width=W["code"]), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D)),
+            _c("Entity", "entity_id", width=W["code"]), _c("Claims", "claims", N, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12)),
                   caption="Exceptions by 340B ID"),
         TableSpec("exceptions_by_site", f"A{AUDIT_ROWS['exceptions_by_site']}", (
-            _c("Site", "site_id", width=W["code"]), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D)),
+            _c("Site", "site_id", width=W["code"]), _c("Claims", "claims", N, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12)),
                   caption="Exceptions by site"),
         TableSpec("tracer_sample", f"A{AUDIT_ROWS['tracer_sample']}", (
             _c("Entity", "entity_id", width=W["code"]), _c("Claim", "claim_id", width=16),
@@ -264,19 +267,19 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Prescriber NPI", "prescriber_npi", width=W["code"]),
             _c("Encounter date", "encounter_date", style.DATE, W["date"]),
             _c("Encounter site", "encounter_site_id", width=W["code"] + 2),
-            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
-            _c("Quantity (billing units)", "quantity", N),
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=34),
+            _c("Quantity (billing units)", "quantity", N, 12),
             _c("Site", "site_id", width=W["code"] + 2),
             _c("Billing NPI", "billing_npi", width=W["code"]),
             _c("Modifiers", "modifiers", width=W["flag"] + 2),
             _c("Payer type", "payer_type", width=W["code"] + 2),
             _c("Account", "account", width=W["flag"]),
             _c("Status", "status", width=10),
-            _c("Dollars at stake ($)", "dollars_at_risk", DC),
-            _c("Reasons", "reasons", width=30),
+            _c("Dollars at stake ($)", "dollars_at_risk", DC, 12),
+            _c("Reasons", "reasons", width=22),
             _c("Purchase record (NDC × location × account × month)", "purchase_record",
-               width=60),
-            _c("What the reasons mean", "description", width=W["label"])),
+               width=40),
+            _c("What the reasons mean", "description", width=26)),
                   caption="Tracer audit sample"),
     ), False),
     "Capital": ("Capital requests", "Change the blue inputs: NPV, IRR and the sensitivity"
