@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.styles import PatternFill
 
 from rxxl import denials, generics, roi
@@ -207,19 +208,25 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    # Top drivers: the driver's own row on Drivers.
-    for cell in summary["K"][SUMMARY_TABLES_ROW:SUMMARY_TABLES_ROW + 5]:
-        where = cell.hyperlink.location
-        assert book["Drivers"][where.split("!")[1]].value == cell.value
-    for cell in summary["K"]:
-        if cell.hyperlink is not None and ":" in str(cell.value) and "denied" in cell.value:
-            row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
-            assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
-            assert book["Denials"].cell(row, 2).value == MONTH
+    # Top drivers by location and by drug: the purchase lines they add up.
+    lines = book["Drivers"].tables["drivers"].ref.split(":")[0]
+    for name in ("drivers_by_location", "drivers_by_drug"):
+        first_col, top, _, bottom = range_boundaries(summary.tables[name].ref)
+        for row in range(top + 1, bottom + 1):
+            assert summary.cell(row, first_col).hyperlink.location == f"'Drivers'!{lines}"
+    _, top, _, bottom = range_boundaries(summary.tables["findings"].ref)
+    movers = [summary.cell(row, 3) for row in range(top + 1, bottom + 1)
+              if summary.cell(row, 1).value == "Denials"]
+    assert movers
+    for cell in movers:
+        row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
+        assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
+        assert book["Denials"].cell(row, 2).value == MONTH
 
 
 def test_pandas_reads_the_same_numbers_without_calculating(report):
-    frame = pd.read_excel(report, sheet_name="Checks", header=3, usecols="A:E")
+    _, top, _, _ = range_boundaries(load_workbook(report)["Checks"].tables["checks"].ref)
+    frame = pd.read_excel(report, sheet_name="Checks", header=top - 1, usecols="A:E")
     assert frame["Fails"].dropna().eq(0).all() and len(frame.dropna(subset=["Check"])) >= 5
 
 

@@ -683,3 +683,64 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     out["amount"] = out["amount"].astype(float) + 0.0
     out["share_of_variance"] = out["amount"] / total if total != 0 else np.nan
     return out
+
+
+def variance_by(bridge: pd.DataFrame, by: str, n: int | None = 5) -> pd.DataFrame:
+    r"""The drug-spend variance of each location (or drug), with the driver that moved it most.
+
+    .. math::
+
+        \text{amount}_g = \sum_{i \in g} (A_i - B_i) = \sum_{i \in g} \sum_k \text{driver}_{k,i}
+        \qquad
+        \text{main driver}_g = \arg\max_k \Big| \sum_{i \in g} \text{driver}_{k,i} \Big|
+
+    Parameters
+    ----------
+    bridge : pandas.DataFrame
+        A table from :func:`drug_bridge`.
+    by : {"location", "drug"}
+        The grain: a location or a drug (across its locations and accounts).
+    n : int or None, default 5
+        How many to return, largest ``|amount|`` first; None for all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``by`` (the location or drug), ``amount``, ``share_of_variance`` (of the total
+        variance; NaN when it is 0), ``main_driver`` (a :data:`DRIVERS` name; missing when
+        every driver is 0) and ``main_amount`` (that driver's amount), index 0..k-1. Ties keep the
+        order of :data:`DRIVERS`, then of first appearance.
+
+    Examples
+    --------
+    >>> table = drug_bridge(
+    ...     drug=["ABC", "ABC", "XYZ"], location=["outpatient", "outpatient", "main"],
+    ...     account=["340B", "WAC", "GPO"], actual_quantity=[5, 5, 10],
+    ...     actual_spend=[500, 1_000, 1_100], budget_quantity=[10, 0, 10],
+    ...     budget_spend=[1_000, 0, 1_000])
+    >>> print(variance_by(table, "location").to_string())
+         location  amount  share_of_variance  main_driver  main_amount
+    0  outpatient   500.0           0.833333  account_mix        500.0
+    1        main   100.0           0.166667        price        100.0
+    """
+    _require_bridge(bridge)
+    if by not in ("location", "drug"):
+        raise InputError(f"by: expected 'location' or 'drug', got {by!r}")
+    frame = bridge.reset_index(drop=True)
+    drivers = frame.groupby(by, sort=False, observed=True)[list(DRIVERS)].sum()
+    amount = frame["actual_spend"].groupby(frame[by], sort=False, observed=True).sum() - \
+        frame["budget_spend"].groupby(frame[by], sort=False, observed=True).sum()
+    total = float(frame["actual_spend"].sum() - frame["budget_spend"].sum())
+    size = drivers.abs().to_numpy()
+    main = size.argmax(axis=1) if len(size) else np.array([], dtype=int)
+    moved = size.max(axis=1) >= _HALF_CENT if len(size) else np.array([], dtype=bool)
+    out = pd.DataFrame({
+        by: amount.index.to_numpy(),
+        "amount": amount.to_numpy(dtype=float) + 0.0,
+        "share_of_variance": amount.to_numpy(dtype=float) / total if total else np.nan,
+        "main_driver": np.where(moved, np.asarray(DRIVERS, dtype=object)[main], None),
+        "main_amount": np.where(moved, drivers.to_numpy()[np.arange(len(main)), main], np.nan),
+    })
+    order = np.argsort(-out["amount"].abs().to_numpy(), kind="stable")
+    out = out.iloc[order].reset_index(drop=True)
+    return out if n is None else out.head(n)

@@ -30,13 +30,21 @@ from openpyxl.utils.cell import range_boundaries
 
 from rxxl import __version__, variance
 from rxxl.audit340b import COMPLIANT, REASON_TEXT, REVIEW, VIOLATION
-from rxxl.constants import DAYS_IN_YEAR, FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
+from rxxl.constants import (
+    DAYS_IN_YEAR,
+    FAVORABLE,
+    LINE_TYPES,
+    MATERIALITY_AMOUNT,
+    MATERIALITY_PERCENT,
+    REVENUE,
+    UNFAVORABLE,
+)
 from rxxl.data.contracts import TABLES
 from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
-from rxxl.reports import figures, kpis, narrative, style
+from rxxl.reports import budget_model, figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
 from rxxl.reports.detail import QUANTITY_DECIMALS, write_claim_detail
@@ -53,6 +61,7 @@ from rxxl.reports.templates import (
     build_template,
     check_template,
     fill_table,
+    table_keys,
 )
 from rxxl.reports.workbook import (
     Filled,
@@ -63,8 +72,6 @@ from rxxl.reports.workbook import (
     save,
 )
 
-#: Rows of the Summary's top variance drivers (of the Drivers sheet's largest drivers).
-TOP_DRIVERS = 5
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
 CHECK_TOLERANCE = 0.01
 
@@ -291,10 +298,14 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     budget, centers = figures.budget(inputs, fiscal_year_start)
     if inputs.tables["budget_lines"] is not None:
         notes.extend(_budget_notes(inputs, budget, fiscal_year_start))
+    fill("materiality", pd.DataFrame({"amount": [MATERIALITY_AMOUNT],
+                                      "percent": [MATERIALITY_PERCENT]}))
     fill("budget", budget)
+    budget_model.line_formulas(filler, cells["budget"], budget)
     fiscal_year = _fiscal_year_text(inputs.month, fiscal_year_start)
     _caption(filler, "budget", "Budget lines", f"Budget lines: {inputs.month} and {fiscal_year}")
-    fill("budget_by_cost_center", centers)
+    budget_model.cost_center_formulas(filler, fill("budget_by_cost_center", centers),
+                                      cells["budget"], centers)
     _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
@@ -307,11 +318,11 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     fill("bridge", found.bridge if len(drivers) else None)
     fill("largest_drivers", found.largest if len(found.largest) else None)
     fill("reconciliation", found.reconciliation if len(found.reconciliation) else None)
-    top = found.largest.head(TOP_DRIVERS) if len(found.largest) else None
-    fill("top_drivers", top)
-    if top is not None:
-        filler.link(cells["top_drivers"], "label", [
-            cells["largest_drivers"].cell("label", i, absolute=False) for i in range(len(top))])
+    for name, frame in (("drivers_by_location", found.by_location),
+                        ("drivers_by_drug", found.by_drug)):
+        fill(name, frame if len(frame) else None)
+        # Each links to the purchase lines it adds up (largest variance first there too).
+        filler.link(cells[name], table_keys(name)[0], [filler.location("drivers")] * len(frame))
     generic = figures.generic_figures(inputs)
     for name in ("gdr_by_month", "generic_measures", "gdr_by_site", "gdr_by_payer",
                  "opportunity"):
@@ -351,6 +362,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
+    # The checks refer to Cover cells before the Cover is filled (it shows their count).
+    filler.reserve("cover", len(COVER_ITEMS))
     settings = _fill_check_settings(filler, inputs, audit)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
@@ -535,18 +548,21 @@ def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
 
 def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
               ) -> pd.DataFrame:
-    """The summary's top compliance findings and denial movers, each with the location of
-    its row on the detail sheet."""
+    """The summary's top compliance findings and denial movers in words, largest exposure
+    first (a 340B reason's dollars at stake, a payer's denied dollars of the month), each
+    with the location of its row on the detail sheet."""
     rows = []
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None and len(reasons):
         top = reasons.sort_values("dollars_at_risk", ascending=False).head(3)
         for position, row in zip(reasons.index.get_indexer(top.index), top.itertuples(),
                                  strict=True):
-            rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)} ({row.reason}):"
-                                 f" {row.claims:,} claims, ${row.dollars_at_risk:,.0f} at stake",
+            # The dollars are in the Exposure column; the code is on the 340B sheet.
+            rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)}:"
+                                 f" {row.claims:,} claims",
                          cells["exceptions_by_reason"].cell("reason", int(position),
-                                                            absolute=False)))
+                                                            absolute=False),
+                         float(row.dollars_at_risk)))
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
@@ -554,8 +570,11 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
             rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
                                     f" {row.mom_change * 100:+.1f} pts on the prior month"
                                     f"{' (out of control)' if row.out_of_control else ''}",
-                         cells["denial_trend"].cell("payer", int(label), absolute=False)))
-    return pd.DataFrame(rows, columns=["kind", "text", "where"])
+                         cells["denial_trend"].cell("payer", int(label), absolute=False),
+                         float(row.denied_dollars)))
+    # Ranked by what is at stake: 340B dollars at stake, a payer's denied dollars.
+    frame = pd.DataFrame(rows, columns=["kind", "text", "where", "exposure"])
+    return frame.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
@@ -1034,6 +1053,12 @@ def _float(value: object) -> float:
 COVER_NOT_CLOSED = 4
 #: The Cover's row of the count of exceptions the claim detail lists, which a check ties.
 COVER_DETAIL = 5
+#: The Cover's items, in order.
+COVER_ITEMS = ("Organization", "Report month", "Fiscal year to date", "Claims data through",
+               "Drug lines not closed", "340B exceptions in the claim detail", "Generated",
+               "rxxl version", "Checks")
+assert COVER_ITEMS[COVER_NOT_CLOSED] == "Drug lines not closed"
+assert COVER_ITEMS[COVER_DETAIL].startswith("340B exceptions")
 
 
 def _drug_lines_not_closed(inputs: Inputs) -> int:
@@ -1054,12 +1079,7 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         f'{budget_cells.column_range("status")},"{figures.NOT_CLOSED}")',
         _drug_lines_not_closed(inputs))
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
-    items = ["Organization", "Report month", "Fiscal year to date", "Claims data through",
-             "Drug lines not closed", "340B exceptions in the claim detail", "Generated",
-             "rxxl version", "Checks"]
-    assert items[COVER_NOT_CLOSED] == "Drug lines not closed"
-    assert items[COVER_DETAIL].startswith("340B exceptions")
-    cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
+    cover = fill_table(filler, "cover", pd.DataFrame({"item": list(COVER_ITEMS), "value": [
         _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
         cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
         detail_exceptions(audit) if audit is not None else "no claim detail",

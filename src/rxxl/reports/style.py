@@ -285,3 +285,32 @@ def chart_cells(worksheet, chart) -> tuple[int, int, int, int] | None:
     first_col, first_row = start[0] + 1, start[2] + 1
     return (first_col, first_row, last(first_col, start[1], size[0], column_emu),
             last(first_row, start[3], size[1], row_emu))
+
+
+#: Columns shown centred: flags (F/U, Yes, TRUE) and the trend bars.
+CENTERED_KEYS = frozenset({"fu", "ytd_fu", "material", "in_band", "out_of_control", "trend"})
+
+#: Eight heights of a sparkline-style trend, lowest first (Unicode block elements, U+2581-8).
+SPARK_BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def sparkline(values) -> str:
+    """A trend as one bar per month, scaled from the lowest to the highest of the values
+    (a flat trend is all middle bars); a month without a figure is a space. "" without any
+    figure.
+
+    >>> sparkline([1, 2, 3, 4, 5, 6, 7, 8])
+    '▁▂▃▄▅▆▇█'
+    >>> sparkline([5, float("nan"), 5])
+    '▄ ▄'
+    """
+    numbers = [float(v) if v is not None else math.nan for v in values]
+    known = [v for v in numbers if math.isfinite(v)]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    top = len(SPARK_BARS) - 1
+    return "".join(
+        " " if not math.isfinite(v) else
+        SPARK_BARS[round((v - low) / span * top) if span else top // 2] for v in numbers)

@@ -38,6 +38,7 @@ from defusedxml import ElementTree
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.styles import Alignment
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.formula import ArrayFormula
@@ -160,6 +161,11 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
             body = sheet.cell(header_row + 1, col)
             body.style = style.CALC_STYLE
             body.number_format = column.number_format
+            if column.key in style.CENTERED_KEYS:
+                body.alignment = Alignment(horizontal="center")
+            elif offset and column.number_format == style.TEXT:
+                # Text after a number would touch it ("83.1%Inventory timing").
+                body.alignment = Alignment(horizontal="left", indent=1)
             letter = get_column_letter(col)
             current = sheet.column_dimensions[letter].width or 0
             sheet.column_dimensions[letter].width = max(current, column.width)
@@ -170,8 +176,14 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.totals:
             _add_totals_row(sheet, table, spec, first_col, header_row + 2)
         sheet.add_table(table)
-    sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
-    print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
+    if len(set(header_rows)) > 1:
+        # Stacked tables: the title stays in view, and the lowest table (the long list the
+        # ones above summarise) repeats its header on every printed page.
+        sheet.freeze_panes = "A3"
+        print_setup(sheet, title_rows=max(header_rows))
+    else:
+        sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
+        print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
     if presentation:
         sheet.sheet_view.showGridLines = False
 
@@ -234,9 +246,15 @@ def print_setup(sheet: Worksheet, title_rows: int | None = None, *,
 def finish_printing(book: Workbook, *, footer_left: str | None = None,
                     stamp: str | None = None) -> None:
     """:func:`print_setup` again on every worksheet of a filled workbook: the widths as they
-    now are, the report's organization and month, and its generation stamp in the footer
-    (the repeated header rows stay as set)."""
+    now are, the report's organization and month, and its generation stamp in the footer.
+    A sheet of stacked tables repeats the header of its longest table (the one that spans
+    pages); other sheets keep the repeated header rows as set."""
     for sheet in book.worksheets:
+        tables = [range_boundaries(table.ref) for table in sheet.tables.values()]
+        if len({top for _, top, _, _ in tables}) > 1:
+            # Stacked tables: the longest one, as filled, is the one that spans pages.
+            _, top, _, _ = max(tables, key=lambda ref: ref[3] - ref[1])
+            sheet.print_title_rows = f"{top}:{top}"
         print_setup(sheet, footer_left=footer_left, stamp=stamp)
 
 
@@ -338,6 +356,22 @@ class Filler:
             self._write_totals(sheet, table, filled, columns, total_styles)
         self.filled[name] = filled
         return filled
+
+    def reserve(self, name: str, rows: int) -> None:
+        """Give table ``name`` (without a totals row) ``rows`` data rows before it is filled,
+        so that a formula written now can refer to a cell of its row ``k``: growing later
+        would move what lies under the table's template row, that cell included."""
+        sheet, table = self.table(name)
+        first_col, header_row, last_col, last_row = range_boundaries(table.ref)
+        if table.totalsRowCount:
+            raise ValueError(f"table {name} has a totals row: fill it instead of reserving")
+        new_last = header_row + max(rows, 1)
+        self._make_room(sheet, first_col, last_col, last_row, new_last)
+        if new_last > last_row:
+            top_left = f"{get_column_letter(first_col)}{header_row}"
+            table.ref = f"{top_left}:{get_column_letter(last_col)}{new_last}"
+            if table.autoFilter is not None:
+                table.autoFilter.ref = table.ref
 
     def _make_room(self, sheet: Worksheet, first_col: int, last_col: int, last_row: int,
                    new_last: int) -> None:
