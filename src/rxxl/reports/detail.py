@@ -84,7 +84,7 @@ def _columns(mask_patients: bool, deidentify: bool) -> list[_Column]:
         _Column("Service month", "month", widths["date"]) if deidentify else
         _Column("Service date", "date", widths["date"]),
         _Column("340B ID", "text", widths["code"]),
-        _Column("Site", "text", widths["code"]),
+        _Column("Site", "text", widths["code"] + 2),
         _Column("Patient (masked)" if mask_patients else "Patient ID", "text",
                 widths["code"] + 2),
         _Column("Prescriber (masked)" if deidentify else "Prescriber NPI", "text",
