@@ -259,7 +259,7 @@ def test_largest_drivers_of_a_month_on_budget_is_empty():
     table = bridge([("E", "main", "340B", 10, 1_000, 10, 1_000)])
     top = largest_drivers(table)
     assert top.empty and list(top.columns) == ["driver", "drug", "location", "accounts",
-                                               "amount", "share_of_variance"]
+                                               "gained", "lost", "amount", "share_of_variance"]
 
 
 # --- errors -------------------------------------------------------------------------------------

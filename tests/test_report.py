@@ -195,6 +195,12 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
              for row in range(first, first + 10)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
+    # A rate's variance is in percentage points: 72.3% against a 90% target is -17.7 pts.
+    assert gdr["Variance"] == pytest.approx((gdr["This month"] - GDR_BENCHMARK) * 100)
+    rows = {sheet.cell(row, 1).value: row for row in range(first, first + 10)}
+    assert sheet.cell(rows["Generic dispensing rate"], 5).number_format == style.POINTS
+    spend = kpis.loc["Total drug spend"]
+    assert spend["Variance"] == pytest.approx(spend["This month"] - spend["Budget / target"])
 
 
 def test_summary_figures_link_to_their_detail_rows(report):

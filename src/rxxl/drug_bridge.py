@@ -634,8 +634,10 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``driver``, ``drug`` (None for a by-location driver), ``location`` (None for
         a by-drug driver), ``accounts`` (account_mix only: the accounts whose mix moved,
-        most gained first, e.g. "WAC, 340B"), ``amount``, ``share_of_variance`` (NaN when
-        the total variance is 0), sorted by ``|amount|`` descending, index 0..k-1.
+        most gained first, e.g. "WAC, 340B"), ``gained`` and ``lost`` (account_mix only:
+        the accounts whose mix rose, most first, and those whose mix fell, most first; None
+        when none), ``amount``, ``share_of_variance`` (NaN when the total variance is 0),
+        sorted by ``|amount|`` descending, index 0..k-1.
 
     Examples
     --------
@@ -645,9 +647,9 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     ...     actual_spend=[500, 1_000, 1_100], budget_quantity=[10, 0, 10],
     ...     budget_spend=[1_000, 0, 1_000])
     >>> print(largest_drivers(table).to_string())
-            driver drug    location   accounts  amount  share_of_variance
-    0  account_mix  ABC  outpatient  WAC, 340B   500.0           0.833333
-    1        price  XYZ        None       None   100.0           0.166667
+            driver drug    location   accounts gained  lost  amount  share_of_variance
+    0  account_mix  ABC  outpatient  WAC, 340B    WAC  340B   500.0           0.833333
+    1        price  XYZ        None       None   None  None   100.0           0.166667
     """
     _require_bridge(bridge)
     if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0):
@@ -666,14 +668,22 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
         if driver == "account_mix":
             moved = frame.loc[frame["account_mix"].abs() >= _HALF_CENT]
             moved = moved.sort_values("account_mix", ascending=False, kind="stable")
-            named = moved.groupby(grain, sort=False)["account"].agg(", ".join)
-            summed = summed.merge(named.rename("accounts").reset_index(), on=grain,
-                                  how="left", sort=False)
-            summed["accounts"] = summed["accounts"].astype(object).where(
-                summed["accounts"].notna(), None)
+            named = {
+                "accounts": moved.groupby(grain, sort=False)["account"].agg(", ".join),
+                "gained": moved[moved["account_mix"] > 0].groupby(grain, sort=False)[
+                    "account"].agg(", ".join),
+                # Most lost first.
+                "lost": moved[moved["account_mix"] < 0].iloc[::-1].groupby(grain, sort=False)[
+                    "account"].agg(", ".join)}
+            for column, accounts in named.items():
+                summed = summed.merge(accounts.rename(column).reset_index(), on=grain,
+                                      how="left", sort=False)
+                summed[column] = summed[column].astype(object).where(summed[column].notna(),
+                                                                     None)
         else:
-            summed["accounts"] = None
-        pieces.append(summed[["driver", "drug", "location", "accounts", "amount"]])
+            summed["accounts"] = summed["gained"] = summed["lost"] = None
+        pieces.append(summed[["driver", "drug", "location", "accounts", "gained", "lost",
+                              "amount"]])
     out = pd.concat(pieces, ignore_index=True)
     out = out.loc[out["amount"].abs() >= _HALF_CENT]
     out = out.iloc[np.argsort(-out["amount"].abs().to_numpy(), kind="stable")]

@@ -137,6 +137,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Name of a sheet of the package, linked to the sheet (REPORT.md item 1).",
         "rxxl (computed)"),
     ("contents", "about"): ("Title of the sheet: what it shows.", "rxxl (computed)"),
+    ("data_notes", "number"): ("The note's number, in the order the report met them.",
+                               "rxxl (computed)"),
     ("data_notes", "note"): (
         "A note on this month's data: an input table missing from the data folder, or a month"
         " without budget lines, purchases, inventory snapshots or claims, and which figures"
@@ -183,8 +185,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " §4).",
         "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),
     ("kpis", "variance"): (
-        "This month less Budget / target, in the measure's unit; a rate's variance is in"
-        " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+        "This month less Budget / target, in the measure's unit; a rate's variance is in percentage points (-17.7 pts: 72.3% against 90%)"
+        " (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "variance_pct"): (
         "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"
         " adjusted patient day); blank on rates, bands and counts, whose variance is in their"
@@ -362,6 +364,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "F/U of the subtotal by its type: on expense U when actual is above budget, on"
         " revenue U when actual is below (DOMAIN.md §1).",
         "budget_lines: cost_center, line_type, budget, actual"),
+    ("budget_totals", "cost_center"): (
+        "All cost centers: the row adds up every cost center's lines of its type.",
+        "rxxl (computed)"),
     ("budget_totals", "line_type"): (
         "Expense or revenue: the month's lines of that type, every cost center"
         " (DOMAIN.md §1).", "budget_lines: line_type"),

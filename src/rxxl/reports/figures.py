@@ -325,29 +325,19 @@ def _largest(bridge: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     is_price = (largest["driver"] == "price").to_numpy()
     largest["unit_cost_change"] = np.where(
         is_price, largest["drug"].map(pd.Series(change, index=per_drug.index)), np.nan)
-    largest["accounts"] = _account_shift(bridge, largest)
+    largest["accounts"] = _account_shift(largest)
     return largest
 
 
-def _account_shift(bridge: pd.DataFrame, largest: pd.DataFrame) -> list[str | None]:
+def _account_shift(largest: pd.DataFrame) -> pd.Series:
     """For each account-mix row, which way the buying moved ("WAC instead of 340B"): the
-    accounts whose mix rose, instead of those whose mix fell."""
-    moved = bridge[bridge["account_mix"].abs() >= 0.005]
-    out: list[str | None] = []
-    # The few ranked drivers (at most LARGEST_SHOWN), not rows of data.
-    for row in largest.itertuples(index=False):
-        if row.driver != "account_mix":
-            out.append(None)
-            continue
-        mine = moved[(moved["drug"] == row.drug) & (moved["location"] == row.location)]
-        mine = mine.sort_values("account_mix", ascending=False, kind="stable")
-        gained = mine.loc[mine["account_mix"] > 0, "account"].astype(str).tolist()
-        lost = mine.loc[mine["account_mix"] < 0, "account"].astype(str).tolist()[::-1]
-        if gained and lost:
-            out.append(f"{' and '.join(gained)} instead of {' and '.join(lost)}")
-        else:
-            out.append(", ".join(gained or lost) or None)
-    return out
+    accounts whose mix rose, instead of those whose mix fell
+    (:func:`rxxl.drug_bridge.largest_drivers`' ``gained`` and ``lost``)."""
+    gained = largest["gained"].str.replace(", ", " and ", regex=False)
+    lost = largest["lost"].str.replace(", ", " and ", regex=False)
+    both = gained.notna() & lost.notna()
+    shift = (gained + " instead of " + lost).where(both, largest["gained"].fillna(largest["lost"]))
+    return shift.astype(object).where(shift.notna(), None)
 
 
 def _reconciliation_notes(inputs: Inputs, reconciliation: pd.DataFrame) -> list[str]:

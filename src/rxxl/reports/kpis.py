@@ -102,12 +102,14 @@ class Kpi:
 
 
 def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFrame],
-              stock: pd.DataFrame, audit: dict[str, pd.DataFrame]) -> list[Kpi]:
-    """The KPI tiles of the report month, in the order the summary shows them."""
+              stock: pd.DataFrame, audit: dict[str, pd.DataFrame], *,
+              days: pd.DataFrame | None = None) -> list[Kpi]:
+    """The KPI tiles of the report month, in the order the summary shows them. ``days`` is
+    :func:`adjusted_patient_days` when the caller has it already."""
     month = inputs.month
     actual, budget, prior = _at(spend, "actual", 0), _at(spend, "budget", 0), \
         _at(spend, "actual", 12)
-    days = adjusted_patient_days(inputs)
+    days = adjusted_patient_days(inputs) if days is None else days
     gdr = generic["gdr_by_month"]["gdr"]
     savings = (inputs.monthly_claims["savings_340b"] if len(inputs.monthly_claims)
                else pd.Series(dtype=float))

@@ -49,7 +49,7 @@ from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
 from rxxl.reports.detail import QUANTITY_DECIMALS, write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
-from rxxl.reports.inputs import Inputs, load_inputs
+from rxxl.reports.inputs import Inputs, listed_codes, load_inputs
 from rxxl.reports.templates import (
     CANNOT,
     COMMENTARY,
@@ -349,12 +349,13 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     this_month = month_trend[month_trend["month"] == str(inputs.month)] if len(
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
-    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
+    days = kpis.adjusted_patient_days(inputs)
+    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit, days=days)
     # The Detail cell names the sheet and, for a band KPI, where it is outside its band.
     fill("kpis", pd.DataFrame(
-        [{**tile.row(), "detail": ": ".join([filler.table(tile.detail)[0].title,
-                                              *(["; ".join(tile.outside)] if tile.outside
-                                                else [])])} for tile in tiles]))
+        [{**row, "detail": ": ".join([filler.table(tile.detail)[0].title,
+                                      *(["; ".join(tile.outside)] if tile.outside else [])])}
+         for row, tile in zip(_kpi_rows(tiles), tiles, strict=True)]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
     findings = _findings(audit, cells, this_month)
@@ -364,7 +365,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
     # The checks refer to Cover cells before the Cover is filled (it shows their count).
     filler.reserve("cover", len(COVER_ITEMS))
-    settings = _fill_check_settings(filler, inputs, audit)
+    settings = _fill_check_settings(filler, inputs, audit, days)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
     _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
@@ -412,6 +413,10 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     return facts
 
 
+#: The Budget sheet's totals rows' cost center.
+ALL_COST_CENTERS = "All cost centers"
+
+
 def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
     """Total budget and actual of the closed lines of each line type present, and the budget
     of its lines not closed, as SUMIFS over the budget lines, with variance, variance % and
@@ -419,7 +424,8 @@ def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, F
     updates them."""
     present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
     kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
-    totals = fill_table(filler, "budget_totals", pd.DataFrame({"line_type": kinds}))
+    totals = fill_table(filler, "budget_totals", pd.DataFrame(
+        {"cost_center": ALL_COST_CENTERS, "line_type": kinds}))
     cells["budget_totals"] = totals
     lines = cells["budget"]
     for row, kind in enumerate(kinds):
@@ -496,19 +502,9 @@ def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) 
     return notes
 
 
-#: Lines or cells named in a data note before "and n more".
-NOTE_NAMES = 10
-
-
 def _names(lines: pd.DataFrame) -> str:
-    return _listed((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
-                   .tolist(), " (the Status column of the Budget sheet)")
-
-
-def _listed(names: list[str], where: str = "") -> str:
-    """The first NOTE_NAMES names, then "and n more" and where the rest are to be seen."""
-    more = len(names) - NOTE_NAMES
-    return ", ".join(names[:NOTE_NAMES]) + (f" and {more} more{where}" if more > 0 else "")
+    return listed_codes((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
+                        .tolist(), sort=False, where=" (the Status column of the Budget sheet)")
 
 
 def _count(count: int, noun: str) -> str:
@@ -539,11 +535,24 @@ _KPI_FIGURES = ("actual", "budget", "variance", "prior_year")
 
 
 def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
+    """Each tile's figures in its unit; a rate's variance in percentage points ("-17.7 pts",
+    :func:`_kpi_rows`), not as a percent."""
     sheet = filler.book[cells.sheet]
     for index, tile in enumerate(tiles):
         for key in _KPI_FIGURES:
             cell = sheet.cell(cells.first_row + index, cells.columns[key])
-            cell.number_format = _KPI_FORMATS.get(tile.unit, style.RATIO)
+            cell.number_format = (style.POINTS if key == "variance" and tile.unit == "%"
+                                  else _KPI_FORMATS.get(tile.unit, style.RATIO))
+
+
+def _kpi_rows(tiles: list[kpis.Kpi]) -> list[dict]:
+    """The tiles as the KPI table's rows, a rate's variance in points (x 100: 0.9 - 0.723 is
+    -17.7 pts)."""
+    rows = [tile.row() for tile in tiles]
+    for row, tile in zip(rows, tiles, strict=True):
+        if tile.unit == "%":
+            row["variance"] *= 100
+    return rows
 
 
 def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
@@ -725,10 +734,11 @@ CHECK_SETTINGS = ("Tolerance ($)", "Days in a year", "Days in the month",
                   "340B: further reasons of claims with findings")
 
 
-def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[str, str]:
+def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict,
+                         days: pd.DataFrame) -> dict[str, str]:
     """Fill the Checks sheet's settings; returns each setting's cell by name. The adjusted
-    patient days are blank when the budget lines give none."""
-    days = kpis.adjusted_patient_days(inputs)
+    patient days (:func:`rxxl.reports.kpis.adjusted_patient_days`) are blank when the budget
+    lines give none."""
     apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
     values = [CHECK_TOLERANCE, DAYS_IN_YEAR, inputs.month.days_in_month,
               apd if np.isfinite(apd) else None,
@@ -998,7 +1008,7 @@ def _template_formula_note(filler: Filler) -> list[str]:
     if not formulas:
         return []
     return [f"{_count(len(formulas), 'formula')} of your template"
-            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {_listed(formulas)}."
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {listed_codes(formulas, sort=False)}."
             " Excel and LibreOffice compute them on open; a reader that does not calculate"
             " (pandas, a mail preview) shows them blank."]
 
@@ -1089,7 +1099,9 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
-    fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    notes = notes or ["All tables present."]
+    fill_table(filler, "data_notes", pd.DataFrame({"number": range(1, len(notes) + 1),
+                                                   "note": notes}))
     return cover
 
 

@@ -39,6 +39,10 @@ LINK_FONT = "0563C1"  # Excel's own hyperlink blue, distinct from the inputs' bl
 DOLLARS = '#,##0;(#,##0);"–"'
 DOLLARS_CENTS = '#,##0.00;(#,##0.00);"–"'
 COUNT = '#,##0;(#,##0);"–"'
+#: A change of a rate in percentage points (the value is in points: 1.2 is 1.2 points).
+POINTS = '+0.0" pts";-0.0" pts";0.0" pts"'
+#: A count whose zero is news (checks that fail): 0, not a dash.
+TALLY = "#,##0"
 PERCENT = '0.0%;(0.0%);"–"'
 #: Ratios such as inventory turns.
 RATIO = '#,##0.0;(#,##0.0);"–"'
@@ -190,6 +194,8 @@ COMMENTARY_STYLE = "rx_commentary"
 #: Height in points of one line of header text (10 pt bold Calibri) and the row's padding.
 HEADER_LINE_HEIGHT = 12.75
 HEADER_PADDING = 1.5
+#: One line of 10 pt body text, in points.
+BODY_LINE_HEIGHT = 13.0
 
 
 def header_lines(text: str, width: float) -> int:
@@ -210,6 +216,25 @@ def header_height(lines: int) -> float:
     27.0
     """
     return lines * HEADER_LINE_HEIGHT + HEADER_PADDING
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped body cell takes: regular 10 pt text fits about 1.15 characters per
+    unit of width (narrower than the bold header and the digit a width counts).
+
+    >>> text_lines("Budget sheet: drug lines' actual equals the summary's drug spend", 64)
+    1
+    """
+    return max(1, len(textwrap.wrap(str(text), width=max(int(width * 1.15) - 1, 1))))
+
+
+def text_height(lines: int) -> float:
+    """Row height in points that shows ``lines`` lines of 10 pt body text.
+
+    >>> text_height(2)
+    27.0
+    """
+    return lines * BODY_LINE_HEIGHT + 1.0
 
 
 #: Excel's default column width (characters) and row height (points).

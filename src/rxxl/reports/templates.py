@@ -50,11 +50,13 @@ PARETO_CHARTED = 10
 MASTER_CHECK_CELL = "$B$5"
 TOLERANCE_CELL = "$B$10"
 #: The check labels' width: the longest label wraps onto a second line.
-CHECK_WIDTH = 70
+CHECK_WIDTH = 64
 #: The Drivers sheet: the bridge (fixed steps) with its waterfall beside it, then the growing
 #: tables under them.
 BRIDGE_ROW = 4
-DRIVER_TABLES_ROW = BRIDGE_ROW + 18  # the bridge's steps, the chart's height beside
+#: The waterfall sits under the bridge's steps (on the first page), the tables under it.
+BRIDGE_CHART_ROW = BRIDGE_ROW + 1 + len(BRIDGE_STEPS) + 2
+DRIVER_TABLES_ROW = BRIDGE_CHART_ROW + 18
 #: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
 DRUG_WIDTH = 46
 #: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
@@ -80,9 +82,10 @@ D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.P
                         style.RATIO, style.DAYS)
 
 
-def _c(header: str, key: str, fmt: str = style.TEXT, width: float | None = None) -> Column:
+def _c(header: str, key: str, fmt: str = style.TEXT, width: float | None = None, *,
+       wrap: bool = False) -> Column:
     default = {style.TEXT: W["text"], P: W["percent"]}.get(fmt, W["number"])
-    return Column(header, key, fmt, width or default)
+    return Column(header, key, fmt, width or default, wrap)
 
 
 def _stack(first_row: int, *tables: TableSpec, gap: int = 2) -> tuple[TableSpec, ...]:
@@ -93,8 +96,18 @@ def _stack(first_row: int, *tables: TableSpec, gap: int = 2) -> tuple[TableSpec,
     for spec in tables:
         column = spec.anchor.rstrip("0123456789")
         stacked.append(replace(spec, anchor=f"{column}{row}"))
-        row += 2 + bool(spec.totals) + gap + 1  # header, data row, totals, gap, caption
+        row += 1 + spec.reserved + bool(spec.totals) + gap + 1  # header, data, totals, gap,
+        # caption
     return tuple(stacked)
+
+
+#: The Budget sheet's totals by type and subtotals per cost center: the same columns, so their
+#: figures line up one under the other (the totals' cost center reads "All cost centers").
+_SUBTOTAL_COLUMNS = (
+    _c("Cost center", "cost_center", width=W["label"]), _c("Type", "line_type", width=W["label"]),
+    _c("Budget, closed ($)", "budget", D, 18), _c("Actual ($)", "actual", D),
+    _c("Variance ($)", "variance", D), _c("Variance (%)", "variance_pct", P),
+    _c("F/U", "fu", width=W["flag"]), _c("Budget, not closed ($)", "open_budget", D, 21))
 
 
 #: Sheet name -> (title, subtitle, tables, presentation sheet).
@@ -106,7 +119,9 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
                      TableSpec("contents", "A", (_c("Sheet", "sheet", width=W["label"]),
                                                  _c("What it shows", "about", width=60)),
                                caption="Contents"),
-                     TableSpec("data_notes", "A", (_c("Data notes", "note", width=W["label"]),),
+                     TableSpec("data_notes", "A", (
+                         _c("Note", "number", N, W["label"]),
+                         _c("Data notes", "note", width=60, wrap=True)),
                                caption="What the data did not give"),
                      ), True),
     "Summary": ("Executive summary", "This month against budget and prior year", (
@@ -135,7 +150,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
                 TableSpec("spend_by_month", "A", (
                     _c("Month", "month", style.MONTH, W["date"]),
                     _c("Budget ($)", "budget", D, 12), _c("Actual ($)", "actual", D, 13)),
-                          caption="Drug spend, 24 months"),
+                          caption="Drug spend, 24 months", reserved=MONTHS_SHOWN),
                 gap=1),
     ), True),
     "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date: variance,"
@@ -146,18 +161,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
                   caption="Materiality: a line is material when its variance is at least both"),
         # Expense and revenue lines are never added together: subtotals and totals by type.
         # Variance compares the closed lines; the budget of lines not closed stands apart.
-        TableSpec("budget_totals", "A", (
-            _c("Type", "line_type", width=W["label"]), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
-                  caption="Totals by type"),
-        TableSpec("budget_by_cost_center", "A", (
-            _c("Cost center", "cost_center", width=W["label"]),
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
+        TableSpec("budget_totals", "A", _SUBTOTAL_COLUMNS, caption="Totals by type"),
+        TableSpec("budget_by_cost_center", "A", _SUBTOTAL_COLUMNS,
                   caption="Subtotals per cost center"),
         TableSpec("budget", "A", (
             _c("Cost center", "cost_center", width=W["label"]),
@@ -225,7 +230,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Measure", "measure", width=W["label"]), _c("Value (%)", "value", P))),
         TableSpec("gdr_by_month", "A", (
             _c("Month", "month", style.MONTH, W["date"]), _c("Generic", "generic", N),
-            _c("Brand", "brand", N), _c("GDR (%)", "gdr", P)), caption="By month"),
+            _c("Brand", "brand", N), _c("GDR (%)", "gdr", P)), caption="By month",
+                  reserved=MONTHS_SHOWN),
         TableSpec("gdr_by_site", "A", (
             _c("Site", "site_id"), _c("Claims", "claims", N), _c("GDR (%)", "gdr", P)),
                   caption="By site"),
@@ -358,14 +364,16 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
     "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass",
                _stack(4,
         TableSpec("master_check", "A", (
-            _c("Master check", "name", width=CHECK_WIDTH), _c("Failures", "value", N))),
+            _c("Master check", "name", width=CHECK_WIDTH),
+            _c("Failures", "value", style.TALLY))),
         TableSpec("check_settings", "A", (
             _c("Setting", "name", width=CHECK_WIDTH), _c("Value", "value", DC)),
                   caption="Settings the checks use (the tolerance is an input)"),
         TableSpec("checks", "A", (
-            _c("Check", "check", width=CHECK_WIDTH), _c("Figure A", "figure_a", DC),
-            _c("Figure B", "figure_b", DC), _c("Difference", "difference", DC),
-            _c("Fails", "fails", N, 8), _c("Result", "result", width=20)),
+            _c("Check", "check", width=CHECK_WIDTH, wrap=True),
+            _c("Figure A", "figure_a", DC), _c("Figure B", "figure_b", DC),
+            _c("Difference", "difference", DC), _c("Fails", "fails", style.TALLY, 8),
+            _c("Result", "result", width=12)),
                   caption="Every check"),
     ), False),
     "Dictionary": ("Data dictionary", "Every column of the package, its definition and source", (
@@ -564,7 +572,7 @@ def _charts(book: Workbook) -> None:
     bridge.legend = None
     _from_zero(bridge.y_axis, "#,##0")
     bridge.height, bridge.width = 7.5, 18
-    drivers.add_chart(bridge, f"G{BRIDGE_ROW}")
+    drivers.add_chart(bridge, f"A{BRIDGE_CHART_ROW}")
 
     generics = book["Generics"]
     gdr = LineChart()
@@ -580,8 +588,7 @@ def _charts(book: Workbook) -> None:
     _from_zero(gdr.y_axis, "0%")
     gdr.y_axis.scaling.max = 1
     gdr.legend = None  # one series, named by the title
-    # Beside the month table, right of the widest table under it (the opportunity's 8 columns).
-    generics.add_chart(gdr, f"J{first}")
+    generics.add_chart(gdr, f"F{first}")  # beside the month table, in its reserved rows
 
     denials = book["Denials"]
     pchart = LineChart()
