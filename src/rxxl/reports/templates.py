@@ -642,14 +642,13 @@ def _charts(book: Workbook) -> None:
 
 def _stacked_340b(sheet) -> None:
     """The 340B sheet's tables are stacked and share columns: text cells are indented so a
-    code never runs into the number or date to its left, and each page repeats the sheet's
-    title rows (the header of the first table would head pages of other tables)."""
+    code never runs into the number or date to its left (printing repeats the longest
+    table's header: :func:`~rxxl.reports.workbook.finish_printing`)."""
     for spec in SHEETS["340B"][2]:
         for offset, column in enumerate(spec.columns):
             if column.number_format == style.TEXT:
                 cell = sheet[spec.anchor].offset(1, offset)
                 cell.alignment = Alignment(horizontal="left", indent=1)
-    sheet.print_title_rows = "1:2"
 
 
 def _commentary_block(sheet) -> None:
