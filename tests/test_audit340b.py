@@ -201,6 +201,33 @@ def test_lookback_window_is_a_policy_parameter():
         _audit({}, policy=AuditPolicy(lookback_days=-1))
 
 
+def test_the_qualifying_encounter_is_the_latest_in_the_window():
+    # P2 was seen at PARENT on 2026-09-30 only; P1 on 2025-10-01 (PARENT) and, below, also
+    # at CLINIC on 2026-06-10 (registered 2026-03-01 to 2026-09-30) and at the CAH.
+    reference = _reference(encounters=pd.DataFrame({
+        "patient_id": ["P1", "P1", "P1", "P2", "P1"],
+        "site_id": ["PARENT", "CLINIC", "CAH-MAIN", "PARENT", "CLINIC"],
+        "encounter_date": ["2025-10-01", "2026-06-10", "2026-09-01", "2026-09-30",
+                           "2026-09-20"],
+    }))
+    audit = _audit(
+        {"service_date": "2026-09-15"},  # latest of P1's before: CLINIC 2026-06-10
+        {"service_date": "2026-09-25"},  # CLINIC 2026-09-20 (still registered)
+        {"service_date": "2026-05-01"},  # only PARENT 2025-10-01 before it
+        {"patient_id": "P2", "service_date": "2026-09-29"},  # seen the day after: none
+        {"patient_id": "P2", "service_date": "2026-09-30"},  # seen that day
+        {"account": "WAC"},  # not on 340B: not looked for
+        reference=reference,
+    )
+    assert audit["reasons"].tolist() == ["", "", "", "NO_QUALIFYING_ENCOUNTER", "", ""]
+    assert [None if pd.isna(d) else str(d.date()) for d in audit["encounter_date"]] == [
+        "2026-06-10", "2026-09-20", "2025-10-01", None, "2026-09-30", None]
+    assert audit["encounter_site_id"].tolist() == [
+        "CLINIC", "CLINIC", "PARENT", pd.NA, "PARENT", pd.NA]
+    # The CAH visit (2026-09-01) is another entity's: never this DSH claim's encounter.
+    assert "CAH-MAIN" not in set(audit["encounter_site_id"].dropna())
+
+
 def test_patient_seen_at_another_entitys_site_is_not_the_entitys_patient():
     # P3 was seen only at the CAH.
     assert _reasons({"patient_id": "P3"}) == ["NO_QUALIFYING_ENCOUNTER"]

@@ -110,7 +110,7 @@ def test_cells_are_typed_and_formatted_in_the_house_style(findings):
     sheet = openpyxl.load_workbook(findings.path).active
     assert sheet["A1"].value == "340B claim detail — October 2026"
     assert "Three Rivers Health" in sheet["A2"].value and "masked" in sheet["A2"].value
-    date, quantity, money = sheet[f"B{FIRST}"], sheet[f"J{FIRST}"], sheet[f"S{FIRST}"]
+    date, quantity, money = sheet[f"B{FIRST}"], sheet[f"J{FIRST}"], sheet[f"V{FIRST}"]
     assert date.is_date and date.number_format == style.DATE
     assert quantity.data_type == "n" and quantity.number_format == style.COUNT
     assert money.data_type == "n" and money.number_format == style.DOLLARS_CENTS
@@ -128,17 +128,17 @@ def test_table_freeze_panes_and_print_setup(findings):
     sheet = openpyxl.load_workbook(findings.path).active
     last = HEADER + findings.rows
     table = sheet.tables["ClaimDetail"]
-    assert table.ref == f"A{HEADER}:S{last}"
+    assert table.ref == f"A{HEADER}:V{last}"
     assert table.autoFilter.ref == table.ref
     assert [column.name for column in table.tableColumns] == [
         cell.value for cell in sheet[HEADER]]
     assert sheet.freeze_panes == f"B{FIRST}"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    # The 19 columns are 356 characters wide: (7 px × 356 + 5 px × 19) × 0.75 pt/px
-    # = 1,940.25 pt. A Letter landscape page less half-inch margins is 720 pt; on 2 pages
-    # they print at 1,440 / 1,940.25 = 74.2%, under the 75% aimed at; on 3 pages at 100%.
-    assert sum(column.width for column in detail._columns(True, False)) == 356
+    # The 22 columns are 456 characters wide: (7 px × 456 + 5 px × 22) × 0.75 pt/px
+    # = 2,476.5 pt. A Letter landscape page less half-inch margins is 720 pt; on 2 pages
+    # they print at 1,440 / 2,476.5 = 58%, under the 75% aimed at; on 3 pages at 87.2%.
+    assert sum(column.width for column in detail._columns(True, False)) == 456
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (3, 0)
     assert sheet.print_title_rows == f"${HEADER}:${HEADER}"
     with zipfile.ZipFile(findings.path) as archive:
@@ -149,7 +149,7 @@ def test_table_freeze_panes_and_print_setup(findings):
     assert html.unescape(footer).endswith(f"&C&8&A&R&8Page &P of &N · Generated {stamp}")
     assert html.unescape(footer).startswith("&L&8Three Rivers Health · ")
     # Digit identifiers are text on purpose: Excel is told not to flag them.
-    assert f'<ignoredError sqref="A{FIRST}:S{last}" numberStoredAsText="1"/>' in xml
+    assert f'<ignoredError sqref="A{FIRST}:V{last}" numberStoredAsText="1"/>' in xml
 
 
 def test_pandas_reads_dates_as_dates_and_money_as_numbers(findings, month):
@@ -264,7 +264,7 @@ def test_rows_past_the_sheet_limit_continue_on_sheets_with_the_same_header(
     for number, name in enumerate(summary.sheets):
         tables = book[name].tables
         assert list(tables) == ["ClaimDetail" if number == 0 else f"ClaimDetail{number + 1}"]
-        assert tables[list(tables)[0]].ref == f"A{HEADER}:S{HEADER + len(parts[number])}"
+        assert tables[list(tables)[0]].ref == f"A{HEADER}:V{HEADER + len(parts[number])}"
         assert book[name].freeze_panes == f"B{FIRST}"
     assert "continued" in book[summary.sheets[1]]["A1"].value
 

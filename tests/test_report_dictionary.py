@@ -75,7 +75,7 @@ def test_meaning_follows_the_table():
 
 def test_a_shared_header_with_two_meanings_gives_both(table):
     status = _definition(table, "340B", "Status")
-    assert "By reason:" in status and "Tracer audit sample:" in status
+    assert "Exceptions by reason:" in status and "Tracer audit sample:" in status
     assert _definition(table, "Denials", "Center (%)").startswith("The p-chart's center line")
 
 

@@ -191,7 +191,11 @@ def audit_claims(
         One row per claim, in the claims' order: ``claim_id`` (when the claims have it: a
         count by month needs no identifiers), ``service_date, entity_id,
         site_id, payer_type, account, checked, status, reasons`` (codes joined by ";", empty
-        when compliant) and ``dollars_at_risk``.
+        when compliant), ``dollars_at_risk``, and the qualifying encounter a tracer audit
+        shows: ``encounter_date`` and ``encounter_site_id`` of the patient's latest
+        encounter that qualified the claim (at a site registered to its entity, within the
+        look-back window; blank where none did or the claim was not checked for one: not
+        on 340B, not checked, or its entity unknown).
 
     References
     ----------
@@ -237,9 +241,11 @@ def audit_claims(
     found["ENTITY_UNKNOWN"] = checked & on_340b & entity_unknown
     found["ENTITY_INACTIVE"] = scope & ~active
     found["SITE_NOT_REGISTERED"] = scope & ~registered
-    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~books.has_encounter(
+    # The encounter that qualified each claim is kept: a tracer audit shows it.
+    qualified, visit_day, visit_site = books.qualifying_encounter(
         claims["patient_id"], entity, day, policy.lookback_days, scope
     )
+    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~qualified
     found["PRESCRIBER_NOT_ELIGIBLE"] = scope & ~books.prescriber_eligible(
         claims["prescriber_npi"], entity, day, scope
     )
@@ -288,6 +294,9 @@ def audit_claims(
             "status": pd.Categorical.from_codes(status, categories=STATUSES),
             "reasons": reasons,
             "dollars_at_risk": dollars,
+            "encounter_date": pd.to_datetime(np.where(
+                qualified, visit_day, _NAT).astype("datetime64[D]")).array,
+            "encounter_site_id": books.site_ids_of(visit_site),
         },
         index=claims.index,
     )
@@ -321,6 +330,8 @@ def _days(dates: pd.Series) -> np.ndarray:
 
 
 _OPEN_END = np.iinfo(np.int64).max
+#: NumPy's NaT as an integer day.
+_NAT = np.iinfo(np.int64).min
 
 
 def _periods(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -374,8 +385,10 @@ class _Registry:
         return _codes(values, self.site_ids)
 
     def entity_ids(self, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
-        taken = self.entities.take(pa.array(np.clip(codes, 0, None)))
-        return pd.array(pc.if_else(pa.array(codes >= 0), taken, None), dtype="string[pyarrow]")
+        return _ids(self.entities, codes)
+
+    def site_ids_of(self, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+        return _ids(self.site_ids, codes)
 
     def claim_entities(
         self, claims: pd.DataFrame, site: np.ndarray, day: np.ndarray
@@ -433,19 +446,23 @@ class _Registry:
         )
         return eligible
 
-    def has_encounter(
+    def qualifying_encounter(
         self, patients: pd.Series, entity: np.ndarray, day: np.ndarray, lookback_days: int,
         scope: np.ndarray,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Whether each claim's patient had an encounter at a site registered to the claim's
-        entity (on the encounter date) within ``lookback_days`` before the service date."""
+        entity (on the encounter date) within ``lookback_days`` before the service date, and
+        which: the latest such encounter's day (days since 1970) and site code (-1 where
+        none qualified; of two on the same day at different sites, either).
+
+        The encounters table has no encounter id: patient, site and date name the visit."""
         result = np.zeros(len(day), dtype=bool)
+        visit_on = np.zeros(len(day), dtype=np.int64)
+        visit_at = np.full(len(day), -1, dtype=np.int64)
         rows = np.flatnonzero(scope & (entity >= 0))
         encounters = self.reference["encounters"]
         if rows.size == 0 or encounters.empty:
-            return result
-        # Only the patients of the claims in question: code them, then drop every other
-        # patient's encounters before any further work.
+            return result, visit_on, visit_at
         # Only visits that can count (inside the window of some claim) and only the patients
         # of the claims in question: narrow both before any per-visit work.
         visit_day = _days(encounters["encounter_date"])
@@ -463,7 +480,7 @@ class _Registry:
         }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
         visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
         if visits.empty:
-            return result
+            return result, visit_on, visit_at
 
         # One sorted array of (patient, entity, day) packed into int64: the latest visit on
         # or before a claim's date is one binary search.
@@ -473,15 +490,21 @@ class _Registry:
         span = max(int(visits["day"].max()), int(day[rows].max()))
         span = span - origin + 1
         pair = visits["patient"].to_numpy(np.int64) * entities + visits["entity"].to_numpy(np.int64)
-        packed = np.sort(pair * span + (visits["day"].to_numpy(np.int64) - origin))
+        keys = pair * span + (visits["day"].to_numpy(np.int64) - origin)
+        order = np.argsort(keys, kind="stable")
+        packed, sites = keys[order], visits["site"].to_numpy(np.int64)[order]
         claim_pair = claim_patient.astype(np.int64) * entities + entity[rows]
         claim_packed = claim_pair * span + (day[rows] - origin)
         position = np.searchsorted(packed, claim_packed, side="right") - 1
-        latest = packed[np.clip(position, 0, None)]
-        result[rows] = (position >= 0) & (latest // span == claim_pair) & (
+        at = np.clip(position, 0, None)
+        latest = packed[at]
+        ok = (position >= 0) & (latest // span == claim_pair) & (
             claim_packed - latest <= lookback_days
         )
-        return result
+        result[rows] = ok
+        visit_on[rows[ok]] = latest[ok] % span + origin
+        visit_at[rows[ok]] = sites[at[ok]]
+        return result, visit_on, visit_at
 
     def mef_listing(
         self, claims: pd.DataFrame, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
@@ -542,6 +565,14 @@ class _Registry:
         arranged[rows] = _covered({"site": site[rows], "entity": entity[rows]}, day[rows],
                                   with_arrangement)
         return is_pharmacy, arranged
+
+
+def _ids(vocabulary: pa.Array, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """The identifiers of integer codes, missing for code -1."""
+    if len(vocabulary) == 0:
+        return pd.array([None] * len(codes), dtype="string[pyarrow]")
+    taken = vocabulary.take(pa.array(np.clip(codes, 0, None)))
+    return pd.array(pc.if_else(pa.array(codes >= 0), taken, None), dtype="string[pyarrow]")
 
 
 def _covered(keys: dict[str, np.ndarray], day: np.ndarray, periods: pd.DataFrame) -> np.ndarray:
@@ -729,3 +760,102 @@ def audit_sample(
         .head(claims_per_entity)
         .sort_values(["entity_id", "service_date", "claim_id"], ignore_index=True)
     )
+
+
+#: Purchase lines a claim's purchase record lists, largest first, before "and N more".
+PURCHASE_LINES_LISTED = 2
+
+
+def purchase_records(
+    claims: pd.DataFrame, purchases: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each claim's purchase record: the ``drug_purchases`` lines that replenished it.
+
+    A tracer audit follows a 340B claim back to the purchase on the 340B account: the lines
+    of the claim's NDC on the claim's account in its service month. When the claim's site is
+    itself a purchasing location (a contract pharmacy), its own line is the record, or
+    ``none at <site> ...``; for any other site every location's lines are listed, since the
+    data contracts hold no site-to-location map (the largest ``PURCHASE_LINES_LISTED`` by
+    dollars, and how many more). No line at all is ``none on the <account> account in
+    <month>``.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        ``ndc``, ``account``, ``service_date`` and ``site_id`` of the claims.
+    purchases : DataFrame or None
+        ``drug_purchases`` as loaded (None: no such table).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(codes, labels)``: claim ``i``'s record is ``labels[codes[i]]``; each distinct
+        NDC, account, month and site is labelled once.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({"ndc": ["00001", "00001", "00002", "00003"],
+    ...     "account": ["340B"] * 4, "site_id": ["CLINIC", "CP-1", "CLINIC", "CP-1"],
+    ...     "service_date": pd.to_datetime(["2026-10-03", "2026-10-09", "2026-10-05",
+    ...                                     "2026-10-05"])})
+    >>> purchases = pd.DataFrame({"ndc": ["00001", "00001", "00001", "00003"],
+    ...     "account": ["340B", "340B", "GPO", "340B"], "location": ["MAIN", "CP-1", "MAIN",
+    ...     "MAIN"], "month": pd.to_datetime(["2026-10-01"] * 4),
+    ...     "quantity": [4.0, 1.0, 2.0, 3.0], "unit_cost_actual": [10.0, 12.5, 20.0, 1.0]})
+    >>> codes, labels = purchase_records(claims, purchases)
+    >>> for label in labels[codes]:
+    ...     print(label)
+    2026-10 340B, every location: MAIN 4 packages ($40.00); CP-1 1 package ($12.50)
+    2026-10 340B at CP-1: 1 package ($12.50)
+    none on the 340B account in 2026-10
+    none at CP-1 on the 340B account in 2026-10
+    """
+    keys = pd.DataFrame({
+        "ndc": claims["ndc"].astype(object).to_numpy(),
+        "account": claims["account"].astype(object).to_numpy(),
+        "month": claims["service_date"].dt.to_period("M").astype(str).to_numpy(),
+        "site": claims["site_id"].astype(object).to_numpy(),
+    })
+    codes, distinct = pd.MultiIndex.from_frame(keys).factorize()
+    distinct = distinct.to_frame(index=False, name=list(keys.columns))
+    if purchases is None:
+        return codes, np.array(["no drug_purchases table"] * len(distinct) + [None], dtype=object)
+    lines = pd.DataFrame({
+        "ndc": purchases["ndc"].astype(object).to_numpy(),
+        "account": purchases["account"].astype(object).to_numpy(),
+        "month": purchases["month"].dt.to_period("M").astype(str).to_numpy(),
+        "location": purchases["location"].astype(object).fillna("(no location)").to_numpy(),
+        "quantity": purchases["quantity"].to_numpy(dtype=float),
+        "dollars": (purchases["quantity"] * purchases["unit_cost_actual"]).to_numpy(dtype=float),
+    })
+    site = distinct["site"].astype(object).to_numpy()
+    account = distinct["account"].astype(str).to_numpy(dtype=object)
+    month = distinct["month"].to_numpy(dtype=object)
+    buys = np.isin(site, lines["location"].unique())
+    found = distinct.reset_index(names="key").merge(lines, on=["ndc", "account", "month"])
+    # A site that buys for itself is traced to its own line only.
+    found = found[~buys[found["key"].to_numpy()] | (found["location"] == found["site"])]
+    # Largest first, at most PURCHASE_LINES_LISTED of them and the count of the rest.
+    found = found.sort_values(["key", "dollars", "location"], ascending=[True, False, True])
+    rank = found.groupby("key").cumcount().to_numpy()
+    more = pd.Series(rank >= PURCHASE_LINES_LISTED).groupby(found["key"].to_numpy()).sum()
+    found = found[rank < PURCHASE_LINES_LISTED]
+    quantity = found["quantity"]
+    counted = pd.Series(np.where(quantity % 1 == 0, quantity.map("{:,.0f}".format),
+                                 quantity.map("{:,.2f}".format)), index=found.index)
+    units = pd.Series(np.where(quantity == 1, " package ($", " packages ($"), index=found.index)
+    amount = counted + units + found["dollars"].map("{:,.2f}".format) + ")"
+    own = buys[found["key"].to_numpy()]
+    text = pd.Series(np.where(own, amount, found["location"] + " " + amount), index=found.index)
+    listed = text.groupby(found["key"]).agg("; ".join)
+    extra = more.reindex(listed.index).to_numpy()
+    listed = listed + np.where(extra > 0, "; and " + extra.astype(str) + np.where(
+        extra == 1, " more location", " more locations"), "")
+    labels = np.where(buys, "none at " + site.astype(str) + " on the " + account
+                      + " account in " + month,
+                      "none on the " + account + " account in " + month).astype(object)
+    at = listed.index.to_numpy()
+    labels[at] = (month[at] + " " + account[at]
+                  + np.where(buys[at], " at " + site[at].astype(str) + ": ", ", every location: ")
+                  + listed.to_numpy(dtype=object))
+    return codes, np.append(labels, None)

@@ -33,12 +33,12 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
-from rxxl.audit340b import COMPLIANT, REASON_TEXT
+from rxxl.audit340b import COMPLIANT, REASON_TEXT, purchase_records
 from rxxl.errors import InputError
 from rxxl.outputs import EXCEL_MAX_DATA_ROWS, atomic_path, scratch_folder, xlsx_text
 from rxxl.reports import style
 
-__all__ = ["DetailSummary", "write_claim_detail"]
+__all__ = ["DetailSummary", "masked_identifiers", "masking_note", "shown", "write_claim_detail"]
 
 #: An unchecked claim (a denied pharmacy claim) is not "compliant": it was never looked at.
 NOT_CHECKED = "not checked"
@@ -52,6 +52,8 @@ ROWS_PER_SHEET = EXCEL_MAX_DATA_ROWS - HEADER_ROW
 BLOCK_ROWS = 50_000
 
 SHEET_NAME = "Claim detail"
+#: The sheet of the audit's parameters: look-back, months, rule version, reference data dates.
+PARAMETERS_SHEET = "Audit parameters"
 TABLE_NAME = "ClaimDetail"
 TABLE_STYLE = "TableStyleLight1"
 #: Excel's date serial 0; serials count days from here (1900 leap-year bug included).
@@ -59,12 +61,13 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 #: Row height in pixels for the house font size (Excel's own for Calibri 10).
 _ROW_HEIGHT_PX = 17
 #: A quantity with decimals (e.g. 2.5 mL) must not be shown rounded to a whole unit.
-_QUANTITY_DECIMALS = '#,##0.000;(#,##0.000);"–"'
+QUANTITY_DECIMALS = '#,##0.000;(#,##0.000);"–"'
 
 _CLAIM_COLUMNS = ("claim_id", "service_date", "ndc", "drug_name", "quantity", "patient_id",
                   "prescriber_npi", "billing_npi", "site_id", "patient_status", "payer",
                   "payer_type", "account")
-_AUDIT_COLUMNS = ("claim_id", "entity_id", "checked", "status", "reasons", "dollars_at_risk")
+_AUDIT_COLUMNS = ("claim_id", "entity_id", "checked", "status", "reasons", "dollars_at_risk",
+                  "encounter_date", "encounter_site_id")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def _columns(mask_patients: bool, deidentify: bool) -> list[_Column]:
         _Column("Service month", "month", widths["date"]) if deidentify else
         _Column("Service date", "date", widths["date"]),
         _Column("340B ID", "text", widths["code"]),
-        _Column("Site", "text", widths["code"]),
+        _Column("Site", "text", widths["code"] + 2),
         _Column("Patient (masked)" if mask_patients else "Patient ID", "text",
                 widths["code"] + 2),
         _Column("Prescriber (masked)" if deidentify else "Prescriber NPI", "text",
@@ -95,6 +98,10 @@ def _columns(mask_patients: bool, deidentify: bool) -> list[_Column]:
         _Column("Account", "text", widths["flag"] + 2),
         _Column("Patient status", "text", widths["code"]),
         _Column("Modifiers", "text", widths["flag"] + 2),
+        _Column("Encounter month" if deidentify else "Qualifying encounter date",
+                "month" if deidentify else "date", widths["date"] + 2),
+        _Column("Qualifying encounter site", "text", widths["code"] + 2),
+        _Column("Purchase record (NDC × location × account × month)", "text", 70),
         _Column("Finding", "text", widths["code"]),
         _Column("Reasons", "text", widths["label"]),
         _Column("What the reasons mean", "text", 70),
@@ -144,6 +151,8 @@ def write_claim_detail(
     mask_patients: bool = True,
     deidentify: bool = False,
     organization: str | None = None,
+    purchases: pd.DataFrame | None = None,
+    parameters: pd.DataFrame | None = None,
 ) -> DetailSummary:
     """Write the ``340B claim detail`` workbook of a month.
 
@@ -162,21 +171,29 @@ def write_claim_detail(
         Write every claim, not only those with a finding (status other than compliant).
     mask_patients : bool
         Replace each patient identifier by a pseudonym (``PT-000001``, numbered in order of
-        first appearance in this file), so the same patient reads the same within the file
-        and the MRN is not in it. This protects the MRN only: the claim id, service date,
+        first appearance in the month's claims: :func:`masked_identifiers`), so the same
+        patient reads the same within the file and in the package's tracer sample, and the
+        MRN is not in it. This protects the MRN only: the claim id, service date,
         prescriber and site are kept (a 340B coordinator traces a claim back to the source
         system by them), and anyone holding the claims extract finds each row, and so its
         patient, by them. False writes the identifiers as they are.
     deidentify : bool
         For sharing outside the covered entity: also replace claim ids (``CL-000001``) and
-        prescriber NPIs (``PR-000001``) by pseudonyms of this file (the same prescriber reads
-        the same) and show each service date as its month. Drug, quantity, payer, site and
-        billing NPI stay, so a holder of the extract may still match a row whose combination
-        of them is unique in a month: this is not HIPAA Safe Harbor de-identification (which
-        also removes months); share the file under a data use agreement. Requires
-        ``mask_patients``.
+        prescriber NPIs (``PR-000001``) by pseudonyms of the month's reports (the same
+        prescriber reads the same) and show each service date as its month. Drug, quantity,
+        payer, site and billing NPI stay, so a holder of the extract may still match a row
+        whose combination of them is unique in a month: this is not HIPAA Safe Harbor
+        de-identification (which also removes months); share the file under a data use
+        agreement. Requires ``mask_patients``.
     organization : str, optional
         Shown in the subtitle and the document properties.
+    purchases : DataFrame, optional
+        ``drug_purchases`` as loaded: each claim's purchase record
+        (:func:`rxxl.audit340b.purchase_records`); without it the column says so.
+    parameters : DataFrame, optional
+        ``parameter`` and ``value`` rows (``rxxl.reports.figures.audit_parameters``): the
+        look-back window, months audited, rule version, masking and reference data dates,
+        written on the sheet ``Audit parameters``.
 
     Returns
     -------
@@ -194,9 +211,12 @@ def write_claim_detail(
     and header rows); past that the claims continue on ``Claim detail 2``, ... with the same
     header. Columns: claim ID, service date (an Excel date), the claim's 340B ID (as the audit
     resolved it), site, patient, prescriber and billing NPI, NDC, drug, quantity, payer, payer
-    type, account, patient status, modifiers, finding (``violation``, ``review``,
-    ``compliant``, or ``not checked`` for a denied pharmacy claim), reason codes, what they
-    mean, and dollars at risk (blank where a cost is unknown). Claims keep the input's order.
+    type, account, patient status, modifiers, the qualifying encounter (date and site of the
+    patient's latest encounter that made the claim the entity's, as the audit found it), the
+    purchase record (the ``drug_purchases`` lines that replenished it), finding
+    (``violation``, ``review``, ``compliant``, or ``not checked`` for a denied pharmacy
+    claim), reason codes, what they mean, and dollars at risk (blank where a cost is
+    unknown). Claims keep the input's order.
 
     Examples
     --------
@@ -226,12 +246,12 @@ def write_claim_detail(
     chosen = None if all_claims else np.flatnonzero(
         (audit["status"] != COMPLIANT).to_numpy(dtype=bool, na_value=True))
     rows = len(claims) if chosen is None else len(chosen)
-    prepared = _Prepared(claims, audit, chosen, mask_patients, deidentify)
+    prepared = _Prepared(claims, audit, chosen, mask_patients, deidentify, purchases)
     columns = _columns(mask_patients, deidentify)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     which = f"every claim: {rows:,}" if all_claims else (
         f"claims with findings: {rows:,} of {len(claims):,}")
-    masking = _masking_note(mask_patients, deidentify)
+    masking = masking_note(mask_patients, deidentify)
     subtitle = " · ".join(part for part in (organization, which, f"generated {stamp}", masking)
                           if part)
 
@@ -263,7 +283,8 @@ def write_claim_detail(
             last = min(first + ROWS_PER_SHEET, rows)
             heading = title if number == 0 else f"{title} (continued)"
             note = ("Dollars at risk = quantity × (WAC − 340B unit cost) on claims with a "
-                    "finding; blank where a cost is unknown.")
+                    "finding; blank where a cost is unknown. Look-back, rule version and "
+                    f"reference data dates: sheet '{PARAMETERS_SHEET}'.")
             if len(sheets) > 1:
                 note = f"Claims {first + 1:,} to {last:,} of {rows:,}. {note}"
             sheet = book.add_worksheet(name)
@@ -271,21 +292,32 @@ def write_claim_detail(
             table = TABLE_NAME if number == 0 else f"{TABLE_NAME}{number + 1}"
             _write_rows(sheet, formats, columns, prepared, first, last, table,
                         f"No claims with findings in {month_name}.")
+        _write_parameters(book.add_worksheet(PARAMETERS_SHEET), formats, parameters,
+                          f"{title}: audit parameters", " · ".join(
+                              part for part in (organization, f"generated {stamp}") if part),
+                          footer)
         book.close()
     return DetailSummary(path=path, rows=rows, claims=len(claims), sheets=sheets,
                          masked=mask_patients, seconds=time.perf_counter() - start,
                          deidentified=deidentify)
 
 
-def _masking_note(mask_patients: bool, deidentify: bool) -> str:
-    """What the subtitle says the masking protects, and what it does not."""
+def masking_note(mask_patients: bool, deidentify: bool, *, brief: bool = False) -> str:
+    """What the subtitle says the masking protects, and what it does not (``brief``: in a
+    line of the audit parameters)."""
+    if brief:
+        return ("de-identified: patient, claim and prescriber IDs masked, dates as months;"
+                " share under a data use agreement" if deidentify else
+                "patient IDs masked (PT- numbers of this month's reports); claim ID, date,"
+                " prescriber and site remain: still PHI" if mask_patients else
+                "patient IDs NOT masked: protected health information")
     if deidentify:
         return ("de-identified for sharing: patient, claim and prescriber IDs masked"
-                " (numbers for this file only), service dates shown as the month; drug,"
-                " quantity, payer and site remain, so share under a data use agreement")
+                " (numbers for this month's reports only), service dates shown as the month;"
+                " drug, quantity, payer and site remain, so share under a data use agreement")
     if mask_patients:
-        return ("patient IDs masked (PT- numbers for this file only); the claim ID, service"
-                " date, prescriber and site still identify each claim, and its patient, to"
+        return ("patient IDs masked (PT- numbers for this month's reports only); the claim ID,"
+                " service date, prescriber and site still identify each claim, and its patient, to"
                 " anyone holding the claims data: still protected health information")
     return "patient identifiers NOT masked: protected health information"
 
@@ -325,20 +357,21 @@ class _Prepared:
     """
 
     def __init__(self, claims: pd.DataFrame, audit: pd.DataFrame, chosen: np.ndarray | None,
-                 mask_patients: bool, deidentify: bool = False) -> None:
-        def pick(series: pd.Series) -> pd.Series:
+                 mask_patients: bool, deidentify: bool = False,
+                 purchases: pd.DataFrame | None = None) -> None:
+        def pick(series):
+            if isinstance(series, tuple):  # (codes, labels): pick the codes
+                codes, labels = series
+                return series if chosen is None else (codes[chosen], labels)
             return series if chosen is None else series.iloc[chosen]
 
         modifiers = claims["modifiers"] if "modifiers" in claims.columns else pd.Series(
             pd.NA, index=claims.index, dtype="string")
-        patient = pick(claims["patient_id"])
-        claim, service, prescriber = (pick(claims["claim_id"]), pick(claims["service_date"]),
-                                      pick(claims["prescriber_npi"]))
-        if mask_patients:
-            patient = _pseudonyms(patient, "PT")
-        if deidentify:
-            claim, prescriber = _pseudonyms(claim, "CL"), _pseudonyms(prescriber, "PR")
-            service = service.dt.to_period("M").dt.to_timestamp()
+        masked = masked_identifiers(claims, mask_patients, deidentify, audit)
+        claim, service, patient, prescriber, encounter = (pick(masked[key]) for key in (
+            "claim_id", "service_date", "patient_id", "prescriber_npi", "encounter_date"))
+        # Labelled per distinct NDC, account, month and site of the rows written only.
+        records = purchase_records(claims if chosen is None else claims.iloc[chosen], purchases)
         quantity = pick(claims["quantity"])
         whole = quantity.to_numpy(dtype=float, na_value=0.0) % 1 == 0
         self.whole_quantities = bool(whole.all())
@@ -352,6 +385,7 @@ class _Prepared:
             pick(claims["billing_npi"]), pick(claims["ndc"]), pick(claims["drug_name"]),
             quantity, pick(claims["payer"]), pick(claims["payer_type"]),
             pick(claims["account"]), pick(claims["patient_status"]), pick(modifiers),
+            encounter, pick(audit["encounter_site_id"]), records,
             _finding(pick(audit["status"]), pick(audit["checked"])),
             (reason_codes, _labels([";".join(codes) or None for codes in listed])),
             (reason_codes, _labels(["; ".join(REASON_TEXT.get(code, code) for code in codes)
@@ -376,10 +410,59 @@ class _Prepared:
         return values
 
 
+def masked_identifiers(claims: pd.DataFrame, mask_patients: bool = True,
+                       deidentify: bool = False, audit: pd.DataFrame | None = None) -> dict:
+    """The claims' identifying columns as the month's 340B reports show them.
+
+    One masking for the claim detail and the package's tracer sample: pseudonyms are
+    numbered in order of first appearance in the month's claims (all of them, whichever
+    rows a report shows), so a patient reads the same in both workbooks of the month.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        The month's claims (``claim_id``, ``service_date``, ``patient_id``,
+        ``prescriber_npi``).
+    mask_patients, deidentify : bool
+        As :func:`write_claim_detail` takes them.
+    audit : DataFrame, optional
+        The claims' audit: its ``encounter_date`` is coarsened to the month as the service
+        date is when de-identifying.
+
+    Returns
+    -------
+    dict
+        ``claim_id``, ``service_date``, ``patient_id``, ``prescriber_npi`` (and
+        ``encounter_date`` with ``audit``), row for row with ``claims``: each a Series, or a
+        pseudonymized column as ``(codes, labels)`` (:func:`shown` reads either).
+    """
+    masked: dict = {key: claims[key] for key in ("claim_id", "service_date", "patient_id",
+                                                 "prescriber_npi")}
+    if audit is not None:
+        masked["encounter_date"] = audit["encounter_date"]
+    if mask_patients:
+        masked["patient_id"] = _pseudonyms(claims["patient_id"], "PT")
+    if deidentify:
+        masked["claim_id"] = _pseudonyms(claims["claim_id"], "CL")
+        masked["prescriber_npi"] = _pseudonyms(claims["prescriber_npi"], "PR")
+        for key in ("service_date", "encounter_date"):
+            if key in masked:
+                masked[key] = masked[key].dt.to_period("M").dt.to_timestamp()
+    return masked
+
+
+def shown(column, rows: np.ndarray) -> np.ndarray:
+    """The values of ``rows`` (positions) of a :func:`masked_identifiers` column."""
+    if isinstance(column, tuple):
+        codes, labels = column
+        return labels[codes[rows]]
+    return column.iloc[rows].to_numpy(dtype=object, na_value=None)
+
+
 def _pseudonyms(values: pd.Series, prefix: str) -> tuple[np.ndarray, np.ndarray]:
-    """``PREFIX-000001``, ... numbered in order of first appearance in this file: the same
-    value, the same pseudonym; a missing value stays blank. The whole file's values at once,
-    so pseudonyms run on across blocks and sheets."""
+    """``PREFIX-000001``, ... numbered in order of first appearance: the same value, the same
+    pseudonym; a missing value stays blank. All the values at once, so pseudonyms run on
+    across blocks and sheets."""
     codes, uniques = pd.factorize(values)
     return codes, _labels([f"{prefix}-{i:06d}" for i in range(1, len(uniques) + 1)])
 
@@ -431,11 +514,12 @@ def _formats(book: xlsxwriter.Workbook, whole_quantities: bool) -> dict:
             "bg_color": f"#{style.HEADER_FILL}", "pattern": 1, "text_wrap": True,
             "valign": "vcenter", "align": "center", "bottom": 1,
             "bottom_color": "#808080"}),  # the thin grey rule of style.named_styles
-        "text": None,
+        # Indented, so a code never runs into the right-aligned date or number before it.
+        "text": book.add_format({"indent": 1}),
         "date": book.add_format({"num_format": style.DATE}),
         "month": book.add_format({"num_format": style.MONTH}),
         "quantity": book.add_format(
-            {"num_format": style.COUNT if whole_quantities else _QUANTITY_DECIMALS}),
+            {"num_format": style.COUNT if whole_quantities else QUANTITY_DECIMALS}),
         "money": book.add_format({"num_format": style.DOLLARS_CENTS}),
     }
 
@@ -492,6 +576,31 @@ def _write_rows(sheet, formats: dict, columns: list[_Column], prepared: _Prepare
                 raise InputError(f"claim detail row {row + 1:,}: a cell could not be written"
                                  " (text longer than Excel's 32,767 characters?)")
             row += 1
+
+
+def _write_parameters(sheet, formats: dict, parameters: pd.DataFrame | None, heading: str,
+                      subtitle: str, footer: str) -> None:
+    """The audit's parameters, as the package's 340B sheet lists them: what an auditor asks
+    first (look-back, months, rule version, masking, reference data dates)."""
+    sheet.write_string(0, 0, heading, formats["title"])
+    sheet.write_string(1, 0, subtitle, formats["subtitle"])
+    sheet.set_column(0, 0, style.WIDTHS["label"])
+    sheet.set_column(1, 1, 110)
+    sheet.write_row(HEADER_ROW, 0, ["Parameter", "Value"], formats["header"])
+    sheet.set_row(HEADER_ROW, 30)
+    rows = [] if parameters is None else list(zip(
+        parameters["parameter"].astype(str), parameters["value"].astype(str), strict=True))
+    if not rows:
+        sheet.write_string(HEADER_ROW + 1, 0, "No audit parameters were given.",
+                           formats["subtitle"])
+    for offset, cells in enumerate(rows, start=1):
+        sheet.write_row(HEADER_ROW + offset, 0, cells)
+    sheet.set_landscape()
+    sheet.set_paper(style.PAPER_SIZE)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(**{side: style.MARGINS[side] for side in ("left", "right", "top",
+                                                                "bottom")})
+    sheet.set_footer(footer, {"margin": style.MARGINS["footer"]})
 
 
 def _add_table(sheet, last_row: int, headers: list[str], name: str) -> None:

@@ -752,6 +752,19 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " counts under each, so the column adds up to reasons, not claims (DOMAIN.md §6).",
         _AUDIT),
     ("exceptions_by_reason", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("exceptions_by_reason", "description"): (
+        "The reason code in plain words, as the claim detail gives it (rxxl.audit340b"
+        " REASON_TEXT; docs/340b-audit.md).", "rxxl (computed)"),
+    ("audit_parameters", "parameter"): (
+        "What the 340B audit was run with: look-back window, months audited, observation"
+        " policy, orphan drug exclusion, rule set version, patient masking, tracer sample,"
+        " and each reference table (docs/340b-audit.md).", "rxxl (computed)"),
+    ("audit_parameters", "value"): (
+        "The parameter's value. A reference table's row gives its file, the file's date (its"
+        " modification date: the contracts have no as-of column), the rows used (encounters"
+        " older than the look-back of the first audited month are dropped) and the latest"
+        " date in its date columns (DOMAIN.md §6).",
+        "entity; sites; prescribers; encounters; mef; orphan_drugs (files and dates)"),
     ("exceptions_by_site", "site_id"): (_SITE, "claims: site_id"),
     ("exceptions_by_site", "claims"): (
         "Claims of the report month with a finding (review or violation) at the site, count"
@@ -784,6 +797,46 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "The claim's reason codes joined by ; (see Reason), empty when compliant (DOMAIN.md"
         " §6).", _AUDIT),
     ("tracer_sample", "dollars_at_risk"): (_AT_STAKE, _AUDIT),
+    ("tracer_sample", "patient_id"): (
+        "The patient as the claim detail shows it: PT- pseudonyms numbered in order of first"
+        " appearance in the month's claims, the same in both workbooks of the month; the"
+        " patient id itself only with rxxl report --unmask-patients (DOMAIN.md §6).",
+        "claims: patient_id (masked)"),
+    ("tracer_sample", "prescriber_npi"): (
+        "NPI of the prescriber (PR- pseudonym with --deidentify); the audit checks it against"
+        " the entity's eligible prescribers on the service date (DOMAIN.md §6).",
+        "claims: prescriber_npi; prescribers"),
+    ("tracer_sample", "encounter_date"): (
+        "Date of the qualifying encounter: the patient's latest encounter at a site"
+        " registered to the claim's entity (on the encounter date), on the service date or"
+        " within the look-back window before it; blank when none qualified"
+        " (NO_QUALIFYING_ENCOUNTER). The encounters table has no encounter id: patient, site"
+        " and date name the visit (DOMAIN.md §6).", "encounters: patient_id, site_id,"
+        " encounter_date; sites"),
+    ("tracer_sample", "encounter_site_id"): (
+        "Site of the qualifying encounter (see Encounter date).",
+        "encounters: site_id; sites"),
+    ("tracer_sample", "ndc"): ("11-digit NDC dispensed or administered.", "claims: ndc"),
+    ("tracer_sample", "drug_name"): ("Drug name, strength and form.", "claims: drug_name"),
+    ("tracer_sample", "quantity"): ("Billing units dispensed or administered.",
+                                    "claims: quantity"),
+    ("tracer_sample", "billing_npi"): (
+        "NPI the claim was billed under: the number the Medicaid Exclusion File is read by"
+        " (DOMAIN.md §6).", "claims: billing_npi"),
+    ("tracer_sample", "modifiers"): (
+        "HCPCS modifiers of the claim; a 340B Medicare Part B claim carries JG or TB"
+        " (DOMAIN.md §6).", "claims: modifiers"),
+    ("tracer_sample", "purchase_record"): (
+        "The purchase that replenished the claim: the drug_purchases lines of its NDC on its"
+        " account in its service month, as location: packages (dollars). At a site that"
+        " buys for itself (a contract pharmacy) its own line; at other sites every"
+        " location's lines (the two largest, and how many more), as the data has no"
+        " site-to-location map; 'none on the 340B"
+        " account in <month>' when there is none (DOMAIN.md §6).",
+        "drug_purchases: month, ndc, account, location, quantity, unit_cost_actual"),
+    ("tracer_sample", "description"): (
+        "The claim's reason codes in plain words (see What the reason means).",
+        "rxxl (computed)"),
     # Capital
     ("capital_flows", "request_id"): (_REQUEST, "capital_requests: request_id"),
     ("capital_flows", "request_name"): ("What is requested, e.g. IV compounding robot.",

@@ -18,6 +18,7 @@ from rxxl.constants import (
 )
 from rxxl.errors import InputError
 from rxxl.parsing import parse_month_of_year
+from rxxl.reports import audit_sheet
 from rxxl.reports.inputs import AUDIT_MONTHS, Inputs, generic_labels, listed_codes
 
 #: Status of a line of the fiscal year in the report month (the Budget sheet's Status): its
@@ -947,15 +948,25 @@ def denial_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
     return out
 
 
-def audit_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
+def audit_figures(inputs: Inputs, *, mask_patients: bool = True,
+                  deidentify: bool = False) -> dict[str, pd.DataFrame]:
+    """The 340B sheet's frames: the audit by month, the month's exceptions by reason (code,
+    status and plain words), site and entity, the audit parameters and the tracer sample
+    (patients masked as in the claim detail: ``mask_patients``, ``deidentify``)."""
     if inputs.audit is None:
         return {}
     audit = inputs.audit
     out = {"audit": audit, "exceptions_by_month": audit_trend(inputs)}
     for by in ("reason", "site", "entity"):
         out[f"exceptions_by_{by}"] = audit340b.summarize_findings(audit, by=by)
+    reasons = out["exceptions_by_reason"]
+    out["exceptions_by_reason"] = reasons.assign(
+        status=reasons["reason"].map(audit340b.REASONS),
+        description=audit_sheet.describe_reasons(reasons["reason"]))
+    masking = {"mask_patients": mask_patients, "deidentify": deidentify}
+    out["audit_parameters"] = audit_sheet.audit_parameters(inputs, **masking)
     # Auditors trace a sample whether or not the checks found anything (DOMAIN.md §6).
-    out["tracer_sample"] = audit340b.audit_sample(audit)
+    out["tracer_sample"] = audit_sheet.tracer_sample(inputs, **masking)
     return out
 
 

@@ -61,6 +61,8 @@ class Inputs:
     monthly_claims: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     last_claim_date: pd.Timestamp | None = None
+    #: The policy the audit ran with (the 340B sheet's Audit parameters show it).
+    audit_policy: audit340b.AuditPolicy = field(default_factory=audit340b.AuditPolicy)
 
     @property
     def months(self) -> pd.PeriodIndex:
@@ -93,6 +95,7 @@ def load_inputs(folder: Path, month: str, *,
         raise InputError(f"{folder}: no such data folder; give the folder that holds"
                          " claims/, budget_lines.csv and the other tables")
     step = progress or (lambda _: None)
+    policy = audit340b.AuditPolicy()
     notes: list[str] = []
     tables: dict[str, pd.DataFrame | None] = {}
     for name in FINANCE_TABLES:
@@ -127,18 +130,19 @@ def load_inputs(folder: Path, month: str, *,
     else:
         step("loading 340B reference tables")
         reference = _encounters_from(load_reference(folder), first_audited - pd.Timedelta(
-            days=audit340b.DEFAULT_LOOKBACK_DAYS))
+            days=policy.lookback_days))
         _give_back_memory()
         for part in claims.earlier_audited:
             step(f"auditing claims {part.name}")
             earlier = _rows(load_table(part, "claims", columns=audit340b.CHECKED_COLUMNS),
                             lambda dates: (dates >= first_audited) & (dates < period.start_time))
-            by_month.append(audit340b.audit_by_month(audit340b.audit_claims(earlier, reference)))
+            by_month.append(audit340b.audit_by_month(audit340b.audit_claims(earlier, reference,
+                                                                            policy)))
             del earlier
             _give_back_memory()
         if claims.month is not None:
             step(f"auditing the claims of {period}")
-            audit = audit340b.audit_claims(claims.month, reference)
+            audit = audit340b.audit_claims(claims.month, reference, policy)
             by_month.append(audit340b.audit_by_month(audit))
     return Inputs(
         folder=folder, month=period, tables=tables, reference=reference, claims=claims.month,
@@ -148,7 +152,7 @@ def load_inputs(folder: Path, month: str, *,
                                                   "submitted_dollars", "denied_dollars"])),
         monthly_claims=(pd.concat(claims.monthly).groupby("month").sum() if claims.monthly
                         else pd.DataFrame()),
-        notes=notes, last_claim_date=claims.last_date,
+        notes=notes, last_claim_date=claims.last_date, audit_policy=policy,
     )
 
 

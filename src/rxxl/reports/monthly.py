@@ -29,7 +29,7 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 
 from rxxl import __version__, variance
-from rxxl.audit340b import COMPLIANT, REASON_TEXT, REASONS, REVIEW, VIOLATION
+from rxxl.audit340b import COMPLIANT, REASON_TEXT, REVIEW, VIOLATION
 from rxxl.constants import (
     DAYS_IN_YEAR,
     FAVORABLE,
@@ -47,7 +47,7 @@ from rxxl.outputs import check_replaceable, refuse_inputs
 from rxxl.reports import budget_model, figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
-from rxxl.reports.detail import write_claim_detail
+from rxxl.reports.detail import QUANTITY_DECIMALS, write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, listed_codes, load_inputs
 from rxxl.reports.templates import (
@@ -127,7 +127,8 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             step("computing the package")
             book = load_workbook(template_file(templates, built_in=staging))
             filler = Filler(book)
-            facts = _fill_package(filler, inputs, first_month)
+            facts = _fill_package(filler, inputs, first_month, mask_patients=mask_patients,
+                                  deidentify=deidentify)
             package = staging / package_name(inputs.month)
             step("writing the package workbook")
             save(filler, package)
@@ -144,7 +145,9 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
                                              str(inputs.month), all_claims=all_claims,
                                              mask_patients=mask_patients,
                                              deidentify=deidentify,
-                                             organization=_organization(inputs))
+                                             organization=_organization(inputs),
+                                             purchases=inputs.tables["drug_purchases"],
+                                             parameters=facts["audit_parameters"])
                 masking = (" (de-identified)" if written.deidentified else
                            " (patients masked)" if written.masked else "")
                 summaries.append(ReportSummary(out / detail.name, (
@@ -280,7 +283,10 @@ def _organization(inputs: Inputs) -> str:
 # --- Filling the package --------------------------------------------------------------------
 
 
-def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dict:
+def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
+                  mask_patients: bool = True, deidentify: bool = False) -> dict:
+    # The tracer sample masks patients as the claim detail does.
+    masking = {"mask_patients": mask_patients, "deidentify": deidentify}
     facts: dict = {}
     notes = list(inputs.notes)
     cells: dict[str, Filled] = {}
@@ -331,14 +337,11 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     denial = figures.denial_figures(inputs)
     for name in ("denial_trend", "pareto", "denial_categories", "pchart"):
         fill(name, denial.get(name))
-    audit = figures.audit_figures(inputs)
-    reasons = audit.get("exceptions_by_reason")
-    if reasons is not None:
-        reasons = reasons.assign(status=reasons["reason"].map(REASONS))
-    fill("exceptions_by_reason", reasons)
-    for name in ("exceptions_by_month", "exceptions_by_site", "exceptions_by_entity",
-                 "tracer_sample"):
+    audit = figures.audit_figures(inputs, **masking)
+    for name in ("audit_parameters", "exceptions_by_month", "exceptions_by_reason",
+                 "exceptions_by_site", "exceptions_by_entity", "tracer_sample"):
         fill(name, audit.get(name))
+    _format_tracer(filler, cells["tracer_sample"], audit.get("tracer_sample"), **masking)
     fill_capital(filler, inputs.tables["capital_requests"])
 
     # Row labels are then positions on the sheet, which the findings' links point to.
@@ -391,6 +394,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
                                                  "value": [master]}))
     if "audit" in audit:
         facts["audit"] = audit["audit"]
+        facts["audit_parameters"] = audit["audit_parameters"]
     notes.extend(_template_formula_note(filler))
     # One stamp for the Cover's "Generated" and every page's footer.
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -906,6 +910,32 @@ def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inp
             " counted", _month_sum(trend_cells, key, inputs.month),
             float(trend.loc[trend["month"] == month, key].sum()), None,
             float(counted.loc[month, key]))
+
+
+#: The tracer sample's patient header when ``--unmask-patients`` shows the ids themselves.
+UNMASKED_PATIENT = "Patient ID (not masked)"
+
+
+def _format_tracer(filler: Filler, cells: Filled, tracer: pd.DataFrame | None, *,
+                   mask_patients: bool, deidentify: bool) -> None:
+    """Quantities with decimals (2.5 mL) shown with them; de-identified dates as months; the
+    patient column's header says when the patients are not masked."""
+    if tracer is None or not len(tracer):
+        return
+    sheet = filler.book[cells.sheet]
+    if not mask_patients:
+        _, table = filler.table("tracer_sample")
+        offset = list(cells.columns).index("patient_id")
+        table.tableColumns[offset].name = UNMASKED_PATIENT
+        sheet.cell(cells.first_row - 1, cells.columns["patient_id"]).value = UNMASKED_PATIENT
+    formats = {}
+    if (tracer["quantity"].fillna(0) % 1 != 0).any():
+        formats["quantity"] = QUANTITY_DECIMALS
+    if deidentify:
+        formats.update(service_date=style.MONTH, encounter_date=style.MONTH)
+    for key, number_format in formats.items():
+        for index in range(len(tracer)):
+            sheet.cell(cells.first_row + index, cells.columns[key]).number_format = number_format
 
 
 def _audit_checks(add: Callable, audit: dict, cells: dict[str, Filled], month: pd.Period,

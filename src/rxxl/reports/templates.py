@@ -19,7 +19,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 
@@ -66,6 +66,16 @@ COMMENTARY_ROWS = 8
 COMMENTARY_CELLS = f"A4:A{3 + COMMENTARY_ROWS}"
 COMMENTARY = "Commentary"
 SUMMARY_TABLES_ROW = 4 + COMMENTARY_ROWS
+
+#: The 340B sheet's tables, top to bottom: each one's header row, with one data row, 2 blank
+#: rows and the next caption under it (Filler inserts rows as a table grows). The audit by
+#: month keeps room for its AUDIT_MONTHS rows, which its chart, right under it, charts.
+AUDIT_ROWS = {"audit_parameters": 4, "exceptions_by_month": 9, "exceptions_by_reason": 36,
+              "exceptions_by_entity": 41, "exceptions_by_site": 46, "tracer_sample": 51}
+AUDIT_CHART_ROW = 18
+#: The 340B sheet's first column: the parameters' and reason codes' labels (the longest,
+#: CONTRACT_PHARMACY_MEDICAID, fits), narrow enough that the tracer prints 2 pages wide.
+AUDIT_LABEL = 28
 
 W = style.WIDTHS
 D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.PERCENT,
@@ -273,30 +283,54 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Center (%)", "center_line", P), _c("UCL (%)", "ucl", P),
             _c("LCL (%)", "lcl", P)), caption="p-chart of the payer with most excess denials"),
     ), False),
-    "340B": ("340B compliance", "The audit of the last months, the month's exceptions by"
-             " reason, site and entity, and the tracer sample", (
-        TableSpec("exceptions_by_month", "A4", (
-            _c("Month", "month", width=9), _c("Checked", "checked", N),
-            _c("On 340B", "checked_340b", N), _c("For review", "review", N),
-            _c("Violations", "violations", N), _c("Exceptions", "exceptions", N),
-            _c("Exception rate (%)", "exception_rate", P),
-            _c("Dollars at stake ($)", "dollars_at_risk", D),
+    "340B": ("340B compliance", "How the audit was run, the last months, the month's exceptions"
+             " by reason, entity and site, and the tracer sample for an HRSA auditor", (
+        # Stacked top to bottom, small tables first; the long text of a table is its last
+        # column, so it runs on to the right over empty cells instead of widening a column
+        # that the tables below share.
+        TableSpec("audit_parameters", f"A{AUDIT_ROWS['audit_parameters']}", (
+            _c("Parameter", "parameter", width=AUDIT_LABEL),
+            _c("Value", "value", width=16)), caption="Audit parameters"),
+        TableSpec("exceptions_by_month", f"A{AUDIT_ROWS['exceptions_by_month']}", (
+            _c("Month", "month", width=9), _c("Checked", "checked", N, 12),
+            _c("On 340B", "checked_340b", N, 12), _c("For review", "review", N, 12),
+            _c("Violations", "violations", N, 12), _c("Exceptions", "exceptions", N, 12),
+            _c("Exception rate (%)", "exception_rate", P, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12),
             _c("340B savings ($)", "savings_340b", D)), caption="Audit by month"),
-        TableSpec("exceptions_by_reason", "K4", (
-            _c("Reason", "reason", width=30), _c("Status", "status", width=10),
-            _c("Claims", "claims", N), _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_site", "P4", (
-            _c("Site", "site_id"), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("exceptions_by_entity", "T4", (
-            _c("Entity", "entity_id"), _c("Claims", "claims", N),
-            _c("Dollars at stake ($)", "dollars_at_risk", D))),
-        TableSpec("tracer_sample", "X4", (
-            _c("Entity", "entity_id"), _c("Claim", "claim_id"),
-            _c("Service date", "service_date", style.DATE, W["date"]), _c("Site", "site_id"),
-            _c("Payer type", "payer_type"), _c("Account", "account", width=8),
-            _c("Status", "status", width=10), _c("Reasons", "reasons", width=30),
-            _c("Dollars at stake ($)", "dollars_at_risk", DC)),
+        TableSpec("exceptions_by_reason", f"A{AUDIT_ROWS['exceptions_by_reason']}", (
+            _c("Reason", "reason", width=AUDIT_LABEL), _c("Status", "status", width=12),
+            _c("Claims", "claims", N, 12), _c("Dollars at stake ($)", "dollars_at_risk", D, 12),
+            _c("What the reason means", "description", width=W["code"])),
+                  caption="Exceptions by reason"),
+        TableSpec("exceptions_by_entity", f"A{AUDIT_ROWS['exceptions_by_entity']}", (
+            _c("Entity", "entity_id", width=W["code"]), _c("Claims", "claims", N, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12)),
+                  caption="Exceptions by 340B ID"),
+        TableSpec("exceptions_by_site", f"A{AUDIT_ROWS['exceptions_by_site']}", (
+            _c("Site", "site_id", width=W["code"]), _c("Claims", "claims", N, 12),
+            _c("Dollars at stake ($)", "dollars_at_risk", D, 12)),
+                  caption="Exceptions by site"),
+        TableSpec("tracer_sample", f"A{AUDIT_ROWS['tracer_sample']}", (
+            _c("Entity", "entity_id", width=W["code"]), _c("Claim", "claim_id", width=16),
+            _c("Service date", "service_date", style.DATE, W["date"]),
+            _c("Patient (masked)", "patient_id", width=W["code"]),
+            _c("Prescriber NPI", "prescriber_npi", width=W["code"]),
+            _c("Encounter date", "encounter_date", style.DATE, W["date"]),
+            _c("Encounter site", "encounter_site_id", width=W["code"] + 2),
+            _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=34),
+            _c("Quantity (billing units)", "quantity", N, 12),
+            _c("Site", "site_id", width=W["code"] + 2),
+            _c("Billing NPI", "billing_npi", width=W["code"]),
+            _c("Modifiers", "modifiers", width=W["flag"] + 2),
+            _c("Payer type", "payer_type", width=W["code"] + 2),
+            _c("Account", "account", width=W["flag"]),
+            _c("Status", "status", width=10),
+            _c("Dollars at stake ($)", "dollars_at_risk", DC, 12),
+            _c("Reasons", "reasons", width=22),
+            _c("Purchase record (NDC × location × account × month)", "purchase_record",
+               width=40),
+            _c("What the reasons mean", "description", width=26)),
                   caption="Tracer audit sample"),
     ), False),
     "Capital": ("Capital requests", "Change the blue inputs: NPV, IRR and the sensitivity"
@@ -384,6 +418,7 @@ def build_template(path: Path) -> Path:
                     cell = sheet[spec.anchor].offset(1, offset)
                     cell.style = style.INPUT_STYLE
                     cell.number_format = column.number_format
+    _stacked_340b(book["340B"])
     book.defined_names[MASTER_CHECK] = DefinedName(
         MASTER_CHECK, attr_text=f"Checks!{MASTER_CHECK_CELL}")
     book.defined_names["CheckTolerance"] = DefinedName(
@@ -595,12 +630,25 @@ def _charts(book: Workbook) -> None:
     exceptions = BarChart()
     exceptions.type, exceptions.grouping, exceptions.overlap = "col", "stacked", 100
     exceptions.title = "340B exceptions by month: for review and violations (claims)"
-    exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=4,
-                                  max_row=4 + AUDIT_MONTHS), titles_from_data=True)
-    exceptions.set_categories(Reference(compliance, min_col=1, min_row=5,
-                                        max_row=4 + AUDIT_MONTHS))
+    header = AUDIT_ROWS["exceptions_by_month"]
+    exceptions.add_data(Reference(compliance, min_col=4, max_col=5, min_row=header,
+                                  max_row=header + AUDIT_MONTHS), titles_from_data=True)
+    exceptions.set_categories(Reference(compliance, min_col=1, min_row=header + 1,
+                                        max_row=header + AUDIT_MONTHS))
     _from_zero(exceptions.y_axis, "#,##0")
-    compliance.add_chart(exceptions, "A13")
+    exceptions.height, exceptions.width = 7.5, 18
+    compliance.add_chart(exceptions, f"A{AUDIT_CHART_ROW}")
+
+
+def _stacked_340b(sheet) -> None:
+    """The 340B sheet's tables are stacked and share columns: text cells are indented so a
+    code never runs into the number or date to its left (printing repeats the longest
+    table's header: :func:`~rxxl.reports.workbook.finish_printing`)."""
+    for spec in SHEETS["340B"][2]:
+        for offset, column in enumerate(spec.columns):
+            if column.number_format == style.TEXT:
+                cell = sheet[spec.anchor].offset(1, offset)
+                cell.alignment = Alignment(horizontal="left", indent=1)
 
 
 def _commentary_block(sheet) -> None:
