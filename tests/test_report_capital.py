@@ -280,3 +280,27 @@ def test_every_block_label_has_a_dictionary_entry():
     capital = table[table["sheet"] == "Capital"]
     assert set(LABELS.values()) <= set(capital["column"])
     assert capital["definition"].str.strip().str.len().gt(0).all()
+
+
+def test_the_template_block_of_a_new_request_gives_way_to_the_requests(hand, tmp_path):
+    from rxxl.reports.capital import NEW_REQUEST
+    from rxxl.reports.lint import format_findings, lint_workbook
+
+    sheet = load_workbook(hand)[CAPITAL]
+    assert NEW_REQUEST.name not in {cell.value for (cell,) in sheet.iter_rows(max_col=1)}
+    # Without capital requests: the empty summary and the new request's block, computed.
+    data = tmp_path / "data"
+    shutil.copytree(hand.parents[1] / "data", data)
+    (data / "capital_requests.csv").unlink()
+    build_report(data, MONTH, tmp_path / "out")
+    path = tmp_path / "out" / package_name(pd.Period(MONTH))
+    values = load_workbook(path, data_only=True)[CAPITAL]
+    block = read_blocks(values)[None]
+    assert values.cell(block["heading"], 1).value == NEW_REQUEST.name
+    assert value(values, block, "NPV ($)") == 0
+    assert value(values, block, "IRR (%)") == "no IRR"
+    # The Cover's data notes name no template formula left without a computed value.
+    cover = load_workbook(path, data_only=True)["Cover"]
+    texts = [str(cell.value) for row in cover.iter_rows() for cell in row if cell.value]
+    assert not any("not computed by rxxl" in text for text in texts)
+    assert lint_workbook(path) == [], format_findings(lint_workbook(path))

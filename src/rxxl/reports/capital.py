@@ -162,10 +162,43 @@ def figures_of(request: Request) -> Figures:
                    roi.discounted_payback(request.rate, net))
 
 
+#: The template's block under its empty summary: a request with every flow 0, the model an
+#: analyst who inserts the template's Capital sheet (the ribbon) fills in for a new request.
+NEW_REQUEST = Request("", "New request: type its flows and discount rate in the blue cells",
+                      DEFAULT_DISCOUNT_RATE, ["Capital", "Labor savings", "Service cost"],
+                      np.zeros((3, 6)))
+
+
+def lay_out_new_request(filler: Filler) -> None:
+    """Write :data:`NEW_REQUEST`'s block under the template's empty summary."""
+    sheet, table = filler.table(SUMMARY)
+    last = int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    _Block(filler, sheet, last + GAP + 1, NEW_REQUEST, figures_of(NEW_REQUEST))
+
+
+def _clear_new_request(sheet) -> None:
+    """Remove the template's new-request block (found by its heading in column A) before
+    the requests' blocks are written where it stood."""
+    top = next((row for row in range(1, sheet.max_row + 1)
+                if sheet.cell(row, 1).value == NEW_REQUEST.name), None)
+    if top is None:
+        return  # a customized template without it
+    width = len(NEW_REQUEST.net) + 1 + len(SENSITIVITY_RATE_POINTS)
+    for row in range(top, top + _Block.height(NEW_REQUEST)):
+        for col in range(1, width + 1):
+            cell = sheet.cell(row, col)
+            cell.value, cell.style, cell.hyperlink = None, "Normal", None
+        sheet.row_dimensions[row].height = None
+
+
 def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
-    """Fill the Capital sheet from ``capital_requests`` (None or empty: an empty summary)."""
+    """Fill the Capital sheet from ``capital_requests`` (None or empty: an empty summary
+    and the template's new-request block)."""
+    sheet = filler.table(SUMMARY)[0]
+    _clear_new_request(sheet)
     if requests is None or requests.empty:
         fill_table(filler, SUMMARY, None)
+        lay_out_new_request(filler)  # again, with its values cached
         return
     found = requests_of(requests)
     computed = [figures_of(request) for request in found]
@@ -174,7 +207,6 @@ def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
     found, computed = [found[i] for i in rank], [computed[i] for i in rank]
     summary = fill_table(filler, SUMMARY, pd.DataFrame({
         "request_name": [r.name for r in found], "request_id": [r.request_id for r in found]}))
-    sheet = filler.book[summary.sheet]
     _set_widths(sheet, found, summary)
     row = summary.first_row + summary.rows + GAP + 1
     headings, results = [], []
@@ -221,6 +253,13 @@ class _Block:
         self.top = top
         self._heading(figures)
         self.last_row = self._grid()
+        assert self.last_row == top + self.height(request) - 1
+
+    @staticmethod
+    def height(request: Request) -> int:
+        """Rows of a block: heading and inputs (7), the kinds, the year rows (7), a blank
+        row, the grid's caption and headers (3) and its savings rows."""
+        return 7 + len(request.kinds) + 7 + 1 + 3 + len(SENSITIVITY_SAVINGS)
 
     # -- references -----------------------------------------------------------------------
     @staticmethod

@@ -319,6 +319,10 @@ def build_template(path: Path) -> Path:
         "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
     _charts(book)
     _conditional_formats(book)
+    # Imported here: rxxl.reports.capital fills the template's tables through this module.
+    from rxxl.reports.capital import lay_out_new_request
+
+    lay_out_new_request(Filler(book))
     finish_printing(book)  # every column has its width now: pages wide from the widths
     # A fixed stamp: two builds of the same code are the same file.
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
