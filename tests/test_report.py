@@ -347,6 +347,9 @@ def test_capital_figures_add_up_each_years_flows_and_are_live(sample, report):
     assert shown["NPV ($)"].is_monotonic_decreasing  # ranked, best first
     values = load_workbook(report, data_only=True)["Capital"]
     live = load_workbook(report)["Capital"]
+    # Eight years and a total fit one page wide at a legible scale: a block is not too wide.
+    assert live.page_setup.fitToWidth == 1
+    assert live.row_breaks.count == requests["request_id"].nunique()  # a page per block
     blocks = read_blocks(values)
     for request, rows in requests.groupby("request_id"):
         net = rows.groupby("period")["cash_flow"].sum().reindex(

@@ -82,6 +82,8 @@ YEAR_WIDTH = 12
 #: Empty rows between the summary and the first block, and between blocks.
 GAP = 2
 HEADING_HEIGHT = 18.75
+#: The sensitivity grid's label column (D): beside the results in A:B.
+GRID_COLUMN = 4
 #: "never" and "no IRR" stand where numbers stand (right); a recommendation reads apart from
 #: the number before it (indented).
 ALIGN = {"irr": Alignment(horizontal="right"), "payback": Alignment(horizontal="right"),
@@ -183,7 +185,9 @@ def _clear_new_request(sheet) -> None:
                 if sheet.cell(row, 1).value == NEW_REQUEST.name), None)
     if top is None:
         return  # a customized template without it
-    width = len(NEW_REQUEST.net) + 1 + len(SENSITIVITY_RATE_POINTS)
+    # Its columns exactly (the years and the total, the grid): a cell touched beyond them
+    # would count in the sheet's printed width.
+    width = max(len(NEW_REQUEST.net) + 2, GRID_COLUMN + len(SENSITIVITY_RATE_POINTS))
     for row in range(top, top + _Block.height(NEW_REQUEST)):
         for col in range(1, width + 1):
             cell = sheet.cell(row, col)
@@ -415,7 +419,7 @@ class _Block:
         the grid and the discount rate moved by each step across: one SUMPRODUCT over the
         block's net and savings rows, each year discounted by its own year."""
         request, rows = self.request, self.rows
-        left = 4  # column D: beside the results, under the years
+        left = GRID_COLUMN  # beside the results, under the years
         caption = self.sheet.cell(top, left)
         self.put(left, top, LABELS["sensitivity"], style.TEXT, style.NOTE_STYLE)
         caption.alignment = Alignment(horizontal="left")
@@ -487,7 +491,8 @@ def _set_widths(sheet, found: Sequence[Request], summary) -> None:
     labels = max(len(text) for key, text in LABELS.items() if key != "sensitivity")
     widths = {1: min(max(names, kinds, labels) + 2, max(NAME_WIDTH, kinds + 2, labels + 2))}
     columns = max(len(request.net) for request in found) + 1  # years and the total
-    last = max(columns + 1, max(summary.columns.values()), 4 + len(SENSITIVITY_RATE_POINTS))
+    last = max(columns + 1, max(summary.columns.values()),
+               GRID_COLUMN + len(SENSITIVITY_RATE_POINTS))
     for col in range(2, last + 1):
         widths[col] = YEAR_WIDTH
     recommendation = summary.columns["recommendation"]
