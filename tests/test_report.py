@@ -341,10 +341,15 @@ def test_capital_figures_add_up_each_years_flows_and_are_live(sample, report):
     # Several kinds of flow share a year: each kind is a row of its block, the years across.
     assert requests.groupby(["request_id", "period"]).size().max() > 1
     formulas = _table(report, "capital_summary", data_only=False)
-    assert formulas.drop(columns=["Request name", "Request"]).map(
+    assert formulas.iloc[:-1].drop(columns=["Request name", "Request"]).map(
         lambda text: str(text).startswith("=$B$")).all().all()  # each a cell of its block
-    shown = _table(report, "capital_summary").set_index("Request")
+    assert formulas.iloc[-1]["NPV ($)"].startswith("=SUBTOTAL(109,")
+    table = _table(report, "capital_summary")
+    shown, total = table.iloc[:-1].set_index("Request"), table.iloc[-1]
     assert shown["NPV ($)"].is_monotonic_decreasing  # ranked, best first
+    assert total["Request name"] == "Total"
+    for column in ("Initial capital ($)", "NPV ($)"):
+        assert total[column] == pytest.approx(shown[column].sum())
     values = load_workbook(report, data_only=True)["Capital"]
     live = load_workbook(report)["Capital"]
     # Eight years and a total fit one page wide at a legible scale: a block is not too wide.

@@ -541,10 +541,10 @@ def test_insert_template_sheet_defaults_to_the_capital_sheet(tmp_path):
     saved, original = _saved(book, tmp_path)["Capital"], load_workbook(template)["Capital"]
     assert _cells(saved) == _cells(original)
     # The summary, and under it the block of a new request: its flows and rate are inputs.
-    assert saved["A4"].value == "Request name" and saved["A8"].value.startswith("New request")
-    assert saved["B15"].style == saved["B12"].style == style.INPUT_STYLE
-    assert saved["B12"].number_format == style.PERCENT
-    assert saved["B29"].value.startswith("=NPV(")
+    assert saved["A4"].value == "Request name" and saved["A9"].value.startswith("New request")
+    assert saved["B16"].style == saved["B13"].style == style.INPUT_STYLE
+    assert saved["B13"].number_format == style.PERCENT
+    assert saved["B30"].value.startswith("=NPV(")
     assert {key: dim.width for key, dim in saved.column_dimensions.items()} == \
         {key: dim.width for key, dim in original.column_dimensions.items()}
     assert set(saved.tables) == set(original.tables) == {"capital_summary"}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
@@ -82,6 +82,7 @@ YEAR_WIDTH = 12
 #: Empty rows between the summary and the first block, and between blocks.
 GAP = 2
 HEADING_HEIGHT = 18.75
+BOLD = Font(name=style.FONT_NAME, size=style.FONT_SIZE, bold=True)
 #: The sensitivity grid's label column (D): beside the results in A:B.
 GRID_COLUMN = 4
 #: "never" and "no IRR" stand where numbers stand (right); a recommendation reads apart from
@@ -209,21 +210,22 @@ def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
     # Ranked by NPV, best first: the order the CFO reads them in (the blocks follow it).
     rank = sorted(range(len(found)), key=lambda i: -computed[i].npv)
     found, computed = [found[i] for i in rank], [computed[i] for i in rank]
-    summary = fill_table(filler, SUMMARY, pd.DataFrame({
-        "request_name": [r.name for r in found], "request_id": [r.request_id for r in found]}))
+    # The figures as values first (the totals row sums them), then each as a formula on its
+    # block.
+    summary = fill_table(filler, SUMMARY, pd.DataFrame([
+        {"request_name": r.name, "request_id": r.request_id, **_summary_values(r, f)}
+        for r, f in zip(found, computed, strict=True)]))
     _set_widths(sheet, found, summary)
-    row = summary.first_row + summary.rows + GAP + 1
+    row = (summary.totals_row or summary.first_row + summary.rows - 1) + GAP + 1
     headings, results = [], []
     for request, figures in zip(found, computed, strict=True):
         sheet.row_breaks.append(Break(id=row - 1))  # each block starts a printed page
         block = _Block(filler, sheet, row, request, figures)
-        headings.append(f"{block.ref(1, row, absolute=False)}")
+        headings.append(block.ref(1, row, absolute=False))
         results.append(block.results)
         row = block.last_row + GAP + 1
     for index, (cells, figures) in enumerate(zip(results, computed, strict=True)):
-        values = {"initial_capital": -found[index].net[0],
-                  "horizon": len(found[index].net) - 1,
-                  "discount_rate": found[index].rate, **_shown(figures)}
+        values = _summary_values(found[index], figures)
         for key, where in cells.items():
             filler.write(summary.sheet, summary.cell(key, index, absolute=False).split("!")[1],
                          Formula(where, values[key]))
@@ -233,6 +235,11 @@ def fill_capital(filler: Filler, requests: pd.DataFrame | None) -> None:
     # header would mislabel a block's page.
     sheet.freeze_panes = "B3"
     sheet.print_title_rows = "1:2"
+
+
+def _summary_values(request: Request, figures: Figures) -> dict[str, object]:
+    return {"initial_capital": -request.net[0], "horizon": len(request.net) - 1,
+            "discount_rate": request.rate, **_shown(figures)}
 
 
 def _shown(figures: Figures) -> dict[str, object]:
@@ -455,6 +462,8 @@ class _Block:
                     f"SUMPRODUCT(({self.span(rows['net'])}+{self.span(rows['savings'])}"
                     f"*{change_ref})/(1+{rate_ref})^{self.span(self.header_row)})",
                     value), style.DOLLARS)
+                if change == 0 and points == 0:  # the request as it stands: its NPV
+                    self.sheet.cell(row, col).font = BOLD
         return rate_row + len(SENSITIVITY_SAVINGS)
 
 

@@ -844,7 +844,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "discounted_payback", "recommendation")},
     ("capital_summary", "request_name"): (
         "What is requested, e.g. IV compounding robot; the requests are ranked by NPV, best"
-        " first, and the name links to the request's block below (DOMAIN.md §5).",
+        " first, and the name links to the request's block below; the totals row adds up"
+        " the initial capital and the NPVs of all the requests (DOMAIN.md §5).",
         "capital_requests: request_name"),
     # Checks
     ("checks", "check"): (

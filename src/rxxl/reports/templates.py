@@ -262,7 +262,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("IRR (%)", "irr", P, 12), _c("Payback (years)", "payback", R, 12),
             _c("Discounted payback (years)", "discounted_payback", R, 12),
             _c("Recommendation", "recommendation", width=19)),
-                  caption="Requests ranked by NPV: the name links to the request's block"),
+                  caption="Requests ranked by NPV: the name links to the request's block",
+                  totals=("initial_capital", "npv")),
     ), False),
     "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass", (
         TableSpec("checks", "A4", (
