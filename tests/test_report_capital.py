@@ -146,7 +146,7 @@ def read_blocks(sheet) -> dict[object, dict]:
         points_row = next(row for row in range(header, end)
                           if sheet.cell(row, 4).value == "Rate change (pts)")
         grid = {(sheet.cell(row, 4).value, sheet.cell(points_row, col).value): (row, col)
-                for row in range(points_row + 2, points_row + 7) for col in range(5, 10)}
+                for row in range(points_row + 3, points_row + 8) for col in range(5, 10)}
         blocks[sheet.cell(start, 2).value] = {
             "heading": start - 1, "rows": rows, "kinds": kinds, "years": years, "total": col,
             "grid": grid, "points_row": points_row}

@@ -544,7 +544,7 @@ def test_insert_template_sheet_defaults_to_the_capital_sheet(tmp_path):
     assert saved["A4"].value == "Request name" and saved["A9"].value.startswith("New request")
     assert saved["B16"].style == saved["B13"].style == style.INPUT_STYLE
     assert saved["B13"].number_format == style.PERCENT
-    assert saved["B30"].value.startswith("=NPV(")
+    assert saved["B31"].value.startswith("=NPV(")
     assert {key: dim.width for key, dim in saved.column_dimensions.items()} == \
         {key: dim.width for key, dim in original.column_dimensions.items()}
     assert set(saved.tables) == set(original.tables) == {"capital_summary"}

@@ -66,7 +66,7 @@ LABELS = {
     "payback": "Payback (years)",
     "discounted_payback": "Discounted payback (years)",
     "recommendation": "Recommendation",
-    "sensitivity": "NPV ($) by savings change (down) and discount rate change (across)",
+    "sensitivity": "Sensitivity of NPV ($)",
     "rate_change": "Rate change (pts)",
     "grid_rate": "Rate tested (%)",
     "savings_change": "Savings change (%)",
@@ -269,8 +269,8 @@ class _Block:
     @staticmethod
     def height(request: Request) -> int:
         """Rows of a block: heading and inputs (7), the kinds, the year rows (7), a blank
-        row, the grid's caption and headers (3) and its savings rows."""
-        return 7 + len(request.kinds) + 7 + 1 + 3 + len(SENSITIVITY_SAVINGS)
+        row, the grid's caption and header rows (4) and its savings rows."""
+        return 7 + len(request.kinds) + 7 + 1 + 4 + len(SENSITIVITY_SAVINGS)
 
     # -- references -----------------------------------------------------------------------
     @staticmethod
@@ -397,7 +397,9 @@ class _Block:
         year0 = self.ref(self.first, net)
         npv_text = (f"NPV({rate},{self.ref(self.first + 1, net)}:{self.ref(self.last, net)})"
                     f"+{year0}" if self.last > self.first else year0)
-        npv_ref = self.ref(2, top + 3)
+        # Beside the grid's savings rows: the grid's caption and header rows come first.
+        first = top + 4
+        npv_ref = self.ref(2, first)
         formulas = {
             "npv": npv_text,
             "irr": f'IFERROR(IRR({self.span(net)}),"{NO_IRR}")',
@@ -410,8 +412,6 @@ class _Block:
         formats = {"npv": style.DOLLARS, "irr": style.PERCENT, "payback": style.RATIO,
                    "discounted_payback": style.RATIO, "recommendation": style.TEXT}
         shown = _shown(figures)
-        # Beside the grid's savings rows: the grid's caption and two header rows come first.
-        first = top + 3
         for offset, (key, text) in enumerate(formulas.items()):
             row = first + offset
             self.label(row, key, style.TOTAL_STYLE if key == "npv" else style.CALC_STYLE)
@@ -434,10 +434,15 @@ class _Block:
         self.put(left, points_row, LABELS["rate_change"], style.TEXT, style.HEADER_STYLE)
         self.put(left, rate_row, LABELS["grid_rate"], style.TEXT, style.HEADER_STYLE)
         height = style.header_height(max(
-            style.header_lines(LABELS[key], YEAR_WIDTH) for key in ("rate_change",
-                                                                  "grid_rate")))
+            style.header_lines(LABELS[key], YEAR_WIDTH) for key in (
+                "rate_change", "grid_rate", "savings_change")))
         for row in (points_row, rate_row):
             self.sheet.row_dimensions[row].height = height
+        # The body's header: the savings changes down column D, the NPVs across.
+        self.put(left, rate_row + 1, LABELS["savings_change"], style.TEXT, style.HEADER_STYLE)
+        for j in range(len(SENSITIVITY_RATE_POINTS)):
+            self.put(left + 1 + j, rate_row + 1, LABELS["npv"], style.TEXT, style.HEADER_STYLE)
+        self.sheet.row_dimensions[rate_row + 1].height = height
         net, savings = request.net, request.savings
         years = np.arange(len(net))
         base = self.ref(2, self.rate_row)
@@ -449,7 +454,7 @@ class _Block:
                 f"{base}+{self.ref(col, points_row, absolute=False)}%",
                 request.rate + points / 100), style.PERCENT)
         for i, change in enumerate(SENSITIVITY_SAVINGS):
-            row = rate_row + 1 + i
+            row = rate_row + 2 + i
             self.put(left, row, change, SAVINGS_FORMAT, style.INPUT_STYLE)
             scaled = net + savings * change
             change_ref = self.ref(left, row, absolute=False, lock_col=True)
@@ -464,7 +469,7 @@ class _Block:
                     value), style.DOLLARS)
                 if change == 0 and points == 0:  # the request as it stands: its NPV
                     self.sheet.cell(row, col).font = BOLD
-        return rate_row + len(SENSITIVITY_SAVINGS)
+        return rate_row + 1 + len(SENSITIVITY_SAVINGS)
 
 
 def _crossing(flow: np.ndarray, cumulative: np.ndarray) -> list:

@@ -186,7 +186,7 @@ CAPITAL_BLOCK: dict[str, tuple[str, str]] = {
         f" {BREAK_EVEN} at 0, at the request's discount rate (DOMAIN.md §5).",
         "rxxl (computed)"),
     "sensitivity": (
-        "The sensitivity grid: NPV with the savings changed by the row's change and the"
+        "The sensitivity grid beside the figures: NPV with the savings changed by the row's change and the"
         " discount rate moved by the column's points, in dollars: live formula"
         " SUMPRODUCT((net + savings x savings change) / (1 + rate) ^ year) over the block's"
         " rows, year 0 undiscounted (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
