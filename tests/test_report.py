@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.styles import PatternFill
 
 from rxxl import denials, generics, roi
@@ -194,6 +195,12 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
              for row in range(first, first + 10)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
+    # A rate's variance is in percentage points: 72.3% against a 90% target is -17.7 pts.
+    assert gdr["Variance"] == pytest.approx((gdr["This month"] - GDR_BENCHMARK) * 100)
+    rows = {sheet.cell(row, 1).value: row for row in range(first, first + 10)}
+    assert sheet.cell(rows["Generic dispensing rate"], 5).number_format == style.POINTS
+    spend = kpis.loc["Total drug spend"]
+    assert spend["Variance"] == pytest.approx(spend["This month"] - spend["Budget / target"])
 
 
 def test_summary_figures_link_to_their_detail_rows(report):
@@ -207,19 +214,25 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    # Top drivers: the driver's own row on Drivers.
-    for cell in summary["K"][SUMMARY_TABLES_ROW:SUMMARY_TABLES_ROW + 5]:
-        where = cell.hyperlink.location
-        assert book["Drivers"][where.split("!")[1]].value == cell.value
-    for cell in summary["K"]:
-        if cell.hyperlink is not None and ":" in str(cell.value) and "denied" in cell.value:
-            row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
-            assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
-            assert book["Denials"].cell(row, 2).value == MONTH
+    # Top drivers by location and by drug: the purchase lines they add up.
+    lines = book["Drivers"].tables["drivers"].ref.split(":")[0]
+    for name in ("drivers_by_location", "drivers_by_drug"):
+        first_col, top, _, bottom = range_boundaries(summary.tables[name].ref)
+        for row in range(top + 1, bottom + 1):
+            assert summary.cell(row, first_col).hyperlink.location == f"'Drivers'!{lines}"
+    _, top, _, bottom = range_boundaries(summary.tables["findings"].ref)
+    movers = [summary.cell(row, 3) for row in range(top + 1, bottom + 1)
+              if summary.cell(row, 1).value == "Denials"]
+    assert movers
+    for cell in movers:
+        row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
+        assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
+        assert book["Denials"].cell(row, 2).value == MONTH
 
 
 def test_pandas_reads_the_same_numbers_without_calculating(report):
-    frame = pd.read_excel(report, sheet_name="Checks", header=3, usecols="A:E")
+    _, top, _, _ = range_boundaries(load_workbook(report)["Checks"].tables["checks"].ref)
+    frame = pd.read_excel(report, sheet_name="Checks", header=top - 1, usecols="A:E")
     assert frame["Fails"].dropna().eq(0).all() and len(frame.dropna(subset=["Check"])) >= 5
 
 
@@ -384,3 +397,18 @@ def test_capital_figures_add_up_each_years_flows_and_are_live(sample, report):
                                 roi.discounted_payback(rate, net))):
             assert shown.loc[request, column] == (
                 "never" if math.isinf(years_) else pytest.approx(years_))
+
+
+def test_the_executive_summary_fits_one_laptop_screen(report):
+    """From the title to the last finding, the Summary fits a 1366 x 768 px grid area (a
+    1920 x 1080 laptop at 100% zoom, less Excel's ribbon, formula bar and status bar): at
+    most 1,366 px wide and 780 px tall, column widths and row heights as Excel draws them."""
+    sheet = load_workbook(report)["Summary"]
+    _, _, last_col, bottom = range_boundaries(sheet.tables["findings"].ref)
+    widths = style.column_widths(sheet)
+    kpi_right = range_boundaries(sheet.tables["kpis"].ref)[2]
+    wide = sum(round(widths.get(col, style.DEFAULT_WIDTH) * 7 + 5)
+               for col in range(1, max(last_col, kpi_right) + 1))
+    tall = sum((sheet.row_dimensions[row].height or style.DEFAULT_HEIGHT)
+               for row in range(1, bottom + 1)) * 96 / 72
+    assert wide <= 1366 and tall <= 780, (wide, tall)
