@@ -348,28 +348,55 @@ def test_cli_report_and_exit_codes(sample, tmp_path, capsys):
 
 
 def test_capital_figures_add_up_each_years_flows_and_are_live(sample, report):
+    from tests.test_report_capital import read_blocks
+
     requests = load_table(sample / "capital_requests.csv", "capital_requests")
-    # Several kinds of flow share a year, so reading rows as years would be wrong.
+    # Several kinds of flow share a year: each kind is a row of its block, the years across.
     assert requests.groupby(["request_id", "period"]).size().max() > 1
-    formulas = _table(report, "capital_results", data_only=False)
-    assert formulas["NPV ($)"].str.startswith("=NPV(").all()
-    assert formulas["IRR (%)"].str.contains("IRR(", regex=False).all()
-    assert formulas["Payback (years)"].str.startswith("=IF(").all()
-    shown = _table(report, "capital_results").set_index("Request")
+    formulas = _table(report, "capital_summary", data_only=False)
+    assert formulas.iloc[:-1].drop(columns=["Request name", "Request"]).map(
+        lambda text: str(text).startswith("=$B$")).all().all()  # each a cell of its block
+    assert formulas.iloc[-1]["NPV ($)"].startswith("=SUBTOTAL(109,")
+    table = _table(report, "capital_summary")
+    shown, total = table.iloc[:-1].set_index("Request"), table.iloc[-1]
+    assert shown["NPV ($)"].is_monotonic_decreasing  # ranked, best first
+    assert total["Request name"] == "Total"
+    for column in ("Initial capital ($)", "NPV ($)"):
+        assert total[column] == pytest.approx(shown[column].sum())
+    values = load_workbook(report, data_only=True)["Capital"]
+    live = load_workbook(report)["Capital"]
+    # Eight years and a total fit one page wide at a legible scale: a block is not too wide.
+    assert live.page_setup.fitToWidth == 1
+    assert live.row_breaks.count == requests["request_id"].nunique()  # a page per block
+    blocks = read_blocks(values)
     for request, rows in requests.groupby("request_id"):
         net = rows.groupby("period")["cash_flow"].sum().reindex(
             range(int(rows["period"].max()) + 1), fill_value=0.0).to_numpy()
         rate = float(rows["discount_rate"].dropna().iloc[0])
+        block = blocks[request]
+        net_row = block["rows"]["Net cash flow ($)"]
+        assert [values.cell(net_row, col).value for col in block["years"].values()] == \
+            pytest.approx(list(net))
+        assert all(live.cell(net_row, col).value.startswith("=SUM(")
+                   for col in block["years"].values())
+        by_kind = rows.pivot_table(index="flow_type", columns="period", values="cash_flow",
+                                   aggfunc="sum", fill_value=0.0)
+        assert len(block["kinds"]) == len(by_kind)
+        for kind, row in block["kinds"].items():
+            flows = by_kind.loc[kind.lower().replace(" ", "_")]
+            assert [values.cell(row, block["years"][year]).value for year in flows.index] == \
+                pytest.approx(flows.tolist())
+        npv_cell = live.cell(block["rows"]["NPV ($)"], 2)
+        assert npv_cell.value.startswith("=NPV(")
         assert shown.loc[request, "NPV ($)"] == pytest.approx(net[0] + roi.npv(rate, net[1:]))
         assert shown.loc[request, "IRR (%)"] == pytest.approx(roi.irr(net))
+        assert shown.loc[request, "Initial capital ($)"] == pytest.approx(-net[0])
+        assert shown.loc[request, "Horizon (years)"] == len(net) - 1
         for column, years_ in (("Payback (years)", roi.payback(net)),
                                ("Discounted payback (years)",
                                 roi.discounted_payback(rate, net))):
             assert shown.loc[request, column] == (
                 "never" if math.isinf(years_) else pytest.approx(years_))
-    years = _table(report, "capital_years")
-    assert years.groupby("Request")["Net cash flow ($)"].sum().to_dict() == pytest.approx(
-        requests.groupby("request_id")["cash_flow"].sum().to_dict())
 
 
 def test_the_executive_summary_fits_one_laptop_screen(report):

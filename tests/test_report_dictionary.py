@@ -31,8 +31,11 @@ def table() -> pd.DataFrame:
 
 
 def _template_columns() -> list[tuple[str, str]]:
-    return [(sheet, column.header) for sheet, (_, _, specs, _) in SHEETS.items()
-            for spec in specs for column in spec.columns]
+    """Every table column of the template, each sheet's followed by the row labels of its
+    blocks (the Capital sheet's requests)."""
+    return [pair for sheet, (_, _, specs, _) in SHEETS.items() for pair in (
+        *((sheet, column.header) for spec in specs for column in spec.columns),
+        *((name, label) for name, label, _ in dictionary.BLOCK_ROWS if name == sheet))]
 
 
 def _definition(table: pd.DataFrame, sheet: str, column: str) -> str:

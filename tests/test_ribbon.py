@@ -540,11 +540,14 @@ def test_insert_template_sheet_defaults_to_the_capital_sheet(tmp_path):
     template = build_template(tmp_path / "built-in" / TEMPLATE_FILE)
     saved, original = _saved(book, tmp_path)["Capital"], load_workbook(template)["Capital"]
     assert _cells(saved) == _cells(original)
-    assert saved["A4"].value == "Request" and saved["E5"].style == style.INPUT_STYLE
-    assert saved["H5"].number_format == style.PERCENT
+    # The summary, and under it the block of a new request: its flows and rate are inputs.
+    assert saved["A4"].value == "Request name" and saved["A9"].value.startswith("New request")
+    assert saved["B16"].style == saved["B13"].style == style.INPUT_STYLE
+    assert saved["B13"].number_format == style.PERCENT
+    assert saved["B31"].value.startswith("=NPV(")
     assert {key: dim.width for key, dim in saved.column_dimensions.items()} == \
         {key: dim.width for key, dim in original.column_dimensions.items()}
-    assert set(saved.tables) == set(original.tables) >= {"capital_flows", "capital_results"}
+    assert set(saved.tables) == set(original.tables) == {"capital_summary"}
     assert saved.freeze_panes == original.freeze_panes
 
 

@@ -48,7 +48,15 @@ from rxxl.constants import (
 )
 from rxxl import drug_bridge
 from rxxl.denials import SIGMAS, denial_codes
-from rxxl.reports.capital import NEVER, NO_IRR
+from rxxl.reports.capital import (
+    APPROVE,
+    BREAK_EVEN,
+    DECLINE,
+    LABELS,
+    NEVER,
+    NO_IRR,
+    UNNAMED_KIND,
+)
 from rxxl.reports.figures import CLOSED, DRIVER_LABELS, LARGEST_SHOWN, NO_ROW, NOT_CLOSED
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
@@ -111,12 +119,91 @@ _BRIDGE_SOURCE = ("drug_purchases: quantity, unit_cost_actual, budget_quantity, 
                   " account, location")
 _NDC = "11-digit National Drug Code, 5-4-2 without dashes (DOMAIN.md §8)."
 _REQUEST = "Capital request identifier (DOMAIN.md §5)."
-_SENSITIVITY = ("Sensitivity NPV: live formula SUMPRODUCT((flow + (flow > 0) x flow x savings"
-                " change) / (1 + {rate}) ^ year) over the request's flows: every positive flow"
-                " scaled by (1 + savings change), discounted by its year (year 0 undiscounted),"
-                " in dollars (DOMAIN.md §5).")
-
 #: (table, column key) -> (definition, source), sheet by sheet in the template's order.
+#: The rows of a request's block on the Capital sheet (plain cells, not a table), by key of
+#: rxxl.reports.capital.LABELS.
+_CAPITAL_RATE = ("the request's discount rate (its first given, else"
+                 f" {DEFAULT_DISCOUNT_RATE:.0%})")
+_FLOWS = "capital_requests: period, cash_flow, flow_type"
+CAPITAL_BLOCK: dict[str, tuple[str, str]] = {
+    "request": (_REQUEST, "capital_requests: request_id"),
+    "request_id": (_REQUEST, "capital_requests: request_id"),
+    "initial_capital": (
+        "Money put in at the start: the year-0 net cash flow with its sign turned, in"
+        " dollars; live formula on the block (DOMAIN.md §5).", _FLOWS),
+    "horizon": ("Last year of the request's cash flows, year 0 being the investment: live"
+                " formula MAX of the block's years (DOMAIN.md §5).", "capital_requests: period"),
+    "discount_rate": (
+        f"Discount rate a year: {_CAPITAL_RATE}; an input in the block that its discounted"
+        " rows, NPV, discounted payback and sensitivity grid read, percent (DOMAIN.md §5).",
+        "capital_requests: discount_rate"),
+    "flows": (
+        "The block's input rows: one row per kind of flow (capital, labor savings, avoided"
+        " errors, revenue, service cost, ...), the years across, in dollars: negative for"
+        " capital and costs, positive for savings and revenue; a year without a flow of the"
+        f" kind is 0; a flow without a kind is under {UNNAMED_KIND} (DOMAIN.md §5).", _FLOWS),
+    "total": ("The row's years added up, in dollars: live formula SUM (DOMAIN.md §5).",
+              _FLOWS),
+    "savings": (
+        "The positive flows of the year (savings and revenue) added up, in dollars: live"
+        " formula SUMIF over the kinds, the amount the sensitivity grid scales (DOMAIN.md"
+        " §5).", _FLOWS),
+    "net": ("The year's flows of every kind added up, in dollars: live formula SUM over the"
+            " kinds (DOMAIN.md §5).", _FLOWS),
+    "cumulative": ("Net cash flow of years 0 to this year, in dollars: live formula SUM"
+                   " (DOMAIN.md §5).", _FLOWS),
+    "discounted": ("Net cash flow / (1 + discount rate) ^ year, in dollars: live formula"
+                   " (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
+    "cumulative_discounted": (
+        "Discounted net cash flow of years 0 to this year, in dollars: live formula SUM"
+        " (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
+    "crossing": (
+        "Where the cumulative flow turns from negative to not negative in this year: the"
+        " year before plus the share of this year's flow needed, in years; blank in other"
+        " years; payback is the last crossing (DOMAIN.md §5).", "rxxl (computed)"),
+    "discounted_crossing": (
+        "The same crossing for the cumulative discounted flow, in years; discounted payback"
+        " is the last one (DOMAIN.md §5).", "rxxl (computed)"),
+    "npv": (
+        "Net present value, in dollars: live formula NPV(discount rate, net cash flow of years"
+        " 1 to n) plus the year-0 net flow, Excel's convention, over the block's net row"
+        " (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
+    "irr": (
+        "Internal rate of return: live formula IRR over the block's net cash flows, the"
+        f" rate at which their NPV is 0, percent; \"{NO_IRR}\" when there is no such rate"
+        " (DOMAIN.md §5).", _FLOWS),
+    "payback": (
+        "Years until the cumulative cash flow turns non-negative for good: k + |cumulative"
+        " flow at k| / net flow of year k + 1, k the last year still negative; live formula"
+        f" over the block's crossings; 0 when nothing is invested, \"{NEVER}\" when the"
+        " cumulative flow is still negative at the end (DOMAIN.md §5).", _FLOWS),
+    "discounted_payback": (
+        "Payback of the net flows discounted at the request's rate, flow / (1 + rate) ^ year;"
+        f" live formula over the block's discounted crossings; \"{NEVER}\" when never"
+        " recovered (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
+    "recommendation": (
+        f"Live formula on the NPV: {APPROVE} when it is above 0, {DECLINE} when below,"
+        f" {BREAK_EVEN} at 0, at the request's discount rate (DOMAIN.md §5).",
+        "rxxl (computed)"),
+    "sensitivity": (
+        "The sensitivity grid beside the figures: NPV with the savings changed by the row's change and the"
+        " discount rate moved by the column's points, in dollars: live formula"
+        " SUMPRODUCT((net + savings x savings change) / (1 + rate) ^ year) over the block's"
+        " rows, year 0 undiscounted (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
+    "rate_change": (
+        "Points added to the request's discount rate in the grid's column (+1.0 pts moves"
+        " 6.0% to 7.0%); an input (DOMAIN.md §5).", "rxxl (computed)"),
+    "grid_rate": (
+        "Discount rate of the grid's column: the request's rate plus the rate change, live"
+        " formula, percent (DOMAIN.md §5).", "capital_requests: discount_rate"),
+    "savings_change": (
+        "Change applied to the savings and revenue (the positive flows) in the grid's row,"
+        " percent; costs and capital stay as they are; an input (DOMAIN.md §5).",
+        "rxxl (computed)"),
+}
+#: Rows of the Dictionary beyond the template's tables: (sheet, label, entry).
+BLOCK_ROWS = [("Capital", LABELS[key], CAPITAL_BLOCK[key]) for key in LABELS]
+
 ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     # Cover
     ("cover", "item"): (
@@ -837,92 +924,15 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("tracer_sample", "description"): (
         "The claim's reason codes in plain words (see What the reason means).",
         "rxxl (computed)"),
-    # Capital
-    ("capital_flows", "request_id"): (_REQUEST, "capital_requests: request_id"),
-    ("capital_flows", "request_name"): ("What is requested, e.g. IV compounding robot.",
-                                        "capital_requests: request_name"),
-    ("capital_flows", "period"): (
-        "Year of the flow; 0 is the investment at the start (DOMAIN.md §5).",
-        "capital_requests: period"),
-    ("capital_flows", "flow_type"): (
-        "Kind of flow: capital, labor_savings, avoided_errors, revenue, service_cost, ..."
-        " (DOMAIN.md §5).", "capital_requests: flow_type"),
-    ("capital_flows", "cash_flow"): (
-        "Net cash flow of the request in that year and kind, in dollars: negative for capital"
-        " and costs, positive for savings and revenue; an input: NPV, IRR and the sensitivity"
-        " recalculate from it (DOMAIN.md §5).", "capital_requests: cash_flow"),
-    ("capital_results", "request_id"): (_REQUEST, "capital_requests: request_id"),
-    ("capital_results", "discount_rate"): (
-        "The request's discount rate a year: the first given on its rows, else"
-        f" {DEFAULT_DISCOUNT_RATE:.0%}; an input that the year table, NPV, discounted payback"
-        " and the sensitivity read (DOMAIN.md §5).", "capital_requests: discount_rate"),
-    ("capital_results", "npv"): (
-        "Net present value, in dollars: live formula NPV(discount rate, net cash flow of years"
-        " 1 to n) plus the year-0 net flow, Excel's convention, over the year table"
-        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
-    ("capital_results", "irr"): (
-        "Internal rate of return: live formula IRR over the year table's net cash flows, the"
-        f" rate at which their NPV is 0, percent; \"{NO_IRR}\" when there is no such rate"
-        " (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
-    ("capital_results", "payback"): (
-        "Years until the cumulative cash flow turns non-negative for good: k + |cumulative"
-        " flow at k| / net flow of year k + 1, k the last year still negative; live formula"
-        f" over the year table's crossings; 0 when nothing is invested, \"{NEVER}\" when the"
-        " cumulative flow is still negative at the end (DOMAIN.md §5).",
-        "capital_requests: period, cash_flow"),
-    ("capital_results", "discounted_payback"): (
-        "Payback of the net flows discounted at the request's rate, flow / (1 + rate) ^ year;"
-        f" live formula over the year table; \"{NEVER}\" when never recovered"
-        " (DOMAIN.md §5).", "capital_requests: period, cash_flow, discount_rate"),
-    ("capital_results", "recommendation"): (
-        "Live formula on the NPV: approve when it is above 0, decline or rework when below,"
-        " break-even at 0 (DOMAIN.md §5).", "rxxl (computed)"),
-    ("capital_sensitivity", "request_id"): (_REQUEST, "capital_requests: request_id"),
-    ("capital_sensitivity", "savings_change"): (
-        "Change applied to every positive cash flow (savings and revenue) of the request,"
-        " percent; negative flows stay as they are; an input (DOMAIN.md §5).",
-        "rxxl (computed)"),
-    ("capital_sensitivity", "npv_low"): (
-        _SENSITIVITY.format(rate="rate less step"),
-        "capital_requests: period, cash_flow; discount rate and step on this sheet"),
-    ("capital_sensitivity", "npv_mid"): (
-        _SENSITIVITY.format(rate="rate"),
-        "capital_requests: period, cash_flow; discount rate on this sheet"),
-    ("capital_sensitivity", "npv_high"): (
-        _SENSITIVITY.format(rate="rate + step"),
-        "capital_requests: period, cash_flow; discount rate and step on this sheet"),
-    ("capital_assumptions", "name"): ("Name of a sensitivity assumption (DOMAIN.md §5).",
-                                      "rxxl (computed)"),
-    ("capital_assumptions", "value"): (
-        "Discount rate step: how far the sensitivity moves the discount rate down and up, a"
-        " fraction shown as percent (2.0% is 2 points); an input (DOMAIN.md §5).",
-        "rxxl (computed)"),
-    ("capital_years", "request_id"): (_REQUEST, "capital_requests: request_id"),
-    ("capital_years", "year"): (
-        "Year of the request, 0 (the investment) to its last year; a year without flows is"
-        " listed with 0 (DOMAIN.md §5).", "capital_requests: period"),
-    ("capital_years", "net"): (
-        "The year's cash flows of every kind added up, in dollars: live formula SUMIFS over"
-        " the request's own flow rows (by position, never matched by request id) for the"
-        " year (DOMAIN.md §5).",
-        "capital_requests: request_id, period, cash_flow"),
-    ("capital_years", "cumulative"): (
-        "Net cash flow of years 0 to this year, in dollars: live formula SUM of the"
-        " request's year rows (DOMAIN.md §5).", "capital_requests: period, cash_flow"),
-    ("capital_years", "discounted"): (
-        "Net cash flow / (1 + discount rate) ^ year, in dollars: live formula (DOMAIN.md §5).",
-        "capital_requests: period, cash_flow, discount_rate"),
-    ("capital_years", "cumulative_discounted"): (
-        "Discounted net cash flow of years 0 to this year, in dollars: live formula SUM of"
-        " the request's year rows (DOMAIN.md §5).",
-        "capital_requests: period, cash_flow, discount_rate"),
-    ("capital_years", "crossing"): (
-        "Where the cumulative flow turns from negative to not negative in this year: the"
-        " year before plus the share of this year's flow needed, in years; blank in other"
-        " years; payback is the last crossing (DOMAIN.md §5).", "rxxl (computed)"),
-    ("capital_years", "discounted_crossing"): (
-        "The same crossing for the cumulative discounted flow, in years; discounted payback"
-        " is the last one (DOMAIN.md §5).", "rxxl (computed)"),
+    # Capital: the summary shows each request's block's figures (the same definitions).
+    **{("capital_summary", key): CAPITAL_BLOCK[key] for key in (
+        "request_id", "initial_capital", "horizon", "discount_rate", "npv", "irr", "payback",
+        "discounted_payback", "recommendation")},
+    ("capital_summary", "request_name"): (
+        "What is requested, e.g. IV compounding robot; the requests are ranked by NPV, best"
+        " first, and the name links to the request's block below; the totals row adds up"
+        " the initial capital and the NPVs of all the requests (DOMAIN.md §5).",
+        "capital_requests: request_name"),
     # Checks
     ("checks", "check"): (
         "What the check compares, in words: two figures that must agree (DOMAIN.md §7).",
@@ -1004,6 +1014,8 @@ def dictionary_table() -> pd.DataFrame:
                 definition, source = _entry(spec.name, column.key)
                 rows.setdefault((sheet, column.header), []).append(
                     (_label(spec), definition, source))
+        for _, header, (definition, source) in (r for r in BLOCK_ROWS if r[0] == sheet):
+            rows.setdefault((sheet, header), []).append(("Request blocks", definition, source))
     out = []
     for (sheet, header), parts in rows.items():
         labels: dict[str, list[str]] = {}

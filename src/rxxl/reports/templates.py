@@ -333,33 +333,22 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("What the reasons mean", "description", width=26)),
                   caption="Tracer audit sample"),
     ), False),
-    "Capital": ("Capital requests", "Change the blue inputs: NPV, IRR and the sensitivity"
-                " recalculate", (
-        TableSpec("capital_flows", "A4", (
-            _c("Request", "request_id", width=W["code"]),
-            _c("Name", "request_name", width=W["label"]), _c("Year", "period", N, 7),
-            _c("Kind", "flow_type"), _c("Cash flow ($)", "cash_flow", D))),
-        TableSpec("capital_results", "G4", (
-            _c("Request", "request_id", width=W["code"]),
-            _c("Discount rate (%)", "discount_rate", P), _c("NPV ($)", "npv", D),
-            _c("IRR (%)", "irr", P), _c("Payback (years)", "payback", R),
-            _c("Discounted payback (years)", "discounted_payback", R),
-            _c("Recommendation", "recommendation", width=40))),
-        TableSpec("capital_sensitivity", "O4", (
-            _c("Request", "request_id", width=W["code"]),
-            _c("Savings change (%)", "savings_change", P),
-            _c("NPV, rate - step ($)", "npv_low", D), _c("NPV, rate ($)", "npv_mid", D),
-            _c("NPV, rate + step ($)", "npv_high", D)), caption="Sensitivity of NPV"),
-        TableSpec("capital_assumptions", "U4", (
-            _c("Assumption", "name", width=W["label"]), _c("Value", "value", P))),
-        TableSpec("capital_years", "X4", (
-            _c("Request", "request_id", width=W["code"]), _c("Year", "year", N, 7),
-            _c("Net cash flow ($)", "net", D), _c("Cumulative ($)", "cumulative", D),
-            _c("Discounted ($)", "discounted", D),
-            _c("Cumulative discounted ($)", "cumulative_discounted", D),
-            _c("Payback crossing (years)", "crossing", R),
-            _c("Discounted crossing (years)", "discounted_crossing", R)),
-                  caption="Cash flow by year: the flows of each year added up"),
+    # The summary ranks the requests; each request's block (cash flows by kind, years across,
+    # its figures and sensitivity grid) is written under it by rxxl.reports.capital.
+    "Capital": ("Capital requests", "Each request's block below: change its blue inputs"
+                " (cash flows, discount rate, sensitivity steps) and its figures, the"
+                " sensitivity grid and this summary recalculate", (
+        TableSpec("capital_summary", "A4", (
+            _c("Request name", "request_name", width=W["label"]),
+            _c("Request", "request_id", width=12),
+            _c("Initial capital ($)", "initial_capital", D, 12),
+            _c("Horizon (years)", "horizon", N, 12),
+            _c("Discount rate (%)", "discount_rate", P, 12), _c("NPV ($)", "npv", D, 12),
+            _c("IRR (%)", "irr", P, 12), _c("Payback (years)", "payback", R, 12),
+            _c("Discounted payback (years)", "discounted_payback", R, 12),
+            _c("Recommendation", "recommendation", width=19)),
+                  caption="Requests ranked by NPV: the name links to the request's block",
+                  totals=("initial_capital", "npv")),
     ), False),
     "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass",
                _stack(4,
@@ -385,8 +374,6 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
 
 #: Columns of input tables a finance team types into (styled as inputs in the template).
 INPUT_COLUMNS = {("materiality", "amount"), ("materiality", "percent"),
-                 ("capital_flows", "cash_flow"), ("capital_results", "discount_rate"),
-                 ("capital_sensitivity", "savings_change"), ("capital_assumptions", "value"),
                  ("check_settings", "value")}
 
 
@@ -429,6 +416,10 @@ def build_template(path: Path) -> Path:
         book.defined_names[name] = DefinedName(name, attr_text=f"Budget!${column}${row}")
     _charts(book)
     _conditional_formats(book)
+    # Imported here: rxxl.reports.capital fills the template's tables through this module.
+    from rxxl.reports.capital import lay_out_new_request
+
+    lay_out_new_request(Filler(book))
     finish_printing(book)  # every column has its width now: pages wide from the widths
     # A fixed stamp: two builds of the same code are the same file.
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
