@@ -1,0 +1,119 @@
+"""The Denials sheet's fill: the payer x month grid with its live shading, the named
+p-charts of the top payers, the Pareto, the root causes and the payer x month detail.
+
+The grid's rates are the detail's (:func:`rxxl.reports.figures.denial_grid`); a cell is
+shaded by a conditional format whose formula reads the payer's upper control limit of that
+month from the detail, so a limit or a rate changed in the workbook re-shades the grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
+from rxxl.reports import style
+from rxxl.reports.figures import GRID_MONTHS, PCHARTS, grid_key
+from rxxl.reports.templates import chart_title, grid_header, pchart_title
+from rxxl.reports.workbook import Filled, Filler, Formula
+
+#: The grid's month header: the month and the unit (its first 7 characters are the month,
+#: which the shading's formula reads).
+MONTH_HEADER = "{month} (%)"
+
+
+def fill_denials(filler: Filler, denial: dict[str, pd.DataFrame],
+                 fill: Callable[[str, pd.DataFrame | None], Filled]) -> None:
+    """Fill the Denials sheet's tables from :func:`rxxl.reports.figures.denial_figures`
+    (``fill`` fills one table and records its cells), name the month columns and the
+    p-charts, write the dollar denial rate as formulas and shade the grid."""
+    trend = fill("denial_trend", denial.get("denial_trend"))
+    for name in ("pareto", "denial_categories"):
+        fill(name, denial.get(name))
+    payers = (denial["pchart_payers"]["payer"].tolist() if "pchart_payers" in denial else [])
+    for number in range(1, PCHARTS + 1):
+        fill(f"pchart_{number}", denial.get(f"pchart_{number}"))
+    _name_pcharts(filler, payers)
+    grid_frame = denial.get("denial_grid")
+    grid = fill("denial_grid", grid_frame)
+    months = denial["grid_months"]["month"].tolist() if "grid_months" in denial else []
+    _name_months(filler, months)
+    if grid_frame is None or not len(grid_frame):
+        return
+    _dollar_rates(filler, grid, grid_frame)
+    _shade_out_of_control(filler, grid, trend, len(months))
+
+
+def _name_months(filler: Filler, months: list[str]) -> None:
+    """Write the grid's months into its month headers (the template's say "Month -3 (%)"),
+    in the cells and the table's column names; a header a finance team rewrote stays."""
+    sheet, table = filler.table("denial_grid")
+    first_col, header_row, _, _ = range_boundaries(table.ref)
+    shown = months[-GRID_MONTHS:]
+    for offset in range(GRID_MONTHS):
+        back = GRID_MONTHS - 1 - offset
+        cell = sheet.cell(header_row, first_col + 1 + offset)
+        column = table.tableColumns[1 + offset]
+        if cell.value != grid_header(back) or back >= len(shown):
+            continue
+        cell.value = column.name = MONTH_HEADER.format(month=shown[len(shown) - 1 - back])
+
+
+def _name_pcharts(filler: Filler, payers: list[str]) -> None:
+    """Title each p-chart with its payer (the chart whose rate series reads table
+    ``pchart_<n>``), and caption its data; a chart without a payer says so."""
+    sheet, _ = filler.table("pchart_1")
+    for number in range(1, PCHARTS + 1):
+        _, table = filler.table(f"pchart_{number}")
+        first_col, header_row, _, _ = range_boundaries(table.ref)
+        rate = f"${get_column_letter(first_col + 1)}${header_row + 1}"
+        payer = payers[number - 1] if number <= len(payers) else None
+        title = (pchart_title(payer) if payer else
+                 f"p-chart {number}: no payer (the month has fewer than {number} payers)")
+        for chart in sheet._charts:
+            series = chart.series[0] if chart.series else None
+            if series is not None and series.val.numRef.f.split("!")[-1].startswith(rate):
+                chart.title = chart_title(title)
+        caption = sheet.cell(header_row - 1, first_col)
+        if payer and isinstance(caption.value, str) and caption.value.startswith("p-chart"):
+            caption.value = f"p-chart {number}: {payer}"
+
+
+def _dollar_rates(filler: Filler, grid: Filled, frame: pd.DataFrame) -> None:
+    """The dollar denial rate of each payer as denied $ / submitted $ of its row (blank when
+    nothing was submitted), live."""
+    for index, value in enumerate(frame["dollar_rate"]):
+        submitted = grid.cell("submitted_dollars", index, absolute=False).split("!")[1]
+        denied = grid.cell("denied_dollars", index, absolute=False).split("!")[1]
+        filler.write(grid.sheet, grid.cell("dollar_rate", index, absolute=False).split("!")[1],
+                     Formula(f'IF({submitted}>0,{denied}/{submitted},"")',
+                             value if pd.notna(value) else ""))
+
+
+def _shade_out_of_control(filler: Filler, grid: Filled, trend: Filled, months: int) -> None:
+    """Shade a grid rate above its payer's UCL of that month: the formula looks the limit
+    up in the detail by payer and by the month its header names."""
+    if not grid.rows or not trend.rows or not months:
+        return
+    sheet = filler.book[grid.sheet]
+    first = grid.columns[grid_key(GRID_MONTHS - 1)] + GRID_MONTHS - months
+    last = grid.columns[grid_key(0)]
+    top, bottom = grid.first_row, grid.first_row + grid.rows - 1
+    corner = f"{get_column_letter(first)}{top}"
+    payer = f"${get_column_letter(grid.columns['payer'])}{top}"
+    header = f"{get_column_letter(first)}${top - 1}"
+
+    def column(key: str) -> str:
+        return trend.column_range(key).split("!")[1]
+
+    rule = FormulaRule(formula=[
+        f"AND(ISNUMBER({corner}),{corner}>SUMIFS({column('ucl')},{column('payer')},{payer},"
+        f"{column('month')},LEFT({header},7)))"],
+        fill=PatternFill("solid", fgColor=style.FAIL_FILL),
+        font=None)
+    sheet.conditional_formatting.add(
+        f"{corner}:{get_column_letter(last)}{bottom}", rule)
