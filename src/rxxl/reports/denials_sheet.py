@@ -86,12 +86,23 @@ def _name_pcharts(filler: Filler, payers: list[str]) -> None:
 def _dollar_rates(filler: Filler, grid: Filled, frame: pd.DataFrame) -> None:
     """The dollar denial rate of each payer as denied $ / submitted $ of its row (blank when
     nothing was submitted), live."""
+    def rate(row: int, value: float) -> Formula:
+        submitted = f"{letter('submitted_dollars')}{row}"
+        denied = f"{letter('denied_dollars')}{row}"
+        return Formula(f'IF({submitted}>0,{denied}/{submitted},"")',
+                       value if pd.notna(value) else "")
+
+    def letter(key: str) -> str:
+        return get_column_letter(grid.columns[key])
+
     for index, value in enumerate(frame["dollar_rate"]):
-        submitted = grid.cell("submitted_dollars", index, absolute=False).split("!")[1]
-        denied = grid.cell("denied_dollars", index, absolute=False).split("!")[1]
-        filler.write(grid.sheet, grid.cell("dollar_rate", index, absolute=False).split("!")[1],
-                     Formula(f'IF({submitted}>0,{denied}/{submitted},"")',
-                             value if pd.notna(value) else ""))
+        row = grid.first_row + index
+        filler.write(grid.sheet, f"{letter('dollar_rate')}{row}", rate(row, value))
+    if grid.totals_row is not None:
+        # All payers: the Summary's "Initial denial rate, dollars" of the month.
+        submitted, denied = frame["submitted_dollars"].sum(), frame["denied_dollars"].sum()
+        filler.write(grid.sheet, f"{letter('dollar_rate')}{grid.totals_row}",
+                     rate(grid.totals_row, denied / submitted if submitted > 0 else None))
 
 
 def _shade_out_of_control(filler: Filler, grid: Filled, trend: Filled, months: int) -> None:

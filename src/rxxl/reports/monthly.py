@@ -343,7 +343,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
                                                 else [])])} for tile in tiles]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
-    findings = _findings(audit, cells, this_month)
+    findings = _findings(audit, cells, this_month, denial.get("denial_grid"))
     filler.link(fill("findings", findings), "text", findings["where"].tolist())
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
@@ -529,8 +529,8 @@ def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
             cell.number_format = _KPI_FORMATS.get(tile.unit, style.RATIO)
 
 
-def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
-              ) -> pd.DataFrame:
+def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame,
+              grid: pd.DataFrame | None = None) -> pd.DataFrame:
     """The summary's top compliance findings and denial movers, each with the location of
     its row on the detail sheet."""
     rows = []
@@ -546,10 +546,15 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
+        # A mover links to its payer's row of the Denials grid (its months and shading).
+        grid = grid if grid is not None else pd.DataFrame({"payer": []})
+        at = dict(zip(grid["payer"], range(len(grid)), strict=True))
         for label, row in zip(movers.index, movers.itertuples(), strict=True):
             rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
                                     f" {row.mom_change * 100:+.1f} pts on the prior month"
                                     f"{' (out of control)' if row.out_of_control else ''}",
+                         cells["denial_grid"].cell("payer", at[row.payer], absolute=False)
+                         if row.payer in at else
                          cells["denial_trend"].cell("payer", int(label), absolute=False)))
     return pd.DataFrame(rows, columns=["kind", "text", "where"])
 
