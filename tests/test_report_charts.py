@@ -88,7 +88,7 @@ def test_the_p_charts_draw_limits_a_dashed_center_and_out_of_control_points(char
         assert rate.graphicalProperties.line.prstDash in (None, "solid")
         assert flagged.graphicalProperties.line.noFill  # markers only, no line
         assert flagged.marker.symbol not in (None, "none")
-        assert (chart.y_axis.scaling.min, chart.y_axis.number_format) == (0, "0%")
+        assert (chart.y_axis.scaling.min, chart.y_axis.number_format.formatCode) == (0, "0%")
         # Each series reads its own column of the p-chart's table, 24 months.
         columns = [range_boundaries(s.val.numRef.f.split("!")[1]) for s in chart.series]
         assert len({c[0] for c in columns}) == 5
