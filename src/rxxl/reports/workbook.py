@@ -37,7 +37,7 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.formula import ArrayFormula
@@ -48,7 +48,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rxxl import __version__
 from rxxl.errors import InputError
 from rxxl.outputs import FORMULA_STARTS, atomic_path, xlsx_text
-from rxxl.reports import style
+from rxxl.reports import sheet_rows, style
+
+
+#: Empty rows kept between a growing table and what lies below it (the template's gap, at most).
+STACK_GAP = 2
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,9 @@ class Filler:
     def __init__(self, book: Workbook) -> None:
         self.book = book
         self.cached: dict[str, dict[str, Any]] = {}
+        #: Every table filled so far, by name: where it is now (rows inserted above it later
+        #: move it, :meth:`_make_room`).
+        self.filled: dict[str, Filled] = {}
 
     def table(self, name: str) -> tuple[Worksheet, Table]:
         for sheet in self.book.worksheets:
@@ -304,6 +311,8 @@ class Filler:
                              "restore its columns (add new columns beside the table, not in it)")
         styles = [_style_of(sheet.cell(header_row + 1, first_col + i)) for i in range(len(keys))]
         totals = bool(table.totalsRowCount)
+        self._make_room(sheet, first_col, last_col, last_row,
+                        header_row + max(len(frame), 1) + totals)
         total_styles = [_style_of(sheet.cell(last_row, first_col + i)) for i in range(len(keys))]
         for row in range(header_row + 1, last_row + 1):
             for col in range(first_col, last_col + 1):
@@ -327,7 +336,40 @@ class Filler:
                         header_row + rows + 1 if totals else None)
         if totals:
             self._write_totals(sheet, table, filled, columns, total_styles)
+        self.filled[name] = filled
         return filled
+
+    def _make_room(self, sheet: Worksheet, first_col: int, last_col: int, last_row: int,
+                   new_last: int) -> None:
+        """Rows for a table growing from ``last_row`` to ``new_last``: it grows into the empty
+        rows below it; when it would come closer to what lies below it in its columns (the
+        next stacked table, a chart, a note) than the template's gap (at most
+        :data:`STACK_GAP` empty rows), whole rows are inserted (:mod:`rxxl.reports.sheet_rows`)
+        so that the gap stays."""
+        if new_last <= last_row:
+            return
+        below = sheet_rows.first_used_row(sheet, first_col, last_col, last_row)
+        if below is None:
+            return
+        gap = min(below - last_row - 1, STACK_GAP)
+        sheet_rows.insert_rows(self.book, sheet, below, new_last + gap + 1 - below,
+                               moved_cells=lambda at, count: self._moved(sheet.title, at, count))
+
+    def _moved(self, title: str, at: int, count: int) -> None:
+        """Rows inserted at ``at`` of sheet ``title``: the cached values and the tables
+        filled so far move with their cells."""
+        cached = self.cached.get(title)
+        if cached:
+            moved = {}
+            for coordinate, value in cached.items():
+                column, row = coordinate_from_string(coordinate)
+                moved[f"{column}{row + count if row >= at else row}"] = value
+            self.cached[title] = moved
+        for filled in self.filled.values():
+            if filled.sheet == title and filled.first_row >= at:
+                filled.first_row += count
+                if filled.totals_row is not None:
+                    filled.totals_row += count
 
     def _write_totals(self, sheet: Worksheet, table: Table, filled: Filled,
                       columns: list[list[Any]], styles: list[tuple[Any, ...]]) -> None:
