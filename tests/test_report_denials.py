@@ -203,3 +203,25 @@ def test_the_sheet_prints_on_a_few_pages_at_a_legible_scale(book):
     first_detail, _, _, _ = range_boundaries(sheet.tables["denial_trend"].ref)
     assert last_col < first_detail
     assert range_boundaries(sheet.tables["denial_grid"].ref)[2] <= last_col
+
+
+def test_the_charts_read_their_own_tables_rows_after_rows_were_inserted(book):
+    # The grid and the Pareto grow and insert rows inside the charts' ranges; the charts still
+    # read 24 months of their p-chart table and the Pareto's first 10 reasons.
+    sheet = book["Denials"]
+    expected = {}
+    for number in (1, 2, 3):
+        _, header, _, _ = range_boundaries(sheet.tables[f"pchart_{number}"].ref)
+        expected[f"pchart_{number}"] = (header + 1, header + 24)
+    _, header, _, _ = range_boundaries(sheet.tables["pareto"].ref)
+    expected["pareto"] = (header + 1, header + 10)
+    seen = set()
+    for chart in sheet._charts:
+        for series in chart.series:
+            left, top, _, bottom = range_boundaries(series.val.numRef.f.split("!")[1])
+            (name,) = [n for n in expected
+                       if range_boundaries(sheet.tables[n].ref)[0] <= left
+                       <= range_boundaries(sheet.tables[n].ref)[2]]
+            assert (top, bottom) == expected[name], (name, series.val.numRef.f)
+            seen.add(name)
+    assert seen == set(expected)

@@ -8,17 +8,25 @@ month from the detail, so a limit or a rate changed in the workbook re-shades th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from rxxl.reports import style
 from rxxl.reports.figures import GRID_MONTHS, PCHARTS, grid_key
-from rxxl.reports.templates import chart_title, grid_header, pchart_title
+from rxxl.reports.templates import (
+    MONTHS_SHOWN,
+    PARETO_CHARTED,
+    chart_title,
+    denials_print_area,
+    grid_header,
+    pchart_title,
+)
 from rxxl.reports.workbook import Filled, Filler, Formula
 
 #: The grid's month header: the month and the unit (its first 7 characters are the month,
@@ -31,17 +39,22 @@ def fill_denials(filler: Filler, denial: dict[str, pd.DataFrame],
     """Fill the Denials sheet's tables from :func:`rxxl.reports.figures.denial_figures`
     (``fill`` fills one table and records its cells), name the month columns and the
     p-charts, write the dollar denial rate as formulas and shade the grid."""
-    trend = fill("denial_trend", denial.get("denial_trend"))
+    # The stacked tables first, top down (a growing one inserts whole rows under it); then
+    # the tables right of them, which grow into the empty rows below them.
+    grid_frame = denial.get("denial_grid")
+    grid = fill("denial_grid", grid_frame)
+    months = denial["grid_months"]["month"].tolist() if "grid_months" in denial else []
+    _name_months(filler, months)
     for name in ("pareto", "denial_categories"):
         fill(name, denial.get(name))
     payers = (denial["pchart_payers"]["payer"].tolist() if "pchart_payers" in denial else [])
     for number in range(1, PCHARTS + 1):
         fill(f"pchart_{number}", denial.get(f"pchart_{number}"))
     _name_pcharts(filler, payers)
-    grid_frame = denial.get("denial_grid")
-    grid = fill("denial_grid", grid_frame)
-    months = denial["grid_months"]["month"].tolist() if "grid_months" in denial else []
-    _name_months(filler, months)
+    trend = fill("denial_trend", denial.get("denial_trend"))
+    sheet = filler.book[grid.sheet]
+    _pin_charts(filler)
+    sheet.print_area = denials_print_area(sheet)
     if grid_frame is None or not len(grid_frame):
         return
     _dollar_rates(filler, grid, grid_frame)
@@ -81,6 +94,49 @@ def _name_pcharts(filler: Filler, payers: list[str]) -> None:
         caption = sheet.cell(header_row - 1, first_col)
         if payer and isinstance(caption.value, str) and caption.value.startswith("p-chart"):
             caption.value = f"p-chart {number}: {payer}"
+
+
+_AREA = re.compile(r"^(?P<sheet>.*!)?\$?(?P<c1>[A-Z]+)\$?(?P<r1>[0-9]+)"
+                   r"(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>[0-9]+))?$")
+
+
+def _pin_charts(filler: Filler) -> None:
+    """Each Denials chart reads the rows of its table the template charted (a p-chart its
+    table's months, the Pareto its first reasons): rows inserted inside a chart's range
+    (a table above growing) stretch the range, as in Excel, and the chart would show
+    empty months or the rows of another table."""
+    sheet, _ = filler.table("pareto")
+    for name, rows in [(f"pchart_{n}", MONTHS_SHOWN) for n in range(1, PCHARTS + 1)] + [
+            ("pareto", PARETO_CHARTED)]:
+        _, table = filler.table(name)
+        first_col, header_row, last_col, _ = range_boundaries(table.ref)
+        for chart in sheet._charts:
+            series = [one for part in [chart, *getattr(chart, "_charts", [])]
+                      for one in part.series]
+            columns = {_area(one.val.numRef.f)[0] for one in series if one.val.numRef}
+            if not columns or not all(first_col <= c <= last_col for c in columns):
+                continue
+            for one in series:
+                for source in (one.val, one.cat):
+                    ref = source and (source.numRef or source.strRef)
+                    if ref is not None:
+                        ref.f = _rows(ref.f, header_row + 1, header_row + rows)
+                if one.tx is not None and one.tx.strRef is not None:
+                    one.tx.strRef.f = _rows(one.tx.strRef.f, header_row, header_row)
+
+
+def _area(ref: str) -> tuple[int, str]:
+    match = _AREA.match(ref)
+    return column_index_from_string(match["c1"]), match["sheet"] or ""
+
+
+def _rows(ref: str, first: int, last: int) -> str:
+    """``ref`` (one column) over rows ``first`` to ``last``."""
+    match = _AREA.match(ref)
+    sheet, column = match["sheet"] or "", match["c1"]
+    if first == last:
+        return f"{sheet}${column}${first}"
+    return f"{sheet}${column}${first}:${column}${last}"
 
 
 def _dollar_rates(filler: Filler, grid: Filled, frame: pd.DataFrame) -> None:

@@ -59,14 +59,14 @@ TOLERANCE_CELL = "$I$9"
 DRIVER_LINES_ROW = 34
 #: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
 DRUG_WIDTH = 46
-#: The Denials grid: the payer's name, then a rate per month.
-PAYER_WIDTH, GRID_RATE_WIDTH = 30, 8
-#: Where the Denials sheet's tables right of the grid start (Pareto, root causes, the
-#: p-charts' data, the payer x month detail), one empty column after the grid.
+#: The Denials grid: the payer's name, then a rate per month (narrow, so that the grid
+#: prints on one page wide at the target scale).
+PAYER_WIDTH, GRID_RATE_WIDTH = 23, 7
+#: The Denials sheet's reasons (Pareto, then root causes) start here, under the p-charts.
+DENIAL_REASONS_ROW = 30
+#: Where the Denials sheet's tables that are not printed start (the p-charts' data, the
+#: payer x month detail), right of the grid and one empty column after it.
 DENIAL_RIGHT = "V"
-#: A change in percentage points, held as points (1.2 is 1.2 pts).
-#: Excel's last row: a print area of whole columns.
-EXCEL_ROWS = 1048576
 POINTS = '+0.0;-0.0;"–"'
 
 
@@ -233,38 +233,46 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
     "Denials": ("Denials", "Initial denial rates by payer and month (shaded above the"
                 " payer's upper control limit), p-charts of the top payers, reasons and"
                 " dollars", (
+        # Stacked: the grid, the p-charts under it, the reasons (chart beside) and the root
+        # causes; the report inserts rows as a table grows. Columns are shared down the
+        # sheet, so the stacked tables' wide columns fall on the grid's wide ones.
         TableSpec("denial_grid", "A4", (
             _c("Payer", "payer", width=PAYER_WIDTH),
             *(_c(grid_header(back), grid_key(back), P, GRID_RATE_WIDTH)
               for back in range(GRID_MONTHS - 1, -1, -1)),
-            _c("Change (pts)", "change_pts", POINTS, 9),
-            _c("Submitted (claims)", "submitted", N, 11),
-            _c("Denied (claims)", "denied", N, 10),
-            _c("Excess denials (claims)", "excess", N, 11),
-            _c("Submitted ($)", "submitted_dollars", D, 13),
-            _c("Denied ($)", "denied_dollars", D, 12),
-            _c("Dollar denial rate (%)", "dollar_rate", P, 10)),
+            _c("Change (pts)", "change_pts", POINTS, 8),
+            _c("Submitted (claims)", "submitted", N, 9),
+            _c("Denied (claims)", "denied", N, 8),
+            _c("Excess denials (claims)", "excess", N, 8),
+            _c("Submitted ($)", "submitted_dollars", D, 10),
+            _c("Denied ($)", "denied_dollars", D, 9),
+            _c("Dollar denial rate (%)", "dollar_rate", P, 9)),
                   caption="Initial denial rate (%) by payer and month, most excess denials"
                           " first; the report month's claims and dollars",
                   totals=("submitted", "denied", "excess", "submitted_dollars",
                           "denied_dollars")),
-        TableSpec("pareto", f"{DENIAL_RIGHT}4", (
-            _c("Reason", "reason_code", width=W["code"]),
-            _c("Description", "description", width=W["label"]), _c("Category", "category"),
-            _c("Denials", "count", N, 10), _c("Share (%)", "share", P),
-            _c("Cumulative (%)", "cumulative_share", P), _c("Denied ($)", "denied_dollars", D)),
+        TableSpec("pareto", f"A{DENIAL_REASONS_ROW}", (
+            _c("Description", "description", width=PAYER_WIDTH),
+            _c("Reason", "reason_code", width=GRID_RATE_WIDTH),
+            _c("Denials", "count", N, GRID_RATE_WIDTH),
+            _c("Share (%)", "share", P, GRID_RATE_WIDTH),
+            _c("Cum. share (%)", "cumulative_share", P, GRID_RATE_WIDTH),
+            _c("Denied ($)", "denied_dollars", D, GRID_RATE_WIDTH),
+            # Last, so a long category runs on over the empty cells to its right.
+            _c("Cause", "category", width=GRID_RATE_WIDTH)),
                   caption="Denial reasons of the month (Pareto)"),
-        TableSpec("denial_categories", _right_of(DENIAL_RIGHT, 8, 4), (
-            _c("Root cause", "category", width=20), _c("Denials", "count", N, 10),
-            _c("Denied ($)", "denied_dollars", D, 12)), caption="Root causes"),
-        *(TableSpec(f"pchart_{number}", _right_of(DENIAL_RIGHT, 12 + 7 * (number - 1), 4), (
+        TableSpec("denial_categories", f"A{DENIAL_REASONS_ROW + 5}", (
+            _c("Root cause", "category", width=PAYER_WIDTH),
+            _c("Denials", "count", N, GRID_RATE_WIDTH),
+            _c("Denied ($)", "denied_dollars", D, GRID_RATE_WIDTH)), caption="Root causes"),
+        *(TableSpec(f"pchart_{number}", _right_of(DENIAL_RIGHT, 7 * (number - 1), 4), (
             _c("Month", "month", width=9), _c("Rate (%)", "denial_rate", P, 9),
             _c("Center (%)", "center_line", P, 9), _c("UCL (%)", "ucl", P, 9),
             _c("LCL (%)", "lcl", P, 9), _c("Out of control (%)", "flagged", P, 10)),
                     caption=f"p-chart {number}: payer {number} by excess denials (chart data, not"
                             " printed)")
           for number in range(1, PCHARTS + 1)),
-        TableSpec("denial_trend", _right_of(DENIAL_RIGHT, 12 + 7 * PCHARTS, 4), (
+        TableSpec("denial_trend", _right_of(DENIAL_RIGHT, 7 * PCHARTS, 4), (
             _c("Payer", "payer", width=W["label"]), _c("Month", "month", width=9),
             _c("Submitted", "submitted", N, 11), _c("Denied", "denied", N, 10),
             _c("Denial rate (%)", "denial_rate", P), _c("Center (%)", "center_line", P),
@@ -386,7 +394,8 @@ def build_template(path: Path) -> Path:
         "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
     _charts(book)
     _conditional_formats(book)
-    _denials_print_area(book)
+    _denials_widths(book["Denials"])
+    book["Denials"].print_area = denials_print_area(book["Denials"])
     finish_printing(book)  # every column has its width now: pages wide from the widths
     # A fixed stamp: two builds of the same code are the same file.
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
@@ -538,9 +547,16 @@ def _charts(book: Workbook) -> None:
     generics.add_chart(gdr, "F10")
 
     denials = book["Denials"]
+    # The charts' caption: a cell under the grid, which a growing grid pushes down (with
+    # the charts under it) when it inserts rows.
+    caption = denials.cell(PCHART_CAPTION_ROW, 1, f"p-charts of the top {PCHARTS} payers by"
+                           " excess denials: monthly rate, center line (dashed), control"
+                           " limits; red diamonds mark the months out of control")
+    caption.style = style.NOTE_STYLE
     for number in range(1, PCHARTS + 1):
         denials.add_chart(_pchart(denials, number), PCHART_ANCHORS[number - 1])
-    denials.add_chart(_pareto(denials), f"{DENIAL_RIGHT}8")
+    # Beside the Pareto, right of its Category column's run-on text.
+    denials.add_chart(_pareto(denials), f"J{DENIAL_REASONS_ROW - 1}")
 
     compliance = book["340B"]
     exceptions = BarChart()
@@ -555,7 +571,8 @@ def _charts(book: Workbook) -> None:
 
 
 #: The p-charts sit side by side under the grid (the report moves them below its rows).
-PCHART_ANCHORS = ("A8", "G8", "O8")
+PCHART_CAPTION_ROW = 8
+PCHART_ANCHORS = ("A9", "G9", "O9")
 #: The template's p-chart title; the report writes the payer's name in its place.
 PCHART_TITLE = "{payer}: initial denial rate, p-chart"
 OUT_OF_CONTROL_MARK = "C00000"
@@ -604,22 +621,25 @@ def _pchart(sheet, number: int) -> LineChart:
     _from_zero(chart.y_axis, "0%")
     chart.y_axis.title = "Denied (% of claims)"
     chart.legend.position = "b"
-    chart.height, chart.width = 9, 13
+    chart.height, chart.width = 9, 10.4
     return chart
 
 
 def _pareto(sheet) -> BarChart:
     first_col, header, _, _ = range_boundaries(_anchor("pareto"))
+    keys = table_keys("pareto")
+    count, cumulative_share, reason = (first_col + keys.index(key) for key in (
+        "count", "cumulative_share", "reason_code"))
     pareto = BarChart()
     pareto.title = chart_title(
         f"Denial reasons, top {PARETO_CHARTED}: count and cumulative share")
-    pareto.add_data(Reference(sheet, min_col=first_col + 3, min_row=header,
+    pareto.add_data(Reference(sheet, min_col=count, min_row=header,
                               max_row=header + PARETO_CHARTED), titles_from_data=True)
-    pareto.set_categories(Reference(sheet, min_col=first_col, min_row=header + 1,
+    pareto.set_categories(Reference(sheet, min_col=reason, min_row=header + 1,
                                     max_row=header + PARETO_CHARTED))
     _from_zero(pareto.y_axis, "#,##0")
     cumulative = LineChart()
-    cumulative.add_data(Reference(sheet, min_col=first_col + 5, min_row=header,
+    cumulative.add_data(Reference(sheet, min_col=cumulative_share, min_row=header,
                                   max_row=header + PARETO_CHARTED), titles_from_data=True)
     _line(cumulative.series[0], BUDGET_LINE, width_pt=2, marker="circle")
     _straight(cumulative)
@@ -629,7 +649,7 @@ def _pareto(sheet) -> BarChart:
     _from_zero(cumulative.y_axis, "0%")
     cumulative.y_axis.scaling.max = 1
     pareto += cumulative
-    pareto.height, pareto.width = 9, 16
+    pareto.height, pareto.width = 9, 17.5
     return pareto
 
 
@@ -654,12 +674,33 @@ def _commentary_block(sheet) -> None:
         COMMENTARY, attr_text=f"Summary!{absolute_coordinate(COMMENTARY_CELLS)}")
 
 
-def _denials_print_area(book: Workbook) -> None:
-    """The Denials sheet prints its grid, charts, reasons and root causes; the p-charts'
-    data and the payer x month detail right of them (hundreds of rows) stay on the sheet
-    for the analyst."""
-    first_col, _, _, _ = range_boundaries(_anchor("pchart_1"))
-    book["Denials"].print_area = f"A1:{get_column_letter(first_col - 2)}{EXCEL_ROWS}"
+def _denials_widths(sheet) -> None:
+    """Each Denials column as wide as the widest of its tables' columns says. The layout
+    keeps the larger of a column's width and the one it finds, and openpyxl finds 13 for a
+    column never set, so the grid's narrow month columns (7) would print at 13 and the grid
+    on two pages."""
+    widths: dict[int, float] = {}
+    for spec in SHEETS["Denials"][2]:
+        first_col, _, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
+        for offset, column in enumerate(spec.columns):
+            widths[first_col + offset] = max(widths.get(first_col + offset, 0), column.width)
+    for col, width in widths.items():
+        sheet.column_dimensions[get_column_letter(col)].width = width
+
+
+def denials_print_area(sheet) -> str:
+    """The Denials sheet's print area: its grid, charts, reasons and root causes (columns A
+    to the grid's last, rows to the lowest of them); the p-charts' data and the payer x month
+    detail right of them (hundreds of rows) stay on the sheet for the analyst. The report
+    sets it again once its tables are filled."""
+    first_col, _, last_col, _ = range_boundaries(sheet.tables["denial_grid"].ref)
+    last_row = max(range_boundaries(table.ref)[3] for table in sheet.tables.values()
+                   if range_boundaries(table.ref)[2] <= last_col)
+    for chart in sheet._charts:
+        left, _, _, bottom = style.chart_cells(sheet, chart)
+        if left <= last_col:
+            last_row = max(last_row, bottom)
+    return f"{get_column_letter(first_col)}1:{get_column_letter(last_col)}{last_row}"
 
 
 def _conditional_formats(book: Workbook) -> None:
