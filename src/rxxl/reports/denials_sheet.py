@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
@@ -55,6 +56,9 @@ def fill_denials(filler: Filler, denial: dict[str, pd.DataFrame],
     sheet = filler.book[grid.sheet]
     _pin_charts(filler)
     sheet.print_area = denials_print_area(sheet)
+    # The reasons start a page: the Pareto and its chart are not cut across two pages.
+    _, reasons, _, _ = range_boundaries(filler.table("pareto")[1].ref)
+    sheet.row_breaks.append(Break(id=reasons - 2))  # after the row above the caption
     if grid_frame is None or not len(grid_frame):
         return
     _dollar_rates(filler, grid, grid_frame)
