@@ -7,7 +7,6 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
-
 from openpyxl.utils.cell import range_boundaries
 
 from rxxl.reports.templates import BUDGET_LINE, MONTHS_SHOWN, build_template

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.pagebreak import Break
 
 from rxxl.reports import style
 from rxxl.reports.figures import GRID_MONTHS, PCHARTS, grid_key

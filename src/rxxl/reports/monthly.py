@@ -38,8 +38,8 @@ from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
 from rxxl.reports import figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
-from rxxl.reports.denials_sheet import fill_denials
 from rxxl.reports.commentary import Sentence
+from rxxl.reports.denials_sheet import fill_denials
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, load_inputs

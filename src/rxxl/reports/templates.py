@@ -32,10 +32,10 @@ from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.data.readers import refuse_unsafe_workbook
+from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
-from rxxl.drug_bridge import DRIVERS
 from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS, GRID_MONTHS, PCHARTS, grid_key
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
