@@ -196,7 +196,7 @@ def test_denial_checks_are_on_the_checks_sheet_and_pass(values):
 def test_the_sheet_prints_on_a_few_pages_at_a_legible_scale(book):
     sheet = book["Denials"]
     assert effective_scale(sheet) >= style.TARGET_PRINT_SCALE
-    assert sheet.page_setup.fitToWidth <= 3
+    assert sheet.page_setup.fitToWidth == 1  # the grid on one page wide
     # The detail (hundreds of rows) is off the print area, the grid on it.
     area = sheet.print_area.split("!")[1].replace("$", "")
     _, _, last_col, _ = range_boundaries(area)
@@ -225,3 +225,16 @@ def test_the_charts_read_their_own_tables_rows_after_rows_were_inserted(book):
             assert (top, bottom) == expected[name], (name, series.val.numRef.f)
             seen.add(name)
     assert seen == set(expected)
+
+
+def test_the_stacked_tables_keep_their_order_and_gaps(book):
+    # Grid, then the p-charts' caption and charts, then the Pareto, then the root causes,
+    # each growing table having pushed the ones below it down.
+    sheet = book["Denials"]
+    grid, pareto, causes = (range_boundaries(sheet.tables[name].ref)
+                            for name in ("denial_grid", "pareto", "denial_categories"))
+    pcharts = [style.chart_cells(sheet, chart) for chart in sheet._charts
+               if chart.anchor._from.col == 0]
+    assert grid[3] < min(c[1] for c in pcharts)
+    assert max(c[3] for c in pcharts) < pareto[1] - 1
+    assert pareto[3] + 2 < causes[1] - 1
