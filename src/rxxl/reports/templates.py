@@ -556,7 +556,7 @@ def _charts(book: Workbook) -> None:
     for number in range(1, PCHARTS + 1):
         denials.add_chart(_pchart(denials, number), PCHART_ANCHORS[number - 1])
     # Beside the Pareto, right of its Category column's run-on text.
-    denials.add_chart(_pareto(denials), f"J{DENIAL_REASONS_ROW - 1}")
+    denials.add_chart(_pareto(denials), f"J{DENIAL_REASONS_ROW}")
 
     compliance = book["340B"]
     exceptions = BarChart()
