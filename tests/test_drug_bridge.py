@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rxxl.drug_bridge import DRIVERS, LINE_STATUSES, bridge_totals, drug_bridge, largest_drivers
+from rxxl.drug_bridge import (
+    DRIVERS,
+    LINE_STATUSES,
+    bridge_totals,
+    drug_bridge,
+    largest_drivers,
+    variance_by,
+)
 from rxxl.errors import InputError, InputTypeError
 
 
@@ -252,7 +259,7 @@ def test_largest_drivers_of_a_month_on_budget_is_empty():
     table = bridge([("E", "main", "340B", 10, 1_000, 10, 1_000)])
     top = largest_drivers(table)
     assert top.empty and list(top.columns) == ["driver", "drug", "location", "accounts",
-                                               "amount", "share_of_variance"]
+                                               "gained", "lost", "amount", "share_of_variance"]
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -456,3 +463,35 @@ def test_the_worked_example_in_the_docs():
     assert top["amount"].tolist() == pytest.approx(
         [1_000, 800, 500, 300, -200, 170, -150, -70])
     assert top.loc[0, "share_of_variance"] == pytest.approx(1_000 / 2_300)
+
+
+def test_variance_by_location_and_by_drug_with_the_main_driver():
+    """By hand: X at main 10 units $100 -> 12 units $132 (utilization +20 at $10, price +12
+    at $1 more on 12); Y at main $100 -> $150 on 10 units (price +50); X at clinic $100 ->
+    $90 on 10 units (price -10). Total variance +72."""
+    table = drug_bridge(["X", "Y", "X"], ["main", "main", "clinic"], ["GPO"] * 3,
+                        actual_quantity=[12, 10, 10], actual_spend=[132, 150, 90],
+                        budget_quantity=[10, 10, 10], budget_spend=[100, 100, 100])
+    locations = variance_by(table, "location")
+    assert locations["location"].tolist() == ["main", "clinic"]
+    assert locations["amount"].tolist() == [82, -10]
+    assert locations["share_of_variance"].tolist() == pytest.approx([82 / 72, -10 / 72])
+    assert locations["main_driver"].tolist() == ["price", "price"]
+    assert locations["main_amount"].tolist() == [62, -10]
+    drugs = variance_by(table, "drug")
+    assert drugs["drug"].tolist() == ["Y", "X"]
+    assert drugs["amount"].tolist() == [50, 22]
+    assert drugs["main_driver"].tolist() == ["price", "utilization"]
+    assert drugs["main_amount"].tolist() == [50, 20]
+    assert len(variance_by(table, "drug", n=1)) == 1
+
+
+def test_variance_by_a_place_that_did_not_move_names_no_driver():
+    table = drug_bridge(["X", "Y"], ["main", "clinic"], ["GPO", "GPO"], actual_quantity=[10, 10],
+                        actual_spend=[100, 120], budget_quantity=[10, 10],
+                        budget_spend=[100, 100])
+    still = variance_by(table, "location").set_index("location").loc["main"]
+    assert still["amount"] == 0 and pd.isna(still["main_driver"])
+    assert np.isnan(still["main_amount"])
+    with pytest.raises(InputError, match="expected 'location' or 'drug'"):
+        variance_by(table, "account")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import range_boundaries
 
 from rxxl import denials, generics, roi
 from rxxl.audit340b import audit_by_month, audit_claims
@@ -194,6 +195,12 @@ def test_kpis_against_budget_targets_and_prior_year(sample, report):
              for row in range(first, first + 10)}
     assert shown["Generic dispensing rate"] == shown["Initial denial rate"] == style.PERCENT
     assert shown["Total drug spend"] == style.DOLLARS and shown["Days on hand"] == style.DAYS
+    # A rate's variance is in percentage points: 72.3% against a 90% target is -17.7 pts.
+    assert gdr["Variance"] == pytest.approx((gdr["This month"] - GDR_BENCHMARK) * 100)
+    rows = {sheet.cell(row, 1).value: row for row in range(first, first + 10)}
+    assert sheet.cell(rows["Generic dispensing rate"], 5).number_format == style.POINTS
+    spend = kpis.loc["Total drug spend"]
+    assert spend["Variance"] == pytest.approx(spend["This month"] - spend["Budget / target"])
 
 
 def test_summary_figures_link_to_their_detail_rows(report):
@@ -207,20 +214,26 @@ def test_summary_figures_link_to_their_detail_rows(report):
         target = book[where.strip("'")]
         assert target[coordinate.replace("$", "")].value not in (None, "")
     summary = book["Summary"]
-    # Top drivers: the driver's own row on Drivers.
-    for cell in summary["K"][SUMMARY_TABLES_ROW:SUMMARY_TABLES_ROW + 5]:
-        where = cell.hyperlink.location
-        assert book["Drivers"][where.split("!")[1]].value == cell.value
-    for cell in summary["K"]:
-        if cell.hyperlink is not None and ":" in str(cell.value) and "denied" in cell.value:
-            # The payer's row of the grid, whose last month is the report month.
-            row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
-            assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
-            assert book["Denials"]["M4"].value == f"{MONTH} (%)"
+    # Top drivers by location and by drug: the purchase lines they add up.
+    lines = book["Drivers"].tables["drivers"].ref.split(":")[0]
+    for name in ("drivers_by_location", "drivers_by_drug"):
+        first_col, top, _, bottom = range_boundaries(summary.tables[name].ref)
+        for row in range(top + 1, bottom + 1):
+            assert summary.cell(row, first_col).hyperlink.location == f"'Drivers'!{lines}"
+    _, top, _, bottom = range_boundaries(summary.tables["findings"].ref)
+    movers = [summary.cell(row, 3) for row in range(top + 1, bottom + 1)
+              if summary.cell(row, 1).value == "Denials"]
+    assert movers
+    for cell in movers:
+        # The payer's row of the Denials grid, whose last month is the report month.
+        row = book["Denials"][cell.hyperlink.location.split("!")[1]].row
+        assert book["Denials"].cell(row, 1).value == cell.value.split(":")[0]
+        assert book["Denials"]["M4"].value == f"{MONTH} (%)"
 
 
 def test_pandas_reads_the_same_numbers_without_calculating(report):
-    frame = pd.read_excel(report, sheet_name="Checks", header=3, usecols="A:E")
+    _, top, _, _ = range_boundaries(load_workbook(report)["Checks"].tables["checks"].ref)
+    frame = pd.read_excel(report, sheet_name="Checks", header=top - 1, usecols="A:E")
     assert frame["Fails"].dropna().eq(0).all() and len(frame.dropna(subset=["Check"])) >= 5
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 
 from rxxl import constants, ribbon
 from rxxl.cli import main
@@ -172,7 +173,9 @@ def test_cli_fiscal_year_start_moves_ytd_and_the_package_says_so(folder, tmp_pat
     assert "Supplies" not in shown.index
     cover = _table(path, "cover").set_index("Item")["Value"]
     assert cover["Fiscal year to date"] == "FYTD from 2026-10 (fiscal year starts in October)"
-    assert "FYTD from 2026-10" in load_workbook(path)["Budget"]["A3"].value
+    budget = load_workbook(path)["Budget"]
+    _, header, _, _ = range_boundaries(budget.tables["budget"].ref)
+    assert "FYTD from 2026-10" in budget.cell(header - 1, 1).value  # the caption
     capsys.readouterr()
     assert main(["report", "--data", str(folder), "--month", MONTH, "--out", str(tmp_path),
                  "--fiscal-year-start", "13"]) == 2
@@ -352,3 +355,48 @@ def test_a_figure_that_is_not_a_number_cannot_be_computed():
 def test_hand_data_loads_as_the_contract_reads_it():
     frame = load_table(pd.read_csv(io.StringIO(LINES.to_csv(index=False))), "budget_lines")
     assert frame["actual"].isna().sum() == 3
+
+
+# --- The live model -------------------------------------------------------------------------
+
+
+def test_budget_sheet_formulas_follow_an_analysts_edits(package, tmp_path, libreoffice_recalculate):
+    """Close Drugs - B at 330 and lower the materiality amount to $25, recalculate with
+    LibreOffice: the line, its subtotal and the totals follow, by hand:
+    Drugs - B 330 - 300 = +30, 30 / 300 = 10%, U, material (30 >= 25 and 10% >= 5%);
+    Drugs - A +20 stays not material (20 < 25); the cost center's closed expense lines
+    100 + 300 = 400 budget, 120 + 330 = 450 actual, +50 U; open expense budget 200
+    (Benefits); no drug line is left open."""
+    book = load_workbook(package)
+    budget = book["Budget"]
+    first_col, header, last_col, last = range_boundaries(budget.tables["budget"].ref)
+    heads = {budget.cell(header, c).value: c for c in range(first_col, last_col + 1)}
+    rows = {budget.cell(r, heads["Line"]).value: r for r in range(header + 1, last + 1)}
+    before = _table(package, "budget").set_index("Line")
+    assert before.loc["Drugs - A", "Variance ($)"] == 20
+    assert before.loc["Drugs - A", "F/U"] == "U" and _blank(before.loc["Drugs - A", "Material"])
+    assert _blank(before.loc["Drugs - B", "Variance ($)"])
+    budget.cell(rows["Drugs - B"], heads["Actual ($)"]).value = 330
+    budget.cell(rows["Drugs - B"], heads["Status"]).value = figures.CLOSED
+    _, materiality, _, _ = range_boundaries(budget.tables["materiality"].ref)
+    budget.cell(materiality + 1, 1).value = 25
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    after = libreoffice_recalculate(edited)
+    lines = _table(after, "budget").set_index("Line")
+    assert lines.loc["Drugs - B", "Variance ($)"] == 30
+    assert lines.loc["Drugs - B", "Variance (%)"] == pytest.approx(0.10)
+    assert lines.loc["Drugs - B", "F/U"] == "U" and lines.loc["Drugs - B", "Material"] == "Yes"
+    assert _blank(lines.loc["Drugs - A", "Material"])
+    centers = _table(after, "budget_by_cost_center").set_index("Type")
+    expense = centers.loc["expense"]
+    assert (expense["Budget, closed ($)"], expense["Actual ($)"], expense["Variance ($)"],
+            expense["F/U"], expense["Budget, not closed ($)"]) == (400, 450, 50, "U", 200)
+    totals = _table(after, "budget_totals").set_index("Type")
+    assert totals.loc["expense", "Variance ($)"] == 50
+    cover = _table(after, "cover").set_index("Item")["Value"]
+    assert cover["Drug lines not closed"] == 0
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))

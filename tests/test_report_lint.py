@@ -299,7 +299,23 @@ def _name_on_missing_sheet(wb):
     wb.defined_names["Old"] = DefinedName("Old", attr_text="'Old data'!$A$1")
 
 
+def _kpi_without_a_check(workbook: Workbook) -> None:
+    """A KPI table of two tiles; a Checks row ties the first only."""
+    summary = _sheet(workbook, "Summary", ["Measure", "This month"])
+    summary.column_dimensions["A"].width = summary.column_dimensions["B"].width = 16
+    for row, (measure, value) in zip((4, 5), (("Drug spend", 1100), ("GDR", 0.9)), strict=True):
+        summary[f"A{row}"] = measure
+        _put(summary, f"B{row}", value)
+    summary.add_table(Table(displayName="kpis", ref="A3:B5"))
+    checks = workbook["Checks"]
+    checks["A6"] = "Spend tile = spend total"
+    _put(checks, "B6", "=Summary!$B$4-Spend!C5", number_format=style.DOLLARS_CENTS)
+    _put(checks, "C6", "=IF(ABS(B6)>Tolerance,1,0)", style.CHECK_STYLE, style.COUNT)
+    _put(checks, "C7", "=SUM(C4:C6)", style.CHECK_STYLE, style.COUNT)
+
+
 BREAKS = [
+    (_kpi_without_a_check, ("kpi-checks", "Summary", "B5")),
     (_formula_in_input, ("input-style", "Inputs", "B4")),
     (_constant_in_formula, ("formula-constant", "Checks", "B4")),
     (_formula_breaks_row, ("row-formula", "Spend", "D6")),

@@ -70,7 +70,7 @@ def _notes(package: Path) -> list[str]:
     for sheet in book.worksheets:
         if "data_notes" in sheet.tables:
             cells = sheet[sheet.tables["data_notes"].ref]
-            return [row[0].value for row in cells][1:]
+            return [row[1].value for row in cells][1:]
     raise KeyError("data_notes")
 
 

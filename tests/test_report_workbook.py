@@ -248,3 +248,18 @@ def test_a_chart_over_a_grown_table_moves_below_it(tmp_path):
     # The table ends in row 30; two empty rows (31, 32), the chart from row 33 (0-based 32).
     assert chart.anchor._from.row == 32
     assert style.chart_cells(loaded.active, chart)[1] == 33
+
+
+def test_codes_stored_as_text_raise_no_excel_flag(tmp_path):
+    """An NDC in a text cell is a code, not a number to fix: every sheet tells Excel to skip
+    its "number stored as text" check (ignoredErrors, in its place before tableParts)."""
+    filler = _filler()
+    filler.book.create_sheet("Codes")["A1"] = "00006148230"
+    path = save(filler, tmp_path / "codes.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/sheet")]
+        for name in sheets:
+            xml = archive.read(name).decode()
+            assert xml.count('numberStoredAsText="1"') == 1, name
+            assert xml.index("<ignoredErrors") > xml.index("<sheetData")
+    assert load_workbook(path)["Codes"]["A1"].value == "00006148230"

@@ -634,8 +634,10 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``driver``, ``drug`` (None for a by-location driver), ``location`` (None for
         a by-drug driver), ``accounts`` (account_mix only: the accounts whose mix moved,
-        most gained first, e.g. "WAC, 340B"), ``amount``, ``share_of_variance`` (NaN when
-        the total variance is 0), sorted by ``|amount|`` descending, index 0..k-1.
+        most gained first, e.g. "WAC, 340B"), ``gained`` and ``lost`` (account_mix only:
+        the accounts whose mix rose, most first, and those whose mix fell, most first; None
+        when none), ``amount``, ``share_of_variance`` (NaN when the total variance is 0),
+        sorted by ``|amount|`` descending, index 0..k-1.
 
     Examples
     --------
@@ -645,9 +647,9 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     ...     actual_spend=[500, 1_000, 1_100], budget_quantity=[10, 0, 10],
     ...     budget_spend=[1_000, 0, 1_000])
     >>> print(largest_drivers(table).to_string())
-            driver drug    location   accounts  amount  share_of_variance
-    0  account_mix  ABC  outpatient  WAC, 340B   500.0           0.833333
-    1        price  XYZ        None       None   100.0           0.166667
+            driver drug    location   accounts gained  lost  amount  share_of_variance
+    0  account_mix  ABC  outpatient  WAC, 340B    WAC  340B   500.0           0.833333
+    1        price  XYZ        None       None   None  None   100.0           0.166667
     """
     _require_bridge(bridge)
     if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0):
@@ -666,14 +668,22 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
         if driver == "account_mix":
             moved = frame.loc[frame["account_mix"].abs() >= _HALF_CENT]
             moved = moved.sort_values("account_mix", ascending=False, kind="stable")
-            named = moved.groupby(grain, sort=False)["account"].agg(", ".join)
-            summed = summed.merge(named.rename("accounts").reset_index(), on=grain,
-                                  how="left", sort=False)
-            summed["accounts"] = summed["accounts"].astype(object).where(
-                summed["accounts"].notna(), None)
+            named = {
+                "accounts": moved.groupby(grain, sort=False)["account"].agg(", ".join),
+                "gained": moved[moved["account_mix"] > 0].groupby(grain, sort=False)[
+                    "account"].agg(", ".join),
+                # Most lost first.
+                "lost": moved[moved["account_mix"] < 0].iloc[::-1].groupby(grain, sort=False)[
+                    "account"].agg(", ".join)}
+            for column, accounts in named.items():
+                summed = summed.merge(accounts.rename(column).reset_index(), on=grain,
+                                      how="left", sort=False)
+                summed[column] = summed[column].astype(object).where(summed[column].notna(),
+                                                                     None)
         else:
-            summed["accounts"] = None
-        pieces.append(summed[["driver", "drug", "location", "accounts", "amount"]])
+            summed["accounts"] = summed["gained"] = summed["lost"] = None
+        pieces.append(summed[["driver", "drug", "location", "accounts", "gained", "lost",
+                              "amount"]])
     out = pd.concat(pieces, ignore_index=True)
     out = out.loc[out["amount"].abs() >= _HALF_CENT]
     out = out.iloc[np.argsort(-out["amount"].abs().to_numpy(), kind="stable")]
@@ -683,3 +693,64 @@ def largest_drivers(bridge: pd.DataFrame, n: int | None = 8) -> pd.DataFrame:
     out["amount"] = out["amount"].astype(float) + 0.0
     out["share_of_variance"] = out["amount"] / total if total != 0 else np.nan
     return out
+
+
+def variance_by(bridge: pd.DataFrame, by: str, n: int | None = 5) -> pd.DataFrame:
+    r"""The drug-spend variance of each location (or drug), with the driver that moved it most.
+
+    .. math::
+
+        \text{amount}_g = \sum_{i \in g} (A_i - B_i) = \sum_{i \in g} \sum_k \text{driver}_{k,i}
+        \qquad
+        \text{main driver}_g = \arg\max_k \Big| \sum_{i \in g} \text{driver}_{k,i} \Big|
+
+    Parameters
+    ----------
+    bridge : pandas.DataFrame
+        A table from :func:`drug_bridge`.
+    by : {"location", "drug"}
+        The grain: a location or a drug (across its locations and accounts).
+    n : int or None, default 5
+        How many to return, largest ``|amount|`` first; None for all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``by`` (the location or drug), ``amount``, ``share_of_variance`` (of the total
+        variance; NaN when it is 0), ``main_driver`` (a :data:`DRIVERS` name; missing when
+        every driver is 0) and ``main_amount`` (that driver's amount), index 0..k-1. Ties keep the
+        order of :data:`DRIVERS`, then of first appearance.
+
+    Examples
+    --------
+    >>> table = drug_bridge(
+    ...     drug=["ABC", "ABC", "XYZ"], location=["outpatient", "outpatient", "main"],
+    ...     account=["340B", "WAC", "GPO"], actual_quantity=[5, 5, 10],
+    ...     actual_spend=[500, 1_000, 1_100], budget_quantity=[10, 0, 10],
+    ...     budget_spend=[1_000, 0, 1_000])
+    >>> print(variance_by(table, "location").to_string())
+         location  amount  share_of_variance  main_driver  main_amount
+    0  outpatient   500.0           0.833333  account_mix        500.0
+    1        main   100.0           0.166667        price        100.0
+    """
+    _require_bridge(bridge)
+    if by not in ("location", "drug"):
+        raise InputError(f"by: expected 'location' or 'drug', got {by!r}")
+    frame = bridge.reset_index(drop=True)
+    drivers = frame.groupby(by, sort=False, observed=True)[list(DRIVERS)].sum()
+    amount = frame["actual_spend"].groupby(frame[by], sort=False, observed=True).sum() - \
+        frame["budget_spend"].groupby(frame[by], sort=False, observed=True).sum()
+    total = float(frame["actual_spend"].sum() - frame["budget_spend"].sum())
+    size = drivers.abs().to_numpy()
+    main = size.argmax(axis=1) if len(size) else np.array([], dtype=int)
+    moved = size.max(axis=1) >= _HALF_CENT if len(size) else np.array([], dtype=bool)
+    out = pd.DataFrame({
+        by: amount.index.to_numpy(),
+        "amount": amount.to_numpy(dtype=float) + 0.0,
+        "share_of_variance": amount.to_numpy(dtype=float) / total if total else np.nan,
+        "main_driver": np.where(moved, np.asarray(DRIVERS, dtype=object)[main], None),
+        "main_amount": np.where(moved, drivers.to_numpy()[np.arange(len(main)), main], np.nan),
+    })
+    order = np.argsort(-out["amount"].abs().to_numpy(), kind="stable")
+    out = out.iloc[order].reset_index(drop=True)
+    return out if n is None else out.head(n)

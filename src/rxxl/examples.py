@@ -626,7 +626,12 @@ def _read_me(filler: Filler, pages: Sequence[_Page]) -> None:
     write(sheet, "A1", "RX_ functions: examples", cell_style=style.TITLE_STYLE)
     write(sheet, "A2", "Every rxxl Excel function on realistic hospital pharmacy figures. "
           "Blue on yellow: inputs to change. Results recalculate with the rxxl add-in; "
-          "without it they show the values rxxl computed when the workbook was built.",
+          "Excel without it shows the values rxxl computed when the workbook was built.",
+          cell_style=style.SUBTITLE_STYLE)
+    # LibreOffice recalculates array formulas and TRUE/FALSE results on load whatever the
+    # file asks (module docstring): say so rather than promise what it does not show.
+    write(sheet, "A3", "LibreOffice without the add-in shows them too, except the results "
+          "that fill a block of cells and the TRUE/FALSE results: those show #NAME?.",
           cell_style=style.SUBTITLE_STYLE)
     for column, label in enumerate(["Function", "What it returns", "Example"], start=1):
         sheet.cell(_FIRST_ROW, column, label).style = style.HEADER_STYLE

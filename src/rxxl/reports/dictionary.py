@@ -148,6 +148,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Name of a sheet of the package, linked to the sheet (REPORT.md item 1).",
         "rxxl (computed)"),
     ("contents", "about"): ("Title of the sheet: what it shows.", "rxxl (computed)"),
+    ("data_notes", "number"): ("The note's number, in the order the report met them.",
+                               "rxxl (computed)"),
     ("data_notes", "note"): (
         "A note on this month's data: an input table missing from the data folder, or a month"
         " without budget lines, purchases, inventory snapshots or claims, and which figures"
@@ -194,8 +196,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " §4).",
         "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),
     ("kpis", "variance"): (
-        "This month less Budget / target, in the measure's unit; a rate's variance is in"
-        " points as a fraction (0.012 is 1.2 points) (DOMAIN.md §1).", "rxxl (computed)"),
+        "This month less Budget / target, in the measure's unit; a rate's variance is in percentage points (-17.7 pts: 72.3% against 90%)"
+        " (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "variance_pct"): (
         "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"
         " adjusted patient day); blank on rates, bands and counts, whose variance is in their"
@@ -218,6 +220,11 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         f" do not reach back, as for 340B exceptions: the audit covers the last {AUDIT_MONTHS}"
         " months only (DOMAIN.md §1 to §4, §6).",
         "budget_lines; claims; drugs; inventory_snapshots; drug_purchases"),
+    ("kpis", "trend"): (
+        "The figure in each of the last 12 months, the report month last, as bars from the"
+        " lowest of the 12 (shortest) to the highest (tallest); a gap is a month without a"
+        " figure. Its shape, not its height, is the point: the figures are on the detail"
+        " sheet.", "rxxl (computed)"),
     ("kpis", "detail"): (
         "The sheet that holds the figure's detail, linked to its table; on turns and days on"
         " hand, after a colon, each location outside its band (as in F/U) with its figure,"
@@ -234,18 +241,33 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "Drug spend of the month: sum of actual over the budget lines whose name starts with"
         " Drugs, all cost centers, in dollars; blank for a month with no actual yet (DOMAIN.md"
         " §1).", "budget_lines: month, line, actual"),
-    ("top_drivers", "label"): (
-        "One of the five largest drivers of the month (the top of the Drivers sheet's largest"
-        " drivers), linked to its row there (docs/drug-bridge.md).", "rxxl (computed)"),
-    ("top_drivers", "where"): (
-        "Where the driver is: the drug, the location, or the drug at the location (account"
-        " mix).", "drug_purchases: drug_name, location"),
+    **{(table, key): text for grain, table, name in (
+        ("location", "drivers_by_location", "location"),
+        ("drug", "drivers_by_drug", "drug_short"))
+       for key, text in (
+           (name, (f"One of the five {grain}s whose drug spend moved most this month (largest"
+                   f" |variance| first), linked to the purchase lines on the Drivers sheet"
+                   + (": the drug's name without its description." if grain == "drug"
+                      else "."), "drug_purchases: " + ("drug_name" if grain == "drug"
+                                                       else "location"))),
+           ("amount", (f"The {grain}'s drug spend variance: actual less budget spend of its"
+                       " purchase lines, in dollars; the sum of its eight drivers"
+                       " (docs/drug-bridge.md).", "drug_purchases; rxxl (computed)")),
+           ("share_of_variance", (f"The {grain}'s variance as a share of the month's total"
+                                  " drug spend variance.", "rxxl (computed)")),
+           ("main_label", (f"The driver that moved the {grain}'s spend most (the largest"
+                           " |amount| of the eight drivers there).", "rxxl (computed)")))},
     ("findings", "kind"): (
         "340B for a compliance finding, Denials for a denial mover (DOMAIN.md §4, §6).",
         "rxxl (computed)"),
+    ("findings", "exposure"): (
+        "What the finding puts at stake this month, in dollars: a 340B reason's dollars at"
+        " stake (WAC less 340B cost of its claims), a payer's denied dollars (billed amount of"
+        " the claims denied on first submission). The findings are ranked by it.",
+        f"{_AUDIT}; {_DENIAL_SOURCE}"),
     ("findings", "text"): (
         "One finding in plain words, linked to its row on the detail sheet. 340B: the three"
-        " reasons with the most dollars at stake this month, with claims and dollars; Denials:"
+        " reasons with the most dollars at stake this month, with their claims; Denials:"
         " the three payers whose denial rate rose most on the prior month, with the rate, the"
         " change in points and (out of control) when outside the p-chart limits (DOMAIN.md"
         " §4, §6).", f"{_AUDIT}; {_DENIAL_SOURCE}"),
@@ -279,6 +301,14 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "F favorable, U unfavorable: U when actual is above budget on an expense line or below"
         " budget on a revenue line; on budget is F; blank without an actual (DOMAIN.md §1).",
         "budget_lines: budget, actual, line_type"),
+    ("materiality", "amount"): (
+        "An input: a line's variance is material when it is at least this many dollars"
+        f" (and at least the percent beside it). Default ${MATERIALITY_AMOUNT:,.0f}"
+        " (DOMAIN.md §1); the Material column recalculates when it changes.", "input"),
+    ("materiality", "percent"): (
+        "An input: ... and at least this share of the line's budget (a zero budget with a"
+        f" variance counts as any share). Default {MATERIALITY_PERCENT:.0%} (DOMAIN.md §1).",
+        "input"),
     ("budget", "material"): (
         f"Yes when |variance| is at least {_MATERIAL} and |variance| / |budget| is at least"
         f" {_MATERIAL_PCT}, both (a zero budget with a variance passes the percent test);"
@@ -345,6 +375,9 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         "F/U of the subtotal by its type: on expense U when actual is above budget, on"
         " revenue U when actual is below (DOMAIN.md §1).",
         "budget_lines: cost_center, line_type, budget, actual"),
+    ("budget_totals", "cost_center"): (
+        "All cost centers: the row adds up every cost center's lines of its type.",
+        "rxxl (computed)"),
     ("budget_totals", "line_type"): (
         "Expense or revenue: the month's lines of that type, every cost center"
         " (DOMAIN.md §1).", "budget_lines: line_type"),

@@ -170,6 +170,8 @@ DRIVER_LABELS = {
 BRIDGE_STEPS = ("Budget", *(DRIVER_LABELS[name] for name in drug_bridge.DRIVERS), "Actual")
 #: How many of the largest drivers the Drivers sheet lists (the Summary shows the top 5).
 LARGEST_SHOWN = 10
+#: Rows of the Summary's top drivers by location and by drug.
+TOP_DRIVERS = 5
 #: Columns of the Drivers sheet's line table (one row per drug x location x account).
 DRIVER_LINE_COLUMNS = [
     "ndc", "drug_name", "location", "cost_center", "account", "line_status",
@@ -191,6 +193,11 @@ class DriverFigures(NamedTuple):
     largest: pd.DataFrame
     #: :func:`reconcile_purchases`.
     reconciliation: pd.DataFrame
+    #: :func:`rxxl.drug_bridge.variance_by` location and by drug (``drug`` the NDC with
+    #: ``drug_name``), each with ``main_label``, the main driver in words: the Summary's top
+    #: drivers.
+    by_location: pd.DataFrame
+    by_drug: pd.DataFrame
     #: Data notes for the cover (what was not reconciled or not attributed).
     notes: list[str]
 
@@ -233,7 +240,8 @@ def drivers(inputs: Inputs) -> DriverFigures:
     if lines.empty:
         empty = pd.DataFrame(columns=DRIVER_LINE_COLUMNS)
         return DriverFigures(empty, pd.DataFrame(columns=["step", "amount"]),
-                             pd.DataFrame(), reconciliation, notes)
+                             pd.DataFrame(), reconciliation, pd.DataFrame(), pd.DataFrame(),
+                             notes)
     budget_w, actual_w = lines["budget_workload"], lines["actual_workload"]
     one_side = budget_w.isna() != actual_w.isna()
     if one_side.any():
@@ -256,7 +264,18 @@ def drivers(inputs: Inputs) -> DriverFigures:
     table = table.iloc[np.argsort(-table["total_variance"].abs().to_numpy(), kind="stable")]
     steps = bridge_steps(drug_bridge.bridge_totals(bridge))
     largest = _largest(bridge, lines)
-    return DriverFigures(table.reset_index(drop=True), steps, largest, reconciliation, notes)
+    by_location, by_drug = (drug_bridge.variance_by(bridge, by, n=TOP_DRIVERS)
+                            for by in ("location", "drug"))
+    names = lines.drop_duplicates("ndc").set_index("ndc")["drug_name"].astype(object)
+    by_drug["drug_name"] = by_drug["drug"].map(names)
+    # The name before its description: "Privigen (immune globulin IV 10%) 20 g/200 mL" is
+    # "Privigen" on the Summary, whose link leads to the full line.
+    by_drug["drug_short"] = by_drug["drug_name"].astype(str).str.split(" (", n=1,
+                                                                       regex=False).str[0]
+    for frame in (by_location, by_drug):
+        frame["main_label"] = frame["main_driver"].map(DRIVER_LABELS)
+    return DriverFigures(table.reset_index(drop=True), steps, largest, reconciliation,
+                         by_location, by_drug, notes)
 
 
 def bridge_steps(totals: pd.Series) -> pd.DataFrame:
@@ -305,29 +324,19 @@ def _largest(bridge: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     is_price = (largest["driver"] == "price").to_numpy()
     largest["unit_cost_change"] = np.where(
         is_price, largest["drug"].map(pd.Series(change, index=per_drug.index)), np.nan)
-    largest["accounts"] = _account_shift(bridge, largest)
+    largest["accounts"] = _account_shift(largest)
     return largest
 
 
-def _account_shift(bridge: pd.DataFrame, largest: pd.DataFrame) -> list[str | None]:
+def _account_shift(largest: pd.DataFrame) -> pd.Series:
     """For each account-mix row, which way the buying moved ("WAC instead of 340B"): the
-    accounts whose mix rose, instead of those whose mix fell."""
-    moved = bridge[bridge["account_mix"].abs() >= 0.005]
-    out: list[str | None] = []
-    # The few ranked drivers (at most LARGEST_SHOWN), not rows of data.
-    for row in largest.itertuples(index=False):
-        if row.driver != "account_mix":
-            out.append(None)
-            continue
-        mine = moved[(moved["drug"] == row.drug) & (moved["location"] == row.location)]
-        mine = mine.sort_values("account_mix", ascending=False, kind="stable")
-        gained = mine.loc[mine["account_mix"] > 0, "account"].astype(str).tolist()
-        lost = mine.loc[mine["account_mix"] < 0, "account"].astype(str).tolist()[::-1]
-        if gained and lost:
-            out.append(f"{' and '.join(gained)} instead of {' and '.join(lost)}")
-        else:
-            out.append(", ".join(gained or lost) or None)
-    return out
+    accounts whose mix rose, instead of those whose mix fell
+    (:func:`rxxl.drug_bridge.largest_drivers`' ``gained`` and ``lost``)."""
+    gained = largest["gained"].str.replace(", ", " and ", regex=False)
+    lost = largest["lost"].str.replace(", ", " and ", regex=False)
+    both = gained.notna() & lost.notna()
+    shift = (gained + " instead of " + lost).where(both, largest["gained"].fillna(largest["lost"]))
+    return shift.astype(object).where(shift.notna(), None)
 
 
 def _reconciliation_notes(inputs: Inputs, reconciliation: pd.DataFrame) -> list[str]:

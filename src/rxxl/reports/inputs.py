@@ -184,11 +184,18 @@ def _refuse_uncovered_month(period: pd.Period, tables: dict[str, pd.DataFrame | 
 _LISTED = 10
 
 
-def listed_codes(codes) -> str:
-    """Codes (locations, cost centers, NDCs: never patient data) for a message, sorted,
-    the first few in full."""
-    codes = sorted(map(str, codes))
-    more = f" and {len(codes) - _LISTED:,} more" if len(codes) > _LISTED else ""
+def listed_codes(codes, *, sort: bool = True, where: str = "") -> str:
+    """Codes or names (locations, cost centers, NDCs, cells: never patient data) for a
+    message or a data note: the first ten in full (sorted, unless ``sort`` is False), then
+    "and n more" and ``where`` the rest are to be seen.
+
+    >>> listed_codes(["B", "A"])
+    'A, B'
+    >>> listed_codes([f"C{i:02}" for i in range(12)], sort=False, where=" (Budget sheet)")
+    'C00, C01, C02, C03, C04, C05, C06, C07, C08, C09 and 2 more (Budget sheet)'
+    """
+    codes = sorted(map(str, codes)) if sort else list(map(str, codes))
+    more = f" and {len(codes) - _LISTED:,} more{where}" if len(codes) > _LISTED else ""
     return ", ".join(codes[:_LISTED]) + more
 
 

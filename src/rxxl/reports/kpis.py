@@ -45,9 +45,11 @@ from rxxl.constants import (
     UNFAVORABLE,
 )
 from rxxl.errors import InputError
-from rxxl.reports import figures
+from rxxl.reports import figures, style
 from rxxl.reports.inputs import Inputs
 
+#: Months of a tile's trend, the report month included.
+TREND_MONTHS = 12
 #: Which way is good: like an expense line (lower), a revenue line (higher), or a band.
 LOWER, HIGHER, BAND = EXPENSE, REVENUE, "band"
 APD_DRIVER = "adjusted patient days"
@@ -71,6 +73,9 @@ class Kpi:
     note: str = ""
     #: The codes of the locations in ``outside``, in the same order.
     where: tuple[str, ...] = ()
+    #: The figure in each of the last :data:`TREND_MONTHS` months, the report month last
+    #: (NaN where the data give none): the tile's trend.
+    trend: tuple[float, ...] = ()
 
     def row(self) -> dict:
         variance_ = self.actual - self.target
@@ -80,7 +85,8 @@ class Kpi:
         return {"measure": self.measure, "unit": self.unit, "actual": self.actual,
                 "budget": self.target, "variance": variance_, "variance_pct": pct,
                 "fu": self.flag(),
-                "prior_year": self.prior_year, "detail": self.detail, "note": self.note}
+                "prior_year": self.prior_year, "trend": style.sparkline(self.trend),
+                "detail": self.detail, "note": self.note}
 
     def flag(self) -> str | None:
         """F or U by the KPI's rule (docs/kpi-rules.md); None (blank) without a figure or a
@@ -96,12 +102,14 @@ class Kpi:
 
 
 def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFrame],
-              stock: pd.DataFrame, audit: dict[str, pd.DataFrame]) -> list[Kpi]:
-    """The KPI tiles of the report month, in the order the summary shows them."""
+              stock: pd.DataFrame, audit: dict[str, pd.DataFrame], *,
+              days: pd.DataFrame | None = None) -> list[Kpi]:
+    """The KPI tiles of the report month, in the order the summary shows them. ``days`` is
+    :func:`adjusted_patient_days` when the caller has it already."""
     month = inputs.month
     actual, budget, prior = _at(spend, "actual", 0), _at(spend, "budget", 0), \
         _at(spend, "actual", 12)
-    days = adjusted_patient_days(inputs)
+    days = adjusted_patient_days(inputs) if days is None else days
     gdr = generic["gdr_by_month"]["gdr"]
     savings = (inputs.monthly_claims["savings_340b"] if len(inputs.monthly_claims)
                else pd.Series(dtype=float))
@@ -109,29 +117,44 @@ def kpi_table(inputs: Inputs, spend: pd.DataFrame, generic: dict[str, pd.DataFra
     exceptions = (float(findings["exceptions"].iloc[-1]) if findings is not None
                   and len(findings) else np.nan)
     partial = _partial(inputs)
+    months = pd.period_range(end=month, periods=TREND_MONTHS, freq="M")
+    spend_trend = _trend(spend["actual"], TREND_MONTHS)
+    per_day = np.asarray(spend_trend) / np.asarray(_trend(days["actual"], TREND_MONTHS))
+    counts = inputs.denial_counts
+    rates = {key: tuple(_denial_rate(counts, m, dollars=key == "dollars") for m in months)
+             for key in ("claims", "dollars")}
+    hfma = tuple(_hfma_rate(counts, m) for m in months)
+    audited = (_trend(findings["exceptions"].astype(float), TREND_MONTHS)
+               if findings is not None and len(findings) else ())
     return [
-        Kpi("Total drug spend" + partial, "$", actual, budget, prior, LOWER, "budget"),
+        Kpi("Total drug spend" + partial, "$", actual, budget, prior, LOWER, "budget",
+            trend=spend_trend),
         Kpi("Drug cost per adjusted patient day" + partial, "$",
             _ratio(actual, _at(days, "actual", 0)), _ratio(budget, _at(days, "budget", 0)),
-            _ratio(prior, _at(days, "actual", 12)), LOWER, "budget"),
+            _ratio(prior, _at(days, "actual", 12)), LOWER, "budget",
+            trend=tuple(np.where(np.isfinite(per_day), per_day, np.nan))),
         Kpi("Generic dispensing rate", "%", _last(gdr, 0), GDR_BENCHMARK, _last(gdr, 12),
-            HIGHER, "gdr_by_month"),
+            HIGHER, "gdr_by_month", trend=_trend(gdr, TREND_MONTHS)),
         *inventory_kpis(inputs, stock),
-        Kpi("Initial denial rate", "%", _denial_rate(inputs.denial_counts, month),
-            DENIAL_RATE_TARGET, _denial_rate(inputs.denial_counts, month - 12), LOWER,
-            "denial_trend"),
-        Kpi("Initial denial rate, dollars", "%",
-            _denial_rate(inputs.denial_counts, month, dollars=True), DENIAL_RATE_TARGET,
-            _denial_rate(inputs.denial_counts, month - 12, dollars=True), LOWER,
-            "denial_trend"),
-        Kpi("Initial denial rate, HFMA", "%", _hfma_rate(inputs.denial_counts, month),
-            DENIAL_RATE_TARGET, _hfma_rate(inputs.denial_counts, month - 12), LOWER,
-            "denial_trend"),
+        Kpi("Initial denial rate", "%", rates["claims"][-1], DENIAL_RATE_TARGET,
+            _denial_rate(counts, month - 12), LOWER, "denial_trend", trend=rates["claims"]),
+        Kpi("Initial denial rate, dollars", "%", rates["dollars"][-1], DENIAL_RATE_TARGET,
+            _denial_rate(counts, month - 12, dollars=True), LOWER, "denial_trend",
+            trend=rates["dollars"]),
+        Kpi("Initial denial rate, HFMA", "%", hfma[-1], DENIAL_RATE_TARGET,
+            _hfma_rate(counts, month - 12), LOWER, "denial_trend", trend=hfma),
         Kpi("340B savings (WAC less 340B cost)", "$", float(savings.get(str(month), np.nan)),
-            np.nan, float(savings.get(str(month - 12), np.nan)), HIGHER, "exceptions_by_month"),
+            np.nan, float(savings.get(str(month - 12), np.nan)), HIGHER, "exceptions_by_month",
+            trend=tuple(float(savings.get(str(m), np.nan)) for m in months)),
         Kpi("340B exceptions (claims)", "count", exceptions, np.nan, np.nan, LOWER,
-            "exceptions_by_reason"),
+            "exceptions_by_reason", trend=audited),
     ]
+
+
+def _trend(values: pd.Series, months: int) -> tuple[float, ...]:
+    """The last ``months`` values (the report month last), NaN-padded in front."""
+    tail = [float(v) for v in values.iloc[-months:]] if len(values) else []
+    return tuple([np.nan] * (months - len(tail)) + tail)
 
 
 #: Phi^-1(0.75): MAD / 0.6745 estimates the standard deviation of normally spread figures, the
@@ -160,16 +183,19 @@ def inventory_kpis(inputs: Inputs, stock: pd.DataFrame) -> tuple[Kpi, Kpi]:
                  else pd.DataFrame(columns=["location", "outside"]))
     out = locations[locations["outside"].astype(bool)]
     where = tuple(out["location"].astype(str))
+    turns = (*(_total_turns(frame, period) for period, frame in past.items()), turns_now)
+    turns = turns[-TREND_MONTHS:]
+    days = tuple(_ratio(DAYS_IN_YEAR, value) for value in turns)
     return (
         Kpi("Inventory turns (annual)", "x", turns_now, middle, turns_then, band, "inventory",
             outside=tuple(f"{row.location} {row.turns:.1f} turns" for row in out.itertuples()),
-            note=_band_note(out, band, days=False), where=where),
+            note=_band_note(out, band, days=False), where=where, trend=turns),
         Kpi("Days on hand", "days", _ratio(DAYS_IN_YEAR, turns_now), DAYS_IN_YEAR / middle,
             _ratio(DAYS_IN_YEAR, turns_then),
             (DAYS_IN_YEAR / band[1], DAYS_IN_YEAR / band[0]), "inventory",
             outside=tuple(f"{row.location} {_days(row.turns):.1f} days"
                           for row in out.itertuples()),
-            note=_band_note(out, band, days=True), where=where),
+            note=_band_note(out, band, days=True), where=where, trend=days),
     )
 
 

@@ -67,6 +67,10 @@ Rules (``RULES`` maps each id to its check):
 ``checks-sheet``
     A worksheet named ``Checks`` and a workbook-level defined name ``MasterCheck`` that refers to
     one cell on it; with ``values``, that cell holds 0 (within 1e-9).
+``kpi-checks``
+    Every number in the ``This month`` column of a table named ``kpis`` (the summary's KPI
+    tiles) is referred to by a formula on the ``Checks`` sheet: each figure a CFO reads first
+    is tied to its detail.
 ``error-values``
     With ``values`` only: no cell holds an Excel error value (``#DIV/0!``, ``#N/A``, ...).
 ``defined-names``
@@ -737,6 +741,63 @@ def _defined_names(context: _Context) -> Iterator[Finding]:
                               f"exist; point it at the cell it stands for, or delete it")
 
 
+#: The summary's KPI table (its name) and the column of the month's figure (its header).
+KPI_TABLE, KPI_FIGURE = "kpis", "This month"
+
+
+def _checked_cells(workbook: Workbook, sheet_title: str) -> set[tuple[int, int]]:
+    """The cells of sheet ``sheet_title`` that a formula on the Checks sheet refers to."""
+    covered: set[tuple[int, int]] = set()
+    for row in workbook[CHECKS_SHEET].iter_rows():
+        for cell in row:
+            value = cell.value.text if isinstance(cell.value, ArrayFormula) else cell.value
+            if not (isinstance(value, str) and value.startswith("=")):
+                continue
+            try:
+                tokens = Tokenizer(value).items
+            except TokenizerError:
+                continue
+            for token in tokens:
+                if token.type != Token.OPERAND or token.subtype != Token.RANGE:
+                    continue
+                where, _, area = token.value.rpartition("!")
+                if where.strip("'").replace("''", "'") != sheet_title or "[" in area:
+                    continue
+                try:
+                    left, top, right, bottom = range_boundaries(area.replace("$", ""))
+                except ValueError:
+                    continue
+                covered.update((r, c) for r in range(top, bottom + 1)
+                               for c in range(left, right + 1))
+    return covered
+
+
+def _kpi_checks(context: _Context) -> Iterator[Finding]:
+    """Every figure of the summary's KPI table has a check on the Checks sheet."""
+    workbook = context.workbook
+    if CHECKS_SHEET not in workbook.sheetnames:
+        return
+    for sheet in _worksheets(context):
+        table = sheet.sheet.tables.get(KPI_TABLE) if hasattr(sheet.sheet, "tables") else None
+        if table is None:
+            continue
+        left, top, right, bottom = range_boundaries(table.ref)
+        headers = {sheet.sheet.cell(top, col).value: col for col in range(left, right + 1)}
+        column = headers.get(KPI_FIGURE)
+        if column is None:
+            continue
+        checked = _checked_cells(workbook, sheet.title)
+        for row in range(top + 1, bottom + 1):
+            value = sheet.sheet.cell(row, column).value
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue  # a blank figure is not a figure to tie
+            if (row, column) not in checked:
+                measure = sheet.sheet.cell(row, left).value
+                yield Finding("kpi-checks", sheet.title, f"{get_column_letter(column)}{row}",
+                              f"KPI {measure!r} has no check on {CHECKS_SHEET}; add a check that"
+                              " ties it to the figure on its detail sheet")
+
+
 #: Rule id → check, in the order findings are reported within a sheet.
 RULES: dict[str, Callable[[_Context], Iterator[Finding]]] = {
     "input-style": _input_style,
@@ -752,6 +813,7 @@ RULES: dict[str, Callable[[_Context], Iterator[Finding]]] = {
     "chart-spline": _chart_spline,
     "chart-axis-zero": _chart_axis_zero,
     "checks-sheet": _checks_sheet,
+    "kpi-checks": _kpi_checks,
     "error-values": _error_values,
     "defined-names": _defined_names,
 }

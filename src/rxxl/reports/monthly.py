@@ -30,19 +30,27 @@ from openpyxl.utils.cell import range_boundaries
 
 from rxxl import __version__, variance
 from rxxl.audit340b import COMPLIANT, REASON_TEXT, REASONS, REVIEW, VIOLATION
-from rxxl.constants import DAYS_IN_YEAR, FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
+from rxxl.constants import (
+    DAYS_IN_YEAR,
+    FAVORABLE,
+    LINE_TYPES,
+    MATERIALITY_AMOUNT,
+    MATERIALITY_PERCENT,
+    REVENUE,
+    UNFAVORABLE,
+)
 from rxxl.data.contracts import TABLES
 from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.locking import FileLock, FolderBusy
 from rxxl.outputs import check_replaceable, refuse_inputs
-from rxxl.reports import figures, kpis, narrative, style
+from rxxl.reports import budget_model, figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
 from rxxl.reports.denials_sheet import fill_denials
 from rxxl.reports.detail import write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
-from rxxl.reports.inputs import Inputs, load_inputs
+from rxxl.reports.inputs import Inputs, listed_codes, load_inputs
 from rxxl.reports.templates import (
     CANNOT,
     COMMENTARY,
@@ -54,6 +62,7 @@ from rxxl.reports.templates import (
     build_template,
     check_template,
     fill_table,
+    table_keys,
 )
 from rxxl.reports.workbook import (
     Filled,
@@ -64,8 +73,6 @@ from rxxl.reports.workbook import (
     save,
 )
 
-#: Rows of the Summary's top variance drivers (of the Drivers sheet's largest drivers).
-TOP_DRIVERS = 5
 #: Checks pass when the two figures differ by at most this many dollars (an input cell).
 CHECK_TOLERANCE = 0.01
 
@@ -286,10 +293,14 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     budget, centers = figures.budget(inputs, fiscal_year_start)
     if inputs.tables["budget_lines"] is not None:
         notes.extend(_budget_notes(inputs, budget, fiscal_year_start))
+    fill("materiality", pd.DataFrame({"amount": [MATERIALITY_AMOUNT],
+                                      "percent": [MATERIALITY_PERCENT]}))
     fill("budget", budget)
+    budget_model.line_formulas(filler, cells["budget"], budget)
     fiscal_year = _fiscal_year_text(inputs.month, fiscal_year_start)
     _caption(filler, "budget", "Budget lines", f"Budget lines: {inputs.month} and {fiscal_year}")
-    fill("budget_by_cost_center", centers)
+    budget_model.cost_center_formulas(filler, fill("budget_by_cost_center", centers),
+                                      cells["budget"], centers)
     _fill_budget_totals(filler, budget, cells)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
@@ -302,11 +313,11 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     fill("bridge", found.bridge if len(drivers) else None)
     fill("largest_drivers", found.largest if len(found.largest) else None)
     fill("reconciliation", found.reconciliation if len(found.reconciliation) else None)
-    top = found.largest.head(TOP_DRIVERS) if len(found.largest) else None
-    fill("top_drivers", top)
-    if top is not None:
-        filler.link(cells["top_drivers"], "label", [
-            cells["largest_drivers"].cell("label", i, absolute=False) for i in range(len(top))])
+    for name, frame in (("drivers_by_location", found.by_location),
+                        ("drivers_by_drug", found.by_drug)):
+        fill(name, frame if len(frame) else None)
+        # Each links to the purchase lines it adds up (largest variance first there too).
+        filler.link(cells[name], table_keys(name)[0], [filler.location("drivers")] * len(frame))
     generic = figures.generic_figures(inputs)
     for name in ("gdr_by_month", "generic_measures", "gdr_by_site", "gdr_by_payer",
                  "opportunity"):
@@ -335,12 +346,13 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     this_month = month_trend[month_trend["month"] == str(inputs.month)] if len(
         month_trend) else month_trend
     facts["flagged"] = int(this_month["out_of_control"].sum()) if len(this_month) else 0
-    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit)
+    days = kpis.adjusted_patient_days(inputs)
+    tiles = kpis.kpi_table(inputs, spend, generic, stock, audit, days=days)
     # The Detail cell names the sheet and, for a band KPI, where it is outside its band.
     fill("kpis", pd.DataFrame(
-        [{**tile.row(), "detail": ": ".join([filler.table(tile.detail)[0].title,
-                                              *(["; ".join(tile.outside)] if tile.outside
-                                                else [])])} for tile in tiles]))
+        [{**row, "detail": ": ".join([filler.table(tile.detail)[0].title,
+                                      *(["; ".join(tile.outside)] if tile.outside else [])])}
+         for row, tile in zip(_kpi_rows(tiles), tiles, strict=True)]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
     findings = _findings(audit, cells, this_month, denial.get("denial_grid"))
@@ -348,7 +360,9 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
     facts["budget"] = float(spend["budget"].iloc[-1]) if len(spend) else np.nan
-    settings = _fill_check_settings(filler, inputs, audit)
+    # The checks refer to Cover cells before the Cover is filled (it shows their count).
+    filler.reserve("cover", len(COVER_ITEMS))
+    settings = _fill_check_settings(filler, inputs, audit, days)
     checks = _checks(budget, spend, drivers, generic, denial, audit, cells,
                      inputs.month, bridge=found.bridge, reconciliation=found.reconciliation)
     _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
@@ -395,6 +409,10 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int) -> dic
     return facts
 
 
+#: The Budget sheet's totals rows' cost center.
+ALL_COST_CENTERS = "All cost centers"
+
+
 def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
     """Total budget and actual of the closed lines of each line type present, and the budget
     of its lines not closed, as SUMIFS over the budget lines, with variance, variance % and
@@ -402,7 +420,8 @@ def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, F
     updates them."""
     present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
     kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
-    totals = fill_table(filler, "budget_totals", pd.DataFrame({"line_type": kinds}))
+    totals = fill_table(filler, "budget_totals", pd.DataFrame(
+        {"cost_center": ALL_COST_CENTERS, "line_type": kinds}))
     cells["budget_totals"] = totals
     lines = cells["budget"]
     for row, kind in enumerate(kinds):
@@ -479,19 +498,9 @@ def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) 
     return notes
 
 
-#: Lines or cells named in a data note before "and n more".
-NOTE_NAMES = 10
-
-
 def _names(lines: pd.DataFrame) -> str:
-    return _listed((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
-                   .tolist(), " (the Status column of the Budget sheet)")
-
-
-def _listed(names: list[str], where: str = "") -> str:
-    """The first NOTE_NAMES names, then "and n more" and where the rest are to be seen."""
-    more = len(names) - NOTE_NAMES
-    return ", ".join(names[:NOTE_NAMES]) + (f" and {more} more{where}" if more > 0 else "")
+    return listed_codes((lines["cost_center"].astype(str) + " / " + lines["line"].astype(str))
+                        .tolist(), sort=False, where=" (the Status column of the Budget sheet)")
 
 
 def _count(count: int, noun: str) -> str:
@@ -522,27 +531,43 @@ _KPI_FIGURES = ("actual", "budget", "variance", "prior_year")
 
 
 def _format_kpis(filler: Filler, cells: Filled, tiles: list[kpis.Kpi]) -> None:
+    """Each tile's figures in its unit; a rate's variance in percentage points ("-17.7 pts",
+    :func:`_kpi_rows`), not as a percent."""
     sheet = filler.book[cells.sheet]
     for index, tile in enumerate(tiles):
         for key in _KPI_FIGURES:
             cell = sheet.cell(cells.first_row + index, cells.columns[key])
-            cell.number_format = _KPI_FORMATS.get(tile.unit, style.RATIO)
+            cell.number_format = (style.POINTS if key == "variance" and tile.unit == "%"
+                                  else _KPI_FORMATS.get(tile.unit, style.RATIO))
+
+
+def _kpi_rows(tiles: list[kpis.Kpi]) -> list[dict]:
+    """The tiles as the KPI table's rows, a rate's variance in points (x 100: 0.9 - 0.723 is
+    -17.7 pts)."""
+    rows = [tile.row() for tile in tiles]
+    for row, tile in zip(rows, tiles, strict=True):
+        if tile.unit == "%":
+            row["variance"] *= 100
+    return rows
 
 
 def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame,
               grid: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The summary's top compliance findings and denial movers, each with the location of
-    its row on the detail sheet."""
+    """The summary's top compliance findings and denial movers in words, largest exposure
+    first (a 340B reason's dollars at stake, a payer's denied dollars of the month), each
+    with the location of its row on the detail sheet (a mover's row of the Denials grid)."""
     rows = []
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None and len(reasons):
         top = reasons.sort_values("dollars_at_risk", ascending=False).head(3)
         for position, row in zip(reasons.index.get_indexer(top.index), top.itertuples(),
                                  strict=True):
-            rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)} ({row.reason}):"
-                                 f" {row.claims:,} claims, ${row.dollars_at_risk:,.0f} at stake",
+            # The dollars are in the Exposure column; the code is on the 340B sheet.
+            rows.append(("340B", f"{REASON_TEXT.get(row.reason, row.reason)}:"
+                                 f" {row.claims:,} claims",
                          cells["exceptions_by_reason"].cell("reason", int(position),
-                                                            absolute=False)))
+                                                            absolute=False),
+                         float(row.dollars_at_risk)))
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
@@ -555,8 +580,11 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame,
                                     f"{' (out of control)' if row.out_of_control else ''}",
                          cells["denial_grid"].cell("payer", at[row.payer], absolute=False)
                          if row.payer in at else
-                         cells["denial_trend"].cell("payer", int(label), absolute=False)))
-    return pd.DataFrame(rows, columns=["kind", "text", "where"])
+                         cells["denial_trend"].cell("payer", int(label), absolute=False),
+                         float(row.denied_dollars)))
+    # Ranked by what is at stake: 340B dollars at stake, a payer's denied dollars.
+    frame = pd.DataFrame(rows, columns=["kind", "text", "where", "exposure"])
+    return frame.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _checks(budget, spend, drivers, generic, denial, audit, cells: dict[str, Filled],
@@ -705,10 +733,11 @@ CHECK_SETTINGS = ("Tolerance ($)", "Days in a year", "Days in the month",
                   "340B: further reasons of claims with findings")
 
 
-def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict) -> dict[str, str]:
+def _fill_check_settings(filler: Filler, inputs: Inputs, audit: dict,
+                         days: pd.DataFrame) -> dict[str, str]:
     """Fill the Checks sheet's settings; returns each setting's cell by name. The adjusted
-    patient days are blank when the budget lines give none."""
-    days = kpis.adjusted_patient_days(inputs)
+    patient days (:func:`rxxl.reports.kpis.adjusted_patient_days`) are blank when the budget
+    lines give none."""
     apd = float(days["actual"].iloc[-1]) if len(days) else np.nan
     values = [CHECK_TOLERANCE, DAYS_IN_YEAR, inputs.month.days_in_month,
               apd if np.isfinite(apd) else None,
@@ -972,7 +1001,7 @@ def _template_formula_note(filler: Filler) -> list[str]:
     if not formulas:
         return []
     return [f"{_count(len(formulas), 'formula')} of your template"
-            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {_listed(formulas)}."
+            f" {'are' if len(formulas) > 1 else 'is'} not computed by rxxl: {listed_codes(formulas, sort=False)}."
             " Excel and LibreOffice compute them on open; a reader that does not calculate"
             " (pandas, a mail preview) shows them blank."]
 
@@ -1027,6 +1056,12 @@ def _float(value: object) -> float:
 COVER_NOT_CLOSED = 4
 #: The Cover's row of the count of exceptions the claim detail lists, which a check ties.
 COVER_DETAIL = 5
+#: The Cover's items, in order.
+COVER_ITEMS = ("Organization", "Report month", "Fiscal year to date", "Claims data through",
+               "Drug lines not closed", "340B exceptions in the claim detail", "Generated",
+               "rxxl version", "Checks")
+assert COVER_ITEMS[COVER_NOT_CLOSED] == "Drug lines not closed"
+assert COVER_ITEMS[COVER_DETAIL].startswith("340B exceptions")
 
 
 def _drug_lines_not_closed(inputs: Inputs) -> int:
@@ -1047,12 +1082,7 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         f'{budget_cells.column_range("status")},"{figures.NOT_CLOSED}")',
         _drug_lines_not_closed(inputs))
     cut_off = inputs.last_claim_date.date() if inputs.last_claim_date is not None else None
-    items = ["Organization", "Report month", "Fiscal year to date", "Claims data through",
-             "Drug lines not closed", "340B exceptions in the claim detail", "Generated",
-             "rxxl version", "Checks"]
-    assert items[COVER_NOT_CLOSED] == "Drug lines not closed"
-    assert items[COVER_DETAIL].startswith("340B exceptions")
-    cover = fill_table(filler, "cover", pd.DataFrame({"item": items, "value": [
+    cover = fill_table(filler, "cover", pd.DataFrame({"item": list(COVER_ITEMS), "value": [
         _organization(inputs), inputs.month.strftime("%B %Y"), fiscal_year,
         cut_off.isoformat() if cut_off else "no claims", open_drug_lines,
         detail_exceptions(audit) if audit is not None else "no claim detail",
@@ -1062,7 +1092,9 @@ def _fill_cover(filler: Filler, inputs: Inputs, notes: list[str], failed: int,
         columns=["sheet", "about"]))
     filler.link(contents, "sheet", [f"{quote_sheetname(name)}!A1" for name in SHEETS
                                     if name != "Cover"])
-    fill_table(filler, "data_notes", pd.DataFrame({"note": notes or ["All tables present."]}))
+    notes = notes or ["All tables present."]
+    fill_table(filler, "data_notes", pd.DataFrame({"number": range(1, len(notes) + 1),
+                                                   "note": notes}))
     return cover
 
 

@@ -40,6 +40,10 @@ LINK_FONT = "0563C1"  # Excel's own hyperlink blue, distinct from the inputs' bl
 DOLLARS = '#,##0;(#,##0);"–"'
 DOLLARS_CENTS = '#,##0.00;(#,##0.00);"–"'
 COUNT = '#,##0;(#,##0);"–"'
+#: A change of a rate in percentage points (the value is in points: 1.2 is 1.2 points).
+POINTS = '+0.0" pts";-0.0" pts";0.0" pts"'
+#: A count whose zero is news (checks that fail): 0, not a dash.
+TALLY = "#,##0"
 PERCENT = '0.0%;(0.0%);"–"'
 #: Ratios such as inventory turns.
 RATIO = '#,##0.0;(#,##0.0);"–"'
@@ -191,6 +195,8 @@ COMMENTARY_STYLE = "rx_commentary"
 #: Height in points of one line of header text (10 pt bold Calibri) and the row's padding.
 HEADER_LINE_HEIGHT = 12.75
 HEADER_PADDING = 1.5
+#: One line of 10 pt body text, in points.
+BODY_LINE_HEIGHT = 13.0
 
 
 def header_lines(text: str, width: float) -> int:
@@ -211,6 +217,25 @@ def header_height(lines: int) -> float:
     27.0
     """
     return lines * HEADER_LINE_HEIGHT + HEADER_PADDING
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped body cell takes: regular 10 pt text fits about 1.15 characters per
+    unit of width (narrower than the bold header and the digit a width counts).
+
+    >>> text_lines("Budget sheet: drug lines' actual equals the summary's drug spend", 64)
+    1
+    """
+    return max(1, len(textwrap.wrap(str(text), width=max(int(width * 1.15) - 1, 1))))
+
+
+def text_height(lines: int) -> float:
+    """Row height in points that shows ``lines`` lines of 10 pt body text.
+
+    >>> text_height(2)
+    27.0
+    """
+    return lines * BODY_LINE_HEIGHT + 1.0
 
 
 #: Excel's default column width (characters) and row height (points).
@@ -293,3 +318,32 @@ def chart_cells(worksheet, chart) -> tuple[int, int, int, int] | None:
     first_col, first_row = start[0] + 1, start[2] + 1
     return (first_col, first_row, last(first_col, start[1], size[0], column_emu),
             last(first_row, start[3], size[1], row_emu))
+
+
+#: Columns shown centred: flags (F/U, Yes, TRUE) and the trend bars.
+CENTERED_KEYS = frozenset({"fu", "ytd_fu", "material", "in_band", "out_of_control", "trend"})
+
+#: Eight heights of a sparkline-style trend, lowest first (Unicode block elements, U+2581-8).
+SPARK_BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def sparkline(values) -> str:
+    """A trend as one bar per month, scaled from the lowest to the highest of the values
+    (a flat trend is all middle bars); a month without a figure is a space. "" without any
+    figure.
+
+    >>> sparkline([1, 2, 3, 4, 5, 6, 7, 8])
+    '▁▂▃▄▅▆▇█'
+    >>> sparkline([5, float("nan"), 5])
+    '▄ ▄'
+    """
+    numbers = [float(v) if v is not None else math.nan for v in values]
+    known = [v for v in numbers if math.isfinite(v)]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    top = len(SPARK_BARS) - 1
+    return "".join(
+        " " if not math.isfinite(v) else
+        SPARK_BARS[round((v - low) / span * top) if span else top // 2] for v in numbers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,7 @@ from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
+from rxxl.reports.budget_model import MATERIALITY_NAMES
 from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS, GRID_MONTHS, PCHARTS, grid_key
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
@@ -51,12 +53,18 @@ from rxxl.reports.workbook import (
 TEMPLATE_FILE = "monthly_package.xlsx"
 MONTHS_SHOWN = 24
 PARETO_CHARTED = 10
-#: Where the master check and the tolerance of the checks live (fixed cells, named).
-MASTER_CHECK_CELL = "$I$5"
-TOLERANCE_CELL = "$I$9"
-#: The Drivers sheet's line table starts here, under the bridge, the largest drivers and the
-#: chart (fixed in size), so it can grow down.
-DRIVER_LINES_ROW = 34
+#: Where the master check and the tolerance of the checks live (fixed cells above the growing
+#: tables, named MasterCheck and CheckTolerance).
+MASTER_CHECK_CELL = "$B$5"
+TOLERANCE_CELL = "$B$10"
+#: The check labels' width: the longest label wraps onto a second line.
+CHECK_WIDTH = 64
+#: The Drivers sheet: the bridge (fixed steps) with its waterfall beside it, then the growing
+#: tables under them.
+BRIDGE_ROW = 4
+#: The waterfall sits under the bridge's steps (on the first page), the tables under it.
+BRIDGE_CHART_ROW = BRIDGE_ROW + 1 + len(BRIDGE_STEPS) + 2
+DRIVER_TABLES_ROW = BRIDGE_CHART_ROW + 18
 #: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
 DRUG_WIDTH = 46
 #: The Denials grid: the payer's name, then a rate per month (narrow, so that the grid
@@ -93,40 +101,89 @@ D, DC, N, P, R, DAYS = (style.DOLLARS, style.DOLLARS_CENTS, style.COUNT, style.P
                         style.RATIO, style.DAYS)
 
 
-def _c(header: str, key: str, fmt: str = style.TEXT, width: float | None = None) -> Column:
+def _c(header: str, key: str, fmt: str = style.TEXT, width: float | None = None, *,
+       wrap: bool = False) -> Column:
     default = {style.TEXT: W["text"], P: W["percent"]}.get(fmt, W["number"])
-    return Column(header, key, fmt, width or default)
+    return Column(header, key, fmt, width or default, wrap)
+
+
+def _stack(first_row: int, *tables: TableSpec, gap: int = 2) -> tuple[TableSpec, ...]:
+    """Tables one under the other from ``first_row`` (the first one's header row), ``gap``
+    empty rows and the next caption between them; each keeps its anchor's column. A filled
+    table that grows moves the ones under it down (:mod:`rxxl.reports.sheet_rows`)."""
+    stacked, row = [], first_row
+    for spec in tables:
+        column = spec.anchor.rstrip("0123456789")
+        stacked.append(replace(spec, anchor=f"{column}{row}"))
+        row += 1 + spec.reserved + bool(spec.totals) + gap + 1  # header, data, totals, gap,
+        # caption
+    return tuple(stacked)
+
+
+#: The Budget sheet's totals by type and subtotals per cost center: the same columns, so their
+#: figures line up one under the other (the totals' cost center reads "All cost centers").
+_SUBTOTAL_COLUMNS = (
+    _c("Cost center", "cost_center", width=W["label"]), _c("Type", "line_type", width=W["label"]),
+    _c("Budget, closed ($)", "budget", D, 18), _c("Actual ($)", "actual", D),
+    _c("Variance ($)", "variance", D), _c("Variance (%)", "variance_pct", P),
+    _c("F/U", "fu", width=W["flag"]), _c("Budget, not closed ($)", "open_budget", D, 21))
 
 
 #: Sheet name -> (title, subtitle, tables, presentation sheet).
 SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
-    "Cover": ("Pharmacy Finance", "Monthly package for the CFO and the pharmacy director", (
-        TableSpec("cover", "A4", (_c("Item", "item", width=W["label"]),
-                                  _c("Value", "value", width=W["label"]))),
-        TableSpec("contents", "D4", (_c("Sheet", "sheet"),
-                                     _c("What it shows", "about", width=60))),
-        TableSpec("data_notes", "G4", (_c("Data notes", "note", width=80),)),
-    ), True),
+    "Cover": ("Pharmacy Finance", "Monthly package for the CFO and the pharmacy director",
+              _stack(4,
+                     TableSpec("cover", "A", (_c("Item", "item", width=W["label"]),
+                                              _c("Value", "value", width=60))),
+                     TableSpec("contents", "A", (_c("Sheet", "sheet", width=W["label"]),
+                                                 _c("What it shows", "about", width=60)),
+                               caption="Contents"),
+                     TableSpec("data_notes", "A", (
+                         _c("Note", "number", N, W["label"]),
+                         _c("Data notes", "note", width=60, wrap=True)),
+                               caption="What the data did not give"),
+                     ), True),
     "Summary": ("Executive summary", "This month against budget and prior year", (
+        # Ten columns that fit one screen and print on one page wide: the tables under the
+        # KPIs share them (each column's width is its widest table's).
         TableSpec("kpis", f"A{SUMMARY_TABLES_ROW}", (
-            _c("Measure", "measure", width=W["label"]), _c("Unit", "unit", width=8),
-            _c("This month", "actual", R), _c("Budget / target", "budget", R),
-            _c("Variance", "variance", R), _c("Variance (%)", "variance_pct", P),
-            _c("F/U", "fu", width=W["flag"]),
-            _c("Prior year", "prior_year", R), _c("Detail", "detail"))),
-        TableSpec("spend_by_month", f"A{SUMMARY_TABLES_ROW + 12}", (
-            _c("Month", "month", style.MONTH, W["date"]), _c("Budget ($)", "budget", D),
-            _c("Actual ($)", "actual", D)), caption="Drug spend, 24 months"),
-        TableSpec("top_drivers", f"K{SUMMARY_TABLES_ROW}", (
-            _c("Driver", "label", width=W["label"]), _c("Where", "where", width=W["label"]),
-            _c("Amount ($)", "amount", D), _c("Share (%)", "share_of_variance", P)),
-                  caption="Top 5 variance drivers"),
-        TableSpec("findings", f"K{SUMMARY_TABLES_ROW + 9}", (
-            _c("Kind", "kind"), _c("Finding", "text", width=90)),
-                  caption="Compliance findings and denial movers"),
+            _c("Measure", "measure", width=W["label"]), _c("Unit", "unit", width=12),
+            _c("This month", "actual", R, 13), _c("Budget / target", "budget", R, 17),
+            _c("Variance", "variance", R, 12), _c("Variance (%)", "variance_pct", P),
+            _c("F/U", "fu", width=W["flag"]), _c("Prior year", "prior_year", R, 13),
+            _c("12-month trend", "trend", width=15), _c("Detail", "detail", width=20))),
+        # Side by side, the same size: rows inserted under one never cut the other.
+        TableSpec("drivers_by_location", f"A{SUMMARY_TABLES_ROW + 4}", (
+            _c("Location", "location", width=W["label"]), _c("Variance ($)", "amount", D, 12),
+            _c("Share (%)", "share_of_variance", P, 13),
+            _c("Mostly", "main_label", width=17)), caption="Top 5 drivers by location"),
+        TableSpec("drivers_by_drug", f"G{SUMMARY_TABLES_ROW + 4}", (
+            _c("Drug", "drug_short", width=24), _c("Variance ($)", "amount", D, 13),
+            _c("Share (%)", "share_of_variance", P, 15),
+            _c("Mostly", "main_label", width=20)), caption="Top 5 drivers by drug"),
+        *_stack(SUMMARY_TABLES_ROW + 8,
+                TableSpec("findings", "A", (
+                    _c("Kind", "kind", width=W["label"]), _c("Exposure ($)", "exposure", D, 12),
+                    _c("Finding", "text", width=13)),
+                          caption="Top findings, largest exposure first"),
+                TableSpec("spend_by_month", "A", (
+                    _c("Month", "month", style.MONTH, W["date"]),
+                    _c("Budget ($)", "budget", D, 12), _c("Actual ($)", "actual", D, 13)),
+                          caption="Drug spend, 24 months", reserved=MONTHS_SHOWN),
+                gap=1),
     ), True),
-    "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date", (
-        TableSpec("budget", "A4", (
+    "Budget": ("Budget variance", "Cost center x line, month and fiscal year to date: variance,"
+               " %, F/U, materiality and subtotals are formulas on the lines", _stack(4,
+        TableSpec("materiality", "A", (
+            _c("Material at ($)", "amount", D, W["label"]),
+            _c("and at (% of budget)", "percent", P, W["label"])),
+                  caption="Materiality: a line is material when its variance is at least both"),
+        # Expense and revenue lines are never added together: subtotals and totals by type.
+        # Variance compares the closed lines; the budget of lines not closed stands apart.
+        TableSpec("budget_totals", "A", _SUBTOTAL_COLUMNS, caption="Totals by type"),
+        TableSpec("budget_by_cost_center", "A", _SUBTOTAL_COLUMNS,
+                  caption="Subtotals per cost center"),
+        TableSpec("budget", "A", (
             _c("Cost center", "cost_center", width=W["label"]),
             _c("Line", "line", width=W["label"]), _c("Type", "line_type", width=9),
             _c("Status", "status", width=18),
@@ -143,41 +200,37 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Spending variance ($)", "spending_variance", D)),
                   # Filled with the fiscal year the report used.
                   caption="Budget lines"),
-        # Expense and revenue lines are never added together: subtotals and totals by type.
-        # Variance compares the closed lines; the budget of lines not closed stands apart.
-        TableSpec("budget_by_cost_center", "X4", (
-            _c("Cost center", "cost_center", width=W["label"]),
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
-                  caption="Subtotals per cost center"),
-        TableSpec("budget_totals", "AG4", (
-            _c("Type", "line_type", width=9), _c("Budget, closed ($)", "budget", D, 18),
-            _c("Actual ($)", "actual", D), _c("Variance ($)", "variance", D),
-            _c("Variance (%)", "variance_pct", P), _c("F/U", "fu", width=W["flag"]),
-            _c("Budget, not closed ($)", "open_budget", D, 21)),
-                  caption="Totals by type"),
     ), False),
     "Drivers": ("Drug spend drivers", "Why drug spend moved: stock timing, returns, new and"
                 " discontinued drugs, workload, utilization, account mix (340B capture) and"
                 " price", (
         # Bar from / Bar size draw the waterfall: an invisible bar up to the lower end of a
         # step, then the step's size on it.
-        TableSpec("bridge", "A4", (_c("Step", "step", width=W["label"]),
+        TableSpec("bridge", f"A{BRIDGE_ROW}", (_c("Step", "step", width=W["label"]),
                                    _c("Amount ($)", "amount", D),
                                    _c("Running total ($)", "running_total", D),
                                    _c("Bar from ($)", "bar_from", D),
                                    _c("Bar size ($)", "bar_size", D)),
                   caption="Budget to actual"),
-        TableSpec("largest_drivers", "G4", (
+        *_stack(DRIVER_TABLES_ROW,
+        TableSpec("largest_drivers", "A", (
             _c("Driver", "label", width=W["label"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
             _c("NDC", "drug", width=W["code"]), _c("Location", "location"),
             _c("Accounts", "accounts", width=W["label"]), _c("Amount ($)", "amount", D),
             _c("Share (%)", "share_of_variance", P),
             _c("Unit cost vs budget (%)", "unit_cost_change", P, 14)),
                   caption="Largest drivers"),
-        TableSpec("drivers", f"A{DRIVER_LINES_ROW}", (
+        TableSpec("reconciliation", "A", (
+            _c("Cost center", "cost_center", width=W["label"]),
+            _c("GL line", "line", width=W["label"]), _c("Status", "status", width=12),
+            _c("Purchases, actual ($)", "purchases_actual", DC),
+            _c("GL actual ($)", "gl_actual", DC),
+            _c("Actual difference ($)", "actual_difference", DC),
+            _c("Purchases, budget ($)", "purchases_budget", DC),
+            _c("GL budget ($)", "gl_budget", DC),
+            _c("Budget difference ($)", "budget_difference", DC)),
+                  caption="Purchases vs GL drug lines"),
+        TableSpec("drivers", "A", (
             _c("NDC", "ndc", width=W["code"]), _c("Drug", "drug_name", width=DRUG_WIDTH),
             _c("Location", "location"), _c("Cost center", "cost_center", width=W["label"]),
             _c("Account", "account", width=9), _c("Status", "line_status", width=14),
@@ -188,37 +241,34 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Total variance ($)", "total_variance", D)),
                   caption="Purchase lines: drug x location x account",
                   totals=("budget_spend", "actual_spend", *DRIVERS, "total_variance")),
-        TableSpec("reconciliation", f"X{DRIVER_LINES_ROW}", (
-            _c("Cost center", "cost_center", width=W["label"]),
-            _c("GL line", "line", width=W["label"]), _c("Status", "status", width=12),
-            _c("Purchases, actual ($)", "purchases_actual", DC),
-            _c("GL actual ($)", "gl_actual", DC),
-            _c("Actual difference ($)", "actual_difference", DC),
-            _c("Purchases, budget ($)", "purchases_budget", DC),
-            _c("GL budget ($)", "gl_budget", DC),
-            _c("Budget difference ($)", "budget_difference", DC)),
-                  caption="Purchases vs GL drug lines"),
+        ),
     ), False),
     "Generics": ("Generics", "Generic dispensing rate and the generic switch opportunity", (
-        TableSpec("gdr_by_month", "A4", (
-            _c("Month", "month", style.MONTH, W["date"]), _c("Generic", "generic", N),
-            _c("Brand", "brand", N), _c("GDR (%)", "gdr", P))),
-        TableSpec("generic_measures", "F4", (
+        *_stack(4,
+        TableSpec("generic_measures", "A", (
             _c("Measure", "measure", width=W["label"]), _c("Value (%)", "value", P))),
-        TableSpec("gdr_by_site", "I4", (
-            _c("Site", "site_id"), _c("Claims", "claims", N), _c("GDR (%)", "gdr", P))),
-        TableSpec("gdr_by_payer", "M4", (
+        TableSpec("gdr_by_month", "A", (
+            _c("Month", "month", style.MONTH, W["date"]), _c("Generic", "generic", N),
+            _c("Brand", "brand", N), _c("GDR (%)", "gdr", P)), caption="By month",
+                  reserved=MONTHS_SHOWN),
+        TableSpec("gdr_by_site", "A", (
+            _c("Site", "site_id"), _c("Claims", "claims", N), _c("GDR (%)", "gdr", P)),
+                  caption="By site"),
+        TableSpec("gdr_by_payer", "A", (
             _c("Payer", "payer", width=W["label"]), _c("Claims", "claims", N),
-            _c("GDR (%)", "gdr", P))),
-        TableSpec("opportunity", "Q4", (
+            _c("GDR (%)", "gdr", P)), caption="By payer"),
+        TableSpec("opportunity", "A", (
             _c("NDC", "ndc", width=W["code"]), _c("Brand drug", "drug_name", width=W["label"]),
             _c("Generic group", "generic_group"), _c("Claims", "claims", N),
             _c("Quantity", "quantity", N), _c("Brand unit ($)", "brand_unit_cost", DC),
             _c("Generic unit ($)", "generic_unit_cost", DC),
-            _c("Saving if switched ($)", "saving", D))),
+            _c("Saving if switched ($)", "saving", D)),
+                  caption="Generic switch opportunity: brand claims with a generic in the group"),
+        ),
     ), False),
     "Inventory": ("Inventory", "Turns and days on hand by location", (
-        TableSpec("inventory", "A4", (
+        *_stack(4,
+        TableSpec("inventory", "A", (
             _c("Location", "location"), _c("Beginning ($)", "beginning", D),
             _c("Ending ($)", "ending", D), _c("Average ($)", "average", D),
             _c("Purchases ($)", "purchases", D), _c("Expired ($)", "expired", D),
@@ -226,9 +276,10 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Days on hand", "days_on_hand", DAYS), _c("In target band", "in_band", width=9),
             _c("Expired (% of purchases)", "waste_rate", P)),
                   totals=("beginning", "ending", "average", "purchases", "expired", "cogs")),
-        TableSpec("inventory_band", "M4", (
+        TableSpec("inventory_band", "A", (
             _c("Target band", "measure", width=W["text"]), _c("Low", "low", R, 9),
             _c("High", "high", R, 9)), caption="The published band (docs/kpi-rules.md)"),
+        ),
     ), False),
     "Denials": ("Denials", "Initial denial rates by payer and month (shaded above the"
                 " payer's upper control limit), p-charts of the top payers, reasons and"
@@ -337,15 +388,20 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Discounted crossing (years)", "discounted_crossing", R)),
                   caption="Cash flow by year: the flows of each year added up"),
     ), False),
-    "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass", (
-        TableSpec("checks", "A4", (
-            _c("Check", "check", width=60), _c("Figure A", "figure_a", DC),
-            _c("Figure B", "figure_b", DC), _c("Difference", "difference", DC),
-            _c("Fails", "fails", N, 8), _c("Result", "result", width=20))),
-        TableSpec("master_check", "H4", (
-            _c("Master check", "name", width=W["label"]), _c("Failures", "value", N))),
-        TableSpec("check_settings", "H8", (
-            _c("Setting", "name", width=W["label"]), _c("Value", "value", DC))),
+    "Checks": ("Checks", "Each check compares two figures; the master check is 0 when all pass",
+               _stack(4,
+        TableSpec("master_check", "A", (
+            _c("Master check", "name", width=CHECK_WIDTH),
+            _c("Failures", "value", style.TALLY))),
+        TableSpec("check_settings", "A", (
+            _c("Setting", "name", width=CHECK_WIDTH), _c("Value", "value", DC)),
+                  caption="Settings the checks use (the tolerance is an input)"),
+        TableSpec("checks", "A", (
+            _c("Check", "check", width=CHECK_WIDTH, wrap=True),
+            _c("Figure A", "figure_a", DC), _c("Figure B", "figure_b", DC),
+            _c("Difference", "difference", DC), _c("Fails", "fails", style.TALLY, 8),
+            _c("Result", "result", width=12)),
+                  caption="Every check"),
     ), False),
     "Dictionary": ("Data dictionary", "Every column of the package, its definition and source", (
         TableSpec("dictionary", "A4", (
@@ -355,7 +411,8 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
 }
 
 #: Columns of input tables a finance team types into (styled as inputs in the template).
-INPUT_COLUMNS = {("capital_flows", "cash_flow"), ("capital_results", "discount_rate"),
+INPUT_COLUMNS = {("materiality", "amount"), ("materiality", "percent"),
+                 ("capital_flows", "cash_flow"), ("capital_results", "discount_rate"),
                  ("capital_sensitivity", "savings_change"), ("capital_assumptions", "value"),
                  ("check_settings", "value")}
 
@@ -392,6 +449,10 @@ def build_template(path: Path) -> Path:
         MASTER_CHECK, attr_text=f"Checks!{MASTER_CHECK_CELL}")
     book.defined_names["CheckTolerance"] = DefinedName(
         "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
+    # The materiality inputs: the materiality table's one data row on the Budget sheet.
+    row = _header_row("materiality") + 1
+    for name, column in zip(MATERIALITY_NAMES, "AB", strict=True):
+        book.defined_names[name] = DefinedName(name, attr_text=f"Budget!${column}${row}")
     _charts(book)
     _conditional_formats(book)
     _denials_widths(book["Denials"])
@@ -492,13 +553,22 @@ def _from_zero(axis, number_format: str | None = None) -> None:
         axis.numFmt.sourceLinked = False
 
 
+def _header_row(name: str) -> int:
+    """The template's header row of table ``name``."""
+    for _, _, specs, _ in SHEETS.values():
+        for spec in specs:
+            if spec.name == name:
+                return int(spec.anchor.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    raise KeyError(name)
+
+
 def _charts(book: Workbook) -> None:
     summary = book["Summary"]
     spend = LineChart()
     spend.title = "Drug spend by month: actual vs budget ($)"
     spend.y_axis.title = "$"
     spend.height, spend.width = 7.5, 16
-    first = SUMMARY_TABLES_ROW + 12  # the spend table's header row
+    first = _header_row("spend_by_month")
     # Actual first and budget last, so the dashed budget line is drawn over the actual one.
     for column in (3, 2):
         spend.add_data(Reference(summary, min_col=column, min_row=first,
@@ -519,32 +589,34 @@ def _charts(book: Workbook) -> None:
     bridge.type, bridge.grouping, bridge.overlap, bridge.gapWidth = "col", "stacked", 100, 50
     bridge.title = "Drug spend bridge: budget to actual, by driver ($)"
     bridge.y_axis.title = "$"
-    steps = 4 + len(BRIDGE_STEPS)
-    bridge.add_data(Reference(drivers, min_col=4, max_col=5, min_row=4, max_row=steps),
+    steps = BRIDGE_ROW + len(BRIDGE_STEPS)
+    bridge.add_data(Reference(drivers, min_col=4, max_col=5, min_row=BRIDGE_ROW, max_row=steps),
                     titles_from_data=True)
-    bridge.set_categories(Reference(drivers, min_col=1, min_row=5, max_row=steps))
+    bridge.set_categories(Reference(drivers, min_col=1, min_row=BRIDGE_ROW + 1, max_row=steps))
     base, size = bridge.series
     base.graphicalProperties.noFill = True
     base.graphicalProperties.line.noFill = True
     size.graphicalProperties.solidFill = style.HEADER_FILL
     bridge.legend = None
     _from_zero(bridge.y_axis, "#,##0")
-    bridge.height, bridge.width = 8.5, 18
-    drivers.add_chart(bridge, "A16")
+    bridge.height, bridge.width = 7.5, 18
+    drivers.add_chart(bridge, f"A{BRIDGE_CHART_ROW}")
 
     generics = book["Generics"]
     gdr = LineChart()
     gdr.title = "Generic dispensing rate by month (% of prescriptions)"
-    gdr.add_data(Reference(generics, min_col=4, min_row=4, max_row=4 + MONTHS_SHOWN),
+    first = _header_row("gdr_by_month")
+    gdr.add_data(Reference(generics, min_col=4, min_row=first, max_row=first + MONTHS_SHOWN),
                  titles_from_data=True)
-    gdr.set_categories(Reference(generics, min_col=1, min_row=5, max_row=4 + MONTHS_SHOWN))
+    gdr.set_categories(Reference(generics, min_col=1, min_row=first + 1,
+                                 max_row=first + MONTHS_SHOWN))
     _line(gdr.series[0], ACTUAL_LINE, width_pt=2.5, marker="circle")
     _straight(gdr)
     # 0% to 100%: an axis fitted to the data (71.5% to 73.5%) makes a flat rate look volatile.
     _from_zero(gdr.y_axis, "0%")
     gdr.y_axis.scaling.max = 1
     gdr.legend = None  # one series, named by the title
-    generics.add_chart(gdr, "F10")
+    generics.add_chart(gdr, f"F{first}")  # beside the month table, in its reserved rows
 
     denials = book["Denials"]
     # The charts' caption: a cell under the grid, which a growing grid pushes down (with
@@ -686,6 +758,18 @@ def _denials_widths(sheet) -> None:
             widths[first_col + offset] = max(widths.get(first_col + offset, 0), column.width)
     for col, width in widths.items():
         sheet.column_dimensions[get_column_letter(col)].width = width
+    lines: dict[int, int] = {}  # the header rows for those widths
+    for spec in SHEETS["Denials"][2]:
+        first_col, header_row, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
+        lines[header_row] = max([lines.get(header_row, 1)] + [
+            style.header_lines(column.header, widths[first_col + offset])
+            for offset, column in enumerate(spec.columns)])
+    for header_row, count in lines.items():
+        sheet.row_dimensions[header_row].height = (style.header_height(count) if count > 1
+                                                   else None)
+    # The grid's header on every printed page (a long grid spans pages; the tables under
+    # it are short).
+    sheet.print_title_rows = f"{_header_row('denial_grid')}:{_header_row('denial_grid')}"
 
 
 def denials_print_area(sheet) -> str:
@@ -705,10 +789,13 @@ def denials_print_area(sheet) -> str:
 
 def _conditional_formats(book: Workbook) -> None:
     fail = PatternFill("solid", fgColor=style.FAIL_FILL)
+    checks, inventory = _header_row("checks") + 1, _header_row("inventory") + 1
     book["Checks"].conditional_formatting.add(
-        "E5:E200", CellIsRule(operator="greaterThan", formula=["0"], fill=fail))
+        f"E{checks}:E{checks + 400}", CellIsRule(operator="greaterThan", formula=["0"],
+                                                 fill=fail))
     book["Inventory"].conditional_formatting.add(
-        "J5:J200", CellIsRule(operator="equal", formula=['"No"'], fill=fail))
+        f"J{inventory}:J{inventory + 200}", CellIsRule(operator="equal", formula=['"No"'],
+                                                      fill=fail))
     # The detail's Out of control column (its 9th); the grid's shading is written by the
     # report, which knows the grid's and the detail's rows.
     first_col, header, _, _ = range_boundaries(_anchor("denial_trend"))

@@ -38,6 +38,7 @@ from defusedxml import ElementTree
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.styles import Alignment
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.formula import ArrayFormula
@@ -64,6 +65,8 @@ class Column:
     key: str
     number_format: str = style.TEXT
     width: float = style.WIDTHS["number"]
+    #: Text longer than the column wraps onto more lines (the row grows) instead of being cut.
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class TableSpec:
     caption: str = ""
     #: Keys of the columns summed in the table's totals row (none: no totals row).
     totals: tuple[str, ...] = ()
+    #: Data rows the layout keeps for the table under its template row: a table of a fixed
+    #: size that feeds a chart (24 months) fills them without moving what lies below, so the
+    #: chart's ranges, made for that size, stay right.
+    reserved: int = 1
 
 
 @dataclass(frozen=True)
@@ -148,11 +155,6 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.caption:
             caption = sheet.cell(header_row - 1, first_col, spec.caption)
             caption.style = style.NOTE_STYLE
-        # A header wider than its column wraps (the header style): give it two lines.
-        lines = max(style.header_lines(column.header, column.width) for column in spec.columns)
-        if lines > 1:
-            current = sheet.row_dimensions[header_row].height or 0
-            sheet.row_dimensions[header_row].height = max(current, style.header_height(lines))
         for offset, column in enumerate(spec.columns):
             col = first_col + offset
             head = sheet.cell(header_row, col, column.header)
@@ -160,6 +162,16 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
             body = sheet.cell(header_row + 1, col)
             body.style = style.CALC_STYLE
             body.number_format = column.number_format
+            if column.wrap:
+                body.alignment = Alignment(horizontal="left", wrap_text=True)
+            elif column.key in style.CENTERED_KEYS:
+                body.alignment = Alignment(horizontal="center")
+            elif not offset and column.number_format in (style.MONTH, style.DATE):
+                # A month that labels its row reads from the left, as the labels above it.
+                body.alignment = Alignment(horizontal="left")
+            elif offset and column.number_format == style.TEXT:
+                # Text after a number would touch it ("83.1%Inventory timing").
+                body.alignment = Alignment(horizontal="left", indent=1)
             letter = get_column_letter(col)
             current = sheet.column_dimensions[letter].width or 0
             sheet.column_dimensions[letter].width = max(current, column.width)
@@ -170,8 +182,24 @@ def lay_out_sheet(sheet: Worksheet, title: str, subtitle: str, tables: Sequence[
         if spec.totals:
             _add_totals_row(sheet, table, spec, first_col, header_row + 2)
         sheet.add_table(table)
-    sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
-    print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
+    # A header wider than its column wraps (the header style): give its row the lines it
+    # takes in the column as wide as the tables sharing it made it.
+    for spec, header_row in zip(tables, header_rows, strict=True):
+        first_col = range_boundaries(spec.anchor + ":" + spec.anchor)[0]
+        lines = max(style.header_lines(column.header, sheet.column_dimensions[
+            get_column_letter(first_col + offset)].width or column.width)
+            for offset, column in enumerate(spec.columns))
+        if lines > 1:
+            current = sheet.row_dimensions[header_row].height or 0
+            sheet.row_dimensions[header_row].height = max(current, style.header_height(lines))
+    if len(set(header_rows)) > 1:
+        # Stacked tables: the title stays in view, and the lowest table (the long list the
+        # ones above summarise) repeats its header on every printed page.
+        sheet.freeze_panes = "A3"
+        print_setup(sheet, title_rows=max(header_rows))
+    else:
+        sheet.freeze_panes = f"A{min(header_rows) + 1}" if header_rows else "A4"
+        print_setup(sheet, title_rows=min(header_rows) if header_rows else None)
     if presentation:
         sheet.sheet_view.showGridLines = False
 
@@ -234,9 +262,15 @@ def print_setup(sheet: Worksheet, title_rows: int | None = None, *,
 def finish_printing(book: Workbook, *, footer_left: str | None = None,
                     stamp: str | None = None) -> None:
     """:func:`print_setup` again on every worksheet of a filled workbook: the widths as they
-    now are, the report's organization and month, and its generation stamp in the footer
-    (the repeated header rows stay as set)."""
+    now are, the report's organization and month, and its generation stamp in the footer.
+    A sheet of stacked tables repeats the header of its longest table (the one that spans
+    pages); other sheets keep the repeated header rows as set."""
     for sheet in book.worksheets:
+        tables = [range_boundaries(table.ref) for table in sheet.tables.values()]
+        if len({top for _, top, _, _ in tables}) > 1:
+            # Stacked tables: the longest one, as filled, is the one that spans pages.
+            _, top, _, _ = max(tables, key=lambda ref: ref[3] - ref[1])
+            sheet.print_title_rows = f"{top}:{top}"
         print_setup(sheet, footer_left=footer_left, stamp=stamp)
 
 
@@ -336,8 +370,41 @@ class Filler:
                         header_row + rows + 1 if totals else None)
         if totals:
             self._write_totals(sheet, table, filled, columns, total_styles)
+        self._fit_wrapped_rows(sheet, filled, columns, styles)
         self.filled[name] = filled
         return filled
+
+    @staticmethod
+    def _fit_wrapped_rows(sheet: Worksheet, filled: Filled, columns: list[list[Any]],
+                          styles: list[tuple[Any, ...]]) -> None:
+        """Rows tall enough for the text of the columns that wrap: neither Excel nor
+        LibreOffice grows a row written with a file, so wrapped lines would overlap."""
+        widths = style.column_widths(sheet)
+        for offset, (values, saved) in enumerate(zip(columns, styles, strict=True)):
+            if not saved[5].wrap_text:
+                continue
+            width = widths.get(min(filled.columns.values()) + offset, style.DEFAULT_WIDTH)
+            for index, value in enumerate(values):
+                lines = style.text_lines(value, width) if isinstance(value, str) else 1
+                if lines > 1:
+                    row = sheet.row_dimensions[filled.first_row + index]
+                    row.height = max(row.height or 0, style.text_height(lines))
+
+    def reserve(self, name: str, rows: int) -> None:
+        """Give table ``name`` (without a totals row) ``rows`` data rows before it is filled,
+        so that a formula written now can refer to a cell of its row ``k``: growing later
+        would move what lies under the table's template row, that cell included."""
+        sheet, table = self.table(name)
+        first_col, header_row, last_col, last_row = range_boundaries(table.ref)
+        if table.totalsRowCount:
+            raise ValueError(f"table {name} has a totals row: fill it instead of reserving")
+        new_last = header_row + max(rows, 1)
+        self._make_room(sheet, first_col, last_col, last_row, new_last)
+        if new_last > last_row:
+            top_left = f"{get_column_letter(first_col)}{header_row}"
+            table.ref = f"{top_left}:{get_column_letter(last_col)}{new_last}"
+            if table.autoFilter is not None:
+                table.autoFilter.ref = table.ref
 
     def _make_room(self, sheet: Worksheet, first_col: int, last_col: int, last_row: int,
                    new_last: int) -> None:
@@ -553,8 +620,7 @@ def save(filler: Filler, target: Path, *, stamp: dt.datetime | None = None,
     filler.book.calculation.fullCalcOnLoad = calculate_on_load
     with atomic_path(target) as temporary:
         filler.book.save(temporary)
-        if filler.cached or stamp is not None:
-            _rewrite(temporary, filler.cached, stamp)
+        _rewrite(temporary, filler.cached, stamp)
     return target
 
 
@@ -571,20 +637,43 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _rewrite(path: Path, cached: dict[str, dict[str, Any]], stamp: dt.datetime | None) -> None:
-    """Put the cached values into the saved file's sheets and, with a stamp, pin its times."""
+    """Put the cached values into the saved file's sheets, the codes-as-text note into each
+    (:func:`_codes_as_text`) and, with a stamp, pin its times."""
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
         contents = {info.filename: (info, archive.read(info.filename))
                     for info in archive.infolist()}
-    for sheet, values in cached.items():
-        info, data = contents[parts[sheet]]
-        contents[parts[sheet]] = (info, _with_cached_values(data.decode("utf-8"), values)
-                                  .encode("utf-8"))
+    for sheet, part in parts.items():
+        info, data = contents[part]
+        xml = data.decode("utf-8")
+        if sheet in cached:
+            xml = _with_cached_values(xml, cached[sheet])
+        contents[part] = (info, _codes_as_text(xml).encode("utf-8"))
     if stamp is not None:
         contents = _stamped(contents, stamp)
     with zipfile.ZipFile(path, "w") as archive:
         for info, data in contents.values():
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+#: Elements that follow ignoredErrors in a worksheet (ECMA-376 CT_Worksheet's order).
+_AFTER_IGNORED_ERRORS = re.compile(
+    r"<(?:smartTags|drawing|legacyDrawing|legacyDrawingHF|drawingHF|picture|oleObjects|"
+    r"controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+_IGNORE_TEXT_NUMBERS = ('<ignoredErrors><ignoredError sqref="A1:XFD1048576" '
+                        'numberStoredAsText="1"/></ignoredErrors>')
+
+
+def _codes_as_text(xml: str) -> str:
+    """A sheet's XML telling Excel that numbers stored as text are meant: NDCs, NPIs, cost
+    centers and months are codes kept as text (leading zeros), and Excel would flag each
+    with a green triangle ("number stored as text")."""
+    if "<ignoredErrors" in xml:
+        return xml
+    found = _AFTER_IGNORED_ERRORS.search(xml)
+    if found is None:
+        return xml
+    return xml[:found.start()] + _IGNORE_TEXT_NUMBERS + xml[found.start():]
 
 
 def _with_cached_values(xml: str, values: dict[str, Any]) -> str:
