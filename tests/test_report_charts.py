@@ -7,8 +7,9 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 
-from rxxl.reports.templates import BUDGET_LINE, build_template
+from rxxl.reports.templates import BUDGET_LINE, MONTHS_SHOWN, build_template
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 
@@ -39,7 +40,7 @@ def test_every_line_series_is_written_straight(template):
     with zipfile.ZipFile(template) as archive:
         parts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
         xml = {n: archive.read(n).decode("utf-8") for n in parts}
-    assert len(xml) == 6
+    assert len(xml) == 8  # three p-charts on Denials
     for name, text in xml.items():
         line_series = sum(len(re.findall(r"<ser>", block))
                           for block in re.findall(r"<lineChart>.*?</lineChart>", text, re.S))
@@ -72,5 +73,22 @@ def test_the_budget_line_is_dashed_and_drawn_over_actual(charts):
 
 
 def test_titles_say_what_is_shown(charts):
-    assert any("payer with most excess denials" in t for t in charts)
+    # The template names the rule that picks each payer; the report names the payer.
+    assert [t for t in charts if t.endswith(": initial denial rate, p-chart")] == [
+        f"Payer {n} by excess denials: initial denial rate, p-chart" for n in (1, 2, 3)]
     assert all(t.strip() for t in charts)
+
+
+def test_the_p_charts_draw_limits_a_dashed_center_and_out_of_control_points(charts):
+    for number in (1, 2, 3):
+        chart = _one(charts, f"Payer {number} by")
+        rate, center, upper, lower, flagged = chart.series
+        assert center.graphicalProperties.line.prstDash == "dash"
+        assert rate.graphicalProperties.line.prstDash in (None, "solid")
+        assert flagged.graphicalProperties.line.noFill  # markers only, no line
+        assert flagged.marker.symbol not in (None, "none")
+        assert (chart.y_axis.scaling.min, chart.y_axis.number_format.formatCode) == (0, "0%")
+        # Each series reads its own column of the p-chart's table, 24 months.
+        columns = [range_boundaries(s.val.numRef.f.split("!")[1]) for s in chart.series]
+        assert len({c[0] for c in columns}) == 5
+        assert all(c[3] - c[1] + 1 == MONTHS_SHOWN for c in columns)

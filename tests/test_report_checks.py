@@ -77,13 +77,14 @@ def test_demo_month_has_every_new_check_and_all_pass(package):
     assert lint_workbook(package) == [], format_findings(lint_workbook(package))
 
 
-def test_every_kpi_tile_but_the_dollar_denial_rate_has_a_check(package):
+def test_every_kpi_tile_has_a_check(package):
+    # The dollar denial rate too, now that the Denials grid shows the dollars submitted.
     book = load_workbook(package, data_only=True)
     tiles = _table(book, "kpis")["Measure"].dropna().tolist()
     unchecked = [t for t in tiles if not any(
         t == kind or (not kind.startswith("Initial denial") and t.startswith(kind))
         for kind in monthly.KPI_CHECKED)]
-    assert unchecked == ["Initial denial rate, dollars"]
+    assert unchecked == []
 
 
 def test_roll_forward_of_a_hand_computed_location():
@@ -147,18 +148,31 @@ def test_tampered_figures_fail_their_checks_after_libreoffice_recalculation(
 def test_denial_tiles_compare_in_claims_with_hand_counts():
     # October: payer A 100 submitted, 8 denied; payer B 50 submitted, 4 denied. Claim rate
     # 12 / 150 = 0.08, so 0.08 x 150 = 12 claims denied. July-September submitted 120, 150
-    # and 180 (average 150): HFMA rate 12 / 150 = 0.08, 0.08 x 150 = 12.
+    # and 180 (average 150): HFMA rate 12 / 150 = 0.08, 0.08 x 150 = 12. Dollars: A $10,000
+    # submitted, $900 denied; B $5,000 and $300: 1,200 / 15,000 = 0.08, 0.08 x 15,000 = 1,200.
     frame = pd.DataFrame({"payer": ["A", "B", "A", "A", "A"],
                           "month": ["2026-10", "2026-10", "2026-09", "2026-08", "2026-07"],
-                          "submitted": [100, 50, 180, 150, 120], "denied": [8, 4, 9, 7, 6]})
+                          "submitted": [100, 50, 180, 150, 120], "denied": [8, 4, 9, 7, 6],
+                          "submitted_dollars": [1e4, 5e3, 0, 0, 0],
+                          "denied_dollars": [900.0, 300.0, 0, 0, 0]})
     trend = Filled("Denials", 5, 5, {"payer": 1, "month": 2, "submitted": 3, "denied": 4})
+    grid = Filled("Denials", 5, 2, {"payer": 1, "submitted_dollars": 18, "denied_dollars": 19},
+                  totals_row=7)
     tiles = {"Initial denial rate": ("'Summary'!$C$19", 0.08),
+             "Initial denial rate, dollars": ("'Summary'!$C$20", 0.08),
              "Initial denial rate, HFMA": ("'Summary'!$C$21", 0.08)}
     rows: list[dict] = []
-    monthly._denial_tiles(monthly._adder(rows), tiles.get, trend, frame, pd.Period(MONTH))
-    assert len(rows) == 2
-    for row in rows:
+    monthly._denial_tiles(monthly._adder(rows), tiles.get,
+                          {"denial_trend": trend, "denial_grid": grid}, frame,
+                          pd.Period(MONTH))
+    assert len(rows) == 3
+    for row in rows[:2]:
         assert row["figure_a"].value == pytest.approx(12.0)
         assert row["figure_b"].value == 12.0
     assert rows[0]["figure_b"].text == (
         "SUMPRODUCT(('Denials'!$B$5:$B$9=\"2026-10\")*'Denials'!$D$5:$D$9)")
+    dollars = rows[2]
+    assert dollars["figure_a"].value == pytest.approx(1_200.0)
+    assert dollars["figure_b"].value == pytest.approx(1_200.0)
+    assert dollars["figure_a"].text == "'Summary'!$C$20*'Denials'!$R$7"
+    assert dollars["figure_b"].text == "IF(ISNUMBER('Denials'!$S$7),'Denials'!$S$7,NA())"

@@ -57,7 +57,18 @@ from rxxl.reports.capital import (
     NO_IRR,
     UNNAMED_KIND,
 )
-from rxxl.reports.figures import CLOSED, DRIVER_LABELS, LARGEST_SHOWN, NO_ROW, NOT_CLOSED
+from rxxl.reports.figures import (
+    ABOVE_UCL,
+    BELOW_LCL,
+    CLOSED,
+    DRIVER_LABELS,
+    GRID_MONTHS,
+    LARGEST_SHOWN,
+    NO_ROW,
+    NOT_CLOSED,
+    PCHARTS,
+    grid_key,
+)
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.kpis import APD_DRIVER
 from rxxl.reports.templates import CANNOT, FAILS, MONTHS_SHOWN, PASSES, SHEETS
@@ -746,16 +757,56 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("denial_trend", "center_line"): (_CENTER, _REASON_SOURCE),
     ("denial_trend", "ucl"): (_UCL, _REASON_SOURCE),
     ("denial_trend", "lcl"): (_LCL, _REASON_SOURCE),
-    ("denial_trend", "out_of_control"): (
-        "TRUE when the month's rate is above its UCL or below its LCL; a month with nothing"
-        " submitted is never flagged (DOMAIN.md §4).", _REASON_SOURCE),
-    ("denial_trend", "mom_change"): (
-        "The month's denial rate less the payer's previous month's, in points (shown as a"
-        " percent: 1.2% is 1.2 points); blank in the first month (DOMAIN.md §4).",
+    ("denial_trend", "control"): (
+        f"{ABOVE_UCL} when the month's rate is above its UCL, {BELOW_LCL} when below its LCL,"
+        " blank otherwise; a month with nothing submitted is never flagged (DOMAIN.md §4).",
         _REASON_SOURCE),
+    ("denial_trend", "change_pts"): (
+        "The month's denial rate less the payer's previous month's, in percentage points"
+        " (1.2 is 1.2 pts); blank in the first month (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_trend", "submitted_dollars"): (
+        "Billed amount of the payer's initial claims submitted in the month, any status, in"
+        " dollars (DOMAIN.md §4).", _REASON_SOURCE),
     ("denial_trend", "denied_dollars"): (
         "Billed amount of the payer's initial denials in the month, in dollars (DOMAIN.md"
         " §4).", _REASON_SOURCE),
+    ("denial_grid", "payer"): ("Payer (plan) name on the claims (DOMAIN.md §4).",
+                               "claims: payer"),
+    **{("denial_grid", grid_key(back)): (
+        f"Initial denial rate by count of the payer in the month {back} months before the"
+        " report month (the header names the month; Report month (%) in the template): denied"
+        " / submitted, percent; shaded when above the payer's UCL of that month in the"
+        " payer x month detail; blank when nothing was submitted (DOMAIN.md §4)."
+        if back else
+        "Initial denial rate by count of the payer in the report month (the header names the"
+        " month): denied / submitted, percent; shaded when above the payer's UCL of the month"
+        " in the payer x month detail; blank when nothing was submitted (DOMAIN.md §4).",
+        _REASON_SOURCE) for back in range(GRID_MONTHS)},
+    ("denial_grid", "change_pts"): (
+        "The report month's denial rate less the previous month's, in percentage points"
+        " (1.2 is 1.2 pts) (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_grid", "submitted"): (
+        "Initial claims submitted to the payer in the report month (no original_claim_id),"
+        " any status, count; the totals row is all payers (DOMAIN.md §4).", _DENIAL_SOURCE),
+    ("denial_grid", "denied"): (
+        "Initial claims of the report month denied (CARC"
+        f" {_NOT_DENIALS} are not denials), count; the totals row is all payers"
+        " (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_grid", "excess"): (
+        "Denials of the report month beyond the payer's normal rate: denied less center line"
+        " x submitted, claims; the grid is sorted by it, most first, and its first"
+        f" {PCHARTS} payers are charted (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_grid", "submitted_dollars"): (
+        "Billed amount of the payer's initial claims of the report month, any status, in"
+        " dollars; the totals row is the denominator of the Initial denial rate, dollars"
+        " (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_grid", "denied_dollars"): (
+        "Billed amount of the payer's initial denials of the report month, in dollars"
+        " (DOMAIN.md §4).", _REASON_SOURCE),
+    ("denial_grid", "dollar_rate"): (
+        "Initial denial rate by dollars: Denied ($) / Submitted ($) of the row, a live"
+        " formula, percent; blank when nothing was submitted (DOMAIN.md §4).",
+        _REASON_SOURCE),
     ("pareto", "reason_code"): (
         "The denial reason: the NCPDP reject code (511-FB) of a pharmacy claim, else the CARC"
         " with its group (e.g. CO-197) of a medical claim; (no code) for a denial without"
@@ -787,15 +838,19 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     ("denial_categories", "denied_dollars"): (
         "Billed amount of the report month's initial denials in the category, in dollars"
         " (DOMAIN.md §4).", _REASON_SOURCE),
-    ("pchart", "month"): (
-        f"Service month, YYYY-MM, of {_MONTHS} (DOMAIN.md §4).", "claims: service_date"),
-    ("pchart", "denial_rate"): (
-        "Initial denial rate of the charted payer: the one with the most excess denials this"
-        " month (denied less center line x submitted), percent (DOMAIN.md §4).",
-        _REASON_SOURCE),
-    ("pchart", "center_line"): (_CENTER, _REASON_SOURCE),
-    ("pchart", "ucl"): (_UCL, _REASON_SOURCE),
-    ("pchart", "lcl"): (_LCL, _REASON_SOURCE),
+    **{entry: text for number in range(1, PCHARTS + 1) for entry, text in {
+        (f"pchart_{number}", "month"): (
+            f"Service month, YYYY-MM, of {_MONTHS} (DOMAIN.md §4).", "claims: service_date"),
+        (f"pchart_{number}", "denial_rate"): (
+            f"Initial denial rate of the charted payer (the grid's first {PCHARTS} by excess"
+            " denials, named in the chart's title), percent (DOMAIN.md §4).", _REASON_SOURCE),
+        (f"pchart_{number}", "center_line"): (_CENTER, _REASON_SOURCE),
+        (f"pchart_{number}", "ucl"): (_UCL, _REASON_SOURCE),
+        (f"pchart_{number}", "lcl"): (_LCL, _REASON_SOURCE),
+        (f"pchart_{number}", "flagged"): (
+            "The rate again in the months out of control (above the UCL or below the LCL),"
+            " blank in the others: the chart's markers (DOMAIN.md §4).", _REASON_SOURCE),
+    }.items()},
     # 340B
     ("exceptions_by_month", "month"): (
         f"Service month, YYYY-MM, of the {AUDIT_MONTHS} audited months ending with the report"

@@ -927,25 +927,91 @@ def _per_location(function, cogs: pd.Series, values: pd.DataFrame, days: int) ->
     return out
 
 
+#: Months across the Denials grid (the p-charts show all the months of the trend).
+GRID_MONTHS = 12
+#: Payers charted on the Denials sheet, those with the most excess denials this month.
+PCHARTS = 3
+#: What the Denials detail's Out of control column says of a month above its UCL or below
+#: its LCL (text, so every reader shows words, not TRUE/FALSE or 0/1).
+ABOVE_UCL, BELOW_LCL = "Above UCL", "Below LCL"
+
+
 def denial_figures(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """The Denials sheet's frames: the payer x month detail (``denial_trend``), the grid of
+    payers by month (``denial_grid``, its months in ``grid_months``), the p-charts of the
+    top payers (``pchart_1``... with ``pchart_payers``), the Pareto and the root causes."""
     counts = inputs.denial_counts
     if counts.empty:
         return {}
     trend = denials.trend_from_counts(counts, "payer")
-    trend = trend[trend["month"].isin(inputs.months.astype(str))]
-    out = {"denial_trend": trend.reset_index(drop=True)}
-    this = trend[trend["month"] == str(inputs.month)]
-    excess = this["denied"] - this["center_line"].fillna(0) * this["submitted"]
-    if len(this):
-        payer = this.loc[excess.idxmax(), "payer"]
+    trend = trend[trend["month"].isin(inputs.months.astype(str))].reset_index(drop=True)
+    above = trend["out_of_control"] & (trend["denial_rate"] > trend["center_line"])
+    trend["control"] = np.where(trend["out_of_control"],
+                                np.where(above, ABOVE_UCL, BELOW_LCL), "")
+    # Points, to the tenth shown (0.012 is 1.2 pts; no "-0.0" for a change of -0.04).
+    trend["change_pts"] = (trend["mom_change"] * 100).round(1)
+    out = {"denial_trend": trend}
+    months = [str(m) for m in inputs.months[-GRID_MONTHS:]]
+    out["grid_months"] = pd.DataFrame({"month": months})
+    grid = denial_grid(trend, months)
+    out["denial_grid"] = grid
+    charted = grid["payer"].head(PCHARTS).tolist() if len(grid) else []
+    out["pchart_payers"] = pd.DataFrame({"payer": charted})
+    for number, payer in enumerate(charted, start=1):
         chart = trend[trend["payer"] == payer]
-        out["pchart"] = chart[["month", "denial_rate", "center_line", "ucl", "lcl"]]
-        out["pchart_payer"] = pd.DataFrame({"payer": [payer]})
+        out[f"pchart_{number}"] = chart[["month", "denial_rate", "center_line", "ucl", "lcl"]
+                                        ].assign(flagged=chart["denial_rate"].where(
+                                            chart["out_of_control"]))
     if inputs.claims is not None and len(inputs.claims):
         out["pareto"] = denials.pareto(inputs.claims)
         categories = denials.pareto(inputs.claims, by="category")
         out["denial_categories"] = categories[["category", "count", "denied_dollars"]]
     return out
+
+
+def grid_key(back: int) -> str:
+    """The Denials grid's key of the rate ``back`` months before the report month."""
+    return f"rate_m{back}"
+
+
+def denial_grid(trend: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """One row per payer: its initial denial rate in each of ``months`` (the last is the
+    report month), and the report month's change in points, claims submitted and denied,
+    excess denials (denied less center line x submitted: the denials the payer's own
+    normal rate does not explain), dollars submitted and denied and the rate by dollars;
+    payers with the most excess denials first.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"payer": ["A", "A", "B", "B"],
+    ...     "month": ["2026-09", "2026-10"] * 2, "submitted": [100, 100, 50, 50],
+    ...     "denied": [5, 20, 5, 5], "denial_rate": [0.05, 0.2, 0.1, 0.1],
+    ...     "center_line": [0.05, 0.05, 0.1, 0.1], "mom_change": [None, 0.15, None, 0.0],
+    ...     "submitted_dollars": [1e4, 1e4, 5e3, 5e3], "denied_dollars": [500, 2e3, 500, 500]})
+    >>> denial_grid(trend, ["2026-09", "2026-10"])[["payer", "rate_m1", "rate_m0", "change_pts",
+    ...                                             "excess"]]
+      payer  rate_m1  rate_m0  change_pts  excess
+    0     A     0.05      0.2        15.0    15.0
+    1     B     0.10      0.1         0.0     0.0
+    """
+    shown = trend[trend["month"].isin(months)]
+    rates = shown.pivot(index="payer", columns="month", values="denial_rate").reindex(
+        columns=months)
+    rates.columns = [grid_key(len(months) - 1 - i) for i in range(len(months))]
+    this = trend[trend["month"] == months[-1]].set_index("payer")
+    grid = rates.join(this[["mom_change", "submitted", "denied", "center_line",
+                            "submitted_dollars", "denied_dollars"]], how="left")
+    # Points, not a percent: 0.012 is 1.2 pts.
+    grid["change_pts"] = (grid.pop("mom_change") * 100).round(1)
+    grid["excess"] = grid["denied"] - grid.pop("center_line").fillna(0) * grid["submitted"]
+    grid["dollar_rate"] = ratio(grid["denied_dollars"], grid["submitted_dollars"])
+    grid = grid.rename_axis("payer").reset_index()
+    for key in ("submitted", "denied"):
+        grid[key] = grid[key].fillna(0).astype("int64")
+    for key in ("submitted_dollars", "denied_dollars", "excess"):
+        grid[key] = grid[key].fillna(0.0)
+    return grid.sort_values(["excess", "denied", "payer"], ascending=[False, False, True],
+                            kind="stable").reset_index(drop=True)
 
 
 def audit_figures(inputs: Inputs, *, mask_patients: bool = True,

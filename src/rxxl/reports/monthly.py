@@ -47,6 +47,7 @@ from rxxl.outputs import check_replaceable, refuse_inputs
 from rxxl.reports import budget_model, figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.commentary import Sentence
+from rxxl.reports.denials_sheet import fill_denials
 from rxxl.reports.detail import QUANTITY_DECIMALS, write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
 from rxxl.reports.inputs import Inputs, listed_codes, load_inputs
@@ -335,8 +336,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
         notes.append(f"No inventory snapshots for {inputs.month}: turns and days on hand are"
                      " not shown.")
     denial = figures.denial_figures(inputs)
-    for name in ("denial_trend", "pareto", "denial_categories", "pchart"):
-        fill(name, denial.get(name))
+    fill_denials(filler, denial, fill)
     audit = figures.audit_figures(inputs, **masking)
     for name in ("audit_parameters", "exceptions_by_month", "exceptions_by_reason",
                  "exceptions_by_site", "exceptions_by_entity", "tracer_sample"):
@@ -358,7 +358,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
          for row, tile in zip(_kpi_rows(tiles), tiles, strict=True)]))
     filler.link(cells["kpis"], "detail", [filler.location(tile.detail) for tile in tiles])
     _format_kpis(filler, cells["kpis"], tiles)
-    findings = _findings(audit, cells, this_month)
+    findings = _findings(audit, cells, this_month, denial.get("denial_grid"))
     filler.link(fill("findings", findings), "text", findings["where"].tolist())
 
     facts["spend"] = float(spend["actual"].iloc[-1]) if len(spend) else np.nan
@@ -371,7 +371,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     _kpi_checks(_adder(checks), tiles, cells, inputs, spend, audit, settings,
                 generic=generic, stock=stock, trend_frame=denial.get("denial_trend"))
     _inventory_checks(_adder(checks), stock, cells["inventory"])
-    _denial_checks(_adder(checks), denial, cells["denial_trend"], inputs)
+    _denial_checks(_adder(checks), denial, cells, inputs)
     _audit_checks(_adder(checks), audit, cells, inputs.month, _cover_cell(filler, COVER_DETAIL),
                   settings[CHECK_SETTINGS[4]])
     checks = _evaluate(checks)
@@ -557,11 +557,11 @@ def _kpi_rows(tiles: list[kpis.Kpi]) -> list[dict]:
     return rows
 
 
-def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
-              ) -> pd.DataFrame:
+def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame,
+              grid: pd.DataFrame | None = None) -> pd.DataFrame:
     """The summary's top compliance findings and denial movers in words, largest exposure
     first (a 340B reason's dollars at stake, a payer's denied dollars of the month), each
-    with the location of its row on the detail sheet."""
+    with the location of its row on the detail sheet (a mover's row of the Denials grid)."""
     rows = []
     reasons = audit.get("exceptions_by_reason")
     if reasons is not None and len(reasons):
@@ -577,10 +577,15 @@ def _findings(audit: dict, cells: dict[str, Filled], this_month: pd.DataFrame
     if len(this_month):
         movers = this_month.dropna(subset=["mom_change"]).sort_values(
             "mom_change", ascending=False).head(3)
+        # A mover links to its payer's row of the Denials grid (its months and shading).
+        grid = grid if grid is not None else pd.DataFrame({"payer": []})
+        at = dict(zip(grid["payer"], range(len(grid)), strict=True))
         for label, row in zip(movers.index, movers.itertuples(), strict=True):
             rows.append(("Denials", f"{row.payer}: {row.denial_rate:.1%} denied,"
                                     f" {row.mom_change * 100:+.1f} pts on the prior month"
                                     f"{' (out of control)' if row.out_of_control else ''}",
+                         cells["denial_grid"].cell("payer", at[row.payer], absolute=False)
+                         if row.payer in at else
                          cells["denial_trend"].cell("payer", int(label), absolute=False),
                          float(row.denied_dollars)))
     # Ranked by what is at stake: 340B dollars at stake, a payer's denied dollars.
@@ -720,13 +725,11 @@ def _reconciliation_checks(add: Callable, drivers: pd.DataFrame,
         float(reconciliation["gl_actual"].sum()))
 
 
-#: The KPI tiles tied to their detail, by the start of the tile's name. A tile not named here
-#: (the denial rate by dollars: the Denials sheet shows denied dollars but not the dollars
-#: submitted) has no check.
+#: The KPI tiles tied to their detail, by the start of the tile's name.
 KPI_CHECKED = ("Total drug spend", "Drug cost per adjusted patient day",
                "Generic dispensing rate", "Inventory turns", "Days on hand",
-               "Initial denial rate", "Initial denial rate, HFMA", "340B savings",
-               "340B exceptions")
+               "Initial denial rate", "Initial denial rate, dollars",
+               "Initial denial rate, HFMA", "340B savings", "340B exceptions")
 
 
 #: The Checks sheet's settings, in order: the tolerance first (the cell named
@@ -802,7 +805,7 @@ def _kpi_checks(add: Callable, tiles: list[kpis.Kpi], cells: dict[str, Filled],
             f"{found[0]}*({gdr.cell('generic', -1)}+{gdr.cell('brand', -1)})",
             found[1] * (generic_ + brand), gdr.cell("generic", -1), generic_)
     _inventory_tiles(add, tile, cells["inventory"], stock, settings, month)
-    _denial_tiles(add, tile, cells["denial_trend"], trend_frame, month)
+    _denial_tiles(add, tile, cells, trend_frame, month)
     months, trend = cells["exceptions_by_month"], audit.get("exceptions_by_month")
     if trend is not None and len(trend) and trend["month"].iloc[-1] == str(month):
         for kind, key, label in (("340B savings", "savings_340b", "savings"),
@@ -845,11 +848,13 @@ def _month_sum(trend: Filled, key: str, month: pd.Period) -> str:
             f"{trend.column_range(key)})")
 
 
-def _denial_tiles(add: Callable, tile: Callable, trend: Filled, frame: pd.DataFrame | None,
-                  month: pd.Period) -> None:
-    """The claim denial rate (denied / submitted in the month) and HFMA's (the month's
-    denials over the average submitted in the three months before) from the Denials sheet's
-    payer rows (DOMAIN.md §4), compared in claims: rate x claims submitted = claims denied."""
+def _denial_tiles(add: Callable, tile: Callable, cells: dict[str, Filled],
+                  frame: pd.DataFrame | None, month: pd.Period) -> None:
+    """The claim denial rate (denied / submitted in the month), HFMA's (the month's denials
+    over the average submitted in the three months before) and the rate by dollars from the
+    Denials sheet (DOMAIN.md §4), compared in claims or dollars: rate x submitted = denied.
+    The claim rates read the payer x month detail, the dollar rate the grid's totals row."""
+    trend, grid = cells["denial_trend"], cells.get("denial_grid")
     if not trend.rows or frame is None or not len(frame):
         return
 
@@ -869,6 +874,12 @@ def _denial_tiles(add: Callable, tile: Callable, trend: Filled, frame: pd.DataFr
             " before equals the Denials sheet's claims denied",
             f"{found[0]}*AVERAGE({before})", found[1] * average,
             _month_sum(trend, "denied", month), denied)
+    if (found := tile("Initial denial rate, dollars")) and grid is not None and grid.rows:
+        add("Summary: the dollar denial rate tile times the month's dollars submitted equals"
+            " the Denials grid's dollars denied (totals row, $)",
+            f"{found[0]}*{grid.total('submitted_dollars')}",
+            found[1] * summed("submitted_dollars", month), grid.total("denied_dollars"),
+            summed("denied_dollars", month))
 
 
 def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> None:
@@ -897,10 +908,12 @@ def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> 
             inventory.total("ending"), float(figures_["ending"].sum()))
 
 
-def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inputs) -> None:
+def _denial_checks(add: Callable, denial: dict, cells: dict[str, Filled],
+                   inputs: Inputs) -> None:
     """The Denials sheet's month, summed over the payers, holds the claims the denial rate
-    tile counted (its denominator and numerator, counted by rxxl from the claims)."""
-    trend = denial.get("denial_trend")
+    tile counted (its denominator and numerator, counted by rxxl from the claims), and the
+    grid's totals row holds the detail's month (claims and dollars)."""
+    trend, trend_cells = denial.get("denial_trend"), cells["denial_trend"]
     counted = kpis._by_month(inputs.denial_counts)
     month = str(inputs.month)
     if trend is None or not len(trend) or month not in counted.index:
@@ -910,6 +923,16 @@ def _denial_checks(add: Callable, denial: dict, trend_cells: Filled, inputs: Inp
             " counted", _month_sum(trend_cells, key, inputs.month),
             float(trend.loc[trend["month"] == month, key].sum()), None,
             float(counted.loc[month, key]))
+    grid = cells.get("denial_grid")
+    if grid is None or not grid.rows:
+        return
+    for key, label in (("submitted", "claims submitted"), ("denied", "claims denied"),
+                       ("submitted_dollars", "dollars submitted"),
+                       ("denied_dollars", "dollars denied")):
+        add(f"Denials: the grid's {label} (totals row) equal the payer x month detail's month",
+            grid.total(key), float(denial["denial_grid"][key].sum()),
+            _month_sum(trend_cells, key, inputs.month),
+            float(trend.loc[trend["month"] == month, key].sum()))
 
 
 #: The tracer sample's patient header when ``--unmask-patients`` shows the ids themselves.

@@ -23,6 +23,7 @@ import textwrap
 
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import column_index_from_string, coordinate_to_tuple
+from openpyxl.utils.cell import range_boundaries
 
 FONT_NAME = "Calibri"
 FONT_SIZE = 10
@@ -259,8 +260,15 @@ def column_widths(sheet) -> dict[int, float]:
 
 
 def printed_width(sheet) -> float:
-    """Printed width in points of an openpyxl worksheet's used columns at 100%."""
-    return sum(column_points(width) for width in column_widths(sheet).values())
+    """Printed width in points of an openpyxl worksheet's used columns at 100%, or of the
+    columns of its print area when it has one (a sheet may keep detail beside what it
+    prints)."""
+    widths = column_widths(sheet)
+    area = getattr(sheet, "print_area", None)
+    if area and "," not in area:  # one area: its columns; several: the whole sheet
+        first, _, last, _ = range_boundaries(area.split("!")[-1].replace("$", ""))
+        widths = {column: width for column, width in widths.items() if first <= column <= last}
+    return sum(column_points(width) for width in widths.values())
 
 
 _EMU_PER_PIXEL = 9525

@@ -18,19 +18,27 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, PatternFill
-from openpyxl.utils.cell import absolute_coordinate
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import absolute_coordinate, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 
 from rxxl.data.readers import refuse_unsafe_workbook
+from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
 from rxxl.reports.budget_model import MATERIALITY_NAMES
-from rxxl.denials import SIGMAS
-from rxxl.drug_bridge import DRIVERS
-from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS
+from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS, GRID_MONTHS, PCHARTS, grid_key
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
     Column,
@@ -59,6 +67,27 @@ BRIDGE_CHART_ROW = BRIDGE_ROW + 1 + len(BRIDGE_STEPS) + 2
 DRIVER_TABLES_ROW = BRIDGE_CHART_ROW + 18
 #: A drug's full name with strength and form ("Privigen (immune globulin IV 10%) 20 g/200 mL").
 DRUG_WIDTH = 46
+#: The Denials grid: the payer's name, then a rate per month (narrow, so that the grid
+#: prints on one page wide at the target scale).
+PAYER_WIDTH, GRID_RATE_WIDTH = 23, 7
+#: The Denials sheet's reasons (Pareto, then root causes) start here, under the p-charts.
+DENIAL_REASONS_ROW = 30
+#: Where the Denials sheet's tables that are not printed start (the p-charts' data, the
+#: payer x month detail), right of the grid and one empty column after it.
+DENIAL_RIGHT = "V"
+POINTS = '+0.0;-0.0;"–"'
+
+
+def grid_header(back: int) -> str:
+    """The template's header of the grid column ``back`` months before the report month;
+    the report writes the month itself there (``2026-10 (%)``)."""
+    return "Report month (%)" if back == 0 else f"Month -{back} (%)"
+
+
+def _right_of(column: str, offset: int, row: int) -> str:
+    return f"{get_column_letter(column_index_from_string(column) + offset)}{row}"
+
+
 #: The Summary's commentary: one sentence a row under the subtitle (text overflows to the
 #: right across the empty cells: no merged cells), its caption in the row above; the
 #: Summary's tables start under it.
@@ -262,26 +291,58 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("High", "high", R, 9)), caption="The published band (docs/kpi-rules.md)"),
         ),
     ), False),
-    "Denials": ("Denials", "Initial denial rates, p-chart limits, reasons, dollars at risk", (
-        TableSpec("denial_trend", "A4", (
+    "Denials": ("Denials", "Initial denial rates by payer and month (shaded above the"
+                " payer's upper control limit), p-charts of the top payers, reasons and"
+                " dollars", (
+        # Stacked: the grid, the p-charts under it, the reasons (chart beside) and the root
+        # causes; the report inserts rows as a table grows. Columns are shared down the
+        # sheet, so the stacked tables' wide columns fall on the grid's wide ones.
+        TableSpec("denial_grid", "A4", (
+            _c("Payer", "payer", width=PAYER_WIDTH),
+            *(_c(grid_header(back), grid_key(back), P, GRID_RATE_WIDTH)
+              for back in range(GRID_MONTHS - 1, -1, -1)),
+            _c("Change (pts)", "change_pts", POINTS, 8),
+            _c("Submitted (claims)", "submitted", N, 9),
+            _c("Denied (claims)", "denied", N, 8),
+            _c("Excess denials (claims)", "excess", N, 8),
+            _c("Submitted ($)", "submitted_dollars", D, 10),
+            _c("Denied ($)", "denied_dollars", D, 9),
+            _c("Dollar denial rate (%)", "dollar_rate", P, 9)),
+                  caption="Initial denial rate (%) by payer and month, most excess denials"
+                          " first; the report month's claims and dollars",
+                  totals=("submitted", "denied", "excess", "submitted_dollars",
+                          "denied_dollars")),
+        TableSpec("pareto", f"A{DENIAL_REASONS_ROW}", (
+            _c("Description", "description", width=PAYER_WIDTH),
+            _c("Reason", "reason_code", width=GRID_RATE_WIDTH),
+            _c("Denials", "count", N, GRID_RATE_WIDTH),
+            _c("Share (%)", "share", P, GRID_RATE_WIDTH),
+            _c("Cum. share (%)", "cumulative_share", P, GRID_RATE_WIDTH),
+            _c("Denied ($)", "denied_dollars", D, GRID_RATE_WIDTH),
+            # Last, so a long category runs on over the empty cells to its right.
+            _c("Cause", "category", width=GRID_RATE_WIDTH)),
+                  caption="Denial reasons of the month (Pareto)"),
+        TableSpec("denial_categories", f"A{DENIAL_REASONS_ROW + 5}", (
+            _c("Root cause", "category", width=PAYER_WIDTH),
+            _c("Denials", "count", N, GRID_RATE_WIDTH),
+            _c("Denied ($)", "denied_dollars", D, GRID_RATE_WIDTH)), caption="Root causes"),
+        *(TableSpec(f"pchart_{number}", _right_of(DENIAL_RIGHT, 7 * (number - 1), 4), (
+            _c("Month", "month", width=9), _c("Rate (%)", "denial_rate", P, 9),
+            _c("Center (%)", "center_line", P, 9), _c("UCL (%)", "ucl", P, 9),
+            _c("LCL (%)", "lcl", P, 9), _c("Out of control (%)", "flagged", P, 10)),
+                    caption=f"p-chart {number}: payer {number} by excess denials (chart data, not"
+                            " printed)")
+          for number in range(1, PCHARTS + 1)),
+        TableSpec("denial_trend", _right_of(DENIAL_RIGHT, 7 * PCHARTS, 4), (
             _c("Payer", "payer", width=W["label"]), _c("Month", "month", width=9),
-            _c("Submitted", "submitted", N), _c("Denied", "denied", N),
+            _c("Submitted", "submitted", N, 11), _c("Denied", "denied", N, 10),
             _c("Denial rate (%)", "denial_rate", P), _c("Center (%)", "center_line", P),
             _c("UCL (%)", "ucl", P), _c("LCL (%)", "lcl", P),
-            _c("Out of control", "out_of_control", width=9),
-            _c("Change (pts)", "mom_change", P), _c("Denied ($)", "denied_dollars", D))),
-        TableSpec("pareto", "M4", (
-            _c("Reason", "reason_code", width=W["code"]),
-            _c("Description", "description", width=W["label"]), _c("Category", "category"),
-            _c("Denials", "count", N), _c("Share (%)", "share", P),
-            _c("Cumulative (%)", "cumulative_share", P), _c("Denied ($)", "denied_dollars", D))),
-        TableSpec("denial_categories", "U4", (
-            _c("Root cause", "category", width=22), _c("Denials", "count", N),
-            _c("Denied ($)", "denied_dollars", D))),
-        TableSpec("pchart", "Y4", (
-            _c("Month", "month", width=9), _c("Rate (%)", "denial_rate", P),
-            _c("Center (%)", "center_line", P), _c("UCL (%)", "ucl", P),
-            _c("LCL (%)", "lcl", P)), caption="p-chart of the payer with most excess denials"),
+            _c("Out of control", "control", width=11),
+            _c("Change (pts)", "change_pts", POINTS, 9),
+            _c("Submitted ($)", "submitted_dollars", D), _c("Denied ($)", "denied_dollars", D)),
+                  caption="Payer x month detail with the p-chart limits (the grid's shading"
+                          " reads its UCL); not printed"),
     ), False),
     "340B": ("340B compliance", "How the audit was run, the last months, the month's exceptions"
              " by reason, entity and site, and the tracer sample for an HRSA auditor", (
@@ -420,6 +481,8 @@ def build_template(path: Path) -> Path:
     from rxxl.reports.capital import lay_out_new_request
 
     lay_out_new_request(Filler(book))
+    _denials_widths(book["Denials"])
+    book["Denials"].print_area = denials_print_area(book["Denials"])
     finish_printing(book)  # every column has its width now: pages wide from the widths
     # A fixed stamp: two builds of the same code are the same file.
     book.properties.created = book.properties.modified = dt.datetime(2026, 1, 1)
@@ -582,40 +645,16 @@ def _charts(book: Workbook) -> None:
     generics.add_chart(gdr, f"F{first}")  # beside the month table, in its reserved rows
 
     denials = book["Denials"]
-    pchart = LineChart()
-    # The template is built before the data: it cannot name the payer, only the rule that
-    # picks it (figures.denial_figures: most denials above the center line this month).
-    pchart.title = f"Denial rate and {SIGMAS:g}-sigma limits, payer with most excess denials"
-    pchart.add_data(Reference(denials, min_col=26, max_col=29, min_row=4,
-                              max_row=4 + MONTHS_SHOWN), titles_from_data=True)
-    pchart.set_categories(Reference(denials, min_col=25, min_row=5, max_row=4 + MONTHS_SHOWN))
-    rate, center, upper, lower = pchart.series
-    _line(rate, ACTUAL_LINE, width_pt=2.5, marker="circle")
-    _line(center, LIMIT_LINE, width_pt=1.25)
-    for limit in (upper, lower):
-        _line(limit, BUDGET_LINE, dash="dash", width_pt=1.25)
-    _straight(pchart)
-    _from_zero(pchart.y_axis, "0%")
-    denials.add_chart(pchart, "Y31")
-    pareto = BarChart()
-    pareto.title = f"Denial reasons, top {PARETO_CHARTED}: count and cumulative share"
-    pareto.add_data(Reference(denials, min_col=16, min_row=4, max_row=4 + PARETO_CHARTED),
-                    titles_from_data=True)
-    pareto.set_categories(Reference(denials, min_col=13, min_row=5,
-                                    max_row=4 + PARETO_CHARTED))
-    _from_zero(pareto.y_axis, "#,##0")
-    cumulative = LineChart()
-    cumulative.add_data(Reference(denials, min_col=18, min_row=4, max_row=4 + PARETO_CHARTED),
-                        titles_from_data=True)
-    _line(cumulative.series[0], BUDGET_LINE, width_pt=2, marker="circle")
-    _straight(cumulative)
-    cumulative.y_axis.axId = 200
-    cumulative.y_axis.crosses = "max"
-    # The cumulative share is a fraction: 0 to 1 shows as 0% to 100%.
-    _from_zero(cumulative.y_axis, "0%")
-    cumulative.y_axis.scaling.max = 1
-    pareto += cumulative
-    denials.add_chart(pareto, "M31")
+    # The charts' caption: a cell under the grid, which a growing grid pushes down (with
+    # the charts under it) when it inserts rows.
+    caption = denials.cell(PCHART_CAPTION_ROW, 1, f"p-charts of the top {PCHARTS} payers by"
+                           " excess denials: monthly rate, center line (dashed), control"
+                           " limits; red diamonds mark the months out of control")
+    caption.style = style.NOTE_STYLE
+    for number in range(1, PCHARTS + 1):
+        denials.add_chart(_pchart(denials, number), PCHART_ANCHORS[number - 1])
+    # Beside the Pareto, right of its Category column's run-on text.
+    denials.add_chart(_pareto(denials), f"J{DENIAL_REASONS_ROW}")
 
     compliance = book["340B"]
     exceptions = BarChart()
@@ -642,6 +681,98 @@ def _stacked_340b(sheet) -> None:
                 cell.alignment = Alignment(horizontal="left", indent=1)
 
 
+#: The p-charts sit side by side under the grid (the report moves them below its rows).
+PCHART_CAPTION_ROW = 8
+PCHART_ANCHORS = ("A9", "G9", "O9")
+#: The template's p-chart title; the report writes the payer's name in its place.
+PCHART_TITLE = "{payer}: initial denial rate, p-chart"
+OUT_OF_CONTROL_MARK = "C00000"
+
+
+def chart_title(text: str, size_pt: float = 11) -> Title:
+    """A chart title in bold ``size_pt`` points (the default 18 pt leaves a small chart
+    little room to plot)."""
+    font = CharacterProperties(sz=int(size_pt * 100), b=True)
+    return Title(tx=Text(rich=RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=font),
+                                                    r=[RegularTextRun(t=text, rPr=font)])])),
+                 overlay=False)
+
+
+def pchart_title(payer: str) -> str:
+    """The title of a payer's p-chart.
+
+    >>> pchart_title("Humana Medicare Part D")
+    'Humana Medicare Part D: initial denial rate, p-chart'
+    """
+    return PCHART_TITLE.format(payer=payer)
+
+
+def _pchart(sheet, number: int) -> LineChart:
+    """The p-chart of the grid's payer ``number``: the rate, the center line (dashed), the
+    UCL and LCL, and the months out of control as markers without a line."""
+    first_col, header, _, _ = range_boundaries(_anchor(f"pchart_{number}"))
+    chart = LineChart()
+    # The template is built before the data: the report names the payer.
+    chart.title = chart_title(pchart_title(f"Payer {number} by excess denials"))
+    chart.add_data(Reference(sheet, min_col=first_col + 1, max_col=first_col + 5,
+                             min_row=header, max_row=header + MONTHS_SHOWN),
+                   titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=first_col, min_row=header + 1,
+                                   max_row=header + MONTHS_SHOWN))
+    rate, center, upper, lower, flagged = chart.series
+    _line(rate, ACTUAL_LINE, width_pt=2.25, marker="circle")
+    rate.marker.size = 4
+    _line(center, LIMIT_LINE, dash="dash", width_pt=1.25)
+    for limit in (upper, lower):
+        _line(limit, BUDGET_LINE, width_pt=1.25)
+    _line(flagged, OUT_OF_CONTROL_MARK, marker="diamond")
+    flagged.marker.size = 9
+    flagged.graphicalProperties.line.noFill = True  # the points only
+    _straight(chart)
+    _from_zero(chart.y_axis, "0%")
+    chart.y_axis.title = "Denied (% of claims)"
+    chart.legend.position = "b"
+    chart.height, chart.width = 9, 10.4
+    return chart
+
+
+def _pareto(sheet) -> BarChart:
+    first_col, header, _, _ = range_boundaries(_anchor("pareto"))
+    keys = table_keys("pareto")
+    count, cumulative_share, reason = (first_col + keys.index(key) for key in (
+        "count", "cumulative_share", "reason_code"))
+    pareto = BarChart()
+    pareto.title = chart_title(
+        f"Denial reasons, top {PARETO_CHARTED}: count and cumulative share")
+    pareto.add_data(Reference(sheet, min_col=count, min_row=header,
+                              max_row=header + PARETO_CHARTED), titles_from_data=True)
+    pareto.set_categories(Reference(sheet, min_col=reason, min_row=header + 1,
+                                    max_row=header + PARETO_CHARTED))
+    _from_zero(pareto.y_axis, "#,##0")
+    cumulative = LineChart()
+    cumulative.add_data(Reference(sheet, min_col=cumulative_share, min_row=header,
+                                  max_row=header + PARETO_CHARTED), titles_from_data=True)
+    _line(cumulative.series[0], BUDGET_LINE, width_pt=2, marker="circle")
+    _straight(cumulative)
+    cumulative.y_axis.axId = 200
+    cumulative.y_axis.crosses = "max"
+    # The cumulative share is a fraction: 0 to 1 shows as 0% to 100%.
+    _from_zero(cumulative.y_axis, "0%")
+    cumulative.y_axis.scaling.max = 1
+    pareto += cumulative
+    pareto.height, pareto.width = 9, 17.5
+    return pareto
+
+
+def _anchor(name: str) -> str:
+    """The template's anchor cell of table ``name``."""
+    for _, _, specs, _ in SHEETS.values():
+        for spec in specs:
+            if spec.name == name:
+                return f"{spec.anchor}:{spec.anchor}"
+    raise KeyError(name)
+
+
 def _commentary_block(sheet) -> None:
     """The cells the month's commentary is written into, a sentence a row (named
     ``Commentary``), with its caption above."""
@@ -654,6 +785,47 @@ def _commentary_block(sheet) -> None:
         COMMENTARY, attr_text=f"Summary!{absolute_coordinate(COMMENTARY_CELLS)}")
 
 
+def _denials_widths(sheet) -> None:
+    """Each Denials column as wide as the widest of its tables' columns says. The layout
+    keeps the larger of a column's width and the one it finds, and openpyxl finds 13 for a
+    column never set, so the grid's narrow month columns (7) would print at 13 and the grid
+    on two pages."""
+    widths: dict[int, float] = {}
+    for spec in SHEETS["Denials"][2]:
+        first_col, _, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
+        for offset, column in enumerate(spec.columns):
+            widths[first_col + offset] = max(widths.get(first_col + offset, 0), column.width)
+    for col, width in widths.items():
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    lines: dict[int, int] = {}  # the header rows for those widths
+    for spec in SHEETS["Denials"][2]:
+        first_col, header_row, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
+        lines[header_row] = max([lines.get(header_row, 1)] + [
+            style.header_lines(column.header, widths[first_col + offset])
+            for offset, column in enumerate(spec.columns)])
+    for header_row, count in lines.items():
+        sheet.row_dimensions[header_row].height = (style.header_height(count) if count > 1
+                                                   else None)
+    # The grid's header on every printed page (a long grid spans pages; the tables under
+    # it are short).
+    sheet.print_title_rows = f"{_header_row('denial_grid')}:{_header_row('denial_grid')}"
+
+
+def denials_print_area(sheet) -> str:
+    """The Denials sheet's print area: its grid, charts, reasons and root causes (columns A
+    to the grid's last, rows to the lowest of them); the p-charts' data and the payer x month
+    detail right of them (hundreds of rows) stay on the sheet for the analyst. The report
+    sets it again once its tables are filled."""
+    first_col, _, last_col, _ = range_boundaries(sheet.tables["denial_grid"].ref)
+    last_row = max(range_boundaries(table.ref)[3] for table in sheet.tables.values()
+                   if range_boundaries(table.ref)[2] <= last_col)
+    for chart in sheet._charts:
+        left, _, _, bottom = style.chart_cells(sheet, chart)
+        if left <= last_col:
+            last_row = max(last_row, bottom)
+    return f"{get_column_letter(first_col)}1:{get_column_letter(last_col)}{last_row}"
+
+
 def _conditional_formats(book: Workbook) -> None:
     fail = PatternFill("solid", fgColor=style.FAIL_FILL)
     checks, inventory = _header_row("checks") + 1, _header_row("inventory") + 1
@@ -663,5 +835,10 @@ def _conditional_formats(book: Workbook) -> None:
     book["Inventory"].conditional_formatting.add(
         f"J{inventory}:J{inventory + 200}", CellIsRule(operator="equal", formula=['"No"'],
                                                       fill=fail))
+    # The detail's Out of control column (its 9th); the grid's shading is written by the
+    # report, which knows the grid's and the detail's rows.
+    first_col, header, _, _ = range_boundaries(_anchor("denial_trend"))
+    control = get_column_letter(first_col + 8)
     book["Denials"].conditional_formatting.add(
-        "I5:I2000", CellIsRule(operator="equal", formula=["TRUE"], fill=fail))
+        f"{control}{header + 1}:{control}5000",
+        CellIsRule(operator="notEqual", formula=['""'], fill=fail))
