@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
-from rxxl.reports.templates import BUDGET_LINE, MONTHS_SHOWN, build_template
+from rxxl.reports.templates import BUDGET_LINE, MONTHS_SHOWN, build_template, header_row
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 
@@ -66,7 +66,9 @@ def test_the_paretos_cumulative_axis_runs_0_to_100_percent(charts):
 def test_the_budget_line_is_dashed_and_drawn_over_actual(charts):
     spend = _one(charts, "Drug spend by month")
     actual, budget = spend.series  # drawn in order: budget last, on top
-    assert actual.tx.strRef.f.endswith("C25") and budget.tx.strRef.f.endswith("B25")
+    header = header_row("spend_by_month")  # the series' names are the table's headers
+    assert actual.tx.strRef.f.endswith(f"C{header}") and budget.tx.strRef.f.endswith(
+        f"B{header}")
     assert budget.graphicalProperties.line.prstDash == "dash"
     assert budget.graphicalProperties.line.solidFill.srgbClr == BUDGET_LINE
     assert actual.graphicalProperties.line.solidFill.srgbClr != BUDGET_LINE

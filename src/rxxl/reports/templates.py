@@ -472,7 +472,7 @@ def build_template(path: Path) -> Path:
     book.defined_names["CheckTolerance"] = DefinedName(
         "CheckTolerance", attr_text=f"Checks!{TOLERANCE_CELL}")
     # The materiality inputs: the materiality table's one data row on the Budget sheet.
-    row = _header_row("materiality") + 1
+    row = header_row("materiality") + 1
     for name, column in zip(MATERIALITY_NAMES, "AB", strict=True):
         book.defined_names[name] = DefinedName(name, attr_text=f"Budget!${column}${row}")
     _charts(book)
@@ -579,7 +579,7 @@ def _from_zero(axis, number_format: str | None = None) -> None:
         axis.numFmt.sourceLinked = False
 
 
-def _header_row(name: str) -> int:
+def header_row(name: str) -> int:
     """The template's header row of table ``name``."""
     for _, _, specs, _ in SHEETS.values():
         for spec in specs:
@@ -594,7 +594,7 @@ def _charts(book: Workbook) -> None:
     spend.title = "Drug spend by month: actual vs budget ($)"
     spend.y_axis.title = "$"
     spend.height, spend.width = 7.5, 16
-    first = _header_row("spend_by_month")
+    first = header_row("spend_by_month")
     # Actual first and budget last, so the dashed budget line is drawn over the actual one.
     for column in (3, 2):
         spend.add_data(Reference(summary, min_col=column, min_row=first,
@@ -631,7 +631,7 @@ def _charts(book: Workbook) -> None:
     generics = book["Generics"]
     gdr = LineChart()
     gdr.title = "Generic dispensing rate by month (% of prescriptions)"
-    first = _header_row("gdr_by_month")
+    first = header_row("gdr_by_month")
     gdr.add_data(Reference(generics, min_col=4, min_row=first, max_row=first + MONTHS_SHOWN),
                  titles_from_data=True)
     gdr.set_categories(Reference(generics, min_col=1, min_row=first + 1,
@@ -799,16 +799,15 @@ def _denials_widths(sheet) -> None:
         sheet.column_dimensions[get_column_letter(col)].width = width
     lines: dict[int, int] = {}  # the header rows for those widths
     for spec in SHEETS["Denials"][2]:
-        first_col, header_row, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
-        lines[header_row] = max([lines.get(header_row, 1)] + [
+        first_col, top, _, _ = range_boundaries(f"{spec.anchor}:{spec.anchor}")
+        lines[top] = max([lines.get(top, 1)] + [
             style.header_lines(column.header, widths[first_col + offset])
             for offset, column in enumerate(spec.columns)])
-    for header_row, count in lines.items():
-        sheet.row_dimensions[header_row].height = (style.header_height(count) if count > 1
-                                                   else None)
+    for top, count in lines.items():
+        sheet.row_dimensions[top].height = style.header_height(count) if count > 1 else None
     # The grid's header on every printed page (a long grid spans pages; the tables under
     # it are short).
-    sheet.print_title_rows = f"{_header_row('denial_grid')}:{_header_row('denial_grid')}"
+    sheet.print_title_rows = f"{header_row('denial_grid')}:{header_row('denial_grid')}"
 
 
 def denials_print_area(sheet) -> str:
@@ -828,7 +827,7 @@ def denials_print_area(sheet) -> str:
 
 def _conditional_formats(book: Workbook) -> None:
     fail = PatternFill("solid", fgColor=style.FAIL_FILL)
-    checks, inventory = _header_row("checks") + 1, _header_row("inventory") + 1
+    checks, inventory = header_row("checks") + 1, header_row("inventory") + 1
     book["Checks"].conditional_formatting.add(
         f"E{checks}:E{checks + 400}", CellIsRule(operator="greaterThan", formula=["0"],
                                                  fill=fail))
