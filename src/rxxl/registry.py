@@ -40,6 +40,10 @@ Definitions (docs/340b-registry.md gives the sources):
   entity; a site registered to no entity on the date is UNREGISTERED_ACTIVITY, because the
   fix is a registration (or a repayment). The ``detail`` column says which case of
   :data:`DETAIL_TEXT` it is.
+- **A stale registration** is a site registered (as above) for some of the period with no
+  340B claim at it in the period, on any day and under any entity: claims off its
+  registered days or under another entity are already UNREGISTERED_ACTIVITY or
+  WRONG_ENTITY, and one problem is not listed twice.
 - **Dollars at stake** are the audit's: quantity x (WAC - 340B unit cost) per claim, rounded
   to the cent, summed where known; ``claims_without_costs`` counts the claims whose WAC or
   340B cost is blank. It is what buying the drug at WAC instead of the 340B price would
