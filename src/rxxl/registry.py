@@ -361,46 +361,31 @@ def _covering(claims: pd.DataFrame, periods: pd.DataFrame, on: list[str]) -> pd.
 def _activity_findings(used: pd.DataFrame, books: _Books) -> pd.DataFrame:
     """UNREGISTERED_ACTIVITY and WRONG_ENTITY, by entity, site and month."""
     claims = used.assign(claim=np.arange(len(used)))
-    known = claims[claims["entity"].notna()]
+    # Every registration of the claim's site in force on the service date (a site has one
+    # or two rows: the merge stays about as long as the claims).
+    on_date = _covering(claims[["claim", "site_id", "entity", "day"]], books.effective,
+                        ["site_id"])
+    own = (on_date["entity_id"] == on_date["entity"]).to_numpy(dtype=bool, na_value=False)
     registered = np.zeros(len(claims), dtype=bool)
-    hits = _covering(known[["claim", "site_id", "entity", "day"]].rename(
-        columns={"entity": "entity_id"}), books.effective, ["site_id", "entity_id"])
-    registered[hits["claim"].to_numpy()] = True
-
-    # Registered on the date to some entity: whose (the first, when several).
-    on_date = _covering(claims[["claim", "site_id", "day"]], books.effective, ["site_id"])
-    other = on_date.drop_duplicates("claim").set_index("claim")["entity_id"]
-    registered_to = other.reindex(np.arange(len(claims))).to_numpy(dtype=object)
+    registered[on_date["claim"].to_numpy()[own]] = True
+    other = on_date[~own].drop_duplicates("claim")  # whose, the first when several
+    registered_to = np.full(len(claims), None, dtype=object)
+    registered_to[other["claim"].to_numpy()] = other["entity_id"].to_numpy(dtype=object)
     unknown_entity = claims["entity"].isna().to_numpy()
     # A site registered on the date while the claim's entity cannot be told (a site of
     # several entities) is the audit's ENTITY_UNKNOWN, not a registration finding.
     wrong = ~registered & ~unknown_entity & pd.notna(registered_to)
     unregistered = ~registered & pd.isna(registered_to)
-
-    detail = np.full(len(claims), "registered_to_other", dtype=object)
-    raw = _covering(known[["claim", "site_id", "entity", "day"]].rename(
-        columns={"entity": "entity_id"}), books.site_rows, ["site_id", "entity_id"])
-    pair_rows = known.merge(books.site_rows[["site_id", "entity_id"]].drop_duplicates(),
-                            left_on=["site_id", "entity"], right_on=["site_id", "entity_id"])
-    has_pair = np.isin(claims["claim"], pair_rows["claim"])
-    site_known = np.isin(claims["site_id"].to_numpy(dtype=object),
-                         books.site_rows["site_id"].to_numpy(dtype=object))
-    covered_raw = np.isin(claims["claim"], raw["claim"])
-    detail[unregistered] = np.select(
-        [~site_known, covered_raw, has_pair],
-        ["site_unknown", "entity_not_registered", "outside_site_registration"],
-        "site_not_for_entity")[unregistered]
-
-    flagged = claims.assign(
-        reason=np.where(wrong, "WRONG_ENTITY", "UNREGISTERED_ACTIVITY"),
-        detail=detail,
-        registered_entity_id=np.where(wrong, registered_to, None),
-        month=(claims["day"].to_numpy().astype("datetime64[D]").astype("datetime64[M]")
-               .astype(str)),
-        unknown_cost=claims["dollars"].isna().to_numpy(),
-    )[wrong | unregistered]
+    flagged = claims[wrong | unregistered].assign(
+        reason=np.where(wrong, "WRONG_ENTITY", "UNREGISTERED_ACTIVITY")[wrong | unregistered],
+        registered_entity_id=registered_to[wrong | unregistered],
+    )
     if flagged.empty:
         return pd.DataFrame()
+    flagged["detail"] = _unregistered_detail(flagged, books)
+    flagged["month"] = (flagged["day"].to_numpy().astype("datetime64[D]")
+                        .astype("datetime64[M]").astype(str))
+    flagged["unknown_cost"] = flagged["dollars"].isna().to_numpy()
     keys = ["reason", "entity", "site_id", "registered_entity_id", "detail", "month"]
     grouped = flagged.groupby(keys, dropna=False, sort=False)
     found = grouped.agg(claims=("claim", "size"), dollars_at_risk=("dollars", "sum"),
@@ -409,6 +394,22 @@ def _activity_findings(used: pd.DataFrame, books: _Books) -> pd.DataFrame:
     types = books.site_rows.drop_duplicates("site_id").set_index("site_id")["site_type"]
     found["site_type"] = found["site_id"].map(types)
     return found
+
+
+def _unregistered_detail(flagged: pd.DataFrame, books: _Books) -> np.ndarray:
+    """Which case of DETAIL_TEXT each flagged claim is."""
+    keys = flagged[["claim", "site_id", "entity", "day"]].rename(columns={"entity": "entity_id"})
+    # The site's own row for the entity covers the date: only the entity's registration
+    # is missing. A row for the entity at other times: outside the site's registration.
+    covered = flagged["claim"].isin(
+        _covering(keys, books.site_rows, ["site_id", "entity_id"])["claim"]).to_numpy()
+    pairs = books.site_rows[["site_id", "entity_id"]].drop_duplicates()
+    has_pair = flagged["claim"].isin(keys.merge(pairs, on=["site_id", "entity_id"])["claim"])
+    site_known = flagged["site_id"].isin(books.site_rows["site_id"]).to_numpy()
+    case = np.select([~site_known, covered, has_pair.to_numpy()],
+                     ["site_unknown", "entity_not_registered", "outside_site_registration"],
+                     "site_not_for_entity").astype(object)
+    return np.where(flagged["reason"] == "WRONG_ENTITY", "registered_to_other", case)
 
 
 def _stale_findings(used: pd.DataFrame, books: _Books, first: int, last: int) -> pd.DataFrame:
@@ -427,8 +428,7 @@ def _stale_findings(used: pd.DataFrame, books: _Books, first: int, last: int) ->
     # Any 340B claim at the site in the period uses it, on a registered day or not, under
     # its entity or another: claims outside the registration are UNREGISTERED_ACTIVITY,
     # under another entity WRONG_ENTITY, and one problem is not listed twice.
-    used_sites = used["site_id"].to_numpy(dtype=object)
-    stale = per_site[~np.isin(per_site["site_id"].to_numpy(dtype=object), used_sites)]
+    stale = per_site[~per_site["site_id"].isin(used["site_id"].unique())]
     return stale.assign(reason="STALE_REGISTRATION", detail="no_340b_claims", claims=0)
 
 
