@@ -211,6 +211,43 @@ def test_registration_changes_in_the_period_and_the_watch_window():
                               today="2026-09-01").equals(found)
 
 
+def test_claims_without_an_entity_take_their_sites_by_the_audits_rule():
+    entities = _entities((DSH, "DSH", "2020-01-01", None), (CAH, "CAH", "2020-01-01", None))
+    sites = _sites(PARENT, ("CLINIC", DSH, "child", "2026-01-01", "2026-09-15"),
+                   ("CAH-MAIN", CAH, "parent", "2020-01-01", None),
+                   # Registered to DSH until 2026-06-30, then to CAH from 2026-09-16.
+                   ("MOVED", DSH, "child", "2020-01-01", "2026-06-30"),
+                   ("MOVED", CAH, "child", "2026-09-16", None))
+    claims = _claims(
+        # CLINIC was only ever DSH's: the claim after its end is DSH's, unregistered.
+        ("2026-09-21", "CLINIC", None, 1, 5.0, 1.0),
+        ("2026-09-01", "CLINIC", None, 1, 5.0, 1.0),
+        # MOVED between registrations names no entity: unregistered, entity blank.
+        ("2026-09-10", "MOVED", None, 2, 5.0, 1.0),
+        ("2026-09-20", "MOVED", None, 1, 5.0, 1.0),   # CAH's on that day: clean
+        ("2026-09-22", "NOWHERE", None, 1, 5.0, 1.0),  # a site in no registration
+        ("2026-09-02", "PARENT", None, 1, 5.0, 1.0),
+        ("2026-09-02", "CAH-MAIN", None, 1, 5.0, 1.0),
+    ).drop(columns="entity_id")  # the column is optional
+    found = _only(reconcile_registry(claims, entities, sites, "2026-09-01", "2026-09-30"),
+                  "UNREGISTERED_ACTIVITY")
+    got = [(r.entity_id if pd.notna(r.entity_id) else None, r.site_id, r.claims,
+            r.dollars_at_risk, r.detail) for r in found.itertuples()]
+    assert got == [
+        (None, "MOVED", 1, 8.0, DETAIL_TEXT["entity_unknown"]),
+        (None, "NOWHERE", 1, 4.0, DETAIL_TEXT["site_unknown"]),
+        (DSH, "CLINIC", 1, 4.0, DETAIL_TEXT["outside_site_registration"]),
+    ]
+
+
+def test_with_no_claims_every_registered_site_is_stale():
+    sites = _sites(PARENT, ("CP-1", DSH, "contract_pharmacy", "2021-04-01", None))
+    claims = _claims(("2026-08-31", "PARENT", DSH, 1, 2.0, 1.0))  # before the period
+    found = reconcile_registry(claims, _entities(), sites, "2026-09-01", "2026-09-30")
+    assert found[["reason", "site_id"]].values.tolist() == [
+        ["STALE_REGISTRATION", "CP-1"], ["STALE_REGISTRATION", "PARENT"]]
+
+
 def test_a_clean_registry_has_no_findings():
     entities = _entities((DSH, "DSH", "2020-01-01", None), (CAH, "CAH", "2019-07-01", None))
     sites = _sites(PARENT, ("CLINIC", DSH, "child", "2024-01-01", None),

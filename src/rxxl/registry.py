@@ -88,6 +88,8 @@ REASON_TEXT: dict[str, str] = {
 #: The case of each finding (the ``detail`` column), in plain words.
 DETAIL_TEXT: dict[str, str] = {
     "site_unknown": "The site is in no registration",
+    "entity_unknown": "No entity on the claim, and the site is registered to none on the "
+                      "service date",
     "site_not_for_entity": "The site is not registered to this entity",
     "outside_site_registration": "The site's registration to the entity does not cover the "
                                  "service date",
@@ -406,8 +408,10 @@ def _unregistered_detail(flagged: pd.DataFrame, books: _Books) -> np.ndarray:
     pairs = books.site_rows[["site_id", "entity_id"]].drop_duplicates()
     has_pair = flagged["claim"].isin(keys.merge(pairs, on=["site_id", "entity_id"])["claim"])
     site_known = flagged["site_id"].isin(books.site_rows["site_id"]).to_numpy()
-    case = np.select([~site_known, covered, has_pair.to_numpy()],
-                     ["site_unknown", "entity_not_registered", "outside_site_registration"],
+    no_entity = flagged["entity"].isna().to_numpy()
+    case = np.select([~site_known, no_entity, covered, has_pair.to_numpy()],
+                     ["site_unknown", "entity_unknown", "entity_not_registered",
+                      "outside_site_registration"],
                      "site_not_for_entity").astype(object)
     return np.where(flagged["reason"] == "WRONG_ENTITY", "registered_to_other", case)
 
