@@ -10,6 +10,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rxxl.audit340b import audit_claims
 from rxxl.constants import REGISTRATION_WATCH_DAYS
@@ -424,3 +426,111 @@ def test_sample_history_agrees_with_the_claim_audit(sample):
         if problem["expected"] in REGISTRATION_REASONS:
             assert set(problem["details"]["months"]) <= months
     json.dumps(summarize_registry(found).to_dict("records"))  # plain values for a report
+
+
+# --- against a claim-by-claim oracle -----------------------------------------------------------
+
+DAYS = pd.date_range("2026-08-20", "2026-10-10").strftime("%Y-%m-%d").tolist()
+
+
+def _oracle(claims: pd.DataFrame, entities: pd.DataFrame, sites: pd.DataFrame, first: str,
+            last: str) -> tuple[dict, set]:
+    """The rules of docs/340b-registry.md, claim by claim in plain Python (small tables)."""
+    def covers(row, day):
+        return row["start_date"] <= day and (row["end_date"] is None or day <= row["end_date"])
+
+    def registered(site, entity, day):
+        return (any(covers(s, day) for s in site_rows if s["site_id"] == site
+                    and s["entity_id"] == entity)
+                and any(covers(e, day) for e in entity_rows if e["entity_id"] == entity))
+
+    def records(frame):
+        return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+    site_rows, entity_rows = records(sites), records(entities)
+    found: dict = {}
+    used_sites = set()
+    for claim in records(claims):
+        day = claim["service_date"]
+        if not (first <= day <= last) or claim["account"] != "340B":
+            continue
+        used_sites.add(claim["site_id"])
+        entity = claim["entity_id"]
+        if entity is None:
+            mine = [s for s in site_rows if s["site_id"] == claim["site_id"]]
+            on_day = {s["entity_id"] for s in mine if covers(s, day)}
+            ever = {s["entity_id"] for s in mine}
+            names = on_day if on_day else ever
+            entity = next(iter(names)) if len(names) == 1 else None
+        if entity is not None and registered(claim["site_id"], entity, day):
+            continue
+        others = {s["entity_id"] for s in site_rows if s["site_id"] == claim["site_id"]
+                  and registered(s["site_id"], s["entity_id"], day)}
+        if others and entity is None:
+            continue
+        reason = "WRONG_ENTITY" if others else "UNREGISTERED_ACTIVITY"
+        key = (reason, entity, claim["site_id"], day[:7])
+        count, dollars = found.get(key, (0, 0.0))
+        found[key] = (count + 1, dollars + round(claim["quantity"] * (
+            claim["unit_cost_wac"] - claim["unit_cost_340b"]), 2))
+    stale = set()
+    for s in site_rows:
+        for e in entity_rows:
+            if e["entity_id"] != s["entity_id"]:
+                continue
+            begin = max(s["start_date"], e["start_date"], first)
+            ends = [d for d in (s["end_date"], e["end_date"], last) if d is not None]
+            if begin <= min(ends) and s["site_id"] not in used_sites:
+                stale.add((s["site_id"], s["entity_id"]))
+    return found, stale
+
+
+_dates = st.sampled_from(DAYS)
+_ends = st.one_of(st.none(), _dates)
+
+
+@st.composite
+def _registries(draw):
+    entity_rows = [(e, t, draw(_dates), draw(_ends)) for e, t in ((DSH, "DSH"), (CAH, "CAH"))]
+    entity_rows = [(e, t, s, None if end is None or end < s else end)
+                   for e, t, s, end in entity_rows]
+    site_rows = []
+    for site in ("S1", "S2", "S3"):
+        for entity in draw(st.lists(st.sampled_from([DSH, CAH]), min_size=0, max_size=2,
+                                    unique=True)):
+            start, end = draw(_dates), draw(_ends)
+            site_rows.append((site, entity, "child", start,
+                              None if end is None or end < start else end))
+    claim_rows = draw(st.lists(st.tuples(
+        _dates, st.sampled_from(["S1", "S2", "S3", "S4"]),
+        st.sampled_from([DSH, CAH, None]), st.integers(1, 5), st.sampled_from([2.0, 7.5]),
+        st.sampled_from([0.5, 1.0]), st.sampled_from(["340B", "340B", "GPO"])),
+        min_size=0, max_size=25))
+    return entity_rows, site_rows, claim_rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(_registries())
+def test_reconciliation_matches_a_claim_by_claim_oracle(tables):
+    entity_rows, site_rows, claim_rows = tables
+    entities = _entities(*entity_rows)
+    sites = _sites(*site_rows) if site_rows else _sites().astype(object)
+    claims = pd.DataFrame(claim_rows, columns=["service_date", "site_id", "entity_id",
+                                               "quantity", "unit_cost_wac",
+                                               "unit_cost_340b", "account"]).assign(
+        claim_type="medical", status="paid")
+    claims = claims.astype({"entity_id": object}).where(claims.notna(), None)
+    first, last = "2026-09-01", "2026-09-30"
+    found = reconcile_registry(claims, entities, sites, first, last)
+    want, stale = _oracle(claims, entities, sites, first, last)
+    activity = found[found["reason"].isin(["UNREGISTERED_ACTIVITY", "WRONG_ENTITY"])]
+    got = {}
+    for r in activity.itertuples():
+        key = (r.reason, r.entity_id if pd.notna(r.entity_id) else None, r.site_id, r.month)
+        count, dollars = got.get(key, (0, 0.0))
+        got[key] = (count + r.claims, dollars + r.dollars_at_risk)
+    assert got.keys() == want.keys()
+    for key, (count, dollars) in want.items():
+        assert got[key][0] == count and got[key][1] == pytest.approx(dollars)
+    found_stale = _only(found, "STALE_REGISTRATION")
+    assert set(zip(found_stale["site_id"], found_stale["entity_id"], strict=True)) == stale
