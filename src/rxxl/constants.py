@@ -133,6 +133,15 @@ NORMAL_TURNS_Z = 3.5
 #: Initial denial rate a revenue cycle aims to stay under (benchmark "target < 5%").
 DENIAL_RATE_TARGET = 0.05
 
+# --- 340B registry reconciliation (DOMAIN.md §6; docs/340b-registry.md) ---------------------
+#: A registration (entity, site or contract pharmacy) ending within this many days after the
+#: reconciled period is on the recertification and termination watch (*judgement*). HRSA takes
+#: new registrations and added sites only in four windows a year, each for the quarter after
+#: next (January 1-15 for April 1, ...; hrsa.gov/opa/registration): a replacement
+#: registration effective the day after an end date must be filed about 76-90 days before it.
+#: 90 days therefore reaches one whole registration cycle ahead, the last moment to act.
+REGISTRATION_WATCH_DAYS = 90
+
 # --- Return on investment (DOMAIN.md §5) ----------------------------------------------------
 #: Discount rate for a capital request that names none (*judgement*: a typical hospital
 #: hurdle rate; the report shows it as an input to change).
