@@ -225,7 +225,7 @@ def audit_claims(
     site = books.site_code(claims["site_id"])
     entity, entity_unknown = books.claim_entities(claims, site, day)
     on_340b = _is(claims["account"], "340B")
-    checked = ~(_is(claims["claim_type"], "pharmacy") & _is(claims["status"], "denied"))
+    checked = is_checked(claims)
     inpatient = _is(claims["patient_status"], "inpatient")
     if not policy.observation_is_outpatient:
         inpatient = inpatient | _is(claims["patient_status"], "observation")
@@ -277,10 +277,7 @@ def audit_claims(
     found["MISSING_340B_MODIFIER"] = part_b & ~_has_340b_modifier(claims, part_b)
 
     reasons, status = _reasons_and_status(found, n)
-    quantity = claims["quantity"].to_numpy(dtype=float)
-    spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
-              - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
-    dollars = np.where(status != STATUSES.index(COMPLIANT), np.round(quantity * spread, 2), 0.0)
+    dollars = np.where(status != STATUSES.index(COMPLIANT), dollars_at_stake(claims), 0.0)
 
     return pd.DataFrame(
         {
@@ -319,6 +316,27 @@ def _numpy(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
 
 def _codes(values: pd.Series, vocabulary: pa.Array) -> np.ndarray:
     return _numpy(pc.index_in(_arrow(values), value_set=vocabulary), -1).astype(np.int64)
+
+
+def is_checked(claims: pd.DataFrame) -> np.ndarray:
+    """Claims the audit checks: all but denied pharmacy claims (a denied pharmacy claim was
+    not dispensed under that claim; a denied medical claim was still administered)."""
+    return ~(_is(claims["claim_type"], "pharmacy") & _is(claims["status"], "denied"))
+
+
+def is_340b_claim(claims: pd.DataFrame) -> np.ndarray:
+    """A 340B claim as the audit counts one: checked (:func:`is_checked`) and on the 340B
+    account. The registry reconciliation (:mod:`rxxl.registry`) counts the same claims."""
+    return _is(claims["account"], "340B") & is_checked(claims)
+
+
+def dollars_at_stake(claims: pd.DataFrame) -> np.ndarray:
+    """Each claim's dollars at stake: quantity x (WAC - 340B unit cost), rounded to the cent
+    (NaN when a cost is missing)."""
+    quantity = claims["quantity"].to_numpy(dtype=float)
+    spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
+              - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
+    return np.round(quantity * spread, 2)
 
 
 def _is(values: pd.Series, label: str) -> np.ndarray:

@@ -22,7 +22,7 @@ REGISTRATION_CHANGE      an entity or site registration that starts or ends insi
 
 Definitions (docs/340b-registry.md gives the sources):
 
-- **A 340B claim** is what :func:`rxxl.audit340b.audit_claims` checks as one: a claim on the
+- **A 340B claim** is :func:`rxxl.audit340b.is_340b_claim`, what the audit checks as one: a claim on the
   340B account, except a denied pharmacy claim (not dispensed under that claim). Denied
   medical claims were administered and count.
 - **The claim's entity** is ``claims.entity_id``; when blank, the entity its site is
@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rxxl import audit340b
 from rxxl.constants import REGISTRATION_WATCH_DAYS
 from rxxl.data.contracts import TABLES
 from rxxl.data.validate import validate_table
@@ -268,29 +269,19 @@ def _days(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
-def _is(values: pd.Series, label: str) -> np.ndarray:
-    return (values == label).to_numpy(dtype=bool, na_value=False)
-
-
 def _claims_340b(claims: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     """The period's 340B claims (as the audit counts them), one row each: service day, site,
     the entity on the claim (blank: none), and the dollars at stake."""
     day = _days(claims["service_date"])
-    # The audit's 340B claim: on the 340B account and checked (a denied pharmacy claim was
-    # not dispensed under that claim, a denied medical claim was administered).
-    denied_pharmacy = _is(claims["claim_type"], "pharmacy") & _is(claims["status"], "denied")
-    rows = np.flatnonzero(_is(claims["account"], "340B") & ~denied_pharmacy
-                          & (day >= first) & (day <= last))
+    rows = np.flatnonzero(audit340b.is_340b_claim(claims) & (day >= first) & (day <= last))
     picked = claims.iloc[rows]
-    spread = (picked["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
-              - picked["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
     given = (picked["entity_id"].astype(object).to_numpy() if "entity_id" in picked
              else np.full(len(rows), None, dtype=object))
     return pd.DataFrame({
         "day": day[rows],
         "site_id": picked["site_id"].astype(object).to_numpy(),
         "given_entity": given,
-        "dollars": np.round(picked["quantity"].to_numpy(dtype=float) * spread, 2),
+        "dollars": audit340b.dollars_at_stake(picked),
     })
 
 
