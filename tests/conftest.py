@@ -81,6 +81,31 @@ def libreoffice_recalculate(tmp_path: Path) -> Callable[[Path], Path]:
     return lambda workbook: recalculate_with_libreoffice(workbook, tmp_path)
 
 
+# --- the shared small synthetic health system and its package --------------------------------
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory) -> tuple[Path, dict]:
+    """The small synthetic health system (default seed) and its manifest, generated once per
+    session for the modules that only read it: never change its files (copy it first)."""
+    from rxxl.data.synthetic import generate
+
+    folder = tmp_path_factory.mktemp("small-sample") / "health-system"
+    return folder, generate(folder, size="small")
+
+
+@pytest.fixture(scope="session")
+def small_package(small_sample, tmp_path_factory) -> Path:
+    """The monthly package of the small sample's last month (2026-10), built once."""
+    import pandas as pd
+
+    from rxxl.reports.monthly import build_report, package_name
+
+    out = tmp_path_factory.mktemp("small-package")
+    build_report(small_sample[0], "2026-10", out)
+    return out / package_name(pd.Period("2026-10"))
+
+
 # --- the PHI scan: no patient identifier in any message the suite provokes ---------------------
 #
 # rxxl.data.phi states the rule. This scan checks it on every message of every test: the text

@@ -18,7 +18,6 @@ from rxxl.audit340b import audit_by_month, audit_claims
 from rxxl.cli import main
 from rxxl.constants import GDR_BENCHMARK, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.data import DataValidationError, load_reference, load_table
-from rxxl.data.synthetic import generate
 from rxxl.errors import InputError
 from rxxl.reports import figures, style
 from rxxl.reports.inputs import AUDIT_MONTHS, load_inputs
@@ -32,17 +31,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 @pytest.fixture(scope="module")
-def report(sample, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    build_report(sample, MONTH, out)
-    return out / package_name(pd.Period(MONTH))
+def report(small_package) -> Path:
+    return small_package
 
 
 def _table(path: Path, name: str, data_only: bool = True) -> pd.DataFrame:

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 import rxxl
-from rxxl.data.synthetic import generate
 from rxxl.reports.monthly import build_report, detail_name, package_name
 
 MONTH = "2026-10"
@@ -22,10 +21,8 @@ LOOKBACK = 365  # the audit's default look-back, as the sheet must say
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 @pytest.fixture(scope="module")

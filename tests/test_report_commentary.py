@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 
 from rxxl.cli import main
 from rxxl.constants import MATERIALITY_AMOUNT
-from rxxl.data.synthetic import generate
 from rxxl.reports.commentary import format_figure
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import COMMENTARY_ROWS
@@ -28,10 +27,8 @@ NUMBER = re.compile(r"\$\d[\d,]*(?:\.\d+)?[kMB]?|(?<![\w$.,])\d[\d,]*(?:\.\d+)?%
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 @pytest.fixture(scope="module")

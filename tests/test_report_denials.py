@@ -14,27 +14,21 @@ from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import range_boundaries
 
 from rxxl.data import load_table
-from rxxl.data.synthetic import generate
 from rxxl.reports import figures, style
 from rxxl.reports.lint import effective_scale
-from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import pchart_title
 
 MONTH = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 @pytest.fixture(scope="module")
-def report(sample, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    build_report(sample, MONTH, out)
-    return out / package_name(pd.Period(MONTH))
+def report(small_package) -> Path:
+    return small_package
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from rxxl.cli import main
-from rxxl.data.synthetic import generate
 from rxxl.errors import InputError
 from rxxl.reports import inputs as report_inputs
 from rxxl.reports.monthly import build_report
@@ -19,10 +18,8 @@ MONTH = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 def _overlap(sample: Path, target: Path, count: int = 300) -> list[str]:

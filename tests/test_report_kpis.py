@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from rxxl.constants import DENIAL_RATE_TARGET, GDR_BENCHMARK
-from rxxl.data.synthetic import generate
 from rxxl.errors import InputError
 from rxxl.reports import figures, kpis
 from rxxl.reports.inputs import Inputs, load_inputs
@@ -35,10 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("kpi-sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 
 @pytest.fixture(scope="module")

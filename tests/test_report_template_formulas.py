@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from rxxl.data.synthetic import generate
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.templates import SUMMARY_TABLES_ROW, TEMPLATE_FILE, build_template
 
@@ -20,10 +19,8 @@ _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, size="small")
-    return folder
+def sample(small_sample) -> Path:
+    return small_sample[0]
 
 #: The first KPI tile's figure (This month) and the next one, under the commentary.
 TILE, NEXT_TILE = f"C{SUMMARY_TABLES_ROW + 1}", f"C{SUMMARY_TABLES_ROW + 2}"
