@@ -19,6 +19,7 @@ from rxxl import constants, ribbon
 from rxxl.cli import main
 from rxxl.data import load_table
 from rxxl.errors import InputError
+from rxxl.reports import checks as checks_sheet
 from rxxl.reports import figures, monthly
 from rxxl.reports.inputs import load_inputs
 from rxxl.reports.lint import format_findings, lint_workbook
@@ -346,7 +347,7 @@ def test_a_figure_that_is_not_a_number_cannot_be_computed():
             {"figure_a": monthly.Formula("A1", 2.0), "figure_b": np.nan},
             {"figure_a": monthly.Formula("A1", 2.0), "figure_b": monthly.Formula("B1", 2.0)},
             {"figure_a": monthly.Formula("A1", 2.0), "figure_b": monthly.Formula("B1", 3.0)}]
-    monthly._evaluate(rows)
+    checks_sheet._evaluate(rows)
     assert [row["result"] for row in rows] == ["cannot be computed", "cannot be computed",
                                                "passes", "fails"]
     assert [row["fails"] for row in rows] == [1, 1, 0, 1]

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rxxl.data.synthetic import generate
-from rxxl.reports import monthly
+from rxxl.reports import checks as checks_sheet
 from rxxl.reports.lint import format_findings, lint_workbook
 from rxxl.reports.monthly import build_report, package_name
 from rxxl.reports.workbook import Filled
@@ -83,7 +83,7 @@ def test_every_kpi_tile_has_a_check(package):
     tiles = _table(book, "kpis")["Measure"].dropna().tolist()
     unchecked = [t for t in tiles if not any(
         t == kind or (not kind.startswith("Initial denial") and t.startswith(kind))
-        for kind in monthly.KPI_CHECKED)]
+        for kind in checks_sheet.KPI_CHECKED)]
     assert unchecked == []
 
 
@@ -98,7 +98,7 @@ def test_roll_forward_of_a_hand_computed_location():
         ["location", "beginning", "ending", "average", "purchases", "expired", "cogs"])},
         totals_row=7)
     rows: list[dict] = []
-    monthly._inventory_checks(monthly._adder(rows), stock, cells)
+    checks_sheet._inventory_checks(checks_sheet._adder(rows), stock, cells)
     assert [row["check"] for row in rows] == [
         "Inventory: MAIN beginning + purchases - COGS - expired equals ending"]
     row = rows[0]
@@ -162,7 +162,7 @@ def test_denial_tiles_compare_in_claims_with_hand_counts():
              "Initial denial rate, dollars": ("'Summary'!$C$20", 0.08),
              "Initial denial rate, HFMA": ("'Summary'!$C$21", 0.08)}
     rows: list[dict] = []
-    monthly._denial_tiles(monthly._adder(rows), tiles.get,
+    checks_sheet._denial_tiles(checks_sheet._adder(rows), tiles.get,
                           {"denial_trend": trend, "denial_grid": grid}, frame,
                           pd.Period(MONTH))
     assert len(rows) == 3
