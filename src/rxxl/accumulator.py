@@ -227,7 +227,6 @@ def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
         * claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan),
         "cost_wac": np.where(counted, quantity, 0.0)
         * claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan),
-        "counted": counted,
     })
     if "original_claim_id" not in claims:
         return frame
@@ -247,7 +246,6 @@ def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
     reversals["units"] = -reversals["units"]
     # A reversal takes units back; it says nothing about the month's prices.
     reversals["cost_340b"] = reversals["cost_wac"] = 0.0
-    reversals["counted"] = False
     return pd.concat([frame, reversals], ignore_index=True)
 
 
@@ -291,8 +289,7 @@ def _accumulate(events: pd.DataFrame, drugs: pd.DataFrame,
     )
     grouped = events.groupby([*KEY, "month"], sort=False).agg(
         units=("units", "sum"), cost_340b=("cost_340b", "sum"), cost_wac=("cost_wac", "sum"),
-        priced_340b=("priced_340b", "sum"), priced_wac=("priced_wac", "sum"),
-        counted=("counted", "any"))
+        priced_340b=("priced_340b", "sum"), priced_wac=("priced_wac", "sum"))
     grouped = grouped.reset_index()
 
     # Every month from each key's first use to the last month: the balance carries through
@@ -421,10 +418,12 @@ def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
     frame = accumulated[[*KEY, "month", "packages_due", "units_carried", "package_size",
                          "unit_cost_340b", "unit_cost_wac"]].merge(
         bought[[*KEY, "month", "packages_bought", "package_price", "spent", "priced"]],
-        on=[*KEY, "month"], how="outer")
-    frame["packages_due"] = frame["packages_due"].fillna(0).astype(float)
+        on=[*KEY, "month"], how="outer", indicator=True)
+    # A purchase without use is due nothing; a use without a package size stays unknown.
+    bought_only = (frame.pop("_merge") == "right_only").to_numpy()
+    frame["packages_due"] = np.where(bought_only, 0.0, frame["packages_due"].astype(float))
+    frame["units_carried"] = np.where(bought_only, 0.0, frame["units_carried"])
     frame["packages_bought"] = frame["packages_bought"].fillna(0.0)
-    frame["units_carried"] = frame["units_carried"].fillna(0.0)
     frame = frame.sort_values([*KEY, "month"], ignore_index=True)
     frame["difference"] = frame["packages_bought"] - frame["packages_due"]
     frame["cumulative_difference"] = frame.groupby(KEY, sort=False)["difference"].cumsum()
