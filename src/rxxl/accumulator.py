@@ -169,7 +169,7 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, fix: str) 
         raise InputError(f"{table}: missing column(s) {', '.join(missing)}; {fix}")
 
 
-def _locations(claims: pd.DataFrame, location: pd.Series | None) -> np.ndarray:
+def _locations(claims: pd.DataFrame, location: pd.Series | None) -> pd.Series:
     if location is None:
         location = claims["location"] if "location" in claims else claims["site_id"]
     elif len(location) != len(claims) or not location.index.equals(claims.index):
@@ -180,77 +180,95 @@ def _locations(claims: pd.DataFrame, location: pd.Series | None) -> np.ndarray:
         row = int(np.flatnonzero(blank)[0])
         raise InputError(f"claims row {row + 1}: no inventory location (site_id or location "
                          "blank); fill it so the use can accumulate where it was dispensed")
-    return location.astype(str).to_numpy(dtype=object)
+    return location
+
+
+def _is(values: pd.Series, label: str) -> np.ndarray:
+    return (values == label).to_numpy(dtype=bool, na_value=False)
 
 
 def _has(reasons: pd.Series, code: str) -> np.ndarray:
     """Whether each audit row lists ``code`` (reasons are joined by ';'); few distinct
     reason lists occur, so each is looked at once."""
-    codes, distinct = pd.factorize(reasons.fillna("").astype(str))
-    listed = np.array([code in text.split(";") for text in distinct], dtype=bool)
+    codes, distinct = pd.factorize(reasons, use_na_sentinel=False)
+    listed = np.array([isinstance(text, str) and code in text.split(";") for text in distinct],
+                      dtype=bool)
     return listed[codes] if len(distinct) else np.zeros(len(reasons), dtype=bool)
 
 
+class _Events:
+    """Unit movements as integer codes: ``frame`` has ``ndc``, ``location`` (codes into
+    ``ndcs`` and ``locations``), ``account`` (index into ACCOUNTS), ``month`` (period
+    ordinal), ``units`` and the units' ``cost_340b`` and ``cost_wac`` in dollars."""
+
+    def __init__(self, frame: pd.DataFrame, ndcs: np.ndarray, locations: np.ndarray) -> None:
+        self.frame, self.ndcs, self.locations = frame, ndcs, locations
+
+
 def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
-            location: np.ndarray, denied_medical_given: bool) -> pd.DataFrame:
+            location: pd.Series, denied_medical_given: bool) -> _Events:
     """One row per unit movement: each counted claim in its own month, and each reversal
     (a counted claim that a later claim replaced) with the opposite sign in the month of
     its replacement."""
-    status = claims["status"].astype(str).to_numpy()
-    medical = claims["claim_type"].astype(str).to_numpy() == "medical"
-    counted = (status == "paid") | (denied_medical_given & medical & (status == "denied"))
+    status = claims["status"]
+    counted = _is(status, "paid") | (denied_medical_given & _is(claims["claim_type"], "medical")
+                                     & _is(status, "denied"))
 
     # The account the use accumulates to: eligible 340B use on 340B, the rest by the rules
     # in the module notes.
-    account = claims["account"].astype(str).to_numpy(dtype=object)
     reasons = audit["reasons"]
-    eligible = (account == "340B") & (audit["status"].astype(str).to_numpy() == COMPLIANT)
+    on_340b, on_gpo = _is(claims["account"], "340B"), _is(claims["account"], "GPO")
+    eligible = on_340b & _is(audit["status"], COMPLIANT)
     types = entity.drop_duplicates("entity_id").set_index("entity_id")["entity_type"]
-    prohibited_type = audit["entity_id"].map(types).isin(GPO_PROHIBITED_TYPES).to_numpy()
-    bound_former_340b = (prohibited_type & ~_has(reasons, "ENTITY_INACTIVE")
+    entity_code, entity_ids = pd.factorize(audit["entity_id"])
+    prohibited = np.append(pd.Index(entity_ids).map(types).isin(GPO_PROHIBITED_TYPES), False)
+    bound_former_340b = (prohibited[entity_code] & ~_has(reasons, "ENTITY_INACTIVE")
                          & ~_has(reasons, "SITE_NOT_REGISTERED") & ~_has(reasons, "INPATIENT")
                          ) | _has(reasons, "ENTITY_UNKNOWN")
-    routed = np.where(eligible, "340B", np.where(account == "340B", "GPO", account))
-    to_wac = ((account == "GPO") & _has(reasons, "GPO_PROHIBITION")) | (
-        (account == "340B") & ~eligible & bound_former_340b)
-    routed = np.where(to_wac, "WAC", routed)
+    to_wac = (on_gpo & _has(reasons, "GPO_PROHIBITION")) | (
+        on_340b & ~eligible & bound_former_340b) | _is(claims["account"], "WAC")
+    account = np.where(eligible, 0, np.where(to_wac, 2, 1)).astype(np.int8)
+    unknown = ~(on_340b | on_gpo | _is(claims["account"], "WAC"))
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        raise InputError(f"claims row {row + 1}: account is not 340B, GPO or WAC; load claims "
+                         "with rxxl.data.load_table")
 
-    quantity = claims["quantity"].to_numpy(dtype=float)
+    ndc, ndcs = pd.factorize(claims["ndc"])
+    where, locations = pd.factorize(location)
+    used = np.where(counted, claims["quantity"].to_numpy(dtype=float), 0.0)
     month = claims["service_date"].dt.to_period("M").array.asi8
     frame = pd.DataFrame({
-        "ndc": claims["ndc"].astype(str).to_numpy(dtype=object),
-        "location": location,
-        "account": routed,
-        "month": month,
-        "units": np.where(counted, quantity, 0.0),
-        "cost_340b": np.where(counted, quantity, 0.0)
-        * claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan),
-        "cost_wac": np.where(counted, quantity, 0.0)
-        * claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan),
+        "ndc": ndc, "location": where, "account": account, "month": month, "units": used,
+        "cost_340b": used * claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan),
+        "cost_wac": used * claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan),
     })
+    events = _Events(frame, np.asarray(ndcs, dtype=object), np.asarray(locations, dtype=object))
     if "original_claim_id" not in claims:
-        return frame
-    replaced_by = claims.loc[claims["original_claim_id"].notna(), ["original_claim_id"]]
-    replaced_by = pd.DataFrame({
-        "claim_id": replaced_by["original_claim_id"].astype(str).to_numpy(),
-        "reversal_month": month[claims["original_claim_id"].notna().to_numpy()],
-    }).drop_duplicates("claim_id")
-    ids = pd.DataFrame({"claim_id": claims["claim_id"].astype(str).to_numpy(),
-                        "row": np.arange(len(claims))})
-    hit = ids.merge(replaced_by, on="claim_id")
-    hit = hit[counted[hit["row"].to_numpy()]]
-    if hit.empty:
-        return frame
-    reversals = frame.iloc[hit["row"].to_numpy()].copy()
-    reversals["month"] = hit["reversal_month"].to_numpy()
+        return events
+    rebill = np.flatnonzero(claims["original_claim_id"].notna().to_numpy())
+    if rebill.size == 0:
+        return events
+    # Few claims are rebills: look the replaced ones up from the rebills' side.
+    replaced_by = pd.Series(month[rebill],
+                            index=claims["original_claim_id"].iloc[rebill].astype(str).to_numpy())
+    replaced_by = replaced_by[~replaced_by.index.duplicated()]
+    replaced = np.flatnonzero(claims["claim_id"].isin(replaced_by.index).to_numpy() & counted)
+    if replaced.size == 0:
+        return events
+    reversals = frame.iloc[replaced].copy()
+    reversals["month"] = replaced_by.loc[
+        claims["claim_id"].iloc[replaced].astype(str).to_numpy()].to_numpy()
     reversals["units"] = -reversals["units"]
     # A reversal takes units back; it says nothing about the month's prices.
     reversals["cost_340b"] = reversals["cost_wac"] = 0.0
-    return pd.concat([frame, reversals], ignore_index=True)
+    events.frame = pd.concat([frame, reversals], ignore_index=True)
+    return events
 
 
-def _package_sizes(drugs: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
-    """Package size per NDC of the events; refuses what would make a 340B package unknown."""
+def _package_sizes(drugs: pd.DataFrame, events: _Events) -> np.ndarray:
+    """Package size per NDC code of the events; refuses what would make a 340B package
+    unknown."""
     table = drugs[["ndc", "package_size"]].copy()
     table["ndc"] = table["ndc"].astype(str)
     duplicated = table["ndc"].duplicated()
@@ -264,79 +282,94 @@ def _package_sizes(drugs: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
         raise InputError(f"drugs row {row + 1} (NDC {bad.index[0]}): package_size "
                          f"{bad.iloc[0]:g} is not positive; give the billing units per "
                          "package (e.g. 10 for a 10-vial carton billed per vial)")
-    used_340b = pd.unique(events.loc[(events["account"] == "340B")
-                                     & (events["units"] != 0), "ndc"])
-    known = size.reindex(used_340b)
-    if known.isna().any():
-        ndc = known.index[known.isna()][0]
+    per_code = size.reindex(events.ndcs.astype(str)).to_numpy()
+    frame = events.frame
+    used_340b = np.unique(frame["ndc"].to_numpy()[(frame["account"].to_numpy() == 0)
+                                                  & (frame["units"].to_numpy() != 0)])
+    missing = used_340b[np.isnan(per_code[used_340b])]
+    if missing.size:
+        ndc = str(events.ndcs[missing[0]])
         listed = "has no package_size" if ndc in size.index else "is not in the drugs table"
         raise InputError(f"drugs: NDC {ndc} has 340B use but {listed}; add its billing units "
                          "per package so its whole packages can be counted")
-    return size
+    return per_code
 
 
-def _accumulate(events: pd.DataFrame, drugs: pd.DataFrame,
+def _accumulate(events: _Events, drugs: pd.DataFrame,
                 months: Iterable[str] | None) -> pd.DataFrame:
     columns = ["ndc", "location", "account", "month", "units", "cumulative_units",
                "packages_due", "units_carried", "package_size", "unit_cost_340b",
                "unit_cost_wac"]
-    if events.empty:
+    frame = events.frame
+    if frame.empty:
         return pd.DataFrame(columns=columns)
     size = _package_sizes(drugs, events)
-    events = events.assign(
-        priced_340b=np.where(np.isnan(events["cost_340b"]), 0.0, events["units"]),
-        priced_wac=np.where(np.isnan(events["cost_wac"]), 0.0, events["units"]),
-    )
-    grouped = events.groupby([*KEY, "month"], sort=False).agg(
-        units=("units", "sum"), cost_340b=("cost_340b", "sum"), cost_wac=("cost_wac", "sum"),
-        priced_340b=("priced_340b", "sum"), priced_wac=("priced_wac", "sum"))
-    grouped = grouped.reset_index()
+    # One integer per key (ndc, location, account) and one per key and month.
+    key = ((frame["ndc"].to_numpy(np.int64) * len(events.locations)
+            + frame["location"].to_numpy(np.int64)) * len(ACCOUNTS)
+           + frame["account"].to_numpy(np.int64))
+    month = frame["month"].to_numpy(np.int64)
+    first_month, last = int(month.min()), int(month.max())
+    cell = key * (last - first_month + 1) + (month - first_month)
+    units = frame["units"].to_numpy()
+    cost_340b, cost_wac = frame["cost_340b"].to_numpy(), frame["cost_wac"].to_numpy()
+    sums = pd.DataFrame({
+        "cell": cell, "units": units,
+        "cost_340b": np.nan_to_num(cost_340b), "priced_340b": np.where(np.isnan(cost_340b),
+                                                                       0.0, units),
+        "cost_wac": np.nan_to_num(cost_wac), "priced_wac": np.where(np.isnan(cost_wac), 0.0,
+                                                                    units),
+    }).groupby("cell", sort=True).sum()
+    cells = sums.index.to_numpy()
+    cell_key, cell_month = np.divmod(cells, last - first_month + 1)
+    cell_month = cell_month + first_month
 
     # Every month from each key's first use to the last month: the balance carries through
     # months without use.
-    key_code, keys = pd.factorize(pd.MultiIndex.from_frame(grouped[KEY]))
-    first = pd.Series(grouped["month"].to_numpy()).groupby(key_code).min().to_numpy()
-    last = int(grouped["month"].max())
+    keys, key_code = np.unique(cell_key, return_inverse=True)
+    first = np.full(len(keys), np.iinfo(np.int64).max)
+    np.minimum.at(first, key_code, cell_month)
     span = last - first + 1
-    grid_key = np.repeat(np.arange(len(keys)), span)
     start = np.cumsum(span) - span
+    grid_key = np.repeat(np.arange(len(keys)), span)
     grid_month = np.repeat(first, span) + np.arange(span.sum()) - np.repeat(start, span)
-    at = start[key_code] + grouped["month"].to_numpy() - first[key_code]
+    at = start[key_code] + cell_month - first[key_code]
 
     n = len(grid_key)
-    units = np.zeros(n)
-    units[at] = grouped["units"].to_numpy()
-    cost_340b, cost_wac = np.full(n, np.nan), np.full(n, np.nan)
+    used = np.zeros(n)
+    used[at] = sums["units"].to_numpy()
+    unit_340b, unit_wac = np.full(n, np.nan), np.full(n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cost_340b[at] = grouped["cost_340b"].to_numpy() / grouped["priced_340b"].to_numpy()
-        cost_wac[at] = grouped["cost_wac"].to_numpy() / grouped["priced_wac"].to_numpy()
+        unit_340b[at] = sums["cost_340b"].to_numpy() / sums["priced_340b"].to_numpy()
+        unit_wac[at] = sums["cost_wac"].to_numpy() / sums["priced_wac"].to_numpy()
+    ndc_location, account = np.divmod(keys[grid_key], len(ACCOUNTS))
+    ndc, location = np.divmod(ndc_location, len(events.locations))
+    package = size[ndc]
 
-    result = pd.DataFrame({
-        "ndc": keys.get_level_values(0)[grid_key],
-        "location": keys.get_level_values(1)[grid_key],
-        "account": keys.get_level_values(2)[grid_key],
-        "month": grid_month,
-        "units": units,
-    })
-    package = size.reindex(result["ndc"]).to_numpy()
     # Packages ordered to date follow the highest cumulative use so far: a reversal lowers
     # the balance, never the packages already ordered.
-    cumulative = pd.Series(units).groupby(grid_key).cumsum().to_numpy()
+    new_key = np.r_[True, grid_key[1:] != grid_key[:-1]]
+    cumulative = pd.Series(used).groupby(grid_key).cumsum().to_numpy()
     highest = pd.Series(cumulative).groupby(grid_key).cummax().to_numpy()
     with np.errstate(invalid="ignore"):
         ordered = np.floor(highest / package + _UNIT_TOLERANCE)
-    before = np.where(np.r_[True, grid_key[1:] != grid_key[:-1]], 0.0, np.r_[0.0, ordered[:-1]])
-    result["cumulative_units"] = cumulative
-    result["packages_due"] = pd.array(np.where(np.isnan(ordered), np.nan, ordered - before),
-                                      dtype="Int64")
-    result["units_carried"] = np.round(cumulative - ordered * package, 9)
-    result["package_size"] = package
-    result["unit_cost_340b"] = np.where(np.isinf(cost_340b), np.nan, cost_340b)
-    result["unit_cost_wac"] = np.where(np.isinf(cost_wac), np.nan, cost_wac)
-    result["month"] = pd.PeriodIndex.from_ordinals(result["month"], freq="M").astype(str)
+    before = np.where(new_key, 0.0, np.r_[0.0, ordered[:-1]])
+    result = pd.DataFrame({
+        "ndc": events.ndcs[ndc].astype(str),
+        "location": events.locations[location].astype(str),
+        "account": np.asarray(ACCOUNTS, dtype=object)[account],
+        "month": pd.PeriodIndex.from_ordinals(grid_month, freq="M").astype(str),
+        "units": used,
+        "cumulative_units": cumulative,
+        "packages_due": pd.array(np.where(np.isnan(ordered), np.nan, ordered - before),
+                                 dtype="Int64"),
+        "units_carried": np.round(cumulative - ordered * package, 9),
+        "package_size": package,
+        "unit_cost_340b": np.where(np.isfinite(unit_340b), unit_340b, np.nan),
+        "unit_cost_wac": np.where(np.isfinite(unit_wac), unit_wac, np.nan),
+    })
     if months is not None:
-        wanted = _months(months)
-        result = result[result["month"].isin(wanted)]
+        result = result[result["month"].isin(_months(months))]
     return result.sort_values([*KEY, "month"], ignore_index=True)[columns]
 
 
