@@ -46,11 +46,11 @@ from rxxl.data.synthetic import generate
 RESULTS = Path(__file__).parent / "results" / "accumulator.md"
 
 
-def timed(function, repeat: int) -> tuple[list[float], object]:
+def timed(repeat: int, function, *args) -> tuple[list[float], object]:
     seconds, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
-        result = function()
+        result = function(*args)
         seconds.append(time.perf_counter() - start)
     return seconds, result
 
@@ -66,9 +66,8 @@ def small_sample(repeat: int) -> list[tuple[str, int, float, float]]:
         for part in sorted((folder / "claims").iterdir()):
             claims = load_table(part, "claims")
             audit = audit_claims(claims, reference)
-            acc_s, result = timed(lambda: accumulate(claims, drugs, audit, reference["entity"]),
-                                  repeat)
-            rep_s, _ = timed(lambda: replenishment(result, purchases), repeat)
+            acc_s, result = timed(repeat, accumulate, claims, drugs, audit, reference["entity"])
+            rep_s, _ = timed(repeat, replenishment, result, purchases)
             rows.append((part.stem, len(claims), min(acc_s), min(rep_s)))
     return rows
 
@@ -128,8 +127,8 @@ def main() -> int:
 
     small = small_sample(args.repeat)
     claims, audit, entity, drugs, purchases = made_up_month(args.claims)
-    acc_s, result = timed(lambda: accumulate(claims, drugs, audit, entity), args.repeat)
-    rep_s, checked = timed(lambda: replenishment(result, purchases), args.repeat)
+    acc_s, result = timed(args.repeat, accumulate, claims, drugs, audit, entity)
+    rep_s, checked = timed(args.repeat, replenishment, result, purchases)
 
     replaced = claims["claim_id"].isin(claims["original_claim_id"].dropna())
     counts = (claims["status"] == "paid") | (claims["claim_type"] == "medical")

@@ -35,7 +35,7 @@ def _claims(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
             "claim_id": row.get("claim_id", f"C{i}"), "service_date": pd.Timestamp(row["date"]),
             "ndc": row.get("ndc", NDC), "quantity": float(row["quantity"]),
             "site_id": row.get("site_id", "S1"), "account": row.get("account", "340B"),
-            "claim_type": row.get("claim_type", "medical"), "status": row.get("paid", "paid"),
+            "claim_type": row.get("claim_type", "medical"), "status": row.get("status", "paid"),
             "unit_cost_340b": 50.0, "unit_cost_wac": 120.0,
             "original_claim_id": row.get("replaces"),
             # the audit's verdict on the claim
@@ -102,7 +102,7 @@ def test_a_reversal_of_reordered_units_leaves_a_negative_balance_not_a_returned_
         {"claim_id": "A", "date": "2026-08-03", "quantity": 12},
         # A denied pharmacy rebill of A in September: A's 12 units come off, nothing counts.
         {"claim_id": "R", "date": "2026-09-02", "quantity": 12, "replaces": "A",
-         "claim_type": "pharmacy", "paid": "denied"},
+         "claim_type": "pharmacy", "status": "denied"},
         {"claim_id": "B", "date": "2026-10-05", "quantity": 15},
     ])
     result = accumulate(claims, DRUGS, audit, ENTITY)
@@ -116,8 +116,8 @@ def test_a_reversal_of_reordered_units_leaves_a_negative_balance_not_a_returned_
 
 def test_denied_claims():
     claims, audit = _claims([
-        {"date": "2026-08-03", "quantity": 5, "claim_type": "pharmacy", "paid": "denied"},
-        {"date": "2026-08-04", "quantity": 8, "claim_type": "medical", "paid": "denied"},
+        {"date": "2026-08-03", "quantity": 5, "claim_type": "pharmacy", "status": "denied"},
+        {"date": "2026-08-04", "quantity": 8, "claim_type": "medical", "status": "denied"},
         {"date": "2026-08-05", "quantity": 3},
     ])
     # A denied pharmacy claim was not dispensed; a denied infusion was given: 8 + 3 = 11.
@@ -163,6 +163,10 @@ def test_keys_are_ndc_and_location():
     one = accumulate(claims, DRUGS, audit, ENTITY,
                      location=pd.Series("INF", index=claims.index))
     assert one.set_index("ndc")["packages_due"].to_dict() == {NDC: 3, OTHER_NDC: 1}
+    # A claims location column is the default: 10 + 20 units of NDC at one stock room.
+    stocked = accumulate(claims.assign(location="MAIN"), DRUGS, audit, ENTITY)
+    assert set(stocked["location"]) == {"MAIN"}
+    assert stocked.set_index("ndc")["packages_due"].to_dict() == {NDC: 3, OTHER_NDC: 1}
 
 
 def test_months_limits_what_is_returned_not_what_accumulates():
@@ -290,6 +294,10 @@ def test_missing_columns_and_mismatched_inputs_are_refused():
         accumulate(claims, DRUGS, audit.iloc[:0], ENTITY)
     with pytest.raises(InputError, match="drugs: NDC .* listed more than once"):
         accumulate(claims, pd.concat([DRUGS, DRUGS]), audit, ENTITY)
+    with pytest.raises(InputError, match="months: '2026-13' is not a month"):
+        accumulate(claims, DRUGS, audit, ENTITY, months=["2026-13"])
+    with pytest.raises(InputError, match="claims row 1: no inventory location"):
+        accumulate(claims.assign(site_id=None), DRUGS, audit, ENTITY)
     result = accumulate(claims, DRUGS, audit, ENTITY)
     with pytest.raises(InputError, match="drug_purchases: missing column\\(s\\) location"):
         replenishment(result, _purchases([("2026-08", "340B", 1, 5.0)]).drop(columns="location"))
