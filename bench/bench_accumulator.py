@@ -19,6 +19,10 @@ negative (the made-up month has no reversal of an earlier month).
 
     python bench/bench_accumulator.py                  # small sample made in a temp folder
     python bench/bench_accumulator.py --repeat 5 --claims 2000000
+    python bench/bench_accumulator.py --large /tmp/large   # also the large sample's latest month
+
+*large sample* (``--large DIR``, a folder ``rxxl sample --size large`` wrote): its latest month's
+claims loaded and audited (not timed), then ``accumulate`` and ``replenishment`` timed.
 
 Figures are printed and written to bench/results/accumulator.md.
 """
@@ -72,6 +76,18 @@ def small_sample(repeat: int) -> list[tuple[str, int, float, float]]:
     return rows
 
 
+def large_month(folder: Path, repeat: int) -> tuple[str, int, list[float], list[float], int]:
+    reference = load_reference(folder)
+    drugs = load_table(folder / "drugs.csv", "drugs")
+    purchases = load_table(folder / "drug_purchases.csv", "drug_purchases")
+    latest = sorted((folder / "claims").iterdir())[-1]
+    claims = load_table(latest, "claims")
+    audit = audit_claims(claims, reference)
+    acc_s, result = timed(repeat, accumulate, claims, drugs, audit, reference["entity"])
+    rep_s, checked = timed(repeat, replenishment, result, purchases)
+    return latest.stem, len(claims), acc_s, rep_s, len(checked)
+
+
 def made_up_month(n: int, seed: int = 17) -> tuple[pd.DataFrame, ...]:
     rng = np.random.default_rng(seed)
     ndcs = np.array([f"{i:011d}" for i in range(10_000_000, 10_000_400)])
@@ -123,7 +139,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--claims", type=int, default=1_000_000)
+    parser.add_argument("--large", type=Path, help="a large sample's folder")
     args = parser.parse_args()
+
+    large = large_month(args.large, args.repeat) if args.large else None
 
     small = small_sample(args.repeat)
     claims, audit, entity, drugs, purchases = made_up_month(args.claims)
@@ -143,7 +162,8 @@ def main() -> int:
         "# Benchmark: the 340B split-billing accumulator",
         "",
         f"Measured {dt.date.today().isoformat()} by `python bench/bench_accumulator.py "
-        f"--repeat {args.repeat} --claims {args.claims}` on {os.cpu_count()} cores "
+        f"--repeat {args.repeat} --claims {args.claims}"
+        f"{' --large ' + str(args.large) if args.large else ''}` on {os.cpu_count()} cores "
         f"({platform.machine()}, Python {platform.python_version()}, pandas "
         f"{pd.__version__}); a shared machine, so the best of {args.repeat} runs is the "
         "figure, the median beside it.",
@@ -159,6 +179,19 @@ def main() -> int:
         "Checks: units accumulated equal the counted claims' units; no negative balance: "
         + ("passed." if not failures else "FAILED: " + "; ".join(failures)),
         "",
+        *([] if large is None else [
+            f"## The large sample's latest month ({large[0]}, {large[1]:,} claims)",
+            "",
+            "| step | best s | median s |",
+            "|---|---:|---:|",
+            f"| accumulate | {min(large[2]):.2f} | {statistics.median(large[2]):.2f} |",
+            f"| replenishment ({large[4]:,} rows out) | {min(large[3]):.2f} | "
+            f"{statistics.median(large[3]):.2f} |",
+            "",
+            "Loading the month and its 340B audit are not timed here (bench_load.py, "
+            "bench_audit340b.py).",
+            "",
+        ]),
         "## The small synthetic sample, month by month",
         "",
         "| month | claims | accumulate s | replenishment s |",
