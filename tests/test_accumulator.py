@@ -337,3 +337,19 @@ def test_the_small_samples_latest_month(sample):
     checked = replenishment(result, load_table(sample / "drug_purchases.csv", "drug_purchases"))
     assert set(checked["finding"].dropna()) <= {OVER_REPLENISHED, UNDER_REPLENISHED}
     assert (checked[["exposure_dollars", "savings_left_behind"]].fillna(0) >= 0).all().all()
+
+
+def test_an_order_a_month_late_shows_under_then_over_and_evens_out():
+    claims, audit = _claims([
+        {"date": "2026-08-30", "quantity": 10},
+        {"date": "2026-09-10", "quantity": 4},
+    ])
+    result = accumulate(claims, DRUGS, audit, ENTITY)
+    # August's 10 units make 1 package due; it is bought in September.
+    checked = replenishment(result, _purchases([("2026-09", "340B", 1, 500.0)]))
+    august, september = _month(checked, "2026-08"), _month(checked, "2026-09")
+    assert (august["finding"], august["savings_left_behind"]) == (UNDER_REPLENISHED, 700.0)
+    assert (september["finding"], september["exposure_dollars"]) == (OVER_REPLENISHED, 500.0)
+    # To date: -1 after August, 0 after September; 4 units carried into October.
+    assert (august["cumulative_difference"], september["cumulative_difference"]) == (-1, 0)
+    assert september["units_carried"] == 4
