@@ -853,8 +853,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
     }.items()},
     # 340B
     ("exceptions_by_month", "month"): (
-        f"Service month, YYYY-MM, of the {AUDIT_MONTHS} audited months ending with the report"
-        " month (DOMAIN.md §6).",
+        f"Service month (shown Oct 2026) of the {AUDIT_MONTHS} audited months ending with the"
+        " report month (DOMAIN.md §6).",
         "claims: service_date"),
     ("exceptions_by_month", "checked"): (
         "Claims of the month the audit checked: all but denied pharmacy claims, which were"

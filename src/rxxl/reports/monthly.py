@@ -333,7 +333,8 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     audit = figures.audit_figures(inputs, **masking)
     for name in ("audit_parameters", "exceptions_by_month", "exceptions_by_reason",
                  "exceptions_by_site", "exceptions_by_entity", "tracer_sample"):
-        fill(name, audit.get(name))
+        fill(name, _months_as_dates(audit.get(name)) if name == "exceptions_by_month"
+             else audit.get(name))
     _format_tracer(filler, cells["tracer_sample"], audit.get("tracer_sample"), **masking)
     fill_capital(filler, inputs.tables["capital_requests"])
 
@@ -387,6 +388,14 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
 TOP_FINDINGS = 5
 #: The Budget sheet's totals rows' cost center.
 ALL_COST_CENTERS = "All cost centers"
+
+
+def _months_as_dates(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table's ``month`` (YYYY-MM) as the month's first day, shown "Oct 2026" like every
+    month column of the package (style.MONTH)."""
+    if frame is None or "month" not in frame:
+        return frame
+    return frame.assign(month=pd.PeriodIndex(frame["month"], freq="M").to_timestamp())
 
 
 def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:

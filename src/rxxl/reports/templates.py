@@ -353,7 +353,7 @@ SHEETS: dict[str, tuple[str, str, tuple[TableSpec, ...], bool]] = {
             _c("Parameter", "parameter", width=AUDIT_LABEL),
             _c("Value", "value", width=16)), caption="Audit parameters"),
         TableSpec("exceptions_by_month", f"A{AUDIT_ROWS['exceptions_by_month']}", (
-            _c("Month", "month", width=9), _c("Checked", "checked", N, 12),
+            _c("Month", "month", style.MONTH, 10), _c("Checked", "checked", N, 12),
             _c("On 340B", "checked_340b", N, 12), _c("For review", "review", N, 12),
             _c("Violations", "violations", N, 12), _c("Exceptions", "exceptions", N, 12),
             _c("Exception rate (%)", "exception_rate", P, 12),
