@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from rxxl.constants import FAVORABLE, REVENUE, UNFAVORABLE
-from rxxl.reports import figures
+from rxxl import variance
+from rxxl.constants import FAVORABLE, LINE_TYPES, REVENUE, UNFAVORABLE
+from rxxl.reports import figures, style
+from rxxl.reports.templates import MATERIALITY_NAMES, fill_table
 from rxxl.reports.workbook import Filled, Filler, Formula
 
-#: The materiality inputs' names (Budget sheet, the materiality table's one row).
-MATERIALITY_NAMES = ("MaterialityAmount", "MaterialityPercent")
+#: The Budget sheet's totals rows' cost center.
+ALL_COST_CENTERS = "All cost centers"
+
 
 
 def _flag(actual: str, budget: str, line_type: str) -> str:
@@ -105,12 +108,52 @@ def cost_center_formulas(filler: Filler, centers_cells: Filled, lines: Filled,
             for key, source, status in (("budget", "budget", figures.CLOSED),
                                         ("actual", "actual", figures.CLOSED),
                                         ("open_budget", "budget", figures.NOT_CLOSED))}
-        rules["variance"] = (f'IF(AND(ISNUMBER({at["actual"]}),ISNUMBER({at["budget"]})),'
-                             f'{at["actual"]}-{at["budget"]},"")')
-        rules["variance_pct"] = (f'IF(ISNUMBER({at["variance"]}),IF({at["budget"]}=0,"",'
-                                 f'{at["variance"]}/ABS({at["budget"]})),"")')
-        rules["fu"] = (f'IF(ISNUMBER({at["variance"]}),'
-                       f'{_flag(at["actual"], at["budget"], at["line_type"])},"")')
+        # Variance, % and F/U by the lines' own rules, on the subtotal's cells.
+        rules.update({key: _rules()[key].format(**at)
+                      for key in ("variance", "variance_pct", "fu")})
         for key, text in rules.items():
             cell = sheet.cell(row, centers_cells.columns[key])
             filler._write(sheet, cell, Formula(text, _cached(frame_row[key])))
+
+
+def type_totals(filler: Filler, lines: Filled, budget: pd.DataFrame) -> Filled:
+    """Fill the totals by type: budget and actual of the closed lines of each line type
+    present, and the budget of its lines not closed, as SUMIFS over the budget lines, with
+    variance, variance % and F/U formulas (F/U blank when no line of the type is closed):
+    live, so a corrected line updates them."""
+    present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
+    kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
+    totals = fill_table(filler, "budget_totals", pd.DataFrame(
+        {"cost_center": ALL_COST_CENTERS, "line_type": kinds}))
+    sheet = filler.book[totals.sheet]
+    for row, kind in enumerate(kinds):
+        mine = {key: totals.cell(key, row, absolute=False).split("!")[1]
+                for key in totals.columns}
+        chosen = present[present["line_type"] == kind]
+        closed = chosen["status"] == figures.CLOSED
+        planned, actual = float(chosen.loc[closed, "budget"].sum()), float(
+            chosen.loc[closed, "actual"].sum())
+        waiting = float(chosen.loc[chosen["status"] == figures.NOT_CLOSED, "budget"].sum())
+
+        def sumifs(key: str, status: str, kind_cell: str = mine["line_type"]) -> str:
+            return (f"SUMIFS({lines.column_range(key)},{lines.column_range('line_type')},"
+                    f'{kind_cell},{lines.column_range("status")},"{status}")')
+
+        formulas = {
+            "budget": Formula(sumifs("budget", figures.CLOSED), planned),
+            "actual": Formula(sumifs("actual", figures.CLOSED), actual),
+            "variance": Formula(f"{mine['actual']}-{mine['budget']}", actual - planned),
+            "variance_pct": Formula(
+                f'IF({mine["budget"]}=0,"",{mine["variance"]}/ABS({mine["budget"]}))',
+                (actual - planned) / abs(planned) if planned else ""),
+            "fu": Formula(
+                f"IF(COUNTIFS({lines.column_range('line_type')},{mine['line_type']},"
+                f'{lines.column_range("status")},"{figures.CLOSED}")=0,"",'
+                f'{_flag(mine["actual"], mine["budget"], mine["line_type"])})',
+                variance.favorability(actual, planned, kind) if closed.any() else ""),
+            "open_budget": Formula(sumifs("budget", figures.NOT_CLOSED), waiting),
+        }
+        for key, formula in formulas.items():
+            filler.write(sheet, mine[key], formula, sheet[mine[key]].number_format,
+                         style.TOTAL_STYLE)
+    return totals

@@ -27,15 +27,11 @@ from openpyxl import load_workbook
 from openpyxl.utils import quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 
-from rxxl import __version__, variance
+from rxxl import __version__
 from rxxl.audit340b import REASON_TEXT
 from rxxl.constants import (
-    FAVORABLE,
-    LINE_TYPES,
     MATERIALITY_AMOUNT,
     MATERIALITY_PERCENT,
-    REVENUE,
-    UNFAVORABLE,
 )
 from rxxl.data.contracts import TABLES
 from rxxl.errors import InputError
@@ -67,7 +63,6 @@ from rxxl.reports.workbook import (
     keep_charts_off_tables,
     save,
 )
-
 
 
 @dataclass(frozen=True)
@@ -300,7 +295,7 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
     _caption(filler, "budget", "Budget lines", f"Budget lines: {inputs.month} and {fiscal_year}")
     budget_model.cost_center_formulas(filler, fill("budget_by_cost_center", centers),
                                       cells["budget"], centers)
-    _fill_budget_totals(filler, budget, cells)
+    cells["budget_totals"] = budget_model.type_totals(filler, cells["budget"], budget)
     spend = figures.spend_by_month(inputs)
     fill("spend_by_month", spend)
     found = figures.drivers(inputs)
@@ -386,62 +381,12 @@ def _fill_package(filler: Filler, inputs: Inputs, fiscal_year_start: int, *,
 
 #: Findings the Summary shows, of the three 340B reasons and three denial movers.
 TOP_FINDINGS = 5
-#: The Budget sheet's totals rows' cost center.
-ALL_COST_CENTERS = "All cost centers"
-
-
 def _months_as_dates(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     """A table's ``month`` (YYYY-MM) as the month's first day, shown "Oct 2026" like every
     month column of the package (style.MONTH)."""
     if frame is None or "month" not in frame:
         return frame
     return frame.assign(month=pd.PeriodIndex(frame["month"], freq="M").to_timestamp())
-
-
-def _fill_budget_totals(filler: Filler, budget: pd.DataFrame, cells: dict[str, Filled]) -> None:
-    """Total budget and actual of the closed lines of each line type present, and the budget
-    of its lines not closed, as SUMIFS over the budget lines, with variance, variance % and
-    F/U formulas (F/U blank when no line of the type is closed): live, so a corrected line
-    updates them."""
-    present = budget[budget["status"] != figures.NO_ROW] if len(budget) else budget
-    kinds = [kind for kind in LINE_TYPES if len(present) and (present["line_type"] == kind).any()]
-    totals = fill_table(filler, "budget_totals", pd.DataFrame(
-        {"cost_center": ALL_COST_CENTERS, "line_type": kinds}))
-    cells["budget_totals"] = totals
-    lines = cells["budget"]
-    for row, kind in enumerate(kinds):
-        mine = {key: totals.cell(key, row, absolute=False).split("!")[1]
-                for key in totals.columns}
-        chosen = present[present["line_type"] == kind]
-        closed = chosen["status"] == figures.CLOSED
-        planned, actual = float(chosen.loc[closed, "budget"].sum()), float(
-            chosen.loc[closed, "actual"].sum())
-        waiting = float(chosen.loc[chosen["status"] == figures.NOT_CLOSED, "budget"].sum())
-
-        def sumifs(key: str, status: str, kind_cell: str = mine["line_type"]) -> str:
-            return (f"SUMIFS({lines.column_range(key)},{lines.column_range('line_type')},"
-                    f'{kind_cell},{lines.column_range("status")},"{status}")')
-
-        flag = (f'IF({mine["line_type"]}="{REVENUE}",IF({mine["actual"]}<{mine["budget"]},'
-                f'"{UNFAVORABLE}","{FAVORABLE}"),IF({mine["actual"]}>{mine["budget"]},'
-                f'"{UNFAVORABLE}","{FAVORABLE}"))')
-        formulas = {
-            "budget": Formula(sumifs("budget", figures.CLOSED), planned),
-            "actual": Formula(sumifs("actual", figures.CLOSED), actual),
-            "variance": Formula(f"{mine['actual']}-{mine['budget']}", actual - planned),
-            "variance_pct": Formula(
-                f'IF({mine["budget"]}=0,"",{mine["variance"]}/ABS({mine["budget"]}))',
-                (actual - planned) / abs(planned) if planned else ""),
-            "fu": Formula(
-                f"IF(COUNTIFS({lines.column_range('line_type')},{mine['line_type']},"
-                f'{lines.column_range("status")},"{figures.CLOSED}")=0,"",{flag})',
-                variance.favorability(actual, planned, kind) if closed.any() else ""),
-            "open_budget": Formula(sumifs("budget", figures.NOT_CLOSED), waiting),
-        }
-        sheet = filler.book[totals.sheet]
-        for key, formula in formulas.items():
-            filler.write(sheet, mine[key], formula, sheet[mine[key]].number_format,
-                         style.TOTAL_STYLE)
 
 
 def _budget_notes(inputs: Inputs, budget: pd.DataFrame, fiscal_year_start: int) -> list[str]:

@@ -37,7 +37,6 @@ from rxxl.drug_bridge import DRIVERS
 from rxxl.errors import InputError
 from rxxl.outputs import atomic_path
 from rxxl.reports import style
-from rxxl.reports.budget_model import MATERIALITY_NAMES
 from rxxl.reports.figures import BRIDGE_STEPS, DRIVER_LABELS, GRID_MONTHS, PCHARTS, grid_key
 from rxxl.reports.inputs import AUDIT_MONTHS
 from rxxl.reports.workbook import (
@@ -51,6 +50,9 @@ from rxxl.reports.workbook import (
 )
 
 TEMPLATE_FILE = "monthly_package.xlsx"
+#: The materiality inputs' names (Budget sheet, the materiality table's one row), which the
+#: Budget sheet's live formulas use (:mod:`rxxl.reports.budget_model`).
+MATERIALITY_NAMES = ("MaterialityAmount", "MaterialityPercent")
 MONTHS_SHOWN = 24
 PARETO_CHARTED = 10
 #: Where the master check and the tolerance of the checks live (fixed cells above the growing
