@@ -379,10 +379,12 @@ class Filler:
                           styles: list[tuple[Any, ...]]) -> None:
         """Rows tall enough for the text of the columns that wrap: neither Excel nor
         LibreOffice grows a row written with a file, so wrapped lines would overlap."""
+        wrapped = [offset for offset, saved in enumerate(styles) if saved[5].wrap_text]
+        if not wrapped:
+            return  # most tables: no widths to read
         widths = style.column_widths(sheet)
-        for offset, (values, saved) in enumerate(zip(columns, styles, strict=True)):
-            if not saved[5].wrap_text:
-                continue
+        for offset in wrapped:
+            values = columns[offset]
             width = widths.get(min(filled.columns.values()) + offset, style.DEFAULT_WIDTH)
             for index, value in enumerate(values):
                 lines = style.text_lines(value, width) if isinstance(value, str) else 1
