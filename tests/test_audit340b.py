@@ -55,9 +55,10 @@ def test_every_planted_problem_is_found_with_its_reason(small_sample):
     manifest, audit = small_sample
     planted = _planted_claims(manifest)
     # The sample's sites each name one entity and its MEF is consistent: the two review
-    # reasons for ambiguous reference data are tried on hand-built cases below.
-    assert {p["expected"] for p in manifest["planted"]} >= set(REASONS) - {"ENTITY_UNKNOWN",
-                                                                          "MEF_CONFLICT"}
+    # reasons for ambiguous reference data are tried on hand-built cases below, and the
+    # wrong modifier by date and entity type in tests/test_rules.py.
+    assert {p["expected"] for p in manifest["planted"]} >= set(REASONS) - {
+        "ENTITY_UNKNOWN", "MEF_CONFLICT", "WRONG_340B_MODIFIER"}
     reasons = audit.set_index("claim_id")["reasons"]
     wrong = {claim: (expected, reasons[claim]) for claim, expected in planted.items()
              if reasons[claim] != expected}
@@ -326,10 +327,12 @@ def test_orphan_drug_exclusion_for_rural_hospitals_is_a_policy_switch():
 
 @pytest.mark.parametrize(
     "modifiers, expected",
-    [("JG", ""), ("KX; tb", ""), ("jg,KX", ""), (None, "MISSING_340B_MODIFIER"),
-     ("KX", "MISSING_340B_MODIFIER"), ("JGX", "MISSING_340B_MODIFIER")],
+    [("TB", ""), ("KX; tb", ""), ("jg,TB", ""), (None, "MISSING_340B_MODIFIER"),
+     ("KX", "MISSING_340B_MODIFIER"), ("TBX", "MISSING_340B_MODIFIER"),
+     ("jg,KX", "WRONG_340B_MODIFIER")],
 )
-def test_part_b_340b_claims_carry_jg_or_tb(modifiers, expected):
+def test_part_b_340b_claims_carry_tb_from_2025(modifiers, expected):
+    # The cases' service dates are in 2026: TB only (dates and entity types: test_rules.py).
     assert _reasons({"payer_type": "medicare_b", "modifiers": modifiers}) == [expected]
 
 

@@ -28,7 +28,11 @@ CONTRACT_PHARMACY_MEDICAID     violation   340B Medicaid (FFS or MCO) at a contr
 GPO_PROHIBITION                violation   GPO account, outpatient, at a site registered to a
                                            DSH/PED/CAN entity participating on the date
 ORPHAN_DRUG                    violation   CAH/SCH/RRC/CAN entity, orphan-listed NDC, 340B
-MISSING_340B_MODIFIER          violation   340B Medicare Part B without JG or TB
+MISSING_340B_MODIFIER          violation   340B Medicare Part B without JG or TB, where the
+                                           date and entity type require one
+WRONG_340B_MODIFIER            violation   340B Medicare Part B with JG or TB, but not the one
+                                           required (JG from 2025; JG at a children's,
+                                           cancer or, from 2024, critical access hospital)
 ENTITY_UNKNOWN                 review      no entity on the claim and its site is registered to
                                            several entities, or to none on the account's books
 =============================  ==========  =====================================================
@@ -82,6 +86,10 @@ Choices (documented in the README):
 - **Exception rate** (:func:`audit_by_month`): checked 340B claims with a finding / checked
   340B claims. The reasons that fire on claims not on 340B (``REASONS_OFF_340B``) count as
   exceptions but stay out of the rate.
+- **The Part B modifier follows CMS's dates** (:mod:`rxxl.rules`): none before 2018; from
+  2018 hospitals paid under the OPPS (JG, or TB at children's and cancer hospitals); from
+  2024 every covered entity (CAHs TB; FQHC and other entities per the policy's dates); from
+  2025 TB only. The versions in force over a period: :func:`rxxl.rules.rules_in_force`.
 - Dollars at stake = quantity x (WAC - 340B unit cost) on every non-compliant claim, NaN where
   a cost is unknown.
 
@@ -91,6 +99,7 @@ encounter look-back is one binary search of sorted (patient, entity, date) keys.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +107,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rxxl import rules
 from rxxl.errors import InputError
 
 COMPLIANT, VIOLATION, REVIEW = "compliant", "violation", "review"
@@ -118,6 +128,7 @@ REASONS: dict[str, str] = {
     "GPO_PROHIBITION": VIOLATION,
     "ORPHAN_DRUG": VIOLATION,
     "MISSING_340B_MODIFIER": VIOLATION,
+    "WRONG_340B_MODIFIER": VIOLATION,
 }
 #: Each reason code in plain words, as reports and the claim detail show it.
 REASON_TEXT: dict[str, str] = {
@@ -140,7 +151,11 @@ REASON_TEXT: dict[str, str] = {
     "GPO_PROHIBITION": "Outpatient drug bought on the GPO account at a registered site of a "
                        "participating DSH, children's or cancer hospital",
     "ORPHAN_DRUG": "Orphan-listed drug on 340B at a rural, sole community or cancer hospital",
-    "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier",
+    "MISSING_340B_MODIFIER": "340B Medicare Part B claim without the JG or TB modifier its "
+                             "date and entity type require",
+    "WRONG_340B_MODIFIER": "340B Medicare Part B claim with a 340B modifier not valid for its "
+                           "date and entity type (TB only from 2025; TB at children's, cancer "
+                           "and critical access hospitals)",
 }
 #: The reasons that can fire on a claim *not* on the 340B account (the rest are about 340B
 #: use): they count as exceptions but stay out of the exception rate (:func:`audit_by_month`).
@@ -167,6 +182,13 @@ class AuditPolicy:
     observation_is_outpatient: bool = True
     #: The orphan drug exclusion's reach is contested in court: a policy switch.
     check_orphan_drugs: bool = True
+    #: First service date a CAH's 340B Part B claims need TB (None: not held). CMS's first
+    #: inflation rebate guidance left CAHs out; its revision holds them from 2024-01-01.
+    cah_modifier_from: dt.date | None = rules.ALL_ENTITIES_FROM
+    #: First service date FQHC and other non-hospital entities' 340B Part B claims need JG or
+    #: TB (None: not held, e.g. every Part B drug bundled in the FQHC prospective payment).
+    #: CMS: "no later than" 2024-01-01, for separately payable drugs.
+    non_hospital_modifier_from: dt.date | None = rules.ALL_ENTITIES_FROM
 
 
 def audit_claims(
@@ -183,7 +205,8 @@ def audit_claims(
     reference : dict of DataFrame
         The six 340B reference tables, as ``rxxl.data.load_reference`` returns them.
     policy : AuditPolicy, optional
-        Look-back window, observation status, orphan drug check.
+        Look-back window, observation status, orphan drug check, the Part B modifier's
+        dates for CAH and non-hospital entities.
 
     Returns
     -------
@@ -199,7 +222,8 @@ def audit_claims(
 
     References
     ----------
-    42 USC 256b(a)(5); HRSA 1996 patient definition (61 FR 55156); DOMAIN.md §6.
+    42 USC 256b(a)(5); HRSA 1996 patient definition (61 FR 55156); DOMAIN.md §6; each
+    rule's source and dates: :data:`rxxl.rules.RULES`.
 
     Examples
     --------
@@ -215,6 +239,7 @@ def audit_claims(
     policy = policy or AuditPolicy()
     if policy.lookback_days < 0:
         raise InputError("lookback_days: the look-back window is 0 days or more")
+    rules.check_policy_dates(policy)
     missing = [name for name in REFERENCE_TABLES if name not in reference]
     if missing:
         raise InputError(f"reference tables missing: {', '.join(missing)}")
@@ -274,7 +299,11 @@ def audit_claims(
             scope & _numpy(orphan, False) & orphan_excluded
         )
     part_b = scope & _is(claims["payer_type"], "medicare_b")
-    found["MISSING_340B_MODIFIER"] = part_b & ~_has_340b_modifier(claims, part_b)
+    has_jg, has_tb = _340b_modifiers(claims, part_b)
+    missing, wrong = rules.part_b_modifier_findings(
+        day, books.entity_types[np.clip(entity, 0, None)], has_jg, has_tb, policy)
+    found["MISSING_340B_MODIFIER"] = part_b & missing
+    found["WRONG_340B_MODIFIER"] = part_b & wrong
 
     reasons, status = _reasons_and_status(found, n)
     dollars = np.where(status != STATUSES.index(COMPLIANT), dollars_at_stake(claims), 0.0)
@@ -610,17 +639,19 @@ def _quarter_start(day: np.ndarray) -> np.ndarray:
     return (months - months % 3).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
 
-def _has_340b_modifier(claims: pd.DataFrame, scope: np.ndarray) -> np.ndarray:
-    has = np.zeros(len(claims), dtype=bool)
+def _340b_modifiers(claims: pd.DataFrame, scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each claim in ``scope`` carries JG, and TB (False outside the scope)."""
+    has = {modifier: np.zeros(len(claims), dtype=bool) for modifier in PART_B_340B_MODIFIERS}
     rows = np.flatnonzero(scope)
     if "modifiers" not in claims or rows.size == 0:
-        return has
+        return has["JG"], has["TB"]
     text = claims["modifiers"].iloc[rows].astype("string").fillna("").str.upper()
     # Modifiers come as "JG", "JG;KX", "KX, TB": any separator, whole tokens only.
     padded = " " + text.str.replace(r"[^A-Z0-9]+", " ", regex=True) + " "
     for modifier in PART_B_340B_MODIFIERS:
-        has[rows] |= padded.str.contains(f" {modifier} ", regex=False).to_numpy(dtype=bool)
-    return has
+        has[modifier][rows] = padded.str.contains(f" {modifier} ", regex=False).to_numpy(
+            dtype=bool)
+    return has["JG"], has["TB"]
 
 
 def _reasons_and_status(found: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from rxxl import rules
 from rxxl.data.synthetic._common import (
     Calendar,
     choose_in_pools,
@@ -65,7 +66,7 @@ COMMUNITY_PRESCRIBERS = np.array([0.12, 0.12, 0.03, 0.0, 0.0])
 #: Winter months are busier (respiratory season); July the quietest.
 SEASON = np.array([1.08, 1.06, 1.02, 0.99, 0.97, 0.95, 0.94, 0.96, 0.98, 1.00, 1.02, 1.06])
 GROWTH_PER_YEAR = 0.06
-TB_FOR_ALL = day("2025-01-01")
+TB_FOR_ALL = day(rules.TB_FOR_ALL_FROM.isoformat())
 
 
 def month_volumes(calendar: Calendar, latest: int, rng: np.random.Generator) -> np.ndarray:
@@ -349,8 +350,8 @@ def assign_accounts(org: Organization, form: Formulary, claims: Claims,
 def set_340b_flags(org: Organization, claims: Claims, rows: np.ndarray | None = None) -> None:
     """Set the modifiers and submission clarification codes that follow from the account.
 
-    JG/TB on Medicare Part B lines from 340B stock (TB for children's and critical access
-    hospitals, and for everyone from 2025), UD on Medicaid lines from 340B stock, NCPDP SCC
+    JG/TB on Medicare Part B lines from 340B stock (TB for children's, cancer and critical
+    access hospitals, and for everyone from 2025: :mod:`rxxl.rules`), UD on Medicaid lines from 340B stock, NCPDP SCC
     20 on Medicaid pharmacy claims from 340B stock; JZ/JW (drug waste) are kept.
 
     Parameters
@@ -368,7 +369,7 @@ def set_340b_flags(org: Organization, claims: Claims, rows: np.ndarray | None = 
     medicaid = np.isin(payer_type, ["medicaid_ffs", "medicaid_mco"])
     medical = claims.channel[rows] == INFUSION
     entity_type = org.entity_type[claims.entity[rows]]
-    tb = np.isin(entity_type, ["PED", "CAH"]) | (claims.day[rows] >= TB_FOR_ALL)
+    tb = np.isin(entity_type, rules.TB_HOSPITAL_TYPES) | (claims.day[rows] >= TB_FOR_ALL)
     prefix = np.where(on_340b & (payer_type == "medicare_b"), np.where(tb, TB, JG),
                       np.where(on_340b & medicaid & medical, UD, 0))
     prefix = np.where(medical, prefix, 0)
