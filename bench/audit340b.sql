@@ -1,5 +1,6 @@
 -- The 340B checks of rxxl.audit340b.audit_claims (default AuditPolicy: 365-day look-back,
--- observation is outpatient, orphan drug check on) as one DuckDB query over the sample's
+-- observation is outpatient, orphan drug check on, the Part B modifier required of CAH and
+-- non-hospital entities from 2024-01-01) as one DuckDB query over the sample's
 -- files. Parameters: $claims (a claims Parquet file), $reference (the folder of the
 -- reference tables) and $lookback_days. bench/bench_audit340b.py runs it and compares the
 -- result with rxxl's claim by claim.
@@ -84,11 +85,19 @@ resolved AS (
     FROM claims AS c LEFT JOIN attributed AS a
       ON c.entity_id IS NULL AND a.site_id = c.site_id AND a.service_date = c.service_date
 ),
+tokens AS (
+    -- Modifiers in any separator, whole tokens only.
+    SELECT r.*, string_split(regexp_replace(upper(coalesce(r.modifiers, '')), '[^A-Z0-9]+',
+                                            ' ', 'g'), ' ') AS modifier_list
+    FROM resolved AS r
+),
 flagged AS (
     SELECT r.*, r.entity IS NULL AS unknown,
            r.checked AND r.on_340b AND r.entity IS NOT NULL AS in_scope,
-           coalesce(t.entity_type, '') AS entity_type
-    FROM resolved AS r LEFT JOIN entity_types AS t ON t.entity_id = r.entity
+           coalesce(t.entity_type, '') AS entity_type,
+           list_contains(r.modifier_list, 'JG') AS has_jg,
+           list_contains(r.modifier_list, 'TB') AS has_tb
+    FROM tokens AS r LEFT JOIN entity_types AS t ON t.entity_id = r.entity
 ),
 -- Encounters at a site registered to some entity on the encounter date, for the patients
 -- of the claims in scope.
@@ -160,11 +169,21 @@ checks AS (
         ) AS gpo_prohibition,
         f.in_scope AND f.entity_type IN ('CAH', 'SCH', 'RRC', 'CAN')
             AND f.ndc IN (SELECT ndc FROM orphan_drugs) AS orphan_drug,
-        -- Modifiers in any separator, whole tokens only.
-        f.in_scope AND f.payer_type = 'medicare_b' AND NOT list_has_any(
-            string_split(regexp_replace(upper(coalesce(f.modifiers, '')), '[^A-Z0-9]+', ' ',
-                                        'g'), ' '),
-            ['JG', 'TB']) AS missing_340b_modifier,
+        -- The Part B 340B modifier by date of service and entity type (CMS; default
+        -- policy: CAH and non-hospital entities held from 2024-01-01). None before 2018;
+        -- 2018-2023 the hospitals paid under the OPPS; from 2024 everyone. Accepted: TB only
+        -- from 2025 and at children's, cancer and critical access hospitals; else JG or TB.
+        f.in_scope AND f.payer_type = 'medicare_b' AND f.service_date >= DATE '2018-01-01'
+            AND (f.entity_type IN ('DSH', 'RRC', 'SCH', 'PED', 'CAN')
+                 OR f.service_date >= DATE '2024-01-01')
+            AND NOT f.has_jg AND NOT f.has_tb AS missing_340b_modifier,
+        f.in_scope AND f.payer_type = 'medicare_b' AND f.service_date >= DATE '2018-01-01'
+            AND (f.entity_type IN ('DSH', 'RRC', 'SCH', 'PED', 'CAN')
+                 OR f.service_date >= DATE '2024-01-01')
+            AND (f.has_jg OR f.has_tb)
+            AND NOT (f.has_tb OR (f.service_date < DATE '2025-01-01'
+                                  AND f.entity_type NOT IN ('PED', 'CAN', 'CAH')))
+            AS wrong_340b_modifier,
         f.checked AND f.medicaid_ffs AND NOT f.unknown AND NOT f.inpatient AS ffs_outpatient,
         f.on_340b
     FROM flagged AS f LEFT JOIN mef_listing AS l ON l.claim_id = f.claim_id
@@ -176,7 +195,8 @@ found AS (
            ffs_outpatient AND on_340b AND mef_carve_out AS medicaid_duplicate_discount,
            ffs_outpatient AND NOT on_340b AND mef_carve_in AS mef_carve_in_not_340b,
            ffs_outpatient AND mef_conflict AS mef_conflict,
-           contract_pharmacy_medicaid, gpo_prohibition, orphan_drug, missing_340b_modifier
+           contract_pharmacy_medicaid, gpo_prohibition, orphan_drug, missing_340b_modifier,
+           wrong_340b_modifier
     FROM checks
 ),
 labelled AS (
@@ -194,13 +214,14 @@ labelled AS (
             CASE WHEN contract_pharmacy_medicaid THEN 'CONTRACT_PHARMACY_MEDICAID' END,
             CASE WHEN gpo_prohibition THEN 'GPO_PROHIBITION' END,
             CASE WHEN orphan_drug THEN 'ORPHAN_DRUG' END,
-            CASE WHEN missing_340b_modifier THEN 'MISSING_340B_MODIFIER' END
+            CASE WHEN missing_340b_modifier THEN 'MISSING_340B_MODIFIER' END,
+            CASE WHEN wrong_340b_modifier THEN 'WRONG_340B_MODIFIER' END
         ) AS reasons,
         CASE
             WHEN entity_inactive OR site_not_registered OR no_qualifying_encounter
                 OR prescriber_not_eligible OR inpatient OR medicaid_duplicate_discount
                 OR contract_pharmacy_medicaid OR gpo_prohibition OR orphan_drug
-                OR missing_340b_modifier THEN 'violation'
+                OR missing_340b_modifier OR wrong_340b_modifier THEN 'violation'
             WHEN entity_unknown OR mef_carve_in_not_340b OR mef_conflict THEN 'review'
             ELSE 'compliant'
         END AS status

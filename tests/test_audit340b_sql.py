@@ -83,6 +83,13 @@ CASES = [
     {"site_id": "CAH-MAIN", "patient_id": "P3", "ndc": "00002759701"},
     {"payer_type": "medicare_b"},
     {"payer_type": "medicare_b", "modifiers": "KX; jg"},
+    # The Part B modifier by date of service and entity type (DSH, CAH, PED sites).
+    *({"payer_type": "medicare_b", "modifiers": modifiers, "service_date": date,
+       "site_id": site, "patient_id": patient}
+      for date in ("2017-12-31", "2018-01-01", "2023-12-31", "2024-01-01", "2024-12-31",
+                   "2025-01-01")
+      for site, patient in (("PARENT", "P1"), ("CAH-MAIN", "P3"), ("PED-MAIN", "P4"))
+      for modifiers in (None, "JG", "TB", "JG;TB")),
     {"claim_type": "pharmacy", "status": "denied", "patient_status": "inpatient"},
     {"site_id": "CP-NONE", "payer_type": "medicaid_mco", "claim_type": "pharmacy"},
     # MEF: specific listing, precedence, conflicts, agreeing wide rows, inpatient.
