@@ -226,8 +226,8 @@ def _write_table(sheet, formats: dict, title: str, subtitle: str, columns: tuple
     last = HEADER_ROW + rows
     sheet.add_table(HEADER_ROW, 0, last, len(columns) - 1, {
         "name": name, "style": TABLE_STYLE,
-        "columns": [{"header": column.header, "format": formats[column.kind]}
-                    for column in columns],
+        "columns": [{"header": column.header, "format": formats[column.kind],
+                     "header_format": formats["header"]} for column in columns],
         "data": [list(cells) for cells in zip(*data, strict=True)]})
     sheet.freeze_panes(HEADER_ROW + 1, 0)
     sheet.ignore_errors({"number_stored_as_text": f"A{HEADER_ROW + 2}:"
