@@ -348,7 +348,7 @@ def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> 
                 if np.isin(ids, shared, assume_unique=True).any()]
     # Few parts share an id; only theirs are read again, and only the id column.
     frames = []
-    for position, (part, ids) in enumerate(involved):
+    for position, (part, _ids) in enumerate(involved):
         claim_ids = load_table(part, "claims", columns=["claim_id"])["claim_id"]
         candidates = np.isin(_id_hashes_unsorted(claim_ids), shared)
         frames.append(pd.DataFrame({"claim_id": claim_ids[candidates].astype(str).to_numpy(),
