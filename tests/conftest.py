@@ -8,8 +8,10 @@ soffice processes sharing a profile block each other), and the profile sets
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,9 +118,6 @@ def small_package(small_sample, tmp_path_factory) -> Path:
 # session), and, per test, the values of the patient-identifier columns of every table the
 # test validated plus any a test plants with the ``phi_scan`` fixture. A test whose
 # messages hold one fails at teardown, naming the identifier and where it appeared.
-
-import re
-import sys
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 #: Shorter values ("1", "P1") would match words of any message; no real identifier is so short.

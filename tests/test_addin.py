@@ -29,7 +29,8 @@ from rxxl.udf_metadata import udf_metadata
 
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
 MODULES = ["ThisWorkbook", "Sheet1", "Dictionary", "xlwings", "RxxlRibbon", "RxxlFunctions"]
-BUTTONS = {"rx_refresh", "rx_audit340b", "rx_report", "rx_insert_template", "rx_help"}
+BUTTONS = {"rx_refresh", "rx_audit340b", "rx_report", "rx_audit_pack", "rx_insert_template",
+           "rx_help"}
 
 
 def _oletools(data: bytes) -> bytes:

@@ -327,8 +327,8 @@ def test_every_button_hands_the_built_versions_to_python(sources, monkeypatch):
 def test_help_shows_the_built_versions_when_python_cannot_start(sources):
     code = sources["RxxlRibbon"]
     body = _procedures(code)["RxRibbonAction"]["body"]
-    assert re.search(r'If control\.Id = "rx_help" And outcome = -1 Then\n\s*MsgBox .*RxBuiltWith\(\)',
-                     body)
+    assert re.search(r'If control\.Id = "rx_help" And outcome = -1 Then\n'
+                     r'\s*MsgBox .*RxBuiltWith\(\)', body)
     built = _procedures(code)["RxBuiltWith"]["body"]
     assert "RXXL_BUILT_VERSION" in built and "XLWINGS_BUILT_VERSION" in built
     assert "RxBuiltWith()" in _procedures(code)["RxFailure"]["body"]

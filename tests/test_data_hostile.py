@@ -21,8 +21,7 @@ import pandas as pd
 import pytest
 
 from rxxl.cli import main
-from rxxl.data import DataValidationError, load_table
-from rxxl.data import readers
+from rxxl.data import DataValidationError, load_table, readers
 
 # Two orphan drug NDCs: (NDC as written) -> 11 digits, worked out by hand: 4-4-2 gets a
 # leading zero in the first segment, 5-3-2 a zero before the middle one.

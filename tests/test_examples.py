@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import zipfile
 import re
+import zipfile
 from pathlib import Path
 
 import pytest

@@ -22,7 +22,7 @@ _spec.loader.exec_module(hostile)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> "hostile.Sample":
+def sample(tmp_path_factory) -> hostile.Sample:
     return hostile.make_sample(tmp_path_factory.mktemp("hostile"))
 
 

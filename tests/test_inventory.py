@@ -10,9 +10,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from rxxl import udfs
 from rxxl.constants import DAYS_IN_YEAR, TURNS_TARGET_HIGH, TURNS_TARGET_LOW
 from rxxl.errors import InputError, InputTypeError
-from rxxl import udfs
 from rxxl.inventory import average_inventory, days_on_hand, expired_waste_rate, inventory_turns
 
 # --- Known values -----------------------------------------------------------------------------

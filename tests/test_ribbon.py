@@ -282,7 +282,7 @@ def _claims_book(claims) -> FakeBook:
 
 def test_every_button_has_an_action():
     assert set(ribbon.ACTIONS) == {"rx_refresh", "rx_audit340b", "rx_report",
-                                   "rx_insert_template", "rx_help"}
+                                   "rx_audit_pack", "rx_insert_template", "rx_help"}
 
 
 def test_dispatch_shows_about_in_a_message_box():
@@ -763,3 +763,30 @@ def test_an_add_in_that_matches_adds_no_reminder(monkeypatch):
     # The running add-in's own versions win over an older install record.
     message = ribbon.dispatch("rx_help", FakeBook())
     assert "The add-in was built for" not in message
+
+
+def test_build_audit_pack_writes_six_months_to_the_report_month(sample, tmp_path):
+    folder, _ = sample
+    out = tmp_path / "audit"
+    book = _report_book(folder, tmp_path / "reports", month=dt.datetime(2026, 10, 1),
+                        AUDIT_DIR=out)
+    message = ribbon.dispatch("rx_audit_pack", book)
+    lines = message.splitlines()
+    pack = out / "340B audit pack 2026-05 to 2026-10"
+    assert lines[:2] == ["Audit pack for 2026-05 to 2026-10 written:", str(pack)], message
+    assert "340B claims" in lines[2] and "tracers" in lines[2]
+    assert (pack / "340B audit pack 2026-05 to 2026-10.xlsx").is_file()
+    assert book.app.alerts == [(message, "Rx Finance")]
+
+
+def test_build_audit_pack_takes_audit_from_and_says_how_to_write_a_month(sample, tmp_path):
+    folder, _ = sample
+    book = _report_book(folder, tmp_path / "reports", AUDIT_FROM="2026-09",
+                        AUDIT_DIR=tmp_path / "audit")
+    assert "2026-09 to 2026-10 written" in ribbon.dispatch("rx_audit_pack", book)
+    bad = _report_book(folder, tmp_path / "reports", AUDIT_FROM="Sept", AUDIT_DIR=tmp_path / "x")
+    message = ribbon.dispatch("rx_audit_pack", bad)
+    assert message == ("Build audit pack did not run: AUDIT_FROM 'Sept' is not a month: write"
+                       " it as YYYY-MM, e.g. 2026-05, or leave it empty for the 6 months to"
+                       " 2026-10")
+    assert not (tmp_path / "x").exists()

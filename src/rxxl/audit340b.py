@@ -251,9 +251,7 @@ def audit_claims(
     entity, entity_unknown = books.claim_entities(claims, site, day)
     on_340b = _is(claims["account"], "340B")
     checked = is_checked(claims)
-    inpatient = _is(claims["patient_status"], "inpatient")
-    if not policy.observation_is_outpatient:
-        inpatient = inpatient | _is(claims["patient_status"], "observation")
+    inpatient = _inpatient(claims, policy)
     known = entity >= 0
     gpo_prohibited = known & books.entity_flag(GPO_PROHIBITED_TYPES)[np.clip(entity, 0, None)]
     orphan_excluded = known & books.entity_flag(ORPHAN_EXCLUDED_TYPES)[np.clip(entity, 0, None)]
@@ -366,6 +364,84 @@ def dollars_at_stake(claims: pd.DataFrame) -> np.ndarray:
     spread = (claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan)
               - claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan))
     return np.round(quantity * spread, 2)
+
+
+def _inpatient(claims: pd.DataFrame, policy: AuditPolicy) -> np.ndarray:
+    """Inpatient at administration; observation too when the policy says so."""
+    inpatient = _is(claims["patient_status"], "inpatient")
+    if not policy.observation_is_outpatient:
+        inpatient = inpatient | _is(claims["patient_status"], "observation")
+    return inpatient
+
+
+def medicaid_status(claims: pd.DataFrame, reference: dict[str, pd.DataFrame],
+                    policy: AuditPolicy | None = None) -> np.ndarray:
+    """Each claim's Medicaid billing in words, as the audit reads the Medicaid Exclusion File.
+
+    A tracer follows a 340B claim to its Medicaid billing: an outpatient Medicaid
+    fee-for-service claim is carve-in when the MEF lists its entity, state and billing NPI
+    for the quarter, carve-out when it does not, and in conflict when the deciding rows say
+    both (the precedence of :func:`audit_claims`, by the same code); the MEF does not reach
+    Medicaid managed care nor inpatient drugs.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        ``service_date, site_id, payer_type, payer_state, billing_npi, patient_status`` (and
+        ``entity_id`` when the claims carry it).
+    reference : dict of DataFrame
+        The ``entity``, ``sites``, ``prescribers`` and ``mef`` reference tables.
+
+    Examples
+    --------
+    >>> reference = {
+    ...     "entity": pd.DataFrame({"entity_id": ["DSH1"], "entity_type": ["DSH"],
+    ...         "start_date": pd.to_datetime(["2020-01-01"]), "end_date": pd.NaT}),
+    ...     "sites": pd.DataFrame({"site_id": ["S1"], "entity_id": ["DSH1"],
+    ...         "site_type": ["parent"], "start_date": pd.to_datetime(["2020-01-01"]),
+    ...         "end_date": pd.NaT, "medicaid_arrangement": [None]}),
+    ...     "prescribers": pd.DataFrame({"npi": [], "entity_id": []}),
+    ...     "mef": pd.DataFrame({"entity_id": ["DSH1"], "state": ["OH"],
+    ...         "billing_npi": ["1000000004"], "quarter_start": pd.to_datetime(["2026-10-01"]),
+    ...         "carve_in": [True]})}
+    >>> claims = pd.DataFrame({"service_date": pd.to_datetime(["2026-10-05"] * 4),
+    ...     "site_id": "S1", "entity_id": "DSH1", "payer_state": "OH",
+    ...     "payer_type": ["medicaid_ffs", "medicaid_ffs", "medicaid_mco", "commercial"],
+    ...     "billing_npi": ["1000000004", "1000000012", "1000000004", "1000000004"],
+    ...     "patient_status": "outpatient"})
+    >>> for text in medicaid_status(claims, reference):
+    ...     print(text)
+    Medicaid fee-for-service (OH): carve-in, listed on the MEF for 2026-10
+    Medicaid fee-for-service (OH): carve-out, not listed as carve-in for 2026-10
+    Medicaid managed care (OH): the MEF does not apply
+    not Medicaid
+    """
+    policy = policy or AuditPolicy()
+    n = len(claims)
+    day = _days(claims["service_date"])
+    books = _Registry(reference, claims)
+    entity, unknown = books.claim_entities(claims, books.site_code(claims["site_id"]), day)
+    inpatient = _inpatient(claims, policy)
+    ffs = _is(claims["payer_type"], "medicaid_ffs")
+    decided = ffs & ~unknown & ~inpatient
+    carve_in, carve_out = books.mef_listing(claims, entity, day, decided)
+    state = claims["payer_state"].astype(object).fillna("no state").astype(str).to_numpy()
+    quarter = _quarter_start(day).astype("datetime64[D]").astype("datetime64[M]").astype(str)
+    fee = "Medicaid fee-for-service (" + state + "): "
+    out = np.full(n, "not Medicaid", dtype=object)
+    out[_is(claims["payer_type"], "medicaid_mco")] = (
+        "Medicaid managed care (" + state + "): the MEF does not apply")[
+        _is(claims["payer_type"], "medicaid_mco")]
+    for where, text in (
+            (ffs & inpatient, fee + "inpatient, no rebate: the MEF does not apply"),
+            (ffs & unknown, fee + "entity unknown, the MEF cannot be read"),
+            (decided & carve_in, fee + "carve-in, listed on the MEF for " + quarter),
+            (decided & carve_out, fee + "carve-out, not listed as carve-in for " + quarter),
+            (decided & ~carve_in & ~carve_out,
+             fee + "the MEF lists the billing NPI as both carve-in and carve-out for "
+             + quarter)):
+        out[where] = text[where]
+    return out
 
 
 def _is(values: pd.Series, label: str) -> np.ndarray:
@@ -799,8 +875,11 @@ def audit_sample(
     audit: pd.DataFrame, claims_per_entity: int = 10, seed: int = 340
 ) -> pd.DataFrame:
     """A seeded random sample of 340B claims per entity for a tracer audit (HRSA auditors
-    trace about 10 prescriptions per 340B ID from dispensing back to purchase)."""
-    on_340b = audit[(audit["account"].astype(str) == "340B") & audit["entity_id"].notna()]
+    trace about 10 prescriptions per 340B ID from dispensing back to purchase): drawn from the
+    340B claims the audit checked, so never a denied pharmacy claim, which was not
+    dispensed."""
+    on_340b = audit[(audit["account"].astype(str) == "340B") & audit["checked"].to_numpy(bool)
+                    & audit["entity_id"].notna()]
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(on_340b))
     shuffled = on_340b.iloc[order]

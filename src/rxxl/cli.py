@@ -24,6 +24,7 @@ from rxxl.data.phi import fault_text
 from rxxl.data.synthetic import generate
 from rxxl.errors import InputError, RxxlError
 from rxxl.outputs import refuse_inputs, write_table
+from rxxl.reports.audit_pack import TRACER_SEED, TRACERS_PER_ENTITY, build_audit_pack
 
 #: Discount rate for the example capital request (a health system's cost of capital).
 EXAMPLE_DISCOUNT_RATE = 0.06
@@ -270,14 +271,47 @@ def run_demo(out: Path) -> str:
     manifest = generate(out / "data", size="small")
     month = manifest["end_month"]
     report = run_report(out / "data", month, out / "reports", None, False, False)
-    return (f"rxxl demo: synthetic health system in {out / 'data'}\n{report}\n"
-            f"Open {out / 'reports'} in Excel or LibreOffice.")
+    # The last quarter's HRSA evidence pack, beside the monthly reports.
+    first = str(pd.Period(month, "M") - 2)
+    pack = run_audit_pack(out / "data", first, month, out / "audit", TRACERS_PER_ENTITY,
+                          TRACER_SEED, False, AuditPolicy())
+    return (f"rxxl demo: synthetic health system in {out / 'data'}\n{report}\n{pack}\n"
+            f"Open {out / 'reports'} and {out / 'audit'} in Excel or LibreOffice.")
 
 
 def run_templates(out: Path) -> str:
     from rxxl.reports.templates import TEMPLATE_FILE, build_template
 
     return f"rxxl templates build: {build_template(out / TEMPLATE_FILE)}"
+
+
+def _policy_options(command: argparse.ArgumentParser) -> None:
+    """The audit policy's options, the same on every command that audits."""
+    command.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS,
+                         help="qualifying-encounter look-back window (default %(default)s)")
+    command.add_argument("--observation-as-inpatient", action="store_true",
+                         help="treat observation stays as inpatient (default: outpatient)")
+    command.add_argument("--no-orphan-check", action="store_true",
+                         help="skip the orphan drug exclusion (its reach is contested)")
+
+
+def _policy(args: argparse.Namespace) -> AuditPolicy:
+    return AuditPolicy(
+        lookback_days=args.lookback_days,
+        observation_is_outpatient=not args.observation_as_inpatient,
+        check_orphan_drugs=not args.no_orphan_check,
+    )
+
+
+def run_audit_pack(data: Path, first: str, last: str, out: Path, tracers: int, seed: int,
+                   unmask: bool, policy: AuditPolicy) -> str:
+    """Build the audit pack of the period; return its one-line summary."""
+    with tqdm(total=None, desc="rxxl audit-pack", disable=not sys.stderr.isatty(),
+              bar_format="{desc}: {postfix}") as bar:
+        summary = build_audit_pack(data, first, last, out, tracers_per_entity=tracers,
+                                   seed=seed, mask_patients=not unmask, policy=policy,
+                                   progress=lambda text: bar.set_postfix_str(text))
+    return f"rxxl audit-pack: {summary.line}\n  {summary.path}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,12 +363,34 @@ def build_parser() -> argparse.ArgumentParser:
                        " orphan_drugs (.csv or .parquet)")
     audit.add_argument("--sheet", help="claims workbook: sheet name (default: the first)")
     audit.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
-    audit.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS,
-                       help="qualifying-encounter look-back window (default %(default)s)")
-    audit.add_argument("--observation-as-inpatient", action="store_true",
-                       help="treat observation stays as inpatient (default: outpatient)")
-    audit.add_argument("--no-orphan-check", action="store_true",
-                       help="skip the orphan drug exclusion (its reach is contested)")
+    _policy_options(audit)
+
+    pack = commands.add_parser(
+        "audit-pack",
+        help="HRSA audit evidence for a period: claim universe, tracers, registry,"
+        " accumulator, findings (a workbook and CSVs)",
+        description="Write the folder '340B audit pack FROM to TO' into --out: a workbook and"
+        " CSVs an HRSA auditor works from (the period's claim universe with masked patients,"
+        " a seeded tracer sample traced end to end, the registry reconciliation, the"
+        " split-billing accumulator against purchases, findings by reason, the policy and"
+        " reference data). The folder appears whole or not at all. Exit 0 when written, 2 on"
+        " bad input.")
+    pack.add_argument("--data", type=Path, required=True, help="data folder (claims/ and the"
+                      " 340B reference tables; drugs and drug_purchases for the accumulator)")
+    pack.add_argument("--from", dest="first", required=True, metavar="YYYY-MM",
+                      help="first month of the period")
+    pack.add_argument("--to", dest="last", required=True, metavar="YYYY-MM",
+                      help="last month of the period")
+    pack.add_argument("--out", type=Path, required=True, help="output folder (not the data"
+                      " folder)")
+    pack.add_argument("--tracers", type=int, default=TRACERS_PER_ENTITY,
+                      help="tracer claims per 340B ID (default %(default)s)")
+    pack.add_argument("--seed", type=int, default=TRACER_SEED,
+                      help="seed of the tracer draw (default %(default)s): the same seed, the"
+                      " same claims")
+    pack.add_argument("--unmask-patients", action="store_true",
+                      help="write patient ids as they are (default: pseudonyms)")
+    _policy_options(pack)
 
     trend = commands.add_parser(
         "denials",
@@ -427,12 +483,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "sample":
         print(run_sample(args.out, args.size, args.seed, args.end_month))
     elif args.command == "audit340b":
-        policy = AuditPolicy(
-            lookback_days=args.lookback_days,
-            observation_is_outpatient=not args.observation_as_inpatient,
-            check_orphan_drugs=not args.no_orphan_check,
-        )
-        print(run_audit340b(args.claims, args.reference, args.out, policy, args.sheet))
+        print(run_audit340b(args.claims, args.reference, args.out, _policy(args), args.sheet))
+    elif args.command == "audit-pack":
+        print(run_audit_pack(args.data, args.first, args.last, args.out, args.tracers,
+                             args.seed, args.unmask_patients, _policy(args)))
     elif args.command == "denials":
         print(run_denials(args.claims, args.out, args.by, args.sheet))
     elif args.command == "validate":

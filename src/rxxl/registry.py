@@ -22,8 +22,8 @@ REGISTRATION_CHANGE      an entity or site registration that starts or ends insi
 
 Definitions (docs/340b-registry.md gives the sources):
 
-- **A 340B claim** is :func:`rxxl.audit340b.is_340b_claim`, what the audit checks as one: a claim on the
-  340B account, except a denied pharmacy claim (not dispensed under that claim). Denied
+- **A 340B claim** is :func:`rxxl.audit340b.is_340b_claim`, what the audit checks as one: a
+  claim on the 340B account, except a denied pharmacy claim (not dispensed under that claim). Denied
   medical claims were administered and count.
 - **The claim's entity** is ``claims.entity_id``; when blank, the entity its site is
   registered to, by the audit's rule: the registration active on the service date names it,

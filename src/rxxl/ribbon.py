@@ -32,6 +32,9 @@ writes:
 - ``TEMPLATE``: the template sheet "Insert template sheet" copies (default ``Capital``).
 - ``TEMPLATE_DIR``: the folder of a finance team's own ``monthly_package.xlsx``, used by
   "Build monthly report" and "Insert template sheet" (default: rxxl's built-in template).
+- ``AUDIT_FROM``: the first month of the audit pack's period, ``YYYY-MM`` (default: six
+  months ending with ``REPORT_MONTH``, an HRSA audit's usual sample period).
+- ``AUDIT_DIR``: where "Build audit pack" writes (default ``DATA_DIR/audit``).
 """
 
 from __future__ import annotations
@@ -57,7 +60,9 @@ TITLE = "Rx Finance"
 #: Rows on an Excel sheet, less the header row.
 MAX_ROWS = 1_048_575
 SETTINGS = ("DATA_DIR", "REFERENCE_DIR", "REPORT_DIR", "REPORT_MONTH", "FISCAL_YEAR_START",
-            "TEMPLATE", "TEMPLATE_DIR")
+            "TEMPLATE", "TEMPLATE_DIR", "AUDIT_FROM", "AUDIT_DIR")
+#: Months of the audit pack when ``AUDIT_FROM`` is not set, ending with ``REPORT_MONTH``.
+AUDIT_PACK_MONTHS = 6
 
 
 class RibbonError(RxxlError):
@@ -280,6 +285,27 @@ def build_monthly_report(book: Any) -> str:
                      + [summary.line for summary in written])
 
 
+def build_audit_pack(book: Any) -> str:
+    """Build the HRSA audit evidence pack from ``DATA_DIR`` for ``AUDIT_FROM`` to
+    ``REPORT_MONTH`` (default: the six months to last month), into ``AUDIT_DIR`` (default
+    ``audit`` in the data folder). The message names the folder written and its summary."""
+    data_dir = _folder(book, "DATA_DIR", None)
+    last = _report_month(book)
+    text = setting(book, "AUDIT_FROM")
+    try:
+        first = (str(parse_month(text, "AUDIT_FROM", dates=True)) if text
+                 else str(pd.Period(last, "M") - (AUDIT_PACK_MONTHS - 1)))
+    except InputError:
+        raise RibbonError(f"AUDIT_FROM {text!r} is not a month: write it as YYYY-MM, e.g."
+                          f" {pd.Period(last, 'M') - (AUDIT_PACK_MONTHS - 1)}, or leave it"
+                          f" empty for the {AUDIT_PACK_MONTHS} months to {last}") from None
+    out_dir = Path(setting(book, "AUDIT_DIR") or data_dir / "audit").expanduser()
+    from rxxl.reports.audit_pack import build_audit_pack as build
+
+    written = build(data_dir, first, last, out_dir)
+    return f"Audit pack for {first} to {last} written:\n{written.path}\n{written.line}"
+
+
 def insert_template_sheet(book: Any) -> str:
     """Copy one sheet of the monthly package template into the workbook, after its last sheet.
 
@@ -364,6 +390,7 @@ ACTIONS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "rx_refresh": ("Refresh data", refresh_data),
     "rx_audit340b": ("Run 340B audit", run_340b_audit),
     "rx_report": ("Build monthly report", build_monthly_report),
+    "rx_audit_pack": ("Build audit pack", build_audit_pack),
     "rx_insert_template": ("Insert template sheet", insert_template_sheet),
     "rx_help": ("Help/About", about),
 }

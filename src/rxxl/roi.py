@@ -209,7 +209,8 @@ def _nearest_root(flows: np.ndarray, ticks: np.ndarray, ticks_per_period: float,
     brackets = np.flatnonzero(finite[:-1] & finite[1:] & (signs[:-1] * signs[1:] < 0))
     # A root in [a, b] is at least this far from the guess.
     reach = np.maximum(0.0, np.maximum(grid[brackets] - guess, guess - grid[brackets + 1]))
-    for i, distance in zip(brackets[np.argsort(reach, kind="stable")], np.sort(reach)):
+    for i, distance in zip(brackets[np.argsort(reach, kind="stable")], np.sort(reach),
+                           strict=True):
         if distance > abs(best - guess):  # False while best is NaN
             break
         root = _polish(scaled, grid[i], grid[i + 1])

@@ -71,15 +71,19 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
          f" {inputs.month}, a seeded random draw (seed {SAMPLE_SEED}), the same every run"),
     ]
     for name, (about, columns) in REFERENCE_DATES.items():
-        rows.append((f"Reference: {name}", _reference_text(inputs, name, about, columns)))
+        rows.append((f"Reference: {name}", reference_text(inputs.reference, inputs.folder, name,
+                                                          about, columns)))
     return pd.DataFrame(rows, columns=["parameter", "value"])
 
 
-def _reference_text(inputs: Inputs, name: str, about: str, columns: tuple[str, ...]) -> str:
-    table = (inputs.reference or {}).get(name)
+def reference_text(reference: dict[str, pd.DataFrame] | None, folder: Path, name: str,
+                   about: str, columns: tuple[str, ...]) -> str:
+    """A reference table as an auditor asks for it: what it is, its file and the file's
+    date, the rows used and the latest date in them."""
+    table = (reference or {}).get(name)
     if table is None:
         return f"{about}: not loaded"
-    source = _reference_source(inputs.folder, name)
+    source = _reference_source(folder, name)
     parts = [about]
     if source is not None:
         parts.append(f"{source.name}{'/' if source.is_dir() else ''} dated {_file_date(source)}")

@@ -335,7 +335,8 @@ def _inventory_checks(add: Callable, stock: pd.DataFrame, inventory: Filled) -> 
               - figures_["expired"]).to_numpy()
     for index in np.flatnonzero(known):
         add(f"Inventory: {stock['location'].iloc[index]} beginning + purchases - COGS -"
-            " expired equals ending", roll(lambda key: inventory.cell(key, int(index))),
+            " expired equals ending",
+            roll(lambda key, row=int(index): inventory.cell(key, row)),
             float(rolled[index]), inventory.cell("ending", int(index)),
             float(figures_["ending"].iloc[index]))
     if known.all() and inventory.totals_row is not None:

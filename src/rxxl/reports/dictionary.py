@@ -17,6 +17,7 @@ import inspect
 
 import pandas as pd
 
+from rxxl import drug_bridge
 from rxxl.audit340b import (
     COMPLIANT,
     DEFAULT_LOOKBACK_DAYS,
@@ -42,11 +43,10 @@ from rxxl.constants import (
     NORMAL_TURNS_MIN_MONTHS,
     NORMAL_TURNS_MONTHS,
     NORMAL_TURNS_Z,
+    RECONCILE_TOLERANCE,
     TURNS_TARGET_HIGH,
     TURNS_TARGET_LOW,
-    RECONCILE_TOLERANCE,
 )
-from rxxl import drug_bridge
 from rxxl.denials import SIGMAS, denial_codes
 from rxxl.reports.capital import (
     APPROVE,
@@ -197,8 +197,8 @@ CAPITAL_BLOCK: dict[str, tuple[str, str]] = {
         f" {BREAK_EVEN} at 0, at the request's discount rate (DOMAIN.md §5).",
         "rxxl (computed)"),
     "sensitivity": (
-        "The sensitivity grid beside the figures: NPV with the savings changed by the row's change and the"
-        " discount rate moved by the column's points, in dollars: live formula"
+        "The sensitivity grid beside the figures: NPV with the savings changed by the row's"
+        " change and the discount rate moved by the column's points, in dollars: live formula"
         " SUMPRODUCT((net + savings x savings change) / (1 + rate) ^ year) over the block's"
         " rows, year 0 undiscounted (DOMAIN.md §5).", f"{_FLOWS}, discount_rate"),
     "rate_change": (
@@ -283,7 +283,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " §4).",
         "budget_lines: line, budget, volume_driver, budget_volume; rxxl.constants (targets)"),
     ("kpis", "variance"): (
-        "This month less Budget / target, in the measure's unit; a rate's variance is in percentage points (-17.7 pts: 72.3% against 90%)"
+        "This month less Budget / target, in the measure's unit; a rate's variance is in"
+        " percentage points (-17.7 pts: 72.3% against 90%)"
         " (DOMAIN.md §1).", "rxxl (computed)"),
     ("kpis", "variance_pct"): (
         "Variance / |Budget / target|, percent, on the dollar tiles (drug spend, cost per"

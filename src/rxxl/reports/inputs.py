@@ -70,7 +70,8 @@ class Inputs:
         return pd.period_range(end=self.month, periods=24, freq="M")
 
 
-def _find(folder: Path, name: str) -> Path | None:
+def find_table(folder: Path, name: str) -> Path | None:
+    """The file or folder of parts a data folder holds for the table ``name``, if any."""
     for candidate in (folder / f"{name}.csv", folder / f"{name}.parquet",
                       folder / f"{name}.xlsx", folder / name):
         if candidate.exists():
@@ -79,7 +80,7 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def claim_parts(folder: Path) -> list[Path]:
-    source = _find(folder, "claims")
+    source = find_table(folder, "claims")
     if source is None:
         return []
     return part_files(source) if source.is_dir() else [source]
@@ -100,12 +101,12 @@ def load_inputs(folder: Path, month: str, *,
     tables: dict[str, pd.DataFrame | None] = {}
     for name in FINANCE_TABLES:
         step(f"loading {name}")
-        source = _find(folder, name)
+        source = find_table(folder, name)
         tables[name] = load_table(source, name) if source is not None else None
         if source is None:
             notes.append(f"No {name} table in {folder}: its sheet is empty this month.")
     for name, missing in OPTIONAL_TABLES.items():
-        source = _find(folder, name)
+        source = find_table(folder, name)
         tables[name] = load_table(source, name) if source is not None else None
         if source is None:
             notes.append(f"No {name} table in {folder}: {missing}")
@@ -125,7 +126,7 @@ def load_inputs(folder: Path, month: str, *,
     # The reference tables come after the claims' first pass, so that their loading and the
     # report month's, the two largest, never hold memory at the same time.
     reference, audit, by_month = None, None, []
-    if _find(folder, "entity") is None:
+    if find_table(folder, "entity") is None:
         notes.append(f"No 340B reference tables in {folder}: the 340B audit was not run.")
     else:
         step("loading 340B reference tables")
@@ -347,7 +348,7 @@ def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> 
                 if np.isin(ids, shared, assume_unique=True).any()]
     # Few parts share an id; only theirs are read again, and only the id column.
     frames = []
-    for position, (part, ids) in enumerate(involved):
+    for position, (part, _ids) in enumerate(involved):
         claim_ids = load_table(part, "claims", columns=["claim_id"])["claim_id"]
         candidates = np.isin(_id_hashes_unsorted(claim_ids), shared)
         frames.append(pd.DataFrame({"claim_id": claim_ids[candidates].astype(str).to_numpy(),

@@ -11,13 +11,12 @@ killed runs left.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +32,18 @@ from rxxl.constants import (
     MATERIALITY_AMOUNT,
     MATERIALITY_PERCENT,
 )
-from rxxl.data.contracts import TABLES
 from rxxl.errors import InputError
-from rxxl.locking import FileLock, FolderBusy
-from rxxl.outputs import check_replaceable, refuse_inputs
 from rxxl.reports import budget_model, checks, figures, kpis, narrative, style
 from rxxl.reports.capital import fill_capital
 from rxxl.reports.checks import detail_exceptions
 from rxxl.reports.commentary import Sentence
+from rxxl.reports.delivery import (
+    STAGING_PREFIX,
+    check_output_folder,
+    locked_output,
+    put_in_place,
+    remove_stale_staging,
+)
 from rxxl.reports.denials_sheet import fill_denials
 from rxxl.reports.detail import QUANTITY_DECIMALS, write_claim_detail
 from rxxl.reports.dictionary import dictionary_table
@@ -95,20 +98,20 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
 
     The output folder is locked while the run writes (a second run into it is refused with
     :class:`~rxxl.locking.FolderBusy`), must not be the data or templates folder nor inside a
-    folder of input parts, and receives the two workbooks as a pair (:func:`_put_in_place`):
-    a claim detail of the month that this run does not produce (a month without claims) is
-    removed, so the folder never pairs a new package with an old detail. ``mask_patients``,
-    ``deidentify`` and ``all_claims`` are the claim detail's
-    (:func:`rxxl.reports.detail.write_claim_detail`)."""
+    folder of input parts, and receives the two workbooks as a pair
+    (:func:`~rxxl.reports.delivery.put_in_place`): a claim detail of the month that this run
+    does not produce (a month without claims) is removed, so the folder never pairs a new
+    package with an old detail. ``mask_patients``, ``deidentify`` and ``all_claims`` are the
+    claim detail's (:func:`rxxl.reports.detail.write_claim_detail`)."""
     step = progress or (lambda _: None)
     first_month = figures.parse_fiscal_year_start(fiscal_year_start)
     if templates is not None:
         # A wrong, damaged or stripped template fails before minutes of loading.
         check_template(template_file(templates))
     out = Path(out_dir)
-    _check_output_folder(Path(data_dir), out, templates)
-    with _locked(out):
-        _remove_stale_staging(out)
+    check_output_folder(Path(data_dir), out, templates)
+    with locked_output(out):
+        remove_stale_staging(out)
         started = time.perf_counter()
         inputs = load_inputs(Path(data_dir), month, progress=step)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
@@ -141,7 +144,7 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
                            " (patients masked)" if written.masked else "")
                 summaries.append(ReportSummary(out / detail.name, (
                     f"{detail.name}: {written.rows:,} of {written.claims:,} claims{masking}")))
-            _put_in_place([staging / s.path.name for s in summaries], out,
+            put_in_place([staging / s.path.name for s in summaries], out,
                           [] if "audit" in facts else [out / detail.name], staging / "earlier")
             step(f"done in {time.perf_counter() - started:.1f} s")
             return summaries
@@ -154,91 +157,6 @@ def build_report(data_dir: str | os.PathLike, month: str, out_dir: str | os.Path
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-#: Held in the output folder while a run writes there (see :mod:`rxxl.locking`).
-LOCK_FILE = ".rxxl-report.lock"
-#: A run's staging folder in the output folder (on its file system, so renames are atomic);
-#: one left by a killed run is removed by the next run into the folder.
-STAGING_PREFIX = ".rxxl-report-"
-
-
-def _check_output_folder(data: Path, out: Path, templates: str | os.PathLike | None) -> None:
-    """The reports go to a folder of their own: not the data or templates folder, and not
-    inside a folder of input parts (claims/), where the next run would read them."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file; --out names the folder for the reports")
-    folders = [("data folder", data)] + ([("templates folder", Path(templates))]
-                                         if templates is not None else [])
-    for what, folder in folders:
-        if out.resolve() == folder.resolve() or (
-                out.exists() and folder.exists() and os.path.samefile(out, folder)):
-            raise InputError(f"{out}: is the {what}; write the reports to a folder of their"
-                             f" own, e.g. {folder / 'reports'}")
-    if data.is_dir():
-        refuse_inputs([out], [data / name for name in ("claims", *TABLES)
-                              if (data / name).is_dir()])
-
-
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """Hold the output folder's lock (creating the folder; removed again if the run leaves
-    nothing in it)."""
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(out / LOCK_FILE)
-    try:
-        if not lock.acquire():
-            raise FolderBusy(f"another rxxl report is writing to {out} (pid"
-                             f" {lock.holder() or 'unknown'}); wait for it to finish, or"
-                             " write to another folder")
-        yield
-    finally:
-        lock.release()
-        if created:
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only when empty: a failed run into a new folder leaves none
-
-
-def _remove_stale_staging(out: Path) -> None:
-    """Remove staging folders of earlier runs that were killed: with the folder's lock held
-    no live run is writing there. (They may hold a detail workbook with patient ids.)"""
-    for folder in out.iterdir():
-        if folder.name.startswith(STAGING_PREFIX) and folder.is_dir() \
-                and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _put_in_place(staged: list[Path], out: Path, stale: list[Path], earlier: Path) -> None:
-    """Rename the ``staged`` workbooks into ``out`` as a pair and remove the ``stale`` ones.
-
-    Each earlier file of those names is first moved aside into the folder ``earlier`` (in the
-    staging folder, so a kept backup goes with it); if any rename fails (on Windows, a
-    workbook open in Excel cannot be moved), every earlier file is moved back and the new
-    ones removed, so the folder holds the earlier pair or the new one, never a mix."""
-    moves = [(source, out / source.name) for source in staged]
-    moves += [(None, target) for target in stale if os.path.lexists(target)]
-    for _, target in moves:
-        check_replaceable(target)
-    earlier.mkdir()
-    done: list[tuple[Path, Path | None]] = []
-    try:
-        for source, target in moves:
-            backup = None
-            if os.path.lexists(target):
-                backup = earlier / target.name
-                os.replace(target, backup)
-            done.append((target, backup))
-            if source is not None:
-                os.replace(source, target)
-    except BaseException:
-        for target, backup in reversed(done):
-            with contextlib.suppress(OSError):
-                if backup is not None:
-                    os.replace(backup, target)
-                elif os.path.lexists(target):
-                    os.unlink(target)  # this run's new workbook, which had no earlier one
-        raise
 
 
 def template_file(templates: str | os.PathLike | None, *,

@@ -34,8 +34,8 @@ import re
 
 import pandas as pd
 
-from rxxl.constants import DAYS_IN_YEAR, TURNS_TARGET_HIGH, TURNS_TARGET_LOW, UNFAVORABLE
 from rxxl import denials
+from rxxl.constants import DAYS_IN_YEAR, TURNS_TARGET_HIGH, TURNS_TARGET_LOW, UNFAVORABLE
 from rxxl.reports import kpis
 from rxxl.reports.commentary import (
     COUNT,

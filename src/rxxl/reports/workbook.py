@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
-from openpyxl.styles import Alignment
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.formula import ArrayFormula
@@ -50,7 +50,6 @@ from rxxl import __version__
 from rxxl.errors import InputError
 from rxxl.outputs import FORMULA_STARTS, atomic_path, xlsx_text
 from rxxl.reports import sheet_rows, style
-
 
 #: Empty rows kept between a growing table and what lies below it (the template's gap, at most).
 STACK_GAP = 2

@@ -1,0 +1,445 @@
+"""``rxxl audit-pack``: the evidence an HRSA auditor works from, for a period of months.
+
+An HRSA audit starts with a data request: the covered entity's *340B universe* of the sample
+period (every 340B drug dispensed or administered, with the patient, prescriber, site, drug,
+quantity and payer), then tracers (about 10 claims per 340B ID) that the auditor follows from
+the dispensing record back to the qualifying encounter, the prescriber's eligibility, the
+purchase on the 340B account and the Medicaid billing (HRSA, "Program Integrity: audits of
+covered entities", https://www.hrsa.gov/opa/program-integrity; the FY2026 data request list,
+https://perspectives.cps.com/article-hrsa-changes-340b-data-request-list-fy26). The pack holds
+that evidence, computed by the same rules as every other rxxl output:
+
+- the claim universe of the period (``claim_universe.csv``; masked patients);
+- the tracer sample, seeded and reproducible, each claim traced end to end;
+- the registry reconciliation (:func:`rxxl.registry.reconcile_registry`);
+- the split-billing accumulator against purchases (:mod:`rxxl.accumulator`);
+- the findings by reason with dollars at stake;
+- the policy parameters, rule version and each reference table's date and rows.
+
+:func:`compute_pack` computes the tables; :func:`build_audit_pack` writes them, as a workbook
+and CSVs, into one folder that appears whole or not at all
+(:mod:`rxxl.reports.pack_book`, :mod:`rxxl.reports.delivery`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import rxxl
+from rxxl import accumulator, audit340b, registry
+from rxxl.data import load_reference, load_table
+from rxxl.errors import InputError
+from rxxl.outputs import write_table
+from rxxl.parsing import parse_month
+from rxxl.reports.audit_sheet import REFERENCE_DATES, describe_reasons, reference_text
+from rxxl.reports.delivery import (
+    STAGING_PREFIX,
+    check_output_folder,
+    locked_output,
+    put_folder_in_place,
+    remove_stale_staging,
+)
+from rxxl.reports.detail import masked_identifiers, masking_note, shown
+from rxxl.reports.inputs import claim_parts, find_table
+from rxxl.reports.pack_book import CSV_FILES, write_pack_workbook
+
+#: Tracer claims per 340B ID, and the seed of their draw (HRSA auditors trace about ten).
+TRACERS_PER_ENTITY = 10
+TRACER_SEED = 340
+#: The universe's columns, in the order of HRSA's data request (claim, date, 340B ID, site,
+#: patient, prescriber, drug, quantity, payer) and then the audit's result.
+UNIVERSE_COLUMNS = (
+    "claim_id", "service_date", "entity_id", "site_id", "patient_id", "prescriber_npi",
+    "ndc", "drug_name", "quantity", "claim_type", "patient_status", "payer", "payer_type",
+    "payer_state", "billing_npi", "modifiers", "account", "status", "audit_status",
+    "reasons", "dollars_at_risk", "encounter_date", "encounter_site_id",
+)
+
+
+@dataclass
+class Pack:
+    """The pack's tables, as :func:`compute_pack` returns them."""
+
+    first: pd.Period
+    last: pd.Period
+    universe: pd.DataFrame
+    tracers: pd.DataFrame
+    findings: pd.DataFrame
+    registry: pd.DataFrame
+    replenishment: pd.DataFrame
+    accumulator: pd.DataFrame
+    parameters: pd.DataFrame
+    claims_checked: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return pack_name(self.first, self.last)
+
+
+def pack_name(first: pd.Period, last: pd.Period) -> str:
+    """The pack's folder (and workbook) name: ``340B audit pack 2026-05 to 2026-10``."""
+    return f"340B audit pack {first} to {last}"
+
+
+def parse_period(first: str, last: str) -> tuple[pd.Period, pd.Period]:
+    """The pack's months from ``--from`` and ``--to`` (``YYYY-MM``), in order."""
+    start, end = parse_month(first, "--from"), parse_month(last, "--to")
+    if end < start:
+        raise InputError(f"--to {end} is before --from {start}; give the first month of the"
+                         " period with --from and the last with --to")
+    return start, end
+
+
+def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period, *,
+                 tracers_per_entity: int = TRACERS_PER_ENTITY, seed: int = TRACER_SEED,
+                 mask_patients: bool = True,
+                 policy: audit340b.AuditPolicy | None = None,
+                 progress: Callable[[str], None] | None = None) -> Pack:
+    """Load the data folder's claims of the period and compute every table of the pack.
+
+    Parameters
+    ----------
+    folder : path
+        A data folder (``claims/`` or ``claims.*``, the six 340B reference tables, and
+        optionally ``drugs`` and ``drug_purchases`` for the accumulator).
+    first, last : Period
+        The period's first and last month (both included).
+    tracers_per_entity, seed : int
+        The tracer sample's size per 340B ID and the seed of its draw: the same seed, the
+        same claims.
+    mask_patients : bool
+        Patients as report-local pseudonyms (``PT-000001`` in order of first appearance in
+        the period's claims), the same in every file of the pack.
+
+    Raises
+    ------
+    InputError
+        No such folder, no claims or reference tables, no claims in the period, or a table
+        that breaks its contract (every problem listed).
+    """
+    step = progress or (lambda _: None)
+    folder = Path(folder)
+    policy = policy or audit340b.AuditPolicy()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such data folder; give the folder that holds claims/"
+                         " and the 340B reference tables")
+    if find_table(folder, "entity") is None:
+        raise InputError(f"{folder}: no 340B reference tables (entity, sites, prescribers,"
+                         " encounters, mef, orphan_drugs); the audit pack needs them")
+    parts = claim_parts(folder)
+    if not parts:
+        raise InputError(f"{folder}: no claims (claims/ or claims.csv/.parquet/.xlsx)")
+    step("loading 340B reference tables")
+    reference = load_reference(folder)
+    start, end = first.start_time, last.end_time.normalize()
+    claims, covered = _period_claims(parts, start, end, step)
+    if claims.empty:
+        raise InputError(f"{folder}: no claims from {first} to {last}; the claims cover"
+                         f" {covered}: choose months in it")
+    step(f"auditing {len(claims):,} claims")
+    audit = audit340b.audit_claims(claims, reference, policy)
+    tables = {name: _optional(folder, name) for name in ("drugs", "drug_purchases")}
+    notes: list[str] = []
+
+    on_340b = audit340b.is_340b_claim(claims)
+    masked = masked_identifiers(claims, mask_patients, False, audit)
+    step("tracing the sample")
+    universe = _universe(claims, audit, masked, on_340b)
+    sample = audit340b.audit_sample(audit, tracers_per_entity, seed)
+    step("reconciling the registry")
+    found = registry.reconcile_registry(claims, reference["entity"], reference["sites"],
+                                        start, end)
+    accumulated, replenished = _replenishment(claims, audit, reference, tables, first, last,
+                                              notes)
+    tracers = trace(sample, claims, audit, reference, masked, tables["drug_purchases"],
+                    replenished)
+    return Pack(
+        first=first, last=last, universe=universe, tracers=tracers,
+        findings=_findings(audit), registry=found, replenishment=replenished,
+        accumulator=accumulated,
+        parameters=_parameters(folder, reference, first, last, policy, mask_patients,
+                               tracers_per_entity, seed, len(claims)),
+        claims_checked=int(audit["checked"].sum()), notes=notes,
+    )
+
+
+def _period_claims(parts: list[Path], start: pd.Timestamp, end: pd.Timestamp,
+                   step: Callable[[str], None]) -> tuple[pd.DataFrame, str]:
+    """The claims of the period, part by part: a part's dates are read first and the rest
+    of it only when some fall in the period (a 24-month folder reads six months whole).
+    Also the months all the claims cover, as ``2024-11 to 2026-10``, for a message."""
+    frames, earliest, latest = [], [], []
+    for part in parts:
+        dates = load_table(part, "claims", columns=["service_date"])["service_date"]
+        if len(dates):
+            earliest.append(dates.min())
+            latest.append(dates.max())
+        inside = ((dates >= start) & (dates <= end)).to_numpy()
+        if not inside.any():
+            continue
+        step(f"loading claims {part.name}")
+        claims = load_table(part, "claims")
+        frames.append(claims[inside] if not inside.all() else claims)
+    covered = (f"{min(earliest).to_period('M')} to {max(latest).to_period('M')}" if earliest
+               else "no dates")
+    if not frames:
+        return pd.DataFrame(), covered
+    return pd.concat(frames, ignore_index=True).reset_index(drop=True), covered
+
+
+def _optional(folder: Path, name: str) -> pd.DataFrame | None:
+    source = find_table(folder, name)
+    return load_table(source, name) if source is not None else None
+
+
+def _universe(claims: pd.DataFrame, audit: pd.DataFrame, masked: dict,
+              on_340b: np.ndarray) -> pd.DataFrame:
+    """The 340B claims of the period with HRSA's universe fields and the audit's result."""
+    rows = np.flatnonzero(on_340b)
+    picked = claims.iloc[rows]
+    out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    for key in UNIVERSE_COLUMNS:
+        if key in ("claim_id", "service_date", "patient_id", "prescriber_npi",
+                   "encounter_date"):
+            out[key] = shown(masked[key], rows)
+        elif key == "audit_status":
+            out[key] = audit["status"].iloc[rows].astype(str).to_numpy()
+        elif key in ("entity_id", "reasons", "dollars_at_risk", "encounter_site_id"):
+            out[key] = audit[key].iloc[rows].to_numpy()
+        elif key in picked:
+            out[key] = picked[key].to_numpy()
+        else:
+            out[key] = None
+    for key in ("service_date", "encounter_date"):
+        out[key] = pd.to_datetime(out[key])
+    return out
+
+
+def _findings(audit: pd.DataFrame) -> pd.DataFrame:
+    """Claims and dollars at stake by reason, every reason listed (zero where none fired),
+    with its severity and plain words."""
+    counted = audit340b.summarize_findings(audit, by="reason").set_index("reason")
+    rows = pd.DataFrame({"reason": list(audit340b.REASONS)})
+    rows["severity"] = rows["reason"].map(audit340b.REASONS)
+    rows["description"] = rows["reason"].map(audit340b.REASON_TEXT)
+    for column in ("claims", "dollars_at_risk", "claims_without_costs"):
+        values = counted[column] if column in counted else pd.Series(dtype=float)
+        rows[column] = rows["reason"].map(values).fillna(0)
+    rows["claims"] = rows["claims"].astype(int)
+    rows["claims_without_costs"] = rows["claims_without_costs"].astype(int)
+    return rows
+
+
+def _replenishment(claims: pd.DataFrame, audit: pd.DataFrame,
+                   reference: dict[str, pd.DataFrame],
+                   tables: dict[str, pd.DataFrame | None], first: pd.Period, last: pd.Period,
+                   notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The accumulator over the period (started at zero on its first day) and its check
+    against the period's purchases; empty, with a note, without drugs or purchases."""
+    drugs, purchases = tables["drugs"], tables["drug_purchases"]
+    if drugs is None or purchases is None:
+        missing = " and ".join(name for name, table in (("drugs", drugs),
+                                                         ("drug_purchases", purchases))
+                               if table is None)
+        notes.append(f"No {missing} table: the accumulator and replenishment check are not"
+                     " in the pack.")
+        return pd.DataFrame(), pd.DataFrame()
+    accumulated = accumulator.accumulate(claims, drugs, audit, reference["entity"])
+    months = purchases["month"].dt.to_period("M")
+    bought = purchases[(months >= first) & (months <= last)]
+    return accumulated, accumulator.replenishment(accumulated, bought)
+
+
+# --- tracers -------------------------------------------------------------------------------
+
+
+def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
+          reference: dict[str, pd.DataFrame], masked: dict,
+          purchases: pd.DataFrame | None, replenished: pd.DataFrame) -> pd.DataFrame:
+    """Each tracer claim followed end to end, one row each.
+
+    claim -> the site's registration to the claim's 340B ID on the service date -> the
+    qualifying encounter (date and site) -> the prescriber's eligibility listing -> the
+    purchase record on the claim's account and the accumulator's month for the NDC and
+    location -> the payer and, for Medicaid, the Medicaid Exclusion File's listing.
+    """
+    rows = pd.Index(claims["claim_id"]).get_indexer(sample["claim_id"])
+    picked = claims.iloc[rows].reset_index(drop=True)
+    found = audit.iloc[rows].reset_index(drop=True)
+    day = picked["service_date"]
+    entity = found["entity_id"].astype(object)
+    out = pd.DataFrame({"entity_id": entity.to_numpy()})
+    for key in ("claim_id", "service_date", "patient_id"):
+        out[key] = shown(masked[key], rows)
+    out["service_date"] = pd.to_datetime(out["service_date"])
+    for key in ("ndc", "drug_name", "quantity", "site_id"):
+        out[key] = picked[key].to_numpy()
+    out["site_registration"] = _listing(reference["sites"], {"site_id": picked["site_id"]},
+                                        entity, day, "site_type")
+    out["encounter_date"] = pd.to_datetime(shown(masked["encounter_date"], rows))
+    out["encounter_site_id"] = found["encounter_site_id"].to_numpy(dtype=object,
+                                                                   na_value=None)
+    out["prescriber_npi"] = shown(masked["prescriber_npi"], rows)
+    out["prescriber_eligibility"] = _listing(reference["prescribers"],
+                                             {"npi": picked["prescriber_npi"]}, entity, day)
+    out["account"] = picked["account"].to_numpy()
+    codes, labels = audit340b.purchase_records(picked, purchases)
+    out["purchase_record"] = labels[codes]
+    out["accumulator"] = _accumulator_text(picked, replenished)
+    out["payer_type"] = picked["payer_type"].to_numpy()
+    out["billing_npi"] = picked["billing_npi"].to_numpy()
+    out["medicaid_status"] = audit340b.medicaid_status(picked, reference)
+    out["status"] = found["status"].astype(str).to_numpy()
+    out["reasons"] = found["reasons"].to_numpy()
+    out["description"] = describe_reasons(found["reasons"])
+    out["dollars_at_risk"] = found["dollars_at_risk"].to_numpy()
+    return out
+
+
+def _listing(table: pd.DataFrame, keys: dict[str, pd.Series], entity: pd.Series,
+             day: pd.Series, kind: str | None = None) -> np.ndarray:
+    """The listing (registration or eligibility) of each claim's key to its 340B ID that
+    covers the service date, as ``child, 2020-01-01 to open``; else what there is."""
+    (column, values), = keys.items()
+    asked = pd.DataFrame({"row": np.arange(len(day)), column: values.astype(object).to_numpy(),
+                          "entity_id": entity.to_numpy(), "day": day.to_numpy()})
+    rows = asked.merge(table.assign(**{column: table[column].astype(object),
+                                       "entity_id": table["entity_id"].astype(object)}),
+                       on=[column, "entity_id"], how="inner")
+    covers = (rows["start_date"] <= rows["day"]) & (
+        rows["end_date"].isna() | (rows["day"] <= rows["end_date"]))
+    period = (rows["start_date"].dt.strftime("%Y-%m-%d") + " to "
+              + rows["end_date"].dt.strftime("%Y-%m-%d").fillna("open"))
+    text = (rows[kind].astype(str) + ", " + period) if kind else period
+    rows = rows.assign(text=np.where(covers, text, "not on the date (listed " + period + ")"),
+                       covers=covers)
+    # The listing that covers the date first; else the listing nearest in time.
+    rows = rows.sort_values(["row", "covers", "start_date"], ascending=[True, False, False])
+    chosen = rows.drop_duplicates("row").set_index("row")["text"]
+    return chosen.reindex(range(len(day))).fillna("not listed for the 340B ID").to_numpy(
+        dtype=object)
+
+
+def _accumulator_text(picked: pd.DataFrame, replenished: pd.DataFrame) -> np.ndarray:
+    """The accumulator's month of each claim's NDC and location on its account: packages
+    due, bought and the units carried."""
+    if replenished.empty:
+        return np.full(len(picked), "no accumulator (no drugs or drug_purchases table)",
+                       dtype=object)
+    location = picked["location"] if "location" in picked else picked["site_id"]
+    asked = pd.DataFrame({
+        "row": np.arange(len(picked)), "ndc": picked["ndc"].astype(object).to_numpy(),
+        "location": location.astype(object).to_numpy(),
+        "account": picked["account"].astype(object).to_numpy(),
+        "month": picked["service_date"].dt.to_period("M").astype(str).to_numpy()})
+    keyed = replenished.assign(**{key: replenished[key].astype(object)
+                                  for key in ("ndc", "location", "account", "month")})
+    rows = asked.merge(keyed, on=["ndc", "location", "account", "month"], how="left")
+    text = (rows["month"] + " " + rows["account"] + " at " + rows["location"].astype(str)
+            + ": " + rows["packages_due"].map("{:,.0f}".format) + " due, "
+            + rows["packages_bought"].map("{:,.0f}".format) + " bought, "
+            + rows["units_carried"].map("{:,.2f}".format) + " units carried")
+    finding = rows["finding"].fillna("") if "finding" in rows else ""
+    text = text + np.where(finding != "", " (" + finding + ")", "")
+    return np.where(rows["packages_due"].notna(), text,
+                    "not in the accumulator").astype(object)
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def _parameters(folder: Path, reference: dict[str, pd.DataFrame], first: pd.Period,
+                last: pd.Period, policy: audit340b.AuditPolicy, mask_patients: bool,
+                per_entity: int, seed: int, claims: int) -> pd.DataFrame:
+    """How the pack was made, one ``parameter``, ``value`` row each: what an auditor asks
+    first, and what reproduces it."""
+    rows = [
+        ("Period", f"{first} to {last} ({(last - first).n + 1} months); {claims:,} claims"),
+        ("Look-back window (days)", f"{policy.lookback_days}: an encounter at a site"
+         " registered to the claim's entity, on the service date or up to"
+         f" {policy.lookback_days} days before it"),
+        ("Observation stays", "outpatient (policy)" if policy.observation_is_outpatient
+         else "inpatient (policy)"),
+        ("Orphan drug exclusion", "checked for CAH, SCH, RRC and CAN entities"
+         if policy.check_orphan_drugs else "not checked (policy)"),
+        ("Rule set version", f"rxxl {rxxl.__version__}: {len(audit340b.REASONS)} reason"
+         " codes (rxxl.audit340b; docs/340b-audit.md)"),
+        ("Patient masking", masking_note(mask_patients, False, brief=True)),
+        ("Tracer sample", f"up to {per_entity} 340B claims per 340B ID of the period, a"
+         f" seeded random draw (seed {seed}): the same claims every run on the same data"),
+        ("Accumulator", "started at zero on the period's first day; whole packages, the"
+         " remainder carried (docs/340b-accumulator.md)"),
+        ("Registry watch window", "registrations ending within"
+         f" {registry.REGISTRATION_WATCH_DAYS} days after the period are listed"),
+        ("Reproduce", f"rxxl audit-pack --data {folder} --from {first} --to {last}"
+         f" --tracers {per_entity} --seed {seed}"),
+    ]
+    for name, (about, columns) in REFERENCE_DATES.items():
+        rows.append((f"Reference: {name}", reference_text(reference, folder, name, about,
+                                                          columns)))
+    return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
+# --- writing -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PackSummary:
+    path: Path
+    line: str
+
+
+def build_audit_pack(data_dir: str | os.PathLike, first: str, last: str,
+                     out_dir: str | os.PathLike, *, tracers_per_entity: int = TRACERS_PER_ENTITY,
+                     seed: int = TRACER_SEED, mask_patients: bool = True,
+                     policy: audit340b.AuditPolicy | None = None,
+                     progress: Callable[[str], None] | None = None) -> PackSummary:
+    """Compute the pack of ``first``..``last`` (``YYYY-MM``) and write it into ``out_dir``
+    as the folder ``340B audit pack FIRST to LAST``: the workbook of the same name and the
+    CSVs of :data:`CSV_FILES`.
+
+    The folder is written in a staging folder inside ``out_dir`` and renamed into place
+    whole; an earlier pack of the same period is replaced only then, so a failed or stopped
+    run leaves it as it was (:mod:`rxxl.reports.delivery`). ``out_dir`` is locked while the
+    run writes, and must not be the data folder nor inside a folder of input parts.
+    """
+    step = progress or (lambda _: None)
+    start, end = parse_period(first, last)
+    if tracers_per_entity < 1:
+        raise InputError("--tracers: at least 1 claim per 340B ID")
+    out = Path(out_dir)
+    check_output_folder(Path(data_dir), out, None)
+    with locked_output(out):
+        remove_stale_staging(out)
+        started = time.perf_counter()
+        pack = compute_pack(data_dir, start, end, tracers_per_entity=tracers_per_entity,
+                            seed=seed, mask_patients=mask_patients, policy=policy,
+                            progress=step)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        try:
+            folder = staging / pack.name
+            folder.mkdir()
+            for table, name in CSV_FILES.items():
+                step(f"writing {name}")
+                write_table(getattr(pack, table), folder / name)
+            step("writing the workbook")
+            write_pack_workbook(pack, folder / f"{pack.name}.xlsx")
+            put_folder_in_place(folder, out, staging / "earlier")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        violations = int((pack.universe["audit_status"] == audit340b.VIOLATION).sum())
+        step(f"done in {time.perf_counter() - started:.1f} s")
+        return PackSummary(out / pack.name, (
+            f"{pack.name}: {len(pack.universe):,} 340B claims ({violations:,} violations),"
+            f" {len(pack.tracers)} tracers, {len(pack.registry)} registry findings,"
+            f" {int(pack.replenishment.get('finding', pd.Series(dtype=object)).notna().sum())}"
+            " replenishment findings"))
