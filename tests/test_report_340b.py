@@ -59,7 +59,13 @@ def test_audit_parameters_name_the_lookback_months_version_and_reference_dates(s
     assert shown["Look-back window (days)"].startswith(f"{LOOKBACK}:")
     # The six audited months end with the report month (the sample covers them all).
     assert shown["Months audited"].startswith("2026-05 to 2026-10 (6 months")
-    assert shown["Rule set version"].startswith(f"rxxl {rxxl.__version__}: 13 reason codes")
+    assert shown["Rule set version"].startswith(f"rxxl {rxxl.__version__}: 14 reason codes")
+    # The sample's six months are all in 2026: the 2025 modifier rules, TB only.
+    assert shown["Rule versions in force"].startswith("2026-05-01 to 2026-10-31: ")
+    assert "MISSING_340B_MODIFIER/2025-01, WRONG_340B_MODIFIER/2025-01" in shown[
+        "Rule versions in force"]
+    assert "MISSING_340B_MODIFIER/2024-01" not in shown["Rule versions in force"]
+    assert "CAH claims held from 2024-01-01 (policy)" in shown["Part B 340B modifier"]
     assert "masked" in shown["Patient masking"]
     for name, file in (("entity", "entity.csv"), ("sites", "sites.csv"), ("mef", "mef.csv"),
                        ("prescribers", "prescribers.csv"), ("orphan_drugs", "orphan_drugs.csv"),

@@ -113,7 +113,7 @@ def test_the_modifier_finding_by_date_and_entity_type():
                 claims.append(_claim(date, kind, modifiers))
                 expected.append((date, kind, modifiers, outcome))
     found = _reasons(claims)
-    wrong = [(case, got) for case, got in zip(expected, found) if got != case[3]]
+    wrong = [(case, got) for case, got in zip(expected, found, strict=True) if got != case[3]]
     assert not wrong, wrong[:10]
 
 
@@ -233,7 +233,7 @@ def test_every_reason_code_has_dated_versions_that_follow_each_other():
     for reason in REASONS:
         versions = [rule for rule in rules.RULES if rule.reason == reason]
         assert versions[-1].effective_to is None, reason  # in force today
-        for before, after in zip(versions, versions[1:]):
+        for before, after in zip(versions[:-1], versions[1:], strict=True):
             assert before.effective_to + dt.timedelta(days=1) == after.effective_from, reason
     assert all(rule.url.startswith("https://") and rule.citation for rule in rules.RULES)
 

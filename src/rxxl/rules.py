@@ -352,9 +352,13 @@ def modifier_policy_text(policy: RulePolicy) -> str:
     """The modifier policy settings in words, as the audit parameters print them.
 
     >>> import datetime as dt, types
-    >>> modifier_policy_text(types.SimpleNamespace(cah_modifier_from=dt.date(2024, 1, 1),
-    ...                                           non_hospital_modifier_from=None))
-    'JG or TB from 2018-01-01 by entity type, TB only from 2025-01-01 (JG no longer valid); CAH claims held from 2024-01-01 (policy); FQHC and other non-hospital entities not held (policy)'
+    >>> text = modifier_policy_text(types.SimpleNamespace(
+    ...     cah_modifier_from=dt.date(2024, 1, 1), non_hospital_modifier_from=None))
+    >>> for part in text.split("; "):
+    ...     print(part)
+    JG or TB from 2018-01-01 by entity type, TB only from 2025-01-01 (JG no longer valid)
+    CAH claims held from 2024-01-01 (policy)
+    FQHC and other non-hospital entities not held (policy)
     """
     def held(setting: dt.date | None, who: str) -> str:
         return f"{who} held from {setting:%Y-%m-%d} (policy)" if setting else (

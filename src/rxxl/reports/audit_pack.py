@@ -34,13 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import rxxl
 from rxxl import accumulator, audit340b, registry
 from rxxl.data import load_reference, load_table
 from rxxl.errors import InputError
 from rxxl.outputs import write_table
 from rxxl.parsing import parse_month
-from rxxl.reports.audit_sheet import REFERENCE_DATES, describe_reasons, reference_text
+from rxxl.reports.audit_sheet import REFERENCE_DATES, describe_reasons, reference_text, rule_rows
 from rxxl.reports.delivery import (
     STAGING_PREFIX,
     check_output_folder,
@@ -372,8 +371,7 @@ def _parameters(folder: Path, reference: dict[str, pd.DataFrame], first: pd.Peri
          else "inpatient (policy)"),
         ("Orphan drug exclusion", "checked for CAH, SCH, RRC and CAN entities"
          if policy.check_orphan_drugs else "not checked (policy)"),
-        ("Rule set version", f"rxxl {rxxl.__version__}: {len(audit340b.REASONS)} reason"
-         " codes (rxxl.audit340b; docs/340b-audit.md)"),
+        *rule_rows(policy, first, last),
         ("Patient masking", masking_note(mask_patients, False, brief=True)),
         ("Tracer sample", f"up to {per_entity} 340B claims per 340B ID of the period, a"
          f" seeded random draw (seed {seed}): the same claims every run on the same data"),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import rxxl
-from rxxl import audit340b
+from rxxl import audit340b, rules
 from rxxl.reports.detail import masked_identifiers, masking_note, shown
 from rxxl.reports.inputs import Inputs
 
@@ -40,8 +40,10 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
                      deidentify: bool = False) -> pd.DataFrame:
     """How the month's 340B audit was run: one ``parameter``, ``value`` row each.
 
-    The look-back window and the other policy choices the audit ran with, the months
-    audited, the rule set version (the rxxl version and its reason codes), the patient
+    The look-back window and the other policy choices the audit ran with (the Part B
+    modifier's policy dates among them), the months audited, the rule set version (the rxxl
+    version and its reason codes) and the rule versions in force over the months
+    (:func:`rule_rows`), the patient
     masking, the tracer sample's draw, and each reference table with its file, file date
     (the file's modification date: the contracts have no as-of column), rows used and the
     latest date in its rows.
@@ -64,8 +66,8 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
          else "inpatient (policy)"),
         ("Orphan drug exclusion", "checked for CAH, SCH, RRC and CAN entities"
          if policy.check_orphan_drugs else "not checked (policy)"),
-        ("Rule set version", f"rxxl {rxxl.__version__}: {len(audit340b.REASONS)} reason"
-         " codes (rxxl.audit340b; docs/340b-audit.md)"),
+        *rule_rows(policy, pd.Period(months.iloc[0], "M") if len(months) else None,
+                   pd.Period(months.iloc[-1], "M") if len(months) else None),
         ("Patient masking", masking_note(mask_patients, deidentify, brief=True)),
         ("Tracer sample", f"up to {SAMPLE_PER_ENTITY} 340B claims per 340B ID of"
          f" {inputs.month}, a seeded random draw (seed {SAMPLE_SEED}), the same every run"),
@@ -74,6 +76,29 @@ def audit_parameters(inputs: Inputs, *, mask_patients: bool = True,
         rows.append((f"Reference: {name}", reference_text(inputs.reference, inputs.folder, name,
                                                           about, columns)))
     return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
+def rule_rows(policy: audit340b.AuditPolicy, first: pd.Period | None,
+              last: pd.Period | None) -> list[tuple[str, str]]:
+    """The audit parameters' rows on the rules: the Part B modifier policy, the rule set
+    version, and the rule versions in force over the months ``first`` to ``last``
+    (:func:`rxxl.rules.rules_in_force`; None: no months audited).
+
+    >>> for row in rule_rows(audit340b.AuditPolicy(), pd.Period("2025-01", "M"),
+    ...                      pd.Period("2025-03", "M"))[2:]:
+    ...     print(row[0], "|", row[1][:48])
+    ...     print("ending", row[1][-58:])
+    Rule versions in force | 2025-01-01 to 2025-03-31: ENTITY_UNKNOWN/1992-11
+    ending MISSING_340B_MODIFIER/2025-01, WRONG_340B_MODIFIER/2025-01
+    """
+    rows = [("Part B 340B modifier", rules.modifier_policy_text(policy)),
+            ("Rule set version", f"rxxl {rxxl.__version__}: {len(audit340b.REASONS)} reason"
+             " codes (rxxl.audit340b, rxxl.rules; docs/340b-audit.md)")]
+    if first is None or last is None:
+        return [*rows, ("Rule versions in force", "none (no months audited)")]
+    start, end = first.start_time.date(), last.end_time.date()
+    versions = rules.rules_in_force(start, end, policy)["version"]
+    return [*rows, ("Rule versions in force", f"{start} to {end}: " + ", ".join(versions))]
 
 
 def reference_text(reference: dict[str, pd.DataFrame] | None, folder: Path, name: str,

@@ -900,7 +900,8 @@ ENTRIES: dict[tuple[str, str], tuple[str, str]] = {
         " REASON_TEXT; docs/340b-audit.md).", "rxxl (computed)"),
     ("audit_parameters", "parameter"): (
         "What the 340B audit was run with: look-back window, months audited, observation"
-        " policy, orphan drug exclusion, rule set version, patient masking, tracer sample,"
+        " policy, orphan drug exclusion, Part B 340B modifier policy, rule set version, rule"
+        " versions in force (rxxl.rules), patient masking, tracer sample,"
         " and each reference table (docs/340b-audit.md).", "rxxl (computed)"),
     ("audit_parameters", "value"): (
         "The parameter's value. A reference table's row gives its file, the file's date (its"

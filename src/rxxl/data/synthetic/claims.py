@@ -351,8 +351,9 @@ def set_340b_flags(org: Organization, claims: Claims, rows: np.ndarray | None = 
     """Set the modifiers and submission clarification codes that follow from the account.
 
     JG/TB on Medicare Part B lines from 340B stock (TB for children's, cancer and critical
-    access hospitals, and for everyone from 2025: :mod:`rxxl.rules`), UD on Medicaid lines from 340B stock, NCPDP SCC
-    20 on Medicaid pharmacy claims from 340B stock; JZ/JW (drug waste) are kept.
+    access hospitals, and for everyone from 2025: :mod:`rxxl.rules`), UD on Medicaid lines
+    from 340B stock, NCPDP SCC 20 on Medicaid pharmacy claims from 340B stock; JZ/JW (drug
+    waste) are kept.
 
     Parameters
     ----------
