@@ -298,8 +298,8 @@ def audit_claims(
         )
     part_b = scope & _is(claims["payer_type"], "medicare_b")
     has_jg, has_tb = _340b_modifiers(claims, part_b)
-    missing, wrong = rules.part_b_modifier_findings(
-        day, books.entity_types[np.clip(entity, 0, None)], has_jg, has_tb, policy)
+    entity_type = np.where(known, books.entity_types[np.clip(entity, 0, None)], "")
+    missing, wrong = rules.part_b_modifier_findings(day, entity_type, has_jg, has_tb, policy)
     found["MISSING_340B_MODIFIER"] = part_b & missing
     found["WRONG_340B_MODIFIER"] = part_b & wrong
 

@@ -15,15 +15,17 @@ entity type                 2018-01 .. 2023-12  2024-01 .. 2024-12  from 2025-01
 DSH, RRC                    JG (TB accepted)    JG or TB            TB (JG no longer valid)
 SCH                         JG or TB            JG or TB            TB (JG no longer valid)
 PED, CAN                    TB                  TB                  TB (JG no longer valid)
-CAH                         not required        TB (policy date)    TB (policy date)
-FQHC, other                 not required        JG or TB (policy)   TB (policy date)
+CAH                         (policy date)       TB (policy date)    TB (policy date)
+FQHC, other                 (policy date)       JG or TB (policy)   TB (policy date)
 ==========================  ==================  ==================  =====================
 
-Before 2018-01-01 no modifier was required. The 340B entity type does not say how Medicare
-pays the hospital, so the audit accepts what that cannot rule out: TB at a DSH or RRC (a
-hospital paid as a rural sole community hospital may register with HRSA as a DSH, and then
-reports TB), either modifier at an SCH (TB if rural, JG if urban). Where the sources
-disagree, the audit follows a dated policy setting (:class:`RulePolicy`):
+Before 2018-01-01 no modifier was required; before 2024 none of CAHs and non-hospital
+entities (held then only from a policy date set earlier than 2024). The 340B entity type
+does not say how Medicare pays the hospital, so the audit accepts what that cannot rule
+out: TB at a DSH or RRC (a hospital paid as a rural sole community hospital may register
+with HRSA as a DSH, and then reports TB), either modifier at an SCH (TB if rural, JG if
+urban). Where the sources disagree, the audit follows a dated policy setting
+(:class:`RulePolicy`):
 
 - ``cah_modifier_from``: CMS's first Part B inflation rebate guidance (2022-12-20) did not
   name critical access hospitals (paid at 101% of reasonable cost, never under the OPPS);
