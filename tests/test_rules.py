@@ -273,6 +273,9 @@ def test_a_period_split_in_two_has_the_versions_of_both_halves(start, first, sec
     assert whole == halves
 
 
-def test_a_period_that_ends_before_it_starts_is_refused():
+def test_a_period_that_ends_before_it_starts_or_is_no_date_is_refused():
     with pytest.raises(InputError, match="ends .* before it starts"):
         rules.rules_in_force(dt.date(2025, 2, 1), dt.date(2025, 1, 1))
+    for blank in (None, "x", float("nan")):
+        with pytest.raises(InputError, match="start must be a date"):
+            rules.rules_in_force(blank, dt.date(2025, 1, 1))

@@ -396,6 +396,9 @@ def _days(dates: list[dt.date]) -> np.ndarray:
 
 def _date(value: object, name: str) -> dt.date:
     try:
-        return pd.Timestamp(value).date()
-    except (TypeError, ValueError) as error:
-        raise InputError(f"rules_in_force: {name} must be a date, got {value!r}") from error
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise InputError(f"rules_in_force: {name} must be a date, got {value!r}")
+    return stamp.date()
