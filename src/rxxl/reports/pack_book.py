@@ -128,8 +128,8 @@ def write_pack_workbook(pack, path: Path) -> Path:
              " in replenishment.csv, the running balance in accumulator.csv.", REPLENISHMENT,
              _replenishment_findings(pack.replenishment), "Replenishment"),
             ("Universe", "Claim universe by month and 340B ID", f"Every 340B claim of the"
-             f" period, one row each, is in claim_universe.csv ({len(pack.universe):,} rows).",
-             UNIVERSE, universe_counts(pack.universe), "Universe"),
+             f" period, one row each, is in claim_universe.csv ({pack.universe_rows:,} rows).",
+             UNIVERSE, pack.universe_counts, "Universe"),
             ("Parameters", "How this pack was made", "Policy, rule version, masking, tracer"
              " draw and each reference table's date and rows.", PARAMETERS, pack.parameters,
              "Parameters"),
@@ -149,7 +149,8 @@ def universe_counts(universe: pd.DataFrame) -> pd.DataFrame:
     if universe.empty:
         return pd.DataFrame(columns=[c.key for c in UNIVERSE])
     status = universe["audit_status"].astype(str)
-    keys = pd.DataFrame({"month": universe["service_date"].dt.to_period("M").dt.to_timestamp(),
+    dates = pd.to_datetime(universe["service_date"])
+    keys = pd.DataFrame({"month": dates.dt.to_period("M").dt.to_timestamp(),
                          "entity_id": universe["entity_id"].astype(object).fillna("(unknown)"),
                          "claims": 1, "violations": (status == audit340b.VIOLATION).astype(int),
                          "review": (status == audit340b.REVIEW).astype(int),
@@ -345,7 +346,8 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
     for table, name in CSV_FILES.items():
         row += 1
         sheet.write_string(row, 0, name)
-        sheet.write_number(row, 1, len(getattr(pack, table)), formats["count"])
+        rows = pack.universe_rows if table == "universe" else len(getattr(pack, table))
+        sheet.write_number(row, 1, rows, formats["count"])
         sheet.write_string(row, 2, about[table], formats["plain"])
     if pack.notes:
         row += 2
