@@ -114,6 +114,16 @@ def test_fees_without_a_column_or_policy_are_unknown():
     assert unknown["tpa_fee"].isna().tolist() == [True, True, True, True, False, False, True]
 
 
+def test_a_fee_column_blank_on_every_claim_is_not_given():
+    # The loader adds an optional column an export lacks, blank on every row: not "no fee".
+    claims, audit = _case(HAND, fees=False)
+    claims = claims.assign(dispensing_fee=np.nan, tpa_fee=np.nan)
+    reference = {"entity": ENTITY, "sites": SITES}
+    savings = claim_savings(claims, audit, reference, dispensing_fee_per_claim=12.0)
+    assert savings["dispensing_fee"].tolist() == [12.0, 12.0, 0, 0, 0, 0, 0]
+    assert savings["tpa_fee"].isna().tolist() == [True, True] + [False] * 5
+
+
 def test_a_blank_cost_is_counted_not_summed():
     rows = [HAND[0], ("", "DSH1", "CP1", "340B", "pharmacy", "paid", 10, None, 5.0, 4.0, 1.5)]
     claims, audit = _case(rows)

@@ -18,7 +18,8 @@ Definitions (docs/340b-exposure.md gives the sources):
   one whose finding is not yet determined keeps them too and is shown as
   ``savings_under_review``.
 - **Fees**: the ``dispensing_fee`` and ``tpa_fee`` of the claims contract, summed wherever
-  given (blank: no fee). When the claims have no such column, a policy fee per claim may be
+  given (blank: no fee). When the claims have no such column (or it is blank on every claim,
+  as the loader fills an optional column an export lacks), a policy fee per claim may be
   given (``dispensing_fee_per_claim``, ``tpa_fee_per_claim``): it applies to every 340B claim
   at a contract pharmacy (a ``sites`` row of type ``contract_pharmacy``). Without a column or
   a policy fee the fee is unknown (NaN) on those claims, and on every 340B claim when the
@@ -71,7 +72,8 @@ def claim_savings(
     exposure : DataFrame, optional
         :func:`rxxl.exposure.claim_exposure` output, computed when not given.
     dispensing_fee_per_claim, tpa_fee_per_claim : float, optional
-        The fee per 340B contract pharmacy claim when the claims have no fee column.
+        The fee per 340B contract pharmacy claim when the claims have no fee column, or
+        one blank on every claim.
 
     Returns
     -------
@@ -217,9 +219,11 @@ def summarize_savings(savings: pd.DataFrame, by: str | None = None) -> pd.DataFr
 def _fees(claims: pd.DataFrame, audit: pd.DataFrame, reference: dict | None, column: str,
           policy: float | None, on_340b: np.ndarray) -> np.ndarray:
     """One fee column per claim: as given (blank: no fee), else the policy fee on 340B
-    contract pharmacy claims, else unknown there."""
-    if column in claims:
-        return np.nan_to_num(claims[column].to_numpy(dtype=float, na_value=np.nan), nan=0.0)
+    contract pharmacy claims, else unknown there. A column blank on every claim is not
+    given: the loader adds every optional column, so an export without fees reads so."""
+    given = claims[column].to_numpy(dtype=float, na_value=np.nan) if column in claims else None
+    if given is not None and not np.isnan(given).all():
+        return np.nan_to_num(given, nan=0.0)
     at_pharmacy = on_340b & _at_contract_pharmacy(audit, reference)
     return np.where(at_pharmacy, np.nan if policy is None else float(policy), 0.0)
 
