@@ -206,6 +206,14 @@ def claim_exposure(
     The claim's exposure is the largest of its reasons' (NaN ranking highest), ties to the
     first reason of :data:`EXPOSURE_OF_REASON`.
 
+    References
+    ----------
+    HRSA, Program Integrity (refunds to manufacturers, removal):
+    https://www.hrsa.gov/opa/program-integrity ; ceiling price = AMP - URA, 42 CFR 10.10:
+    https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-10/subpart-B/section-10.10 ;
+    OPPS 340B remedy final rule, 88 FR 77150:
+    https://govinfo.gov/content/pkg/FR-2023-11-08/html/2023-24407.htm ; docs/340b-exposure.md.
+
     Examples
     --------
     A diverted Medicaid claim (two reasons, one exposure) and a Part B claim without JG:
