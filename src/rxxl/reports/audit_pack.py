@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import rxxl
-from rxxl import accumulator, audit340b, registry
+from rxxl import accumulator, audit340b, exposure, registry, savings
 from rxxl.data import load_reference, load_table
 from rxxl.errors import InputError
 from rxxl.outputs import append_csv, write_table
@@ -64,7 +64,8 @@ UNIVERSE_COLUMNS = (
     "claim_id", "service_date", "entity_id", "site_id", "patient_id", "prescriber_npi",
     "ndc", "drug_name", "quantity", "claim_type", "patient_status", "payer", "payer_type",
     "payer_state", "billing_npi", "modifiers", "account", "status", "audit_status",
-    "reasons", "dollars_at_risk", "encounter_date", "encounter_site_id",
+    "reasons", "dollars_at_risk", "exposure_kind", "exposure_reason", "exposure_dollars",
+    "encounter_date", "encounter_site_id",
 )
 
 
@@ -79,6 +80,8 @@ class Pack:
     universe_counts: pd.DataFrame
     tracers: pd.DataFrame
     findings: pd.DataFrame
+    exposure: pd.DataFrame
+    savings: pd.DataFrame
     registry: pd.DataFrame
     replenishment: pd.DataFrame
     accumulator: pd.DataFrame
@@ -163,7 +166,7 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
     reference = load_reference(folder)
     tables = {name: _optional(folder, name) for name in ("drugs", "drug_purchases")}
     patients = Pseudonyms("PT") if mask_patients else None
-    kept = _Kept()
+    kept = _Kept(reference)
     with open(universe_csv, "wb") as universe:
         for part, rows in inside:
             step(f"auditing claims {part.name}")
@@ -192,7 +195,8 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
     return Pack(
         first=first, last=last, universe_rows=kept.universe_rows,
         universe_counts=kept.universe_counts(), tracers=tracers,
-        findings=_findings(kept.frame("findings")), registry=found,
+        findings=_findings(kept.frame("findings"), kept.frame("exposure_by_reason")),
+        exposure=kept.frame("exposure_by_kind"), savings=kept.frame("savings"), registry=found,
         replenishment=replenished, accumulator=accumulated,
         parameters=_parameters(folder, reference, first, last, policy, mask_patients,
                                tracers_per_entity, seed, kept.claims),
@@ -203,17 +207,24 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
 class _Kept:
     """What the pack keeps of each month's claims once they are audited."""
 
-    def __init__(self) -> None:
+    def __init__(self, reference: dict[str, pd.DataFrame]) -> None:
+        self.reference = reference
         self.tables: dict[str, list] = {name: [] for name in (
             "registry", "accumulator", "accumulator_audit", "claims", "audit", "patients",
-            "findings", "counts")}
+            "findings", "counts", "exposure_by_reason", "exposure_by_kind", "savings")}
         self.universe_rows = 0
         self.claims = 0
 
     def add(self, claims: pd.DataFrame, audit: pd.DataFrame, patients: np.ndarray,
             universe, per_entity: int, seed: int) -> None:
         on_340b = audit340b.is_340b_claim(claims)
-        rows = _universe(claims, audit, patients, on_340b)
+        costs = exposure.claim_exposure(claims, audit, self.reference)
+        self.tables["exposure_by_reason"].append(exposure.summarize_exposure(costs, "reason"))
+        self.tables["exposure_by_kind"].append(exposure.summarize_exposure(costs, "kind"))
+        self.tables["savings"].append(savings.summarize_savings(
+            savings.claim_savings(claims, audit, self.reference, costs), by="entity"))
+        rows = _universe(claims, audit.join(costs.drop(columns="claim_id", errors="ignore")),
+                         patients, on_340b)
         append_csv(rows, universe, header=self.universe_rows == 0)
         self.universe_rows += len(rows)
         self.claims += len(claims)
@@ -235,9 +246,12 @@ class _Kept:
 
     def frame(self, name: str) -> pd.DataFrame:
         frames = self.tables[name]
-        if name == "findings":
-            frames = [frame.set_index("reason") for frame in frames]
-            return pd.concat(frames).groupby(level=0).sum(numeric_only=True).reset_index()
+        # Summaries of the months add up, key by key (counts and dollars).
+        keys = {"findings": ["reason"], "exposure_by_reason": ["reason", "kind", "text"],
+                "exposure_by_kind": ["kind", "text"], "savings": ["entity_id"]}.get(name)
+        if keys:
+            return pd.concat(frames).groupby(keys, sort=False, dropna=False).sum(
+                numeric_only=True).reset_index()
         return pd.concat(frames, ignore_index=True)
 
     def universe_counts(self) -> pd.DataFrame:
@@ -319,9 +333,11 @@ def _universe(claims: pd.DataFrame, audit: pd.DataFrame, patients: np.ndarray,
     return out
 
 
-def _findings(counted: pd.DataFrame) -> pd.DataFrame:
+def _findings(counted: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Claims and dollars at stake by reason (:func:`rxxl.audit340b.summarize_findings`),
-    every reason listed (zero where none fired), with its severity and plain words."""
+    every reason listed (zero where none fired), with its severity and plain words, and the
+    exposure attributed to it (:func:`rxxl.exposure.summarize_exposure`: each claim once,
+    under the reason that costs most)."""
     counted = counted.set_index("reason") if "reason" in counted else counted
     rows = pd.DataFrame({"reason": list(audit340b.REASONS)})
     rows["severity"] = rows["reason"].map(audit340b.REASONS)
@@ -331,6 +347,11 @@ def _findings(counted: pd.DataFrame) -> pd.DataFrame:
         rows[column] = rows["reason"].map(values).fillna(0)
     rows["claims"] = rows["claims"].astype(int)
     rows["claims_without_costs"] = rows["claims_without_costs"].astype(int)
+    costs = costs.set_index("reason")
+    rows["exposure_kind"] = rows["reason"].map(costs["kind"])
+    rows["exposure_claims"] = rows["reason"].map(costs["claims"]).fillna(0).astype(int)
+    rows["exposure_dollars"] = rows["reason"].map(costs["exposure_dollars"]).fillna(0.0)
+    rows["upper_bound_dollars"] = rows["reason"].map(costs["upper_bound_dollars"]).fillna(0.0)
     return rows
 
 
