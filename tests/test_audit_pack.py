@@ -22,7 +22,7 @@ from rxxl.reports.pack_book import CSV_FILES
 
 FIRST, LAST = "2026-08", "2026-10"
 NAME = pack_name(pd.Period(FIRST), pd.Period(LAST))
-SHEETS = ["Read me", "Findings", "Tracers", "Registry", "Replenishment", "Universe",
+SHEETS = ["Read me", "Findings", "Exposure", "Savings", "Tracers", "Registry", "Replenishment", "Universe",
           "Parameters"]
 
 
@@ -177,6 +177,32 @@ def test_the_workbook_recalculates_in_libreoffice_without_error_values(
     findings = _csv(pack, "findings")
     assert readme["Dollars at stake (audit findings)"] == pytest.approx(
         findings["dollars_at_risk"].astype(float).sum())
+    savings = _csv(pack, "savings").replace("", "0")
+    assert readme["Net 340B savings"] == pytest.approx(savings["net_savings"].astype(float).sum())
+    assert readme["Exposure (what the findings cost)"] == pytest.approx(
+        _csv(pack, "exposure")["exposure_dollars"].astype(float).sum())
+
+
+def test_savings_are_gross_less_fees_and_reversals_and_exposure_counts_each_claim_once(
+        pack, raw_claims):
+    savings = _csv(pack, "savings").replace("", "0")
+    money = savings[["gross_savings", "dispensing_fees", "tpa_fees", "savings_reversed",
+                     "net_savings"]].astype(float)
+    assert np.allclose(money["gross_savings"] - money["dispensing_fees"] - money["tpa_fees"]
+                       - money["savings_reversed"], money["net_savings"])
+    # The sample writes fees on paid 340B contract-pharmacy fills: the pack's fees are theirs.
+    fees = raw_claims[(raw_claims["account"] == "340B") & (raw_claims["status"] == "paid")]
+    assert money["dispensing_fees"].sum() == pytest.approx(fees["dispensing_fee"].sum())
+    assert money["tpa_fees"].sum() == pytest.approx(fees["tpa_fee"].sum())
+    # Each claim with a finding is attributed once: claims by kind add up to the claims the
+    # audit found (universe) plus the findings off 340B (GPO prohibition, MEF review).
+    exposure = _csv(pack, "exposure")
+    universe = _csv(pack, "universe")
+    found = (universe["audit_status"] != "compliant").sum()
+    findings = _csv(pack, "findings").set_index("reason")
+    off_340b = findings.loc[["GPO_PROHIBITION", "MEF_CARVE_IN_NOT_340B", "MEF_CONFLICT"],
+                            "claims"].astype(int).sum()
+    assert exposure["claims"].astype(int).sum() == found + off_340b
 
 
 def test_a_failed_run_leaves_the_earlier_pack_as_it_was(pack, small_sample, tmp_path,

@@ -877,17 +877,40 @@ def audit_sample(
     """A seeded random sample of 340B claims per entity for a tracer audit (HRSA auditors
     trace about 10 prescriptions per 340B ID from dispensing back to purchase): drawn from the
     340B claims the audit checked, so never a denied pharmacy claim, which was not
-    dispensed."""
-    on_340b = audit[(audit["account"].astype(str) == "340B") & audit["checked"].to_numpy(bool)
-                    & audit["entity_id"].notna()]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(on_340b))
-    shuffled = on_340b.iloc[order]
-    return (
-        shuffled.groupby("entity_id", sort=True, observed=True)
-        .head(claims_per_entity)
-        .sort_values(["entity_id", "service_date", "claim_id"], ignore_index=True)
-    )
+    dispensed.
+
+    Each claim's place in the draw is a seeded hash of its claim id (:func:`draw_keys`), and
+    an entity's sample is its ``claims_per_entity`` claims of lowest key: the same claims,
+    whatever the order or the files the claims come in, and the sample of a period is the
+    sample of the months' samples put together (the audit pack draws month by month).
+
+    >>> audit = pd.DataFrame({"claim_id": [f"C{i}" for i in range(6)], "account": "340B",
+    ...     "checked": True, "entity_id": ["E1"] * 4 + ["E2"] * 2,
+    ...     "service_date": pd.to_datetime("2026-10-01")})
+    >>> whole = audit_sample(audit, 2)
+    >>> parts = audit_sample(pd.concat([audit_sample(audit.iloc[:3], 2),
+    ...                                 audit_sample(audit.iloc[3:], 2)]), 2)
+    >>> whole["claim_id"].tolist() == parts["claim_id"].tolist()
+    True
+    """
+    rows = np.flatnonzero(_is(audit["account"], "340B") & audit["checked"].to_numpy(bool)
+                          & audit["entity_id"].notna().to_numpy())
+    entity, _ = pd.factorize(audit["entity_id"].iloc[rows], sort=True)
+    order = np.lexsort((draw_keys(audit["claim_id"].iloc[rows], seed), entity))
+    # Within each entity (sorted), the first claims_per_entity of the draw.
+    sorted_entity = entity[order]
+    starts = np.flatnonzero(np.r_[True, sorted_entity[1:] != sorted_entity[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    chosen = rows[order[rank < claims_per_entity]]
+    return audit.iloc[chosen].sort_values(["entity_id", "service_date", "claim_id"],
+                                          ignore_index=True)
+
+
+def draw_keys(claim_ids: pd.Series, seed: int) -> np.ndarray:
+    """Each claim's place in a seeded random draw: SipHash of the claim id keyed by the seed
+    (pandas' ``hash_array``), the same on every machine and run."""
+    key = f"{seed % 10**16:016d}"
+    return pd.util.hash_array(claim_ids.astype(str).to_numpy(dtype=object), hash_key=key)
 
 
 #: Purchase lines a claim's purchase record lists, largest first, before "and N more".

@@ -577,7 +577,7 @@ def _claims_sample(folder: Path, manifest: dict) -> pd.DataFrame:
     clean = claims[(claims["account"] == "340B") & ~claims["claim_id"].isin(problems)].head(2)
     picked = claims[claims["claim_id"].isin([*clean["claim_id"], *planted])]
     optional = ["reject_code", "carc_code", "days_supply", "submission_clarification_code",
-                "original_claim_id"]
+                "original_claim_id", "dispensing_fee", "tpa_fee"]
     return picked.drop(columns=optional).reset_index(drop=True)
 
 

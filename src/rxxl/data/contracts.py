@@ -316,6 +316,12 @@ CLAIMS = Table(
                "initial versus final denial rates).", required=False),
         Column("entity_id", "code", "340B ID of the covered entity the claim is attributed "
                "to; when blank, the entity of the registered site.", required=False),
+        _money("dispensing_fee", "Fee the entity pays the contract pharmacy for dispensing "
+               "the claim on 340B stock, as the pharmacy services agreement's invoice lists "
+               "it per claim; blank: no fee.", required=False, minimum=0),
+        _money("tpa_fee", "Fee the entity pays its 340B third-party administrator for the "
+               "claim, as the TPA invoice lists it per claim; blank: no fee.",
+               required=False, minimum=0),
     ),
     key=("claim_id",),
 )

@@ -23,6 +23,7 @@ and CSVs, into one folder that appears whole or not at all
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -33,11 +34,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from rxxl import accumulator, audit340b, registry
+from rxxl import accumulator, audit340b, exposure, registry, savings
 from rxxl.data import load_reference, load_table
 from rxxl.errors import InputError
-from rxxl.outputs import write_table
+from rxxl.outputs import append_csv, write_table
 from rxxl.parsing import parse_month
 from rxxl.reports.audit_sheet import REFERENCE_DATES, describe_reasons, reference_text, rule_rows
 from rxxl.reports.delivery import (
@@ -47,9 +50,9 @@ from rxxl.reports.delivery import (
     put_folder_in_place,
     remove_stale_staging,
 )
-from rxxl.reports.detail import masked_identifiers, masking_note, shown
+from rxxl.reports.detail import Pseudonyms, masking_note
 from rxxl.reports.inputs import claim_parts, find_table
-from rxxl.reports.pack_book import CSV_FILES, write_pack_workbook
+from rxxl.reports.pack_book import CSV_FILES, universe_counts, write_pack_workbook
 
 #: Tracer claims per 340B ID, and the seed of their draw (HRSA auditors trace about ten).
 TRACERS_PER_ENTITY = 10
@@ -60,24 +63,28 @@ UNIVERSE_COLUMNS = (
     "claim_id", "service_date", "entity_id", "site_id", "patient_id", "prescriber_npi",
     "ndc", "drug_name", "quantity", "claim_type", "patient_status", "payer", "payer_type",
     "payer_state", "billing_npi", "modifiers", "account", "status", "audit_status",
-    "reasons", "dollars_at_risk", "encounter_date", "encounter_site_id",
+    "reasons", "dollars_at_risk", "exposure_kind", "exposure_reason", "exposure_dollars",
+    "encounter_date", "encounter_site_id",
 )
 
 
 @dataclass
 class Pack:
-    """The pack's tables, as :func:`compute_pack` returns them."""
+    """The pack's tables, as :func:`compute_pack` returns them (the universe itself is
+    written to a CSV as the months are read; here are its counts)."""
 
     first: pd.Period
     last: pd.Period
-    universe: pd.DataFrame
+    universe_rows: int
+    universe_counts: pd.DataFrame
     tracers: pd.DataFrame
     findings: pd.DataFrame
+    exposure: pd.DataFrame
+    savings: pd.DataFrame
     registry: pd.DataFrame
     replenishment: pd.DataFrame
     accumulator: pd.DataFrame
     parameters: pd.DataFrame
-    claims_checked: int
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -99,12 +106,21 @@ def parse_period(first: str, last: str) -> tuple[pd.Period, pd.Period]:
     return start, end
 
 
-def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period, *,
+def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
+                 universe_csv: str | os.PathLike, *,
                  tracers_per_entity: int = TRACERS_PER_ENTITY, seed: int = TRACER_SEED,
                  mask_patients: bool = True,
                  policy: audit340b.AuditPolicy | None = None,
                  progress: Callable[[str], None] | None = None) -> Pack:
-    """Load the data folder's claims of the period and compute every table of the pack.
+    """Read the data folder's claims of the period part by part, write the claim universe to
+    ``universe_csv`` as it goes, and compute every other table of the pack.
+
+    Each claims part (a month's file) is loaded, audited and reduced before the next is
+    read: to its universe rows (written out), counts, findings, its tracer candidates (an
+    entity's sample of the period is among its months' samples:
+    :func:`rxxl.audit340b.audit_sample`), its 340B claims' registry columns and the
+    accumulator's columns. Memory grows with the accumulator's columns of the period, not
+    with every column of every claim.
 
     Parameters
     ----------
@@ -113,12 +129,14 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period, *
         optionally ``drugs`` and ``drug_purchases`` for the accumulator).
     first, last : Period
         The period's first and last month (both included).
+    universe_csv : path
+        Where the claim universe is written (a new file).
     tracers_per_entity, seed : int
         The tracer sample's size per 340B ID and the seed of its draw: the same seed, the
         same claims.
     mask_patients : bool
-        Patients as report-local pseudonyms (``PT-000001`` in order of first appearance in
-        the period's claims), the same in every file of the pack.
+        Patients as pseudonyms (``PT-000001`` in order of first appearance in the period's
+        claims), the same in every file of the pack.
 
     Raises
     ------
@@ -138,62 +156,154 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period, *
     parts = claim_parts(folder)
     if not parts:
         raise InputError(f"{folder}: no claims (claims/ or claims.csv/.parquet/.xlsx)")
-    step("loading 340B reference tables")
-    reference = load_reference(folder)
     start, end = first.start_time, last.end_time.normalize()
-    claims, covered = _period_claims(parts, start, end, step)
-    if claims.empty:
+    inside, covered = _parts_in_period(parts, start, end)
+    if not inside:
         raise InputError(f"{folder}: no claims from {first} to {last}; the claims cover"
                          f" {covered}: choose months in it")
-    step(f"auditing {len(claims):,} claims")
-    audit = audit340b.audit_claims(claims, reference, policy)
+    step("loading 340B reference tables")
+    reference = load_reference(folder)
     tables = {name: _optional(folder, name) for name in ("drugs", "drug_purchases")}
-    notes: list[str] = []
-
-    on_340b = audit340b.is_340b_claim(claims)
-    masked = masked_identifiers(claims, mask_patients, False, audit)
-    step("tracing the sample")
-    universe = _universe(claims, audit, masked, on_340b)
-    sample = audit340b.audit_sample(audit, tracers_per_entity, seed)
+    patients = Pseudonyms("PT") if mask_patients else None
+    kept = _Kept(reference)
+    with open(universe_csv, "wb") as universe:
+        for part, rows in inside:
+            step(f"auditing claims {part.name}")
+            claims = load_table(part, "claims")
+            if rows is not None and not rows.all():
+                claims = claims[rows].reset_index(drop=True)
+            audit = audit340b.audit_claims(claims, reference, policy)
+            shown = (patients.of(claims["patient_id"]) if patients is not None
+                     else claims["patient_id"].to_numpy(dtype=object))
+            kept.add(claims, audit, shown, universe, tracers_per_entity, seed)
+            del claims, audit
     step("reconciling the registry")
-    found = registry.reconcile_registry(claims, reference["entity"], reference["sites"],
-                                        start, end)
+    found = registry.reconcile_registry(kept.frame("registry"), reference["entity"],
+                                        reference["sites"], start, end)
+    notes: list[str] = []
+    claims, audit = kept.frame("accumulator"), kept.frame("accumulator_audit")
     accumulated, replenished = _replenishment(claims, audit, reference, tables, first, last,
                                               notes)
-    tracers = trace(sample, claims, audit, reference, masked, tables["drug_purchases"],
+    del claims, audit
+    step("tracing the sample")
+    candidates = kept.frame("audit")
+    sample = audit340b.audit_sample(candidates, tracers_per_entity, seed)
+    tracers = trace(sample, kept.frame("claims"), candidates, reference,
+                    np.concatenate(kept.tables["patients"]), tables["drug_purchases"],
                     replenished)
     return Pack(
-        first=first, last=last, universe=universe, tracers=tracers,
-        findings=_findings(audit), registry=found, replenishment=replenished,
-        accumulator=accumulated,
+        first=first, last=last, universe_rows=kept.universe_rows,
+        universe_counts=kept.universe_counts(), tracers=tracers,
+        findings=_findings(kept.frame("findings"), kept.frame("exposure_by_reason")),
+        exposure=kept.frame("exposure_by_kind"), savings=kept.frame("savings"), registry=found,
+        replenishment=replenished, accumulator=accumulated,
         parameters=_parameters(folder, reference, first, last, policy, mask_patients,
-                               tracers_per_entity, seed, len(claims)),
-        claims_checked=int(audit["checked"].sum()), notes=notes,
+                               tracers_per_entity, seed, kept.claims),
+        notes=notes,
     )
 
 
-def _period_claims(parts: list[Path], start: pd.Timestamp, end: pd.Timestamp,
-                   step: Callable[[str], None]) -> tuple[pd.DataFrame, str]:
-    """The claims of the period, part by part: a part's dates are read first and the rest
-    of it only when some fall in the period (a 24-month folder reads six months whole).
-    Also the months all the claims cover, as ``2024-11 to 2026-10``, for a message."""
-    frames, earliest, latest = [], [], []
+class _Kept:
+    """What the pack keeps of each month's claims once they are audited."""
+
+    def __init__(self, reference: dict[str, pd.DataFrame]) -> None:
+        self.reference = reference
+        self.tables: dict[str, list] = {name: [] for name in (
+            "registry", "accumulator", "accumulator_audit", "claims", "audit", "patients",
+            "findings", "counts", "exposure_by_reason", "exposure_by_kind", "savings")}
+        self.universe_rows = 0
+        self.claims = 0
+
+    def add(self, claims: pd.DataFrame, audit: pd.DataFrame, patients: np.ndarray,
+            universe, per_entity: int, seed: int) -> None:
+        on_340b = audit340b.is_340b_claim(claims)
+        costs = exposure.claim_exposure(claims, audit, self.reference)
+        self.tables["exposure_by_reason"].append(exposure.summarize_exposure(costs, "reason"))
+        self.tables["exposure_by_kind"].append(exposure.summarize_exposure(costs, "kind"))
+        self.tables["savings"].append(savings.summarize_savings(
+            savings.claim_savings(claims, audit, self.reference, costs), by="entity"))
+        rows = _universe(claims, audit.join(costs.drop(columns="claim_id", errors="ignore")),
+                         patients, on_340b)
+        append_csv(rows, universe, header=self.universe_rows == 0)
+        self.universe_rows += len(rows)
+        self.claims += len(claims)
+        self.tables["counts"].append(universe_counts(rows))
+        self.tables["findings"].append(audit340b.summarize_findings(audit, by="reason"))
+        self.tables["registry"].append(claims.loc[on_340b, [
+            key for key in dict.fromkeys((*registry.CLAIM_COLUMNS, "entity_id"))
+            if key in claims]])
+        self.tables["accumulator"].append(claims[[
+            key for key in dict.fromkeys((*accumulator.CLAIM_COLUMNS, "original_claim_id",
+                                          "location")) if key in claims]])
+        self.tables["accumulator_audit"].append(audit[list(accumulator.AUDIT_COLUMNS)])
+        # The month's tracer candidates, whole: the period's sample is drawn among them.
+        picked = pd.Index(claims["claim_id"]).get_indexer(
+            audit340b.audit_sample(audit, per_entity, seed)["claim_id"])
+        self.tables["claims"].append(claims.iloc[picked])
+        self.tables["audit"].append(audit.iloc[picked])
+        self.tables["patients"].append(patients[picked])
+
+    def frame(self, name: str) -> pd.DataFrame:
+        frames = self.tables[name]
+        # Summaries of the months add up, key by key (counts and dollars).
+        keys = {"findings": ["reason"], "exposure_by_reason": ["reason", "kind", "text"],
+                "exposure_by_kind": ["kind", "text"], "savings": ["entity_id"]}.get(name)
+        if keys:
+            return pd.concat(frames).groupby(keys, sort=False, dropna=False).sum(
+                numeric_only=True).reset_index()
+        return pd.concat(frames, ignore_index=True)
+
+    def universe_counts(self) -> pd.DataFrame:
+        counts = pd.concat(self.tables["counts"], ignore_index=True)
+        return counts.groupby(["month", "entity_id"], as_index=False).sum()
+
+
+def _parts_in_period(parts: list[Path], start: pd.Timestamp, end: pd.Timestamp
+                     ) -> tuple[list[tuple[Path, np.ndarray | None]], str]:
+    """The parts with claims in the period, each with which of its rows are (None: all); and
+    the months all the claims cover (``2024-11 to 2026-10``, for a message). Only the dates
+    are read, and of a Parquet part with date statistics not even those when its dates lie
+    wholly inside or outside the period."""
+    inside, earliest, latest = [], [], []
     for part in parts:
+        known = _parquet_dates(part)
+        if known is not None:
+            earliest.append(known[0])
+            latest.append(known[1])
+            if known[1] < start or known[0] > end:
+                continue
+            if start <= known[0] and known[1] <= end:
+                inside.append((part, None))
+                continue
         dates = load_table(part, "claims", columns=["service_date"])["service_date"]
-        if len(dates):
+        if len(dates) and known is None:
             earliest.append(dates.min())
             latest.append(dates.max())
-        inside = ((dates >= start) & (dates <= end)).to_numpy()
-        if not inside.any():
-            continue
-        step(f"loading claims {part.name}")
-        claims = load_table(part, "claims")
-        frames.append(claims[inside] if not inside.all() else claims)
+        rows = ((dates >= start) & (dates <= end)).to_numpy()
+        if rows.any():
+            inside.append((part, rows))
     covered = (f"{min(earliest).to_period('M')} to {max(latest).to_period('M')}" if earliest
                else "no dates")
-    if not frames:
-        return pd.DataFrame(), covered
-    return pd.concat(frames, ignore_index=True).reset_index(drop=True), covered
+    return inside, covered
+
+
+def _parquet_dates(part: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last service date of a Parquet part from its row groups' statistics;
+    None when it is not Parquet, has no such statistics, or its dates are not dates."""
+    if part.suffix.lower() != ".parquet":
+        return None
+    try:
+        meta = pq.ParquetFile(part).metadata
+        column = meta.schema.names.index("service_date")
+        stats = [meta.row_group(i).column(column).statistics for i in range(meta.num_row_groups)]
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # the full load names the problem
+    if not stats or any(s is None or not s.has_min_max for s in stats):
+        return None
+    lows, highs = [s.min for s in stats], [s.max for s in stats]
+    if not all(isinstance(v, dt.date) for v in (*lows, *highs)):
+        return None
+    return pd.Timestamp(min(lows)), pd.Timestamp(max(highs))
 
 
 def _optional(folder: Path, name: str) -> pd.DataFrame | None:
@@ -201,33 +311,33 @@ def _optional(folder: Path, name: str) -> pd.DataFrame | None:
     return load_table(source, name) if source is not None else None
 
 
-def _universe(claims: pd.DataFrame, audit: pd.DataFrame, masked: dict,
+def _universe(claims: pd.DataFrame, audit: pd.DataFrame, patients: np.ndarray,
               on_340b: np.ndarray) -> pd.DataFrame:
-    """The 340B claims of the period with HRSA's universe fields and the audit's result."""
+    """The 340B claims with HRSA's universe fields and the audit's result."""
     rows = np.flatnonzero(on_340b)
     picked = claims.iloc[rows]
     out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
     for key in UNIVERSE_COLUMNS:
-        if key in ("claim_id", "service_date", "patient_id", "prescriber_npi",
-                   "encounter_date"):
-            out[key] = shown(masked[key], rows)
+        if key == "patient_id":
+            out[key] = patients[rows]
         elif key == "audit_status":
             out[key] = audit["status"].iloc[rows].astype(str).to_numpy()
-        elif key in ("entity_id", "reasons", "dollars_at_risk", "encounter_site_id"):
+        elif key in ("entity_id", "reasons", "dollars_at_risk", "encounter_date",
+                     "encounter_site_id"):
             out[key] = audit[key].iloc[rows].to_numpy()
         elif key in picked:
             out[key] = picked[key].to_numpy()
         else:
             out[key] = None
-    for key in ("service_date", "encounter_date"):
-        out[key] = pd.to_datetime(out[key])
     return out
 
 
-def _findings(audit: pd.DataFrame) -> pd.DataFrame:
-    """Claims and dollars at stake by reason, every reason listed (zero where none fired),
-    with its severity and plain words."""
-    counted = audit340b.summarize_findings(audit, by="reason").set_index("reason")
+def _findings(counted: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Claims and dollars at stake by reason (:func:`rxxl.audit340b.summarize_findings`),
+    every reason listed (zero where none fired), with its severity and plain words, and the
+    exposure attributed to it (:func:`rxxl.exposure.summarize_exposure`: each claim once,
+    under the reason that costs most)."""
+    counted = counted.set_index("reason") if "reason" in counted else counted
     rows = pd.DataFrame({"reason": list(audit340b.REASONS)})
     rows["severity"] = rows["reason"].map(audit340b.REASONS)
     rows["description"] = rows["reason"].map(audit340b.REASON_TEXT)
@@ -236,6 +346,11 @@ def _findings(audit: pd.DataFrame) -> pd.DataFrame:
         rows[column] = rows["reason"].map(values).fillna(0)
     rows["claims"] = rows["claims"].astype(int)
     rows["claims_without_costs"] = rows["claims_without_costs"].astype(int)
+    costs = costs.set_index("reason")
+    rows["exposure_kind"] = rows["reason"].map(costs["kind"])
+    rows["exposure_claims"] = rows["reason"].map(costs["claims"]).fillna(0).astype(int)
+    rows["exposure_dollars"] = rows["reason"].map(costs["exposure_dollars"]).fillna(0.0)
+    rows["upper_bound_dollars"] = rows["reason"].map(costs["upper_bound_dollars"]).fillna(0.0)
     return rows
 
 
@@ -263,7 +378,7 @@ def _replenishment(claims: pd.DataFrame, audit: pd.DataFrame,
 
 
 def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
-          reference: dict[str, pd.DataFrame], masked: dict,
+          reference: dict[str, pd.DataFrame], patients: np.ndarray,
           purchases: pd.DataFrame | None, replenished: pd.DataFrame) -> pd.DataFrame:
     """Each tracer claim followed end to end, one row each.
 
@@ -271,6 +386,7 @@ def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
     qualifying encounter (date and site) -> the prescriber's eligibility listing -> the
     purchase record on the claim's account and the accumulator's month for the NDC and
     location -> the payer and, for Medicaid, the Medicaid Exclusion File's listing.
+    ``patients`` are the claims' patients as the pack shows them, row for row.
     """
     rows = pd.Index(claims["claim_id"]).get_indexer(sample["claim_id"])
     picked = claims.iloc[rows].reset_index(drop=True)
@@ -278,17 +394,17 @@ def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
     day = picked["service_date"]
     entity = found["entity_id"].astype(object)
     out = pd.DataFrame({"entity_id": entity.to_numpy()})
-    for key in ("claim_id", "service_date", "patient_id"):
-        out[key] = shown(masked[key], rows)
-    out["service_date"] = pd.to_datetime(out["service_date"])
+    out["claim_id"] = picked["claim_id"].to_numpy()
+    out["service_date"] = day.to_numpy()
+    out["patient_id"] = patients[rows]
     for key in ("ndc", "drug_name", "quantity", "site_id"):
         out[key] = picked[key].to_numpy()
     out["site_registration"] = _listing(reference["sites"], {"site_id": picked["site_id"]},
                                         entity, day, "site_type")
-    out["encounter_date"] = pd.to_datetime(shown(masked["encounter_date"], rows))
+    out["encounter_date"] = found["encounter_date"].to_numpy()
     out["encounter_site_id"] = found["encounter_site_id"].to_numpy(dtype=object,
                                                                    na_value=None)
-    out["prescriber_npi"] = shown(masked["prescriber_npi"], rows)
+    out["prescriber_npi"] = picked["prescriber_npi"].to_numpy()
     out["prescriber_eligibility"] = _listing(reference["prescribers"],
                                              {"npi": picked["prescriber_npi"]}, entity, day)
     out["account"] = picked["account"].to_numpy()
@@ -419,25 +535,26 @@ def build_audit_pack(data_dir: str | os.PathLike, first: str, last: str,
     with locked_output(out):
         remove_stale_staging(out)
         started = time.perf_counter()
-        pack = compute_pack(data_dir, start, end, tracers_per_entity=tracers_per_entity,
-                            seed=seed, mask_patients=mask_patients, policy=policy,
-                            progress=step)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
         try:
-            folder = staging / pack.name
+            folder = staging / pack_name(start, end)
             folder.mkdir()
+            pack = compute_pack(data_dir, start, end, folder / CSV_FILES["universe"],
+                                tracers_per_entity=tracers_per_entity, seed=seed,
+                                mask_patients=mask_patients, policy=policy, progress=step)
             for table, name in CSV_FILES.items():
-                step(f"writing {name}")
-                write_table(getattr(pack, table), folder / name)
+                if table != "universe":
+                    step(f"writing {name}")
+                    write_table(getattr(pack, table), folder / name)
             step("writing the workbook")
             write_pack_workbook(pack, folder / f"{pack.name}.xlsx")
             put_folder_in_place(folder, out, staging / "earlier")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        violations = int((pack.universe["audit_status"] == audit340b.VIOLATION).sum())
+        violations = int(pack.universe_counts["violations"].sum())
         step(f"done in {time.perf_counter() - started:.1f} s")
         return PackSummary(out / pack.name, (
-            f"{pack.name}: {len(pack.universe):,} 340B claims ({violations:,} violations),"
+            f"{pack.name}: {pack.universe_rows:,} 340B claims ({violations:,} violations),"
             f" {len(pack.tracers)} tracers, {len(pack.registry)} registry findings,"
             f" {int(pack.replenishment.get('finding', pd.Series(dtype=object)).notna().sum())}"
             " replenishment findings"))

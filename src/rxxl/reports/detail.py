@@ -467,6 +467,33 @@ def _pseudonyms(values: pd.Series, prefix: str) -> tuple[np.ndarray, np.ndarray]
     return codes, _labels([f"{prefix}-{i:06d}" for i in range(1, len(uniques) + 1)])
 
 
+class Pseudonyms:
+    """Pseudonyms numbered in order of first appearance over several blocks of values (the
+    audit pack's months): ``PREFIX-000001``, ..., as :func:`_pseudonyms` numbers one block.
+
+    >>> names = Pseudonyms("PT")
+    >>> names.of(pd.Series(["b", "a", "b"])).tolist(), names.of(pd.Series(["c", "a"])).tolist()
+    (['PT-000001', 'PT-000002', 'PT-000001'], ['PT-000003', 'PT-000002'])
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.seen = pd.Index([], dtype=object)
+
+    def of(self, values: pd.Series) -> np.ndarray:
+        # The block's distinct values in order of first appearance, looked up once each.
+        local, distinct = pd.factorize(values)
+        distinct = pd.Index(np.asarray(distinct, dtype=object))
+        numbers = self.seen.get_indexer(distinct)
+        new = numbers < 0
+        if new.any():
+            numbers[new] = len(self.seen) + np.arange(int(new.sum()))
+            self.seen = self.seen.append(distinct[new])
+        labels = np.array([f"{self.prefix}-{number + 1:06d}" for number in numbers] + [None],
+                          dtype=object)
+        return labels[local]
+
+
 def _labels(texts: list[str | None]) -> np.ndarray:
     # One slot more for code -1 (a missing value), which then indexes None.
     return np.array([*texts, None], dtype=object)

@@ -28,6 +28,8 @@ CSV_FILES = {
     "universe": "claim_universe.csv",
     "tracers": "tracers.csv",
     "findings": "findings_by_reason.csv",
+    "exposure": "exposure_by_kind.csv",
+    "savings": "savings_by_entity.csv",
     "registry": "registry_reconciliation.csv",
     "replenishment": "replenishment.csv",
     "accumulator": "accumulator.csv",
@@ -50,10 +52,32 @@ class Col:
 
 FINDINGS = (
     Col("reason", "Reason code", "code", 30), Col("severity", "Severity", "code", 10),
-    Col("description", "What it means", "text", 70),
+    Col("description", "What it means", "text", 50),
+    Col("claims", "Claims", "count", 9, total=True),
+    Col("dollars_at_risk", "Dollars at stake", "money", 14, total=True),
+    Col("exposure_kind", "Exposure kind", "code", 17),
+    Col("exposure_claims", "Claims attributed", "count", 10, total=True),
+    Col("exposure_dollars", "Exposure", "money", 14, total=True),
+    Col("upper_bound_dollars", "Of which upper bound", "money", 14, total=True),
+)
+EXPOSURE = (
+    Col("kind", "Exposure kind", "code", 18), Col("text", "What the finding costs", "text", 70),
     Col("claims", "Claims", "count", 10, total=True),
-    Col("dollars_at_risk", "Dollars at stake", "money", 16, total=True),
-    Col("claims_without_costs", "Claims without costs", "count", 12, total=True),
+    Col("exposure_dollars", "Exposure", "money", 16, total=True),
+    Col("upper_bound_dollars", "Of which upper bound", "money", 16, total=True),
+    Col("claims_without_dollars", "Claims without costs", "count", 12, total=True),
+)
+SAVINGS = (
+    Col("entity_id", "340B ID", "code", 12),
+    Col("claims_340b", "340B claims", "count", 11, total=True),
+    Col("gross_savings", "Gross savings", "money", 15, total=True),
+    Col("dispensing_fees", "Contract pharmacy dispensing fees", "money", 15, total=True),
+    Col("tpa_fees", "TPA fees", "money", 13, total=True),
+    Col("savings_reversed", "Savings reversed (violations)", "money", 15, total=True),
+    Col("net_savings", "Net savings", "money", 15, total=True),
+    Col("savings_under_review", "Under review", "money", 13, total=True),
+    Col("upper_bound_savings", "Priced at WAC (upper bound)", "money", 15, total=True),
+    Col("claims_without_fees", "Claims without fees", "count", 11, total=True),
 )
 TRACERS = (
     Col("entity_id", "340B ID", "code", 12), Col("claim_id", "Claim", "code", 14),
@@ -117,6 +141,14 @@ def write_pack_workbook(pack, path: Path) -> Path:
             ("Findings", "Findings by reason", "340B claims of the period with each finding"
              " (a claim counts once per reason it carries); dollars at stake = quantity x"
              " (WAC - 340B cost).", FINDINGS, pack.findings, "Findings"),
+            ("Exposure", "Exposure by kind", "What the findings cost: manufacturer repayment,"
+             " Medicaid rebate, regulatory, missed savings, billing correction; each claim"
+             " once, under the reason that costs most (docs/340b-exposure.md).", EXPOSURE,
+             pack.exposure, "Exposure"),
+            ("Savings", "340B savings, gross and net", "Gross: units x (WAC or GPO price - 340B"
+             " cost) on 340B claims; net of contract pharmacy and TPA fees and of the savings"
+             " reversed on violating claims (docs/340b-exposure.md).", SAVINGS, pack.savings,
+             "Savings"),
             ("Tracers", "Tracer sample", "Each claim traced: site registration, qualifying"
              " encounter, prescriber, purchase and accumulator, Medicaid billing.", TRACERS,
              pack.tracers, "Tracers"),
@@ -128,8 +160,8 @@ def write_pack_workbook(pack, path: Path) -> Path:
              " in replenishment.csv, the running balance in accumulator.csv.", REPLENISHMENT,
              _replenishment_findings(pack.replenishment), "Replenishment"),
             ("Universe", "Claim universe by month and 340B ID", f"Every 340B claim of the"
-             f" period, one row each, is in claim_universe.csv ({len(pack.universe):,} rows).",
-             UNIVERSE, universe_counts(pack.universe), "Universe"),
+             f" period, one row each, is in claim_universe.csv ({pack.universe_rows:,} rows).",
+             UNIVERSE, pack.universe_counts, "Universe"),
             ("Parameters", "How this pack was made", "Policy, rule version, masking, tracer"
              " draw and each reference table's date and rows.", PARAMETERS, pack.parameters,
              "Parameters"),
@@ -149,7 +181,8 @@ def universe_counts(universe: pd.DataFrame) -> pd.DataFrame:
     if universe.empty:
         return pd.DataFrame(columns=[c.key for c in UNIVERSE])
     status = universe["audit_status"].astype(str)
-    keys = pd.DataFrame({"month": universe["service_date"].dt.to_period("M").dt.to_timestamp(),
+    dates = pd.to_datetime(universe["service_date"])
+    keys = pd.DataFrame({"month": dates.dt.to_period("M").dt.to_timestamp(),
                          "entity_id": universe["entity_id"].astype(object).fillna("(unknown)"),
                          "claims": 1, "violations": (status == audit340b.VIOLATION).astype(int),
                          "review": (status == audit340b.REVIEW).astype(int),
@@ -313,6 +346,11 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
         ("Claims for review", total("Universe", "review"), "count", "Universe"),
         ("Dollars at stake (audit findings)", total("Findings", "dollars_at_risk"), "money",
          "Findings (by reason; a claim with two reasons counts under both)"),
+        ("Exposure (what the findings cost)", total("Exposure", "exposure_dollars"), "money",
+         "Exposure, by kind; each claim once"),
+        ("Gross 340B savings", total("Savings", "gross_savings"), "money", "Savings"),
+        ("Net 340B savings", total("Savings", "net_savings"), "money",
+         "Savings: gross less fees and the savings reversed on violating claims"),
         ("Tracer claims", count("Tracers", "B"), "count", "Tracers, each traced end to end"),
         ("Registry findings", count("Registry", "A"), "count", "Registry"),
         ("Diversion exposure (over-replenished 340B)", total("Replenishment",
@@ -337,6 +375,8 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
                     " audit's finding",
         "tracers": "the tracer sample (as the Tracers sheet)",
         "findings": "findings by reason (as the Findings sheet)",
+        "exposure": "exposure by kind (as the Exposure sheet)",
+        "savings": "340B savings gross and net by 340B ID (as the Savings sheet)",
         "registry": "registry reconciliation (as the Registry sheet)",
         "replenishment": "packages due against bought, every NDC, location, account and month",
         "accumulator": "the accumulator's running balance per NDC, location, account and month",
@@ -345,7 +385,8 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
     for table, name in CSV_FILES.items():
         row += 1
         sheet.write_string(row, 0, name)
-        sheet.write_number(row, 1, len(getattr(pack, table)), formats["count"])
+        rows = pack.universe_rows if table == "universe" else len(getattr(pack, table))
+        sheet.write_number(row, 1, rows, formats["count"])
         sheet.write_string(row, 2, about[table], formats["plain"])
     if pack.notes:
         row += 2

@@ -67,6 +67,13 @@ COMMUNITY_PRESCRIBERS = np.array([0.12, 0.12, 0.03, 0.0, 0.0])
 SEASON = np.array([1.08, 1.06, 1.02, 0.99, 0.97, 0.95, 0.94, 0.96, 0.98, 1.00, 1.02, 1.06])
 GROWTH_PER_YEAR = 0.06
 TB_FOR_ALL = day(rules.TB_FOR_ALL_FROM.isoformat())
+#: What the entity pays on each paid 340B fill at a contract pharmacy: the pharmacy's
+#: dispensing fee, a flat fee plus a share of what the payer paid (the hybrid of the flat
+#: and percentage models of pharmacy services agreements), and the TPA's fee per captured
+#: claim (the transactional model). docs/340b-exposure.md gives the sources.
+CP_DISPENSING_FEE = 15.00
+CP_DISPENSING_SHARE = 0.03
+TPA_FEE_PER_CLAIM = 5.50
 
 
 def month_volumes(calendar: Calendar, latest: int, rng: np.random.Generator) -> np.ndarray:
@@ -540,6 +547,9 @@ def to_arrow(org: Organization, form: Formulary, claims: Claims, numbers: np.nda
     states = sorted(set(org.payer_state) - {""})
     state_of_payer = np.array([states.index(s) if s else -1 for s in org.payer_state])
     entity_ids = [e.entity_id for e in org.entities]
+    # Fees are invoiced on paid 340B fills at contract pharmacies only; blank elsewhere.
+    fee_owed = (c.channel == CONTRACT_PHARMACY) & (c.account == A340B) & (c.status == 0)
+    dispensing_fee = np.round(CP_DISPENSING_FEE + CP_DISPENSING_SHARE * paid, 2)
     return pa.table({
         "claim_id": digits_array("C", numbers, 12),
         "service_date": pa.array(c.day.astype("int32"), pa.int32()).cast(pa.date32()),
@@ -569,4 +579,6 @@ def to_arrow(org: Organization, form: Formulary, claims: Claims, numbers: np.nda
         "submission_clarification_code": take_text(["20"], c.scc),
         "original_claim_id": original_text,
         "entity_id": take_text(entity_ids, c.entity_override),
+        "dispensing_fee": pa.array(dispensing_fee, pa.float64(), mask=~fee_owed),
+        "tpa_fee": pa.array(np.full(len(c), TPA_FEE_PER_CLAIM), pa.float64(), mask=~fee_owed),
     })
