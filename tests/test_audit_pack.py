@@ -22,8 +22,8 @@ from rxxl.reports.pack_book import CSV_FILES
 
 FIRST, LAST = "2026-08", "2026-10"
 NAME = pack_name(pd.Period(FIRST), pd.Period(LAST))
-SHEETS = ["Read me", "Findings", "Exposure", "Savings", "Tracers", "Registry", "Replenishment", "Universe",
-          "Parameters"]
+SHEETS = ["Read me", "Findings", "Exposure", "Savings", "Tracers", "Registry", "Replenishment",
+          "Universe", "Parameters"]
 
 
 @pytest.fixture(scope="module")

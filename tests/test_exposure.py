@@ -69,6 +69,8 @@ EVERY_REASON = [
      "undetermined", 1 * (9.0 - 5.0), True),           # 4.00
     (("MISSING_340B_MODIFIER", "DSH1", "340B", 10, 2.0, 5.0),
      "billing_correction", 0.0, False),                # rebilled, no payment differs
+    (("WRONG_340B_MODIFIER", "DSH1", "340B", 10, 2.0, 5.0),
+     "billing_correction", 0.0, False),                # rebilled with TB, likewise
 ]
 
 

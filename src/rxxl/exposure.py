@@ -44,15 +44,15 @@ Rules (docs/340b-exposure.md gives the sources and the reasoning):
   undetermined, billing correction). Summaries count each claim once, under the reason
   its exposure is attributed to, so the kinds add up to the total.
 - **Compliant claims** have no kind, no reason and 0 dollars.
-- **MISSING_340B_MODIFIER is 0 dollars at every date.** From 2018-01-01 to 2022-09-27 OPPS
-  paid 340B-acquired drugs billed with JG at ASP - 22.5% instead of ASP + 6%, so a 340B line
-  missing JG was overpaid then. The Supreme Court held the cut unlawful (AHA v. Becerra,
-  2022) and the remedy rule (88 FR 77150, Nov. 8, 2023) paid the affected hospitals the
-  difference up to ASP + 6%: what a line without the modifier was paid is now what every
-  340B line is owed, so no overpayment remains. From 2023 the modifier changes no OPPS
-  payment; from 2024-01-01 every covered entity reports it so 340B units are left out of the
-  manufacturers' Part B inflation rebates (IRA): the fix is a rebill, the harm a manufacturer
-  rebate on 340B units, not a dollar the entity owes.
+- **MISSING_340B_MODIFIER is 0 dollars at every date** (and WRONG_340B_MODIFIER, a rebill with
+  TB). From 2018-01-01 to 2022-09-27 OPPS paid 340B-acquired drugs billed with JG at ASP -
+  22.5% instead of ASP + 6%, so a 340B line missing JG was overpaid then. The Supreme Court
+  held the cut unlawful (AHA v. Becerra, 2022) and the remedy rule (88 FR 77150, Nov. 8, 2023)
+  paid the affected hospitals the difference up to ASP + 6%: what a line without the modifier
+  was paid is now what every 340B line is owed, so no overpayment remains. From 2023 the
+  modifier changes no OPPS payment; from 2024-01-01 every covered entity reports it so 340B
+  units are left out of the manufacturers' Part B inflation rebates (IRA): the fix is a rebill,
+  the harm a manufacturer rebate on 340B units, not a dollar the entity owes.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ EXPOSURE_OF_REASON: dict[str, str] = {
     "ENTITY_UNKNOWN": UNDETERMINED,
     "MEF_CONFLICT": UNDETERMINED,
     "MISSING_340B_MODIFIER": BILLING_CORRECTION,
+    "WRONG_340B_MODIFIER": BILLING_CORRECTION,
 }
 
 #: The columns of the claims the dollars are read from.
