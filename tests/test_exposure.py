@@ -166,13 +166,15 @@ def test_summaries_by_reason_and_kind_add_up():
     assert by_kind.loc["missed_savings", "exposure_dollars"] == pytest.approx(32 + 32)
     assert by_kind.loc["missed_savings", "upper_bound_dollars"] == pytest.approx(32)
     assert by_kind.loc["undetermined", "exposure_dollars"] == pytest.approx(60 + 4)
-    assert by_kind.loc["billing_correction", "claims"] == 1
+    # missing and wrong modifier: a rebill each, 0 dollars
+    assert by_kind.loc["billing_correction", "claims"] == 2
+    assert by_kind.loc["billing_correction", "exposure_dollars"] == 0
     assert by_reason.loc["MEF_CARVE_IN_NOT_340B", "claims"] == 2
-    # 1319.5 + 61 + 30 + 64 + 64 + 0 = 1538.5 over 14 findings; the compliant claim is in none
+    # 1319.5 + 61 + 30 + 64 + 64 + 0 = 1538.5 over 15 findings; the compliant claim is in none
     total = 1319.5 + 61 + 30 + 64 + 64
     assert by_kind["exposure_dollars"].sum() == pytest.approx(total)
     assert by_reason["exposure_dollars"].sum() == pytest.approx(total)
-    assert by_kind["claims"].sum() == by_reason["claims"].sum() == 14
+    assert by_kind["claims"].sum() == by_reason["claims"].sum() == 15
     assert by_reason.loc["INPATIENT", "text"] == EXPOSURE_KINDS["repayment"]
 
 
