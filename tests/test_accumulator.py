@@ -114,6 +114,76 @@ def test_a_reversal_of_reordered_units_leaves_a_negative_balance_not_a_returned_
     assert tuple(_month(result, "2026-10")[["packages_due", "units_carried"]]) == (0, 5)
 
 
+def _opening(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["ndc", "location", "account", "units_carried"])
+
+
+def test_an_opening_balance_carries_into_the_first_month():
+    claims, audit = _claims([
+        {"date": "2026-09-04", "quantity": 5},
+        {"date": "2026-10-06", "quantity": 9},
+    ])
+    opening = _opening([(NDC, "S1", "340B", 8.0), (OTHER_NDC, "S2", "340B", 20.0)])
+    result = accumulate(claims, DRUGS, audit, ENTITY, opening=opening)
+    # September: 8 carried in + 5 = 13 -> 1 package of 10, 3 carried.
+    september = _month(result[result["ndc"] == NDC], "2026-09")
+    assert (september["units"], september["cumulative_units"], september["packages_due"],
+            september["units_carried"]) == (5, 13, 1, 3)
+    # October: 3 + 9 = 12 -> 1 package, 2 carried.
+    assert tuple(_month(result[result["ndc"] == NDC], "2026-10")[
+        ["packages_due", "units_carried"]]) == (1, 2)
+    # An opening balance without use in the period runs on: 20 units of a 24-unit package.
+    other = result[result["ndc"] == OTHER_NDC]
+    assert other["month"].tolist() == ["2026-09", "2026-10"]
+    assert other["units"].tolist() == [0, 0] and other["packages_due"].tolist() == [0, 0]
+    assert other["units_carried"].tolist() == [20, 20] and set(other["location"]) == {"S2"}
+    # Without the opening, September's 5 units complete no package.
+    assert _month(accumulate(claims, DRUGS, audit, ENTITY), "2026-09")["packages_due"] == 0
+
+
+def test_a_negative_opening_balance_is_filled_before_a_package_is_due():
+    claims, audit = _claims([
+        {"date": "2026-09-04", "quantity": 6},
+        {"date": "2026-10-06", "quantity": 9},
+    ])
+    opening = _opening([(NDC, "S1", "340B", -4.0)])
+    result = accumulate(claims, DRUGS, audit, ENTITY, opening=opening)
+    # September: -4 + 6 = 2 units, no package; October: 2 + 9 = 11 -> 1 package, 1 carried.
+    assert tuple(_month(result, "2026-09")[["packages_due", "units_carried"]]) == (0, 2)
+    assert tuple(_month(result, "2026-10")[["packages_due", "units_carried"]]) == (1, 1)
+
+
+def test_a_bad_opening_balance_is_refused():
+    claims, audit = _claims([{"date": "2026-09-04", "quantity": 6}])
+    with pytest.raises(InputError, match="opening: missing column\\(s\\) units_carried"):
+        accumulate(claims, DRUGS, audit, ENTITY,
+                   opening=_opening([(NDC, "S1", "340B", 1.0)]).drop(columns="units_carried"))
+    with pytest.raises(InputError, match="opening row 2: account 'PHS' is not 340B"):
+        accumulate(claims, DRUGS, audit, ENTITY,
+                   opening=_opening([(NDC, "S1", "340B", 1.0), (NDC, "S1", "PHS", 1.0)]))
+    with pytest.raises(InputError, match="opening row 1: units_carried is blank"):
+        accumulate(claims, DRUGS, audit, ENTITY, opening=_opening([(NDC, "S1", "340B", None)]))
+    with pytest.raises(InputError, match="opening row 2: NDC 00006148230 at S1 on 340B is "
+                                         "listed twice"):
+        accumulate(claims, DRUGS, audit, ENTITY,
+                   opening=_opening([(NDC, "S1", "340B", 1.0), (NDC, "S1", "340B", 2.0)]))
+
+
+def test_the_claims_location_column_names_the_inventory_and_its_blanks_the_site():
+    claims, audit = _claims([
+        {"date": "2026-09-04", "quantity": 6, "site_id": "CLINIC-A"},
+        {"date": "2026-09-05", "quantity": 7, "site_id": "CLINIC-B"},
+        {"date": "2026-09-06", "quantity": 2, "site_id": "CLINIC-C"},
+    ])
+    claims["location"] = ["INFUSION", "INFUSION", None]
+    result = accumulate(claims, DRUGS, audit, ENTITY)
+    # Two clinics draw on the infusion center's stock: 6 + 7 = 13 -> 1 package there.
+    infusion = result[result["location"] == "INFUSION"].iloc[0]
+    assert (infusion["units"], infusion["packages_due"], infusion["units_carried"]) == (13, 1, 3)
+    assert result[result["location"] == "CLINIC-C"]["units"].tolist() == [2]
+    assert set(result["location"]) == {"INFUSION", "CLINIC-C"}
+
+
 def test_denied_claims():
     claims, audit = _claims([
         {"date": "2026-08-03", "quantity": 5, "claim_type": "pharmacy", "status": "denied"},
@@ -353,3 +423,87 @@ def test_an_order_a_month_late_shows_under_then_over_and_evens_out():
     # To date: -1 after August, 0 after September; 4 units carried into October.
     assert (august["cumulative_difference"], september["cumulative_difference"]) == (-1, 0)
     assert september["units_carried"] == 4
+
+
+# --- the planted replenishment problems ---------------------------------------------------------
+
+
+def _planted(manifest: dict) -> pd.DataFrame:
+    rows = []
+    for entry in manifest["planted"]:
+        if entry["expected"] in (OVER_REPLENISHED, UNDER_REPLENISHED):
+            ids, details = entry["identifiers"], entry["details"]
+            rows.append({"ndc": ids["ndc"], "location": ids["location"], "month": ids["month"],
+                         "finding": entry["expected"], "packages": float(details["packages"]),
+                         "dollars": details.get("exposure_dollars",
+                                                details.get("savings_left_behind"))})
+    return pd.DataFrame(rows).sort_values("finding", ignore_index=True)
+
+
+def _found(checked: pd.DataFrame) -> pd.DataFrame:
+    rows = checked[checked["finding"].notna()].copy()
+    rows["packages"] = rows["packages_over"] + rows["packages_under"]
+    rows["dollars"] = rows["exposure_dollars"] + rows["savings_left_behind"]
+    return rows[["ndc", "location", "month", "finding", "packages", "dollars"]].sort_values(
+        "finding", ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def history(small_sample):
+    """The small sample's every month audited, and its accumulator from the first month."""
+    folder, manifest = small_sample
+    reference = load_reference(folder)
+    claims = load_table(folder / "claims", "claims")
+    audit = audit_claims(claims, reference)
+    drugs = load_table(folder / "drugs.csv", "drugs")
+    accumulated = accumulate(claims, drugs, audit, reference["entity"])
+    return folder, manifest, claims, audit, accumulated
+
+
+def test_the_sample_plants_one_over_and_one_under_replenishment(small_sample):
+    planted = _planted(small_sample[1])
+    assert planted["finding"].tolist() == [OVER_REPLENISHED, UNDER_REPLENISHED]
+    assert (planted["packages"] == 3).all() and (planted["dollars"] > 0).all()
+    assert planted["location"].tolist() == ["RUMC-INF", "RUMC-INF"]
+    assert planted["ndc"].nunique() == 2
+
+
+def test_over_24_months_only_the_planted_problems_are_found(history):
+    folder, manifest, *_, accumulated = history
+    checked = replenishment(accumulated, load_table(folder / "drug_purchases.csv",
+                                                    "drug_purchases"))
+    # Exactly the planted rows, their finding, packages and dollars: no false alarm in the
+    # 24 months of every NDC and location.
+    pd.testing.assert_frame_equal(_found(checked), _planted(manifest), check_dtype=False)
+
+
+def test_the_latest_month_from_the_balances_finds_the_same(history):
+    folder, manifest, claims, audit, _ = history
+    latest = claims["service_date"].dt.to_period("M") == pd.Period("2026-10", "M")
+    balances = load_table(folder / "accumulator_balances.csv", "accumulator_balances")
+    opening = balances[balances["month"].dt.to_period("M") == pd.Period("2026-09", "M")]
+    month = accumulate(claims[latest], load_table(folder / "drugs.csv", "drugs"),
+                       audit[latest], load_reference(folder)["entity"], opening=opening)
+    checked = replenishment(month, load_table(folder / "drug_purchases.csv", "drug_purchases"))
+    pd.testing.assert_frame_equal(_found(checked), _planted(manifest), check_dtype=False)
+    # Started at zero instead, the units carried in make false alarms: the balances matter.
+    cold = accumulate(claims[latest], load_table(folder / "drugs.csv", "drugs"),
+                      audit[latest], load_reference(folder)["entity"])
+    assert len(_found(replenishment(cold, load_table(folder / "drug_purchases.csv",
+                                                     "drug_purchases")))) > 2
+
+
+def test_the_balances_table_is_the_accumulators_balance_every_month(history):
+    folder, _, _, _, accumulated = history
+    balances = load_table(folder / "accumulator_balances.csv", "accumulator_balances")
+    balances["month"] = balances["month"].dt.to_period("M").astype(str)
+    ours = accumulated[accumulated["account"] == "340B"]
+    both = ours.merge(balances, on=["ndc", "location", "account", "month"], how="outer",
+                      suffixes=("", "_table"), indicator=True)
+    # The table starts a line at its first use; the accumulator also keeps lines whose
+    # claims have counted nothing yet (a denied pharmacy fill), at zero.
+    assert (both["_merge"] != "right_only").all()
+    assert (both.loc[both["_merge"] == "left_only", "cumulative_units"] == 0).all()
+    both = both[both["_merge"] == "both"]
+    assert len(both) > 20_000
+    np.testing.assert_allclose(both["units_carried"], both["units_carried_table"], atol=1e-6)

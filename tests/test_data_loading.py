@@ -85,7 +85,7 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
              paid_amount="95.50", unit_cost_340b="20.5", unit_cost_wac="41.25",
              days_supply="", submission_clarification_code="", original_claim_id="",
              entity_id="",
-             dispensing_fee="", tpa_fee=""),
+             location="", dispensing_fee="", tpa_fee=""),
         dict(claim_id="C000002", service_date="2026-10-02", ndc="51655008952",
              drug_name="Drug B", quantity="30", patient_id="MRN0002", prescriber_npi=NPI_B,
              site_id="CP-7", patient_status="outpatient", payer="Acme Health",
@@ -94,7 +94,7 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
              carc_code="", billed_amount="60", paid_amount="0", unit_cost_340b="",
              unit_cost_wac="", days_supply="30", submission_clarification_code="20",
              original_claim_id="", entity_id="DSH390001",
-             dispensing_fee="", tpa_fee=""),
+             location="", dispensing_fee="", tpa_fee=""),
         dict(claim_id="C000003", service_date="2026-10-02", ndc="51655008952",
              drug_name="Drug B", quantity="30", patient_id="MRN0002", prescriber_npi=NPI_B,
              site_id="CP-7", patient_status="outpatient", payer="Acme Health",
@@ -103,7 +103,7 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
              carc_code="", billed_amount="60", paid_amount="48", unit_cost_340b="",
              unit_cost_wac="1.1", days_supply="30", submission_clarification_code="",
              original_claim_id="C000002", entity_id="DSH390001",
-             dispensing_fee="12.25", tpa_fee="4.5"),
+             location="RUMC-INF", dispensing_fee="12.25", tpa_fee="4.5"),
     ],
     "entity": [
         dict(entity_id="DSH390001", entity_type="DSH", start_date="2020-01-01",
@@ -134,6 +134,12 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
              quarter_start="2026-10-01", carve_in="false"),
     ],
     "orphan_drugs": [dict(ndc="00002759701"), dict(ndc="58118139703")],
+    "accumulator_balances": [
+        dict(month="2026-09", ndc="00006148230", location="RUMC-INF", account="340B",
+             units_carried="7.5"),
+        dict(month="2026-09", ndc="00006148230", location="RUMC-INF", account="GPO",
+             units_carried="-10"),
+    ],
 }
 
 

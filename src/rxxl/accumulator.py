@@ -90,6 +90,7 @@ def accumulate(
     entity: pd.DataFrame,
     *,
     location: pd.Series | None = None,
+    opening: pd.DataFrame | None = None,
     months: Iterable[str] | None = None,
     denied_medical_given: bool = True,
 ) -> pd.DataFrame:
@@ -108,7 +109,12 @@ def accumulate(
         The ``entity`` reference table (the entity type decides the GPO prohibition).
     location : Series, optional
         Each claim's inventory location, aligned with ``claims``. Default: the claims'
-        ``location`` column when they have one, else ``site_id``.
+        ``location`` column when they have one (its blanks: the ``site_id``), else
+        ``site_id``.
+    opening : DataFrame, optional
+        The balance the accumulator opens with, carried from before the first month of
+        the claims: ``ndc``, ``location``, ``account`` and ``units_carried`` (the
+        ``accumulator_balances`` table's rows for the month before). Default: zero.
     months : iterable of str, optional
         ``YYYY-MM`` months to return (the accumulation still runs over every claim given).
     denied_medical_given : bool
@@ -118,8 +124,9 @@ def accumulate(
     -------
     DataFrame
         One row per ``ndc, location, account`` that had use, and ``month`` (``YYYY-MM``,
-        every month from the key's first use to the last month of the claims):
-        ``units`` used in the month (net of reversals), ``cumulative_units``,
+        every month from the key's first use, or the first month when it opened with a
+        balance, to the last month of the claims): ``units`` used in the month (net of
+        reversals), ``cumulative_units`` (the opening balance and the use since),
         ``packages_due`` (whole packages the month's use completes), ``units_carried``
         (the balance carried to the next month; negative after a reversal of reordered
         units), ``package_size``, and ``unit_cost_340b`` / ``unit_cost_wac`` (the month's
@@ -160,6 +167,8 @@ def accumulate(
                          "audit_claims result of exactly these claims, in their order")
     where = _locations(claims, location)
     events = _events(claims, audit, entity, where, denied_medical_given)
+    if opening is not None:
+        _add_opening(events, opening)
     return _accumulate(events, drugs, months)
 
 
@@ -170,8 +179,12 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, fix: str) 
 
 
 def _locations(claims: pd.DataFrame, location: pd.Series | None) -> pd.Series:
-    if location is None:
-        location = claims["location"] if "location" in claims else claims["site_id"]
+    if location is None and "location" in claims:
+        # A claim without a dispensing inventory draws on its site's own.
+        location = claims["location"].astype(object).where(claims["location"].notna(),
+                                                            claims["site_id"])
+    elif location is None:
+        location = claims["site_id"]
     elif len(location) != len(claims) or not location.index.equals(claims.index):
         raise InputError("location: give one inventory location per claim, with the claims' "
                          "index")
@@ -242,6 +255,7 @@ def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
         "ndc": ndc, "location": where, "account": account, "month": month, "units": used,
         "cost_340b": used * claims["unit_cost_340b"].to_numpy(dtype=float, na_value=np.nan),
         "cost_wac": used * claims["unit_cost_wac"].to_numpy(dtype=float, na_value=np.nan),
+        "opening": 0.0,
     })
     events = _Events(frame, np.asarray(ndcs, dtype=object), np.asarray(locations, dtype=object))
     if "original_claim_id" not in claims:
@@ -266,6 +280,44 @@ def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
     return events
 
 
+def _add_opening(events: _Events, opening: pd.DataFrame) -> None:
+    """The opening balances as events of the first month: no use, no price, the units
+    carried in ``opening``."""
+    _require(opening, ("ndc", "location", "account", "units_carried"), "opening",
+             "pass the accumulator_balances rows of the month before the claims")
+    account = pd.Index(ACCOUNTS).get_indexer(opening["account"].astype(str))
+    if (account < 0).any():
+        row = int(np.flatnonzero(account < 0)[0])
+        raise InputError(f"opening row {row + 1}: account {opening['account'].iloc[row]!r} is "
+                         "not 340B, GPO or WAC")
+    carried = opening["units_carried"].to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(carried).any():
+        row = int(np.flatnonzero(np.isnan(carried))[0])
+        raise InputError(f"opening row {row + 1}: units_carried is blank; give the units "
+                         "carried (0 for none)")
+    keys = opening[["ndc", "location"]].astype(str).assign(account=account)
+    if keys.duplicated().any():
+        row = int(np.flatnonzero(keys.duplicated().to_numpy())[0])
+        raise InputError(f"opening row {row + 1}: NDC {keys['ndc'].iloc[row]} at "
+                         f"{keys['location'].iloc[row]} on {ACCOUNTS[account[row]]} is listed "
+                         "twice; give one balance per NDC, location and account")
+    frame = events.frame
+    if frame.empty:
+        return
+    ndcs = pd.Index(events.ndcs.astype(str)).append(
+        pd.Index(keys["ndc"]).difference(events.ndcs.astype(str)))
+    locations = pd.Index(events.locations.astype(str)).append(
+        pd.Index(keys["location"]).difference(events.locations.astype(str)))
+    rows = pd.DataFrame({
+        "ndc": ndcs.get_indexer(keys["ndc"]), "location": locations.get_indexer(
+            keys["location"]), "account": account.astype(np.int8),
+        "month": int(frame["month"].min()), "units": 0.0, "cost_340b": 0.0,
+        "cost_wac": 0.0, "opening": carried})
+    events.frame = pd.concat([frame, rows], ignore_index=True)
+    events.ndcs = np.asarray(ndcs, dtype=object)
+    events.locations = np.asarray(locations, dtype=object)
+
+
 def _package_sizes(drugs: pd.DataFrame, events: _Events) -> np.ndarray:
     """Package size per NDC code of the events; refuses what would make a 340B package
     unknown."""
@@ -284,8 +336,8 @@ def _package_sizes(drugs: pd.DataFrame, events: _Events) -> np.ndarray:
                          "package (e.g. 10 for a 10-vial carton billed per vial)")
     per_code = size.reindex(events.ndcs.astype(str)).to_numpy()
     frame = events.frame
-    used_340b = np.unique(frame["ndc"].to_numpy()[(frame["account"].to_numpy() == 0)
-                                                  & (frame["units"].to_numpy() != 0)])
+    used_340b = np.unique(frame["ndc"].to_numpy()[(frame["account"].to_numpy() == 0) & (
+        (frame["units"].to_numpy() != 0) | (frame["opening"].to_numpy() != 0))])
     missing = used_340b[np.isnan(per_code[used_340b])]
     if missing.size:
         ndc = str(events.ndcs[missing[0]])
@@ -319,6 +371,7 @@ def _accumulate(events: _Events, drugs: pd.DataFrame,
                                                                        0.0, units),
         "cost_wac": np.nan_to_num(cost_wac), "priced_wac": np.where(np.isnan(cost_wac), 0.0,
                                                                     units),
+        "opening": frame["opening"].to_numpy(),
     }).groupby("cell", sort=True).sum()
     cells = sums.index.to_numpy()
     cell_key, cell_month = np.divmod(cells, last - first_month + 1)
@@ -336,8 +389,9 @@ def _accumulate(events: _Events, drugs: pd.DataFrame,
     at = start[key_code] + cell_month - first[key_code]
 
     n = len(grid_key)
-    used = np.zeros(n)
+    used, opened = np.zeros(n), np.zeros(n)
     used[at] = sums["units"].to_numpy()
+    opened[at] = sums["opening"].to_numpy()
     unit_340b, unit_wac = np.full(n, np.nan), np.full(n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         unit_340b[at] = sums["cost_340b"].to_numpy() / sums["priced_340b"].to_numpy()
@@ -348,9 +402,11 @@ def _accumulate(events: _Events, drugs: pd.DataFrame,
 
     # Packages ordered to date follow the highest cumulative use so far: a reversal lowers
     # the balance, never the packages already ordered.
+    # An opening balance below zero (a reversal of reordered units) must be refilled
+    # before another package is due: packages follow the highest of zero and the use.
     new_key = np.r_[True, grid_key[1:] != grid_key[:-1]]
-    cumulative = pd.Series(used).groupby(grid_key).cumsum().to_numpy()
-    highest = pd.Series(cumulative).groupby(grid_key).cummax().to_numpy()
+    cumulative = pd.Series(used + opened).groupby(grid_key).cumsum().to_numpy()
+    highest = np.maximum(pd.Series(cumulative).groupby(grid_key).cummax().to_numpy(), 0.0)
     with np.errstate(invalid="ignore"):
         ordered = np.floor(highest / package + _UNIT_TOLERANCE)
     before = np.where(new_key, 0.0, np.r_[0.0, ordered[:-1]])

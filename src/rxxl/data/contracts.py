@@ -283,6 +283,10 @@ CLAIMS = Table(
         Column("prescriber_npi", "npi", "NPI of the prescriber."),
         Column("site_id", "code", "Dispensing or administering location (a 340B site id "
                "for the entity's sites and contract pharmacies)."),
+        Column("location", "code", "Inventory the dose was dispensed from, as in "
+               "drug_purchases.location (e.g. a mixed-use infusion center's stock): where the "
+               "split-billing accumulator counts the use. Blank or absent: the site_id.",
+               required=False),
         Column("patient_status", "choice", "Patient status at the time of administration.",
                choices=PATIENT_STATUSES),
         Column("payer", "text", "Payer (plan) name."),
@@ -473,13 +477,36 @@ EXAMPLE_CAPITAL_REQUEST = Table(
 )
 
 #: The example tables by file name.
+# --- 340B program data (optional) ----------------------------------------------------------
+
+ACCUMULATOR_BALANCES = Table(
+    "accumulator_balances",
+    "The split-billing system's accumulator at each month end (its accumulator report): "
+    "billing units used and not yet replenished as a whole package, per NDC, location and "
+    "account. It gives the balance a period opens with, so a check that starts mid-stream "
+    "does not misread the carried units as over- or under-replenishment.",
+    (
+        Column("month", "month", "Month the balance closes."),
+        Column("ndc", "ndc", "11-digit NDC accumulated."),
+        Column("location", "code", "Inventory location, as in drug_purchases.location."),
+        Column("account", "choice", "Account the units accumulate to.", choices=ACCOUNTS),
+        Column("units_carried", "number", "Units accumulated and not yet reordered (negative "
+               "after a reversal took back units already reordered).", unit="billing units"),
+    ),
+    key=("month", "ndc", "location", "account"),
+    notes=("Optional. `rxxl audit-pack` opens its accumulator with the balances of the month "
+           "before the period; without them it starts at zero and says so.",),
+)
+PROGRAM_340B = (ACCUMULATOR_BALANCES,)
+
 EXAMPLE_TABLES = {table.name: table for table in (
     EXAMPLE_BUDGET_LINES, EXAMPLE_DRUG_SPEND, EXAMPLE_INVENTORY, EXAMPLE_CAPITAL_REQUEST)}
 
 FINANCE_TABLES = (BUDGET_LINES, DRUG_PURCHASES, INVENTORY_SNAPSHOTS, CAPITAL_REQUESTS, DRUGS,
                   LOCATIONS)
 REFERENCE_340B = (ENTITY, SITES, PRESCRIBERS, ENCOUNTERS, MEF, ORPHAN_DRUGS)
-TABLES = {table.name: table for table in (*FINANCE_TABLES, CLAIMS, *REFERENCE_340B)}
+TABLES = {table.name: table for table in (*FINANCE_TABLES, CLAIMS, *REFERENCE_340B,
+                                          *PROGRAM_340B)}
 
 
 def contracts_markdown() -> str:
@@ -502,6 +529,7 @@ def contracts_markdown() -> str:
         ("Finance tables", FINANCE_TABLES),
         ("Claims (public contract)", (CLAIMS,)),
         ("340B reference tables (public contract, one file each)", REFERENCE_340B),
+        ("340B program data (optional, one file each)", PROGRAM_340B),
         ("Example figures (`rxxl example --data`, one CSV file each)",
          tuple(EXAMPLE_TABLES.values())),
     ):

@@ -163,7 +163,8 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
                          f" {covered}: choose months in it")
     step("loading 340B reference tables")
     reference = load_reference(folder)
-    tables = {name: _optional(folder, name) for name in ("drugs", "drug_purchases")}
+    tables = {name: _optional(folder, name)
+              for name in ("drugs", "drug_purchases", "accumulator_balances")}
     patients = Pseudonyms("PT") if mask_patients else None
     kept = _Kept(reference)
     with open(universe_csv, "wb") as universe:
@@ -358,8 +359,9 @@ def _replenishment(claims: pd.DataFrame, audit: pd.DataFrame,
                    reference: dict[str, pd.DataFrame],
                    tables: dict[str, pd.DataFrame | None], first: pd.Period, last: pd.Period,
                    notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The accumulator over the period (started at zero on its first day) and its check
-    against the period's purchases; empty, with a note, without drugs or purchases."""
+    """The accumulator over the period, opened with the ``accumulator_balances`` of the
+    month before (at zero, with a note, without them), and its check against the period's
+    purchases; empty, with a note, without drugs or purchases."""
     drugs, purchases = tables["drugs"], tables["drug_purchases"]
     if drugs is None or purchases is None:
         missing = " and ".join(name for name, table in (("drugs", drugs),
@@ -368,10 +370,31 @@ def _replenishment(claims: pd.DataFrame, audit: pd.DataFrame,
         notes.append(f"No {missing} table: the accumulator and replenishment check are not"
                      " in the pack.")
         return pd.DataFrame(), pd.DataFrame()
-    accumulated = accumulator.accumulate(claims, drugs, audit, reference["entity"])
+    accumulated = accumulator.accumulate(claims, drugs, audit, reference["entity"],
+                                         opening=_opening(tables["accumulator_balances"],
+                                                          first, notes))
     months = purchases["month"].dt.to_period("M")
     bought = purchases[(months >= first) & (months <= last)]
     return accumulated, accumulator.replenishment(accumulated, bought)
+
+
+def _opening(balances: pd.DataFrame | None, first: pd.Period,
+             notes: list[str]) -> pd.DataFrame | None:
+    """The balances the accumulator opens the period with: those of the month before."""
+    before = first - 1
+    if balances is None:
+        notes.append(f"No accumulator_balances table: the accumulator starts at zero in {first};"
+                     " units carried from before show as differences of up to a package in"
+                     " the first months.")
+        return None
+    opening = balances[balances["month"].dt.to_period("M") == before]
+    if opening.empty:
+        notes.append(f"accumulator_balances has no balances for {before}: the accumulator "
+                     f"starts at zero in {first}.")
+        return None
+    notes.append(f"The accumulator opens with the accumulator_balances of {before} "
+                 f"({len(opening):,} NDC and location lines).")
+    return opening
 
 
 # --- tracers -------------------------------------------------------------------------------

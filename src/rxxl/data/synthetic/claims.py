@@ -559,6 +559,7 @@ def to_arrow(org: Organization, form: Formulary, claims: Claims, numbers: np.nda
         "patient_id": patient_ids.take(pa.array(c.patient)),
         "prescriber_npi": take_text(npi_text, c.prescriber),
         "site_id": take_text(org.site_ids, c.site),
+        "location": take_text([loc.code for loc in org.locations], c.location),
         "patient_status": take_text(list(PATIENT_STATUS), c.patient_status),
         "payer": take_text(org.payer_names, c.payer),
         "payer_type": take_text(list(org.payer_type), c.payer),

@@ -48,6 +48,9 @@ TPA_FEE = 6.00
 DRUG_COST_PER_APD = 310.0
 #: Days on hand of the overstocked location in the latest month, times its normal.
 OVERSTOCK_DAYS_FACTOR = 2.5
+#: The mixed-use area of the planted over- and under-replenishment, and the packages of each.
+REPLENISH_LOCATION = "RUMC-INF"
+REPLENISH_PACKAGES = 3
 
 
 @dataclass
@@ -90,11 +93,16 @@ def month_totals(org: Organization, form: Formulary, claims: Claims) -> MonthTot
     # resubmission stands in for its original.
     dispensed = ((claims.status == 0) | (medical & ~resubmitted)) & ~(
         resubmitted & (claims.status == 1))
+    # The split-billing system replenishes on 340B only the use it qualifies, which is the
+    # audit's: a planted 340B claim's units go to GPO, or to WAC where the GPO prohibition
+    # binds, so the replenishment check sees only its own planted problems.
+    account = np.where((claims.account == A340B) & (claims.planted >= 0),
+                       np.where(org.gpo_prohibited[claims.entity], WAC, GPO), claims.account)
     # A contract pharmacy dispenses its own stock; the entity replenishes only 340B claims.
-    location = np.where((claims.channel == CONTRACT_PHARMACY) & (claims.account != A340B),
+    location = np.where((claims.channel == CONTRACT_PHARMACY) & (account != A340B),
                         -1, claims.location)
     ok = dispensed & (location >= 0)
-    key = (location[ok] * n_drug + claims.drug[ok]) * 3 + claims.account[ok]
+    key = (location[ok] * n_drug + claims.drug[ok]) * 3 + account[ok]
     units = np.bincount(key, weights=claims.quantity[ok], minlength=n_loc * n_drug * 3)
     initial = (claims.original < 0) & (location >= 0)
     counts = np.bincount(location[initial] * 5 + claims.channel[initial],
@@ -192,14 +200,22 @@ class Finance:
         package = form.package_size[None, :, None]
         cost = self.unit_cost
         doh = np.array([loc.days_on_hand for loc in org.locations])
-        waste = np.zeros((months, n_loc, 1, 1))
+        waste = np.zeros((months, n_loc, 1, 3))
         waste[:, :stocked] = rng.uniform(0.004, 0.012, (months, stocked, 1, 1))
+        # The 340B account replenishes eligible use and nothing else (the accumulator's
+        # rule, from zero in the first month): stock that expired, and the par adjustment,
+        # are bought on GPO or WAC.
+        waste[..., A340B] = 0.0
         expired = units * waste
         # Costly packages are not bought to steer stock levels.
         steerable = (cost * form.package_size[None, :, None] < 1_000)[:, None]
+        steerable[..., A340B] = False
         on_hand = doh[:, None, None] / (365 / 12) * units.mean(axis=0)
         opening = on_hand.copy()
         accumulated = rng.uniform(0, 1, units.shape[1:]) * package
+        accumulated[..., A340B] = 0.0
+        #: The 340B accumulator's balance at each month end, (month, location, product).
+        self.carried_340b = np.zeros(units.shape[:3])
         ordered = np.zeros_like(units)
         value = np.empty((months + 1, stocked))
         stock_cost = self.stock_cost
@@ -222,6 +238,8 @@ class Finance:
             before = np.floor(accumulated / package)
             accumulated = accumulated + need
             ordered[m] = np.floor(accumulated / package) - before
+            self.carried_340b[m] = (accumulated - np.floor(accumulated / package) * package
+                                    )[..., A340B]
             on_hand = on_hand + ordered[m] * package - units[m] - expired[m]
             value[m + 1] = np.einsum("lda,da->l", on_hand[:stocked], stock_cost[m])
         self.opening = opening
@@ -236,6 +254,7 @@ class Finance:
         self.expired_value = np.round(
             np.einsum("mlda,mda->ml", expired[:, :stocked], stock_cost), 2)
         self._forward_buy(value)
+        self._misreplenish(value)
         self.inventory_value = np.round(value, 2)
 
     def _forward_buy(self, value: np.ndarray) -> None:
@@ -252,6 +271,7 @@ class Finance:
         # A month that closed heavy already still gets a real forward buy.
         extra_value = max(extra_value, (OVERSTOCK_DAYS_FACTOR - 1) * normal_value)
         line_value = self.packages[m, ol] * self.package_cost[m]
+        line_value[:, A340B] = 0.0
         share = line_value / line_value.sum()
         cost = np.maximum(self.package_cost[m], 0.01)
         wanted = share * extra_value / cost
@@ -262,6 +282,8 @@ class Finance:
         # accounts).
         short = extra_value - float((extra * cost).sum())
         order = np.argsort(-(wanted - extra), axis=None, kind="stable")
+        # A forward buy is not 340B: the 340B account buys only what eligible use made due.
+        order = order[order % len(ACCOUNTS) != A340B]
         needed = np.searchsorted(np.cumsum(cost.ravel()[order]), short) + 1
         extra.ravel()[order[:needed]] += 1
         self.packages[m, ol] += extra
@@ -270,7 +292,71 @@ class Finance:
         self.overstock_extra = bought
         self.overstock_ending_ratio = float(value[latest, ol] / normal_value)
 
+    def _misreplenish(self, value: np.ndarray) -> None:
+        """Plant the two replenishment problems at the mixed-use infusion center in the
+        latest month: extra 340B packages of one product that no eligible use made due
+        (over-replenishment), and packages of another that eligible use made due bought on
+        WAC instead of 340B (under-replenishment; the medical center is a DSH, under the GPO
+        prohibition). Products are the infusion center's 340B lines of the month with at
+        more than REPLENISH_PACKAGES due (some stay on 340B), other than the price spike's, by 340B package cost:
+        the upper quartile's for the over, the median's for the under."""
+        form, org, m = self.form, self.org, self.cal.latest
+        loc = org.location_index[REPLENISH_LOCATION]
+        due = self.packages[m, loc, :, A340B]
+        price = self.package_cost[m, :, A340B]
+        candidates = np.flatnonzero((due > REPLENISH_PACKAGES)
+                                    & (np.arange(form.n) != form.spike_drug))
+        ranked = candidates[np.argsort(price[candidates], kind="stable")]
+        over, under = ranked[(3 * len(ranked)) // 4], ranked[len(ranked) // 2]
+        if over == under:
+            raise RuntimeError("the sample has too few 340B lines to plant replenishment")
+        k = REPLENISH_PACKAGES
+        self.packages[m, loc, over, A340B] += k
+        self.packages[m, loc, under, A340B] -= k
+        self.packages[m, loc, under, WAC] += k
+        # Stock is opening + purchases - use: the extra packages stay on the shelf, the WAC
+        # ones replace 340B ones.
+        unit = self.stock_cost[m]
+        size = form.package_size
+        value[len(self.cal), loc] += k * size[over] * unit[over, A340B] + k * size[under] * (
+            unit[under, WAC] - unit[under, A340B])
+        other = self.packages[m, loc, under, [GPO, WAC]]
+        other_price = float(other @ self.package_cost[m, under, [GPO, WAC]] / other.sum())
+        self.replenishment_planted = {
+            "location": REPLENISH_LOCATION, "month": self.cal.labels[m], "packages": k,
+            "over": {"ndc": str(form.ndc[over]), "drug_name": str(form.name[over]),
+                     "package_price_340b": float(price[over]),
+                     "exposure_dollars": round(k * float(price[over]), 2)},
+            "under": {"ndc": str(form.ndc[under]), "drug_name": str(form.name[under]),
+                      "package_price_340b": float(price[under]),
+                      "package_price_bought_instead": round(other_price, 4),
+                      "savings_left_behind": round(k * (other_price - float(price[under])),
+                                                   2)},
+        }
+
     # --- tables --------------------------------------------------------------------------
+
+    def balances_table(self) -> pd.DataFrame:
+        """The ``accumulator_balances`` table: the 340B accumulator's units carried at each
+        month end per NDC and location, where use has accumulated (the split-billing
+        system's accumulator report; its GPO and WAC sides are not kept here).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        form, org, cal = self.form, self.org, self.cal
+        used = np.cumsum(self.units[..., A340B], axis=0) > 0
+        m, loc, drug = np.nonzero(used)
+        frame = pd.DataFrame({
+            "month": np.array(cal.labels)[m],
+            "ndc": form.ndc[drug],
+            "location": np.array([x.code for x in org.locations])[loc],
+            "account": "340B",
+            "units_carried": np.round(self.carried_340b[m, loc, drug], 6),
+        })
+        return frame.sort_values(["month", "location", "ndc"], kind="stable")
+
 
     def purchases_table(self) -> pd.DataFrame:
         """The ``drug_purchases`` table: packages bought per month, NDC, account and

@@ -287,6 +287,7 @@ def _write_sample(folder: Path, size, seed: int, end_month: str) -> dict:
     tables["budget_lines"] = finance.budget_table()
     tables["drug_purchases"] = finance.purchases_table()
     tables["inventory_snapshots"] = finance.inventory_table()
+    tables["accumulator_balances"] = finance.balances_table()
     tables["capital_requests"] = capital_table()
     for name, frame in tables.items():
         _csv(frame, folder / f"{name}.csv")
@@ -377,6 +378,29 @@ def _manifest(size, seed, end_month, cal, org, form, planter, finance, claim_cou
                     "days_on_hand_rule": "days in month x (beginning + ending inventory) / 2"
                                          " / cost of goods dispensed"},
     })
+    replenished = finance.replenishment_planted
+    for pid, side, code, words in (
+            ("P21", "over", "OVER_REPLENISHED",
+             "{k} more packages of {drug} bought on the 340B account at {location} in {month} "
+             "than its eligible use made due: 340B stock no eligible patient used"),
+            ("P22", "under", "UNDER_REPLENISHED",
+             "{k} packages of {drug} that eligible 340B use at {location} made due in {month} "
+             "bought on WAC instead of 340B: savings left behind")):
+        planted_line = replenished[side]
+        planted.append({
+            "id": pid,
+            "kind": f"{side}-replenishment",
+            "expected": code,
+            "description": words.format(k=replenished["packages"],
+                                        drug=planted_line["drug_name"],
+                                        location=replenished["location"],
+                                        month=replenished["month"]),
+            "identifiers": {"ndc": planted_line["ndc"], "location": replenished["location"],
+                            "account": "340B", "month": replenished["month"]},
+            "details": {"packages": replenished["packages"],
+                        **{key: value for key, value in planted_line.items()
+                           if key not in ("ndc", "drug_name")}},
+        })
     rows = {name: int(len(frame)) for name, frame in tables.items()}
     rows["claims"] = int(sum(claim_counts.values()))
     rows["encounters"] = int(encounters)
