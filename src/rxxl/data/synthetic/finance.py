@@ -297,9 +297,9 @@ class Finance:
         latest month: extra 340B packages of one product that no eligible use made due
         (over-replenishment), and packages of another that eligible use made due bought on
         WAC instead of 340B (under-replenishment; the medical center is a DSH, under the GPO
-        prohibition). Products are the infusion center's 340B lines of the month with at
-        more than REPLENISH_PACKAGES due (some stay on 340B), other than the price spike's, by 340B package cost:
-        the upper quartile's for the over, the median's for the under."""
+        prohibition). Products are the infusion center's 340B lines of the month with more
+        than REPLENISH_PACKAGES due (some stay on 340B), other than the price spike's, by
+        340B package cost: the upper quartile's for the over, the median's for the under."""
         form, org, m = self.form, self.org, self.cal.latest
         loc = org.location_index[REPLENISH_LOCATION]
         due = self.packages[m, loc, :, A340B]
