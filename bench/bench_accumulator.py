@@ -22,7 +22,11 @@ negative (the made-up month has no reversal of an earlier month).
     python bench/bench_accumulator.py --large /tmp/large   # also the large sample's latest month
 
 *large sample* (``--large DIR``, a folder ``rxxl sample --size large`` wrote): its latest month's
-claims loaded and audited (not timed), then ``accumulate`` and ``replenishment`` timed.
+claims loaded and audited (not timed), then ``accumulate`` (opened with the month before's
+``accumulator_balances``) and ``replenishment`` timed.
+
+The samples' months are opened with the balances of the month before, and their findings must
+be exactly the manifest's planted over- and under-replenishment.
 
 Figures are printed and written to bench/results/accumulator.md.
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -42,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rxxl.accumulator import accumulate, replenishment
+from rxxl.accumulator import OVER_REPLENISHED, UNDER_REPLENISHED, accumulate, replenishment
 from rxxl.audit340b import audit_claims
 from rxxl.data import load_reference, load_table
 from rxxl.data.synthetic import generate
@@ -59,33 +64,62 @@ def timed(repeat: int, function, *args) -> tuple[list[float], object]:
     return seconds, result
 
 
-def small_sample(repeat: int) -> list[tuple[str, int, float, float]]:
-    rows = []
+def opening(balances: pd.DataFrame, month: str) -> pd.DataFrame | None:
+    """The accumulator_balances rows of the month before ``month`` (None before the first)."""
+    before = balances[balances["month"].dt.to_period("M") == pd.Period(month, "M") - 1]
+    return before if len(before) else None
+
+
+def planted(folder: Path) -> set[tuple]:
+    """The manifest's planted replenishment problems: (month, ndc, location, finding,
+    packages)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return {(p["identifiers"]["month"], p["identifiers"]["ndc"], p["identifiers"]["location"],
+             p["expected"], float(p["details"]["packages"])) for p in manifest["planted"]
+            if p["expected"] in (OVER_REPLENISHED, UNDER_REPLENISHED)}
+
+
+def found(checked: pd.DataFrame) -> set[tuple]:
+    rows = checked[checked["finding"].notna()]
+    return set(zip(rows["month"], rows["ndc"], rows["location"], rows["finding"],
+                   rows["packages_over"] + rows["packages_under"], strict=True))
+
+
+def small_sample(repeat: int) -> tuple[list[tuple[str, int, float, float, int]], set, set]:
+    rows, findings = [], set()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "sample"
         generate(folder, size="small")
         reference = load_reference(folder)
         drugs = load_table(folder / "drugs.csv", "drugs")
         purchases = load_table(folder / "drug_purchases.csv", "drug_purchases")
+        balances = load_table(folder / "accumulator_balances.csv", "accumulator_balances")
         for part in sorted((folder / "claims").iterdir()):
             claims = load_table(part, "claims")
             audit = audit_claims(claims, reference)
-            acc_s, result = timed(repeat, accumulate, claims, drugs, audit, reference["entity"])
-            rep_s, _ = timed(repeat, replenishment, result, purchases)
-            rows.append((part.stem, len(claims), min(acc_s), min(rep_s)))
-    return rows
+            acc_s, result = timed(repeat, lambda c=claims, a=audit, p=part: accumulate(
+                c, drugs, a, reference["entity"], opening=opening(balances, p.stem)))
+            rep_s, checked = timed(repeat, replenishment, result, purchases)
+            findings |= found(checked)
+            rows.append((part.stem, len(claims), min(acc_s), min(rep_s),
+                         int(checked["finding"].notna().sum())))
+        return rows, findings, planted(folder)
 
 
-def large_month(folder: Path, repeat: int) -> tuple[str, int, list[float], list[float], int]:
+def large_month(folder: Path, repeat: int) -> tuple:
     reference = load_reference(folder)
     drugs = load_table(folder / "drugs.csv", "drugs")
     purchases = load_table(folder / "drug_purchases.csv", "drug_purchases")
+    balances = load_table(folder / "accumulator_balances.csv", "accumulator_balances")
     latest = sorted((folder / "claims").iterdir())[-1]
     claims = load_table(latest, "claims")
     audit = audit_claims(claims, reference)
-    acc_s, result = timed(repeat, accumulate, claims, drugs, audit, reference["entity"])
+    start = opening(balances, latest.stem)
+    acc_s, result = timed(repeat, lambda: accumulate(claims, drugs, audit, reference["entity"],
+                                                     opening=start))
     rep_s, checked = timed(repeat, replenishment, result, purchases)
-    return latest.stem, len(claims), acc_s, rep_s, len(checked)
+    return (latest.stem, len(claims), acc_s, rep_s, len(checked), found(checked),
+            planted(folder), 0 if start is None else len(start))
 
 
 def made_up_month(n: int, seed: int = 17) -> tuple[pd.DataFrame, ...]:
@@ -144,7 +178,7 @@ def main() -> int:
 
     large = large_month(args.large, args.repeat) if args.large else None
 
-    small = small_sample(args.repeat)
+    small, small_found, small_planted = small_sample(args.repeat)
     claims, audit, entity, drugs, purchases = made_up_month(args.claims)
     acc_s, result = timed(args.repeat, accumulate, claims, drugs, audit, entity)
     rep_s, checked = timed(args.repeat, replenishment, result, purchases)
@@ -157,6 +191,11 @@ def main() -> int:
         failures.append(f"units {result['units'].sum():,.0f} != expected {expected:,.0f}")
     if (result["units_carried"] < 0).any():
         failures.append("a negative balance carried in a month without earlier reversals")
+    if small_found != small_planted:
+        failures.append(f"small sample: found {sorted(small_found)}, planted "
+                        f"{sorted(small_planted)}")
+    if large is not None and large[5] != large[6]:
+        failures.append(f"large sample: {len(large[5])} findings, planted {sorted(large[6])}")
 
     lines = [
         "# Benchmark: the 340B split-billing accumulator",
@@ -176,7 +215,9 @@ def main() -> int:
         f"| replenishment ({len(purchases):,} purchase rows) | {min(rep_s):.2f} | "
         f"{statistics.median(rep_s):.2f} | {len(checked):,} |",
         "",
-        "Checks: units accumulated equal the counted claims' units; no negative balance: "
+        "Checks: units accumulated equal the counted claims' units; no negative balance; on the "
+        "samples, the findings are exactly the planted over- and under-replenishment "
+        "(manifest P21, P22: NDC, location, month, finding and packages), no false alarm: "
         + ("passed." if not failures else "FAILED: " + "; ".join(failures)),
         "",
         *([] if large is None else [
@@ -188,15 +229,22 @@ def main() -> int:
             f"| replenishment ({large[4]:,} rows out) | {min(large[3]):.2f} | "
             f"{statistics.median(large[3]):.2f} |",
             "",
+            f"Opened with the {large[7]:,} accumulator_balances lines of the month before. "
+            f"Findings: {len(large[5])} ("
+            + "; ".join(f"{f} {ndc} at {loc}, {p:g} packages" for _, ndc, loc, f, p
+                        in sorted(large[5])) + f"); planted: {len(large[6])}.",
+            "",
             "Loading the month and its 340B audit are not timed here (bench_load.py, "
             "bench_audit340b.py).",
             "",
         ]),
         "## The small synthetic sample, month by month",
         "",
-        "| month | claims | accumulate s | replenishment s |",
-        "|---|---:|---:|---:|",
-        *[f"| {m} | {n:,} | {a:.3f} | {r:.3f} |" for m, n, a, r in small],
+        "Each month opened with the accumulator_balances of the month before.",
+        "",
+        "| month | claims | accumulate s | replenishment s | findings |",
+        "|---|---:|---:|---:|---:|",
+        *[f"| {m} | {n:,} | {a:.3f} | {r:.3f} | {k} |" for m, n, a, r, k in small],
         "",
     ]
     text = "\n".join(lines)

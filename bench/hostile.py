@@ -778,7 +778,8 @@ def _judge(case: Case, sample: Sample, before: dict, after: dict, codes: list,
                 verdicts.append("unexpected")
                 details.append(f"exit {codes} after the fault")
         elif case.concurrent:
-            if not any(succeeded) or not all(s or f for s, f in zip(succeeded, failed_clearly)):
+            if not any(succeeded) or not all(
+                    s or f for s, f in zip(succeeded, failed_clearly, strict=True)):
                 verdicts.append("unexpected")
                 details.append(f"exit codes {codes}")
             elif all(succeeded):

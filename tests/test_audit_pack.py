@@ -130,8 +130,12 @@ def test_each_tracer_is_traced_to_encounter_prescriber_purchase_and_medicaid(
         starts = pd.to_datetime(listed["start_date"])
         ends = pd.to_datetime(listed["end_date"]).fillna(pd.Timestamp("2200-01-01"))
         assert ((starts <= served) & (served <= ends)).any()
-        assert row.prescriber_eligibility.split(" to ")[0] in set(listed["start_date"])
-        assert row.site_registration.split(",")[0] in {"parent", "child", "contract_pharmacy"}
+        assert row.prescriber_eligibility[:10] in set(listed["start_date"])
+        assert row.site_registration.split(",")[0] in {"Parent site", "Child site",
+                                                       "Contract pharmacy"}
+        # The accumulator's month of the claim's NDC where it was dispensed, on 340B.
+        where = claim["location"] if isinstance(claim["location"], str) else claim["site_id"]
+        assert row.accumulator.startswith(f"{served:%Y-%m} 340B at {where}: "), row.accumulator
         assert row.purchase_record.startswith(served.strftime("%Y-%m")) or \
             row.purchase_record.startswith("none")
         if claim["payer_type"] == "medicaid_ffs":
@@ -140,6 +144,27 @@ def test_each_tracer_is_traced_to_encounter_prescriber_purchase_and_medicaid(
             assert row.medicaid_status.startswith("Medicaid managed care")
         else:
             assert row.medicaid_status == "not Medicaid"
+
+
+def test_replenishment_finds_the_planted_over_and_under_replenishment_only(pack, small_sample):
+    planted = {entry["expected"]: entry for entry in small_sample[1]["planted"]
+               if entry["id"] in ("P21", "P22")}
+    found = _csv(pack, "replenishment")
+    found = found[found["finding"] != ""]
+    # The period opens with the balances of July: no carried units misread as findings.
+    assert sorted(found["finding"]) == ["OVER_REPLENISHED", "UNDER_REPLENISHED"]
+    for row in found.itertuples():
+        entry = planted[row.finding]
+        assert (row.ndc, row.location, row.month) == (
+            entry["identifiers"]["ndc"], entry["identifiers"]["location"],
+            entry["identifiers"]["month"])
+        dollars = float(row.exposure_dollars) + float(row.savings_left_behind)
+        assert dollars == pytest.approx(entry["details"].get(
+            "exposure_dollars", entry["details"].get("savings_left_behind")))
+    notes = _csv(pack, "parameters")
+    assert notes["value"].str.contains("accumulator_balances of 2026-07").any() or any(
+        "accumulator_balances of 2026-07" in str(cell) for row in load_workbook(
+            pack / f"{NAME}.xlsx")["Read me"].iter_rows(values_only=True) for cell in row)
 
 
 def test_findings_by_reason_are_the_planted_claims_of_the_period(pack, small_sample):
@@ -171,7 +196,7 @@ def test_the_workbook_recalculates_in_libreoffice_without_error_values(
               if row[0]}
     universe = _csv(pack, "universe")
     assert readme["340B claims in the universe"] == len(universe)
-    assert readme["Claims with a violation"] == (universe["audit_status"] == "violation").sum()
+    assert readme["340B claims with a violation"] == (universe["audit_status"] == "violation").sum()
     assert readme["Tracer claims"] == len(_csv(pack, "tracers"))
     assert readme["Registry findings"] == len(_csv(pack, "registry"))
     findings = _csv(pack, "findings")

@@ -71,7 +71,7 @@ def test_audit_parameters_name_the_lookback_months_version_and_reference_dates(s
                        ("prescribers", "prescribers.csv"), ("orphan_drugs", "orphan_drugs.csv"),
                        ("encounters", "encounters.parquet")):
         dated = dt.date.fromtimestamp((sample / file).stat().st_mtime).isoformat()
-        assert f"{file} dated {dated}" in shown[f"Reference: {name}"], name
+        assert f"{file} (file saved {dated})" in shown[f"Reference: {name}"], name
     # The entity table: 5 registrations, the latest date in them read by hand.
     entity = _csv(sample, "entity", ("start_date", "end_date"))
     latest = max(entity["start_date"].max(), entity["end_date"].max())

@@ -71,6 +71,9 @@ FINDINGS: dict[str, str] = {
     UNDER_REPLENISHED: "Fewer packages bought on 340B than eligible use made due: eligible "
                        "use replenished on GPO or WAC (savings left behind)",
 }
+#: Each finding's short name, as a table's column shows it.
+FINDING_NAMES: dict[str, str] = {OVER_REPLENISHED: "Over-replenished",
+                                 UNDER_REPLENISHED: "Under-replenished"}
 #: Units within this of a package boundary count as reaching it (float sums of fractional
 #: doses such as 0.1 mL must not lose a package to rounding).
 _UNIT_TOLERANCE = 1e-9

@@ -83,6 +83,13 @@ EXPOSURE_KINDS: dict[str, str] = {
     BILLING_CORRECTION: "Rebill with the JG or TB modifier; no payment differs",
 }
 
+#: Each exposure kind's short name, as a table's column shows it.
+EXPOSURE_KIND_NAMES: dict[str, str] = {
+    REPAYMENT: "Manufacturer repayment", REBATE: "Medicaid rebate",
+    REGULATORY: "Regulatory (GPO prohibition)", MISSED_SAVINGS: "Missed savings",
+    UNDETERMINED: "Undetermined", BILLING_CORRECTION: "Billing correction",
+}
+
 #: The exposure kind of every audit reason code, in attribution order (ties go to the first).
 EXPOSURE_OF_REASON: dict[str, str] = {
     "ENTITY_INACTIVE": REPAYMENT,

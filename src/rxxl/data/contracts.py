@@ -52,11 +52,19 @@ PAYER_TYPES = (
     "medicaid_ffs", "medicaid_mco", "medicare_b", "medicare_d", "commercial", "self_pay",
     "other",
 )
+#: Each payer type and site type in the finance team's words, as reports show them.
+PAYER_TYPE_NAMES = {
+    "medicaid_ffs": "Medicaid fee-for-service", "medicaid_mco": "Medicaid managed care",
+    "medicare_b": "Medicare Part B", "medicare_d": "Medicare Part D",
+    "commercial": "Commercial", "self_pay": "Self pay", "other": "Other",
+}
 ACCOUNTS = ("340B", "GPO", "WAC")
 CLAIM_TYPES = ("pharmacy", "medical")
 CLAIM_STATUSES = ("paid", "denied")
 ENTITY_TYPES = ("DSH", "PED", "CAN", "CAH", "SCH", "RRC", "FQHC", "other")
 SITE_TYPES = ("parent", "child", "contract_pharmacy")
+SITE_TYPE_NAMES = {"parent": "Parent site", "child": "Child site",
+                   "contract_pharmacy": "Contract pharmacy"}
 LINE_TYPES = ("expense", "revenue")
 MONY_CODES = ("M", "N", "O", "Y")
 

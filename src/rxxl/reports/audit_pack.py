@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from rxxl import accumulator, audit340b, exposure, registry, savings
 from rxxl.data import load_reference, load_table
+from rxxl.data.contracts import SITE_TYPE_NAMES
 from rxxl.errors import InputError
 from rxxl.outputs import append_csv, write_table
 from rxxl.parsing import parse_month
@@ -447,7 +448,8 @@ def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
 def _listing(table: pd.DataFrame, keys: dict[str, pd.Series], entity: pd.Series,
              day: pd.Series, kind: str | None = None) -> np.ndarray:
     """The listing (registration or eligibility) of each claim's key to its 340B ID that
-    covers the service date, as ``child, 2020-01-01 to open``; else what there is."""
+    covers the service date, as ``Child site, 2020-01-01, no end date``; else what there
+    is."""
     (column, values), = keys.items()
     asked = pd.DataFrame({"row": np.arange(len(day)), column: values.astype(object).to_numpy(),
                           "entity_id": entity.to_numpy(), "day": day.to_numpy()})
@@ -456,9 +458,10 @@ def _listing(table: pd.DataFrame, keys: dict[str, pd.Series], entity: pd.Series,
                        on=[column, "entity_id"], how="inner")
     covers = (rows["start_date"] <= rows["day"]) & (
         rows["end_date"].isna() | (rows["day"] <= rows["end_date"]))
-    period = (rows["start_date"].dt.strftime("%Y-%m-%d") + " to "
-              + rows["end_date"].dt.strftime("%Y-%m-%d").fillna("open"))
-    text = (rows[kind].astype(str) + ", " + period) if kind else period
+    period = rows["start_date"].dt.strftime("%Y-%m-%d") + (
+        " to " + rows["end_date"].dt.strftime("%Y-%m-%d")).fillna(", no end date")
+    text = (rows[kind].astype(str).map(lambda code: SITE_TYPE_NAMES.get(code, code)) + ", "
+            + period) if kind else period
     rows = rows.assign(text=np.where(covers, text, "not on the date (listed " + period + ")"),
                        covers=covers)
     # The listing that covers the date first; else the listing nearest in time.
@@ -474,7 +477,10 @@ def _accumulator_text(picked: pd.DataFrame, replenished: pd.DataFrame) -> np.nda
     if replenished.empty:
         return np.full(len(picked), "no accumulator (no drugs or drug_purchases table)",
                        dtype=object)
-    location = picked["location"] if "location" in picked else picked["site_id"]
+    # As the accumulator keys it: the dispensing inventory, else the site.
+    location = (picked["location"].astype(object).where(picked["location"].notna(),
+                                                        picked["site_id"])
+                if "location" in picked else picked["site_id"])
     asked = pd.DataFrame({
         "row": np.arange(len(picked)), "ndc": picked["ndc"].astype(object).to_numpy(),
         "location": location.astype(object).to_numpy(),

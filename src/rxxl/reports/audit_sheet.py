@@ -111,7 +111,8 @@ def reference_text(reference: dict[str, pd.DataFrame] | None, folder: Path, name
     source = _reference_source(folder, name)
     parts = [about]
     if source is not None:
-        parts.append(f"{source.name}{'/' if source.is_dir() else ''} dated {_file_date(source)}")
+        parts.append(f"{source.name}{'/' if source.is_dir() else ''} (file saved "
+                     f"{_file_date(source)})")
     parts.append(f"{len(table):,} rows used")
     dates = [table[column].max() for column in columns if column in table]
     dates = [date for date in dates if pd.notna(date)]

@@ -18,7 +18,10 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from rxxl import audit340b
+from rxxl import audit340b, exposure
+from rxxl.accumulator import FINDING_NAMES
+from rxxl.data.contracts import PAYER_TYPE_NAMES, SITE_TYPE_NAMES
+from rxxl.exposure import EXPOSURE_KIND_NAMES
 from rxxl.outputs import atomic_path, xlsx_text
 from rxxl.reports import style
 
@@ -45,9 +48,11 @@ class Col:
 
     key: str
     header: str
-    kind: str = "text"  # text, code, date, month, count, quantity, money
+    kind: str = "text"  # text, code, date, month, count, packages, quantity, money
     width: float = 14
     total: bool = False
+    #: Words shown for the codes of the column (the CSVs keep the codes).
+    names: dict[str, str] | None = None
 
 
 FINDINGS = (
@@ -55,13 +60,14 @@ FINDINGS = (
     Col("description", "What it means", "text", 50),
     Col("claims", "Claims", "count", 9, total=True),
     Col("dollars_at_risk", "Dollars at stake", "money", 14, total=True),
-    Col("exposure_kind", "Exposure kind", "code", 17),
+    Col("exposure_kind", "Exposure kind", "code", 26, names=EXPOSURE_KIND_NAMES),
     Col("exposure_claims", "Claims attributed", "count", 10, total=True),
     Col("exposure_dollars", "Exposure", "money", 14, total=True),
     Col("upper_bound_dollars", "Of which upper bound", "money", 14, total=True),
 )
 EXPOSURE = (
-    Col("kind", "Exposure kind", "code", 18), Col("text", "What the finding costs", "text", 70),
+    Col("kind", "Exposure kind", "code", 27, names=EXPOSURE_KIND_NAMES),
+    Col("text", "What the finding costs", "text", 70),
     Col("claims", "Claims", "count", 10, total=True),
     Col("exposure_dollars", "Exposure", "money", 16, total=True),
     Col("upper_bound_dollars", "Of which upper bound", "money", 16, total=True),
@@ -92,7 +98,8 @@ TRACERS = (
     Col("account", "Account", "code", 8),
     Col("purchase_record", "Purchase record", "text", 40),
     Col("accumulator", "Accumulator (NDC, location, month)", "text", 40),
-    Col("payer_type", "Payer type", "code", 13), Col("billing_npi", "Billing NPI", "code", 12),
+    Col("payer_type", "Payer type", "code", 16, names=PAYER_TYPE_NAMES),
+    Col("billing_npi", "Billing NPI", "code", 12),
     Col("medicaid_status", "Medicaid status and MEF listing", "text", 40),
     Col("status", "Finding", "code", 10), Col("description", "Reasons", "text", 40),
     Col("dollars_at_risk", "Dollars at stake", "money", 12, total=True),
@@ -100,7 +107,8 @@ TRACERS = (
 REGISTRY = (
     Col("reason", "Reason code", "code", 24), Col("reason_text", "What it means", "text", 44),
     Col("detail", "Detail", "text", 44), Col("entity_id", "340B ID", "code", 12),
-    Col("site_id", "Site", "code", 12), Col("site_type", "Site type", "code", 14),
+    Col("site_id", "Site", "code", 12),
+    Col("site_type", "Site type", "code", 15, names=SITE_TYPE_NAMES),
     Col("registered_entity_id", "Registered to", "code", 12),
     Col("month", "Month", "code", 9), Col("claims", "Claims", "count", 9, total=True),
     Col("dollars_at_risk", "Dollars at stake", "money", 14, total=True),
@@ -109,11 +117,12 @@ REGISTRY = (
 )
 REPLENISHMENT = (
     Col("month", "Month", "code", 9), Col("location", "Location", "code", 12),
-    Col("ndc", "NDC", "code", 12), Col("account", "Account", "code", 8),
-    Col("finding", "Finding", "code", 20), Col("packages_due", "Packages due", "quantity", 10),
-    Col("packages_bought", "Packages bought", "quantity", 10),
-    Col("difference", "Bought - due", "quantity", 10),
-    Col("cumulative_difference", "Cumulative bought - due", "quantity", 12),
+    Col("ndc", "NDC", "code", 12),
+    Col("finding", "Finding", "code", 17, names=FINDING_NAMES),
+    Col("packages_due", "340B packages due", "packages", 10),
+    Col("packages_bought", "340B packages bought", "packages", 10),
+    Col("difference", "Bought less due", "packages", 10),
+    Col("cumulative_difference", "Bought less due, period to date", "packages", 12),
     Col("units_carried", "Units carried", "quantity", 10),
     Col("exposure_dollars", "Diversion exposure", "money", 14, total=True),
     Col("savings_left_behind", "Savings left behind", "money", 14, total=True),
@@ -123,7 +132,7 @@ UNIVERSE = (
     Col("claims", "340B claims", "count", 12, total=True),
     Col("violations", "Violations", "count", 11, total=True),
     Col("review", "For review", "count", 11, total=True),
-    Col("dollars_at_risk", "Dollars at stake", "money", 16, total=True),
+    Col("dollars_at_risk", "Dollars at stake (340B claims)", "money", 16, total=True),
 )
 PARAMETERS = (Col("parameter", "Parameter", "text", 34), Col("value", "Value", "text", 120))
 
@@ -138,8 +147,8 @@ def write_pack_workbook(pack, path: Path) -> Path:
         readme = book.add_worksheet("Read me")
         placed = {}
         sheets = (
-            ("Findings", "Findings by reason", "340B claims of the period with each finding"
-             " (a claim counts once per reason it carries); dollars at stake = quantity x"
+            ("Findings", "Findings by reason", "Claims with each finding (340B claims, and GPO"
+             " and carve-in claims off 340B), once per reason; dollars at stake = quantity x"
              " (WAC - 340B cost).", FINDINGS, pack.findings, "Findings"),
             ("Exposure", "Exposure by kind", "What the findings cost: manufacturer repayment,"
              " Medicaid rebate, regulatory, missed savings, billing correction; each claim"
@@ -155,9 +164,10 @@ def write_pack_workbook(pack, path: Path) -> Path:
             ("Registry", "Registry reconciliation (OPAIS against activity)", "Stale"
              " registrations, unregistered activity, wrong entity, registration changes"
              " (docs/340b-registry.md).", REGISTRY, pack.registry, "Registry"),
-            ("Replenishment", "Split-billing accumulator against purchases", "340B months where"
-             " packages bought and packages due part; every month of every NDC and location is"
-             " in replenishment.csv, the running balance in accumulator.csv.", REPLENISHMENT,
+            ("Replenishment", "Split-billing accumulator against 340B purchases", "340B months"
+             " where packages bought and packages eligible use made due part, largest dollars"
+             " first; every month of every NDC, location and account is in replenishment.csv,"
+             " the running balance in accumulator.csv.", REPLENISHMENT,
              _replenishment_findings(pack.replenishment), "Replenishment"),
             ("Universe", "Claim universe by month and 340B ID", f"Every 340B claim of the"
              f" period, one row each, is in claim_universe.csv ({pack.universe_rows:,} rows).",
@@ -166,11 +176,16 @@ def write_pack_workbook(pack, path: Path) -> Path:
              " draw and each reference table's date and rows.", PARAMETERS, pack.parameters,
              "Parameters"),
         )
+        # The pack holds PHI when unmasked and is confidential either way: every page says so.
+        footer = f"&L{style.FOOTER_LEFT}: 340B audit pack {pack.first} to {pack.last}, confidential"
         for name, title, subtitle, columns, frame, table in sheets:
             sheet = book.add_worksheet(name)
             placed[name] = _write_table(sheet, formats, title, subtitle, columns, frame, table)
-            _print_setup(sheet, columns, f"&L{style.FOOTER_LEFT} &C{name}&R{style.FOOTER_PAGES}")
-        _write_readme(readme, formats, pack, placed)
+            _print_setup(sheet, columns, f"{footer}&C{name}&R{style.FOOTER_PAGES}")
+        # A tracer's row prints across pages: its 340B ID and claim on each.
+        book.get_worksheet_by_name("Tracers").repeat_columns(0, 1)
+        book.get_worksheet_by_name("Tracers").freeze_panes(HEADER_ROW + 1, 2)
+        _write_readme(readme, formats, pack, placed, footer)
         book.close()
     return path
 
@@ -193,7 +208,9 @@ def universe_counts(universe: pd.DataFrame) -> pd.DataFrame:
 def _replenishment_findings(replenished: pd.DataFrame) -> pd.DataFrame:
     if replenished.empty or "finding" not in replenished:
         return pd.DataFrame(columns=[c.key for c in REPLENISHMENT])
-    return replenished[replenished["finding"].notna()].reset_index(drop=True)
+    found = replenished[replenished["finding"].notna()]
+    dollars = found["exposure_dollars"].fillna(0) + found["savings_left_behind"].fillna(0)
+    return found.iloc[np.argsort(-dollars.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _formats(book) -> dict:
@@ -207,18 +224,22 @@ def _formats(book) -> dict:
                                    "text_wrap": True, "valign": "vcenter", "align": "center",
                                    "bottom": 1, "bottom_color": "#808080"}),
         "text": book.add_format({"indent": 1, "text_wrap": True, "valign": "top"}),
-        "code": book.add_format({"valign": "top"}),
-        "date": book.add_format({"num_format": style.DATE, "valign": "top"}),
-        "month": book.add_format({"num_format": style.MONTH, "valign": "top"}),
+        "code": book.add_format({"indent": 1, "valign": "top"}),
+        # Centred: a date right against the next column's code reads as one string.
+        "date": book.add_format({"num_format": style.DATE, "valign": "top", "align": "center"}),
+        "month": book.add_format({"num_format": style.MONTH, "valign": "top",
+                                  "align": "center"}),
         "count": book.add_format({"num_format": style.TALLY, "valign": "top"}),
-        "quantity": book.add_format({"num_format": "#,##0.##", "valign": "top"}),
+        # Whole packages; units to the hundredth (0.1 mL doses), never a trailing dot.
+        "packages": book.add_format({"num_format": style.TALLY, "valign": "top"}),
+        "quantity": book.add_format({"num_format": "#,##0.00", "valign": "top"}),
         "money": book.add_format({"num_format": style.DOLLARS_CENTS, "valign": "top"}),
         "label": book.add_format({"bold": True, "valign": "top"}),
         "total_label": book.add_format({"bold": True, "top": 1}),
         "total_count": book.add_format({"bold": True, "top": 1, "num_format": style.TALLY}),
         "total_money": book.add_format({"bold": True, "top": 1,
                                         "num_format": style.DOLLARS_CENTS}),
-        "plain": book.add_format({"text_wrap": True, "valign": "top"}),
+        "plain": book.add_format({"indent": 1, "text_wrap": True, "valign": "top"}),
     }
 
 
@@ -232,7 +253,10 @@ def _cell_values(frame: pd.DataFrame, column: Col) -> list:
         days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
         serial = (days - _EPOCH).astype(float)
         return [None if np.isnat(d) else s for d, s in zip(days, serial, strict=True)]
-    if column.kind in ("count", "quantity", "money"):
+    if column.names is not None:
+        values = values.astype(object).map(lambda code: column.names.get(code, code)
+                                           if isinstance(code, str) else code)
+    if column.kind in ("count", "packages", "quantity", "money"):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return [None if not np.isfinite(v) else float(v) for v in numbers]
     return [None if pd.isna(v) else xlsx_text(str(v))
@@ -312,7 +336,7 @@ def _print_setup(sheet, columns: tuple[Col, ...], footer: str) -> None:
     sheet.set_footer(footer, {"margin": style.MARGINS["footer"]})
 
 
-def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
+def _write_readme(sheet, formats: dict, pack, placed: dict, footer: str) -> None:
     """The cover: what the pack is, the figures at a glance (formulas on the sheets'
     totals), the files, and the notes."""
     sheet.set_column(0, 0, 40)
@@ -339,15 +363,33 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
         return (f"=COUNTA('{sheet_name}'!{column}{HEADER_ROW + 2}:{column}"
                 f"{HEADER_ROW + 1 + rows})", rows)
 
+    def owed() -> tuple[str, float] | None:
+        """Repayment and rebate exposure: money owed back, apart from risk and savings."""
+        rows = placed["Exposure"]["rows"]
+        if not rows:
+            return None
+        kinds, dollars = (f"'Exposure'!${column}${HEADER_ROW + 2}:${column}$"
+                          f"{HEADER_ROW + 1 + rows}" for column in ("A", "D"))
+        names = [EXPOSURE_KIND_NAMES[exposure.REPAYMENT], EXPOSURE_KIND_NAMES[exposure.REBATE]]
+        value = float(pack.exposure.loc[pack.exposure["kind"].isin(
+            [exposure.REPAYMENT, exposure.REBATE]), "exposure_dollars"].sum())
+        return "=" + "+".join(f'SUMIF({kinds},"{name}",{dollars})' for name in names), value
+
     glance = [
         ("340B claims in the universe", total("Universe", "claims"), "count",
          "claim_universe.csv, one row per claim; counted by month on Universe"),
-        ("Claims with a violation", total("Universe", "violations"), "count", "Universe"),
-        ("Claims for review", total("Universe", "review"), "count", "Universe"),
+        ("340B claims with a violation", total("Universe", "violations"), "count",
+         "Universe (a claim once, whatever its number of reasons)"),
+        ("340B claims for review", total("Universe", "review"), "count",
+         "Universe; Findings also lists the claims off 340B flagged for review"),
         ("Dollars at stake (audit findings)", total("Findings", "dollars_at_risk"), "money",
-         "Findings (by reason; a claim with two reasons counts under both)"),
+         "Findings, by reason: a claim with two reasons counts under both, and GPO and"
+         " carve-in claims off 340B are in"),
         ("Exposure (what the findings cost)", total("Exposure", "exposure_dollars"), "money",
-         "Exposure, by kind; each claim once"),
+         "Exposure, by kind, each claim once: money owed, regulatory risk and missed savings"
+         " together"),
+        ("  of which owed back", owed(), "money",
+         "Exposure: manufacturer repayment and Medicaid rebate, the kinds paid back"),
         ("Gross 340B savings", total("Savings", "gross_savings"), "money", "Savings"),
         ("Net 340B savings", total("Savings", "net_savings"), "money",
          "Savings: gross less fees and the savings reversed on violating claims"),
@@ -368,6 +410,8 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
         else:
             sheet.write_formula(row, 1, formula[0], formats[kind], formula[1])
         sheet.write_string(row, 2, where, formats["plain"])
+        if style.text_lines(where, 80) > 1:
+            sheet.set_row(row, style.text_height(style.text_lines(where, 80)))
     row += 2
     sheet.write_row(row, 0, ["File in this folder", "Rows", "What it holds"], formats["header"])
     about = {
@@ -393,9 +437,11 @@ def _write_readme(sheet, formats: dict, pack, placed: dict) -> None:
         sheet.write_string(row, 0, "Data notes", formats["label"])
         for note in pack.notes:
             row += 1
-            sheet.write_string(row, 0, xlsx_text(note), formats["plain"])
+            # Across the three columns: a note is a sentence, not a cell of the table.
+            sheet.merge_range(row, 0, row, 2, xlsx_text(note), formats["plain"])
+            sheet.set_row(row, style.text_height(style.text_lines(note, 40 + 18 + 80)))
     sheet.set_portrait()
     sheet.set_paper(style.PAPER_SIZE)
     sheet.fit_to_pages(1, 0)
-    sheet.set_footer(f"&L{style.FOOTER_LEFT} &CRead me&R{style.FOOTER_PAGES}",
+    sheet.set_footer(f"{footer}&CRead me&R{style.FOOTER_PAGES}",
                      {"margin": style.MARGINS["footer"]})
