@@ -60,13 +60,13 @@ FINDINGS = (
     Col("description", "What it means", "text", 50),
     Col("claims", "Claims", "count", 9, total=True),
     Col("dollars_at_risk", "Dollars at stake", "money", 14, total=True),
-    Col("exposure_kind", "Exposure kind", "code", 26, names=EXPOSURE_KIND_NAMES),
+    Col("exposure_kind", "Exposure kind", "text", 17, names=EXPOSURE_KIND_NAMES),
     Col("exposure_claims", "Claims attributed", "count", 10, total=True),
     Col("exposure_dollars", "Exposure", "money", 14, total=True),
     Col("upper_bound_dollars", "Of which upper bound", "money", 14, total=True),
 )
 EXPOSURE = (
-    Col("kind", "Exposure kind", "code", 27, names=EXPOSURE_KIND_NAMES),
+    Col("kind", "Exposure kind", "text", 18, names=EXPOSURE_KIND_NAMES),
     Col("text", "What the finding costs", "text", 70),
     Col("claims", "Claims", "count", 10, total=True),
     Col("exposure_dollars", "Exposure", "money", 16, total=True),
