@@ -279,3 +279,22 @@ def test_a_period_that_ends_before_it_starts_or_is_no_date_is_refused():
     for blank in (None, "x", float("nan")):
         with pytest.raises(InputError, match="start must be a date"):
             rules.rules_in_force(blank, dt.date(2025, 1, 1))
+
+
+# --- the policy dates on the command line ---------------------------------------------------------
+
+
+def test_the_modifier_policy_dates_are_command_line_options(capsys):
+    from rxxl import cli
+
+    parser = cli.build_parser()
+    command = ["audit340b", "--claims", "c", "--reference", "r", "--out", "o.xlsx"]
+    assert cli._policy(parser.parse_args(command)) == AuditPolicy()
+    policy = cli._policy(parser.parse_args([*command, "--cah-modifier-from", "never",
+                                            "--non-hospital-modifier-from", "2024-07-01"]))
+    assert policy.cah_modifier_from is None
+    assert policy.non_hospital_modifier_from == dt.date(2024, 7, 1)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args([*command, "--cah-modifier-from", "2024-13-01"])
+    assert stopped.value.code == 2
+    assert "'2024-13-01' is not a date; give YYYY-MM-DD or never" in capsys.readouterr().err

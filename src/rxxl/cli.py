@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import errno
 import os
 import signal
@@ -24,6 +25,7 @@ from rxxl.data.phi import fault_text
 from rxxl.data.synthetic import generate
 from rxxl.errors import InputError, RxxlError
 from rxxl.outputs import refuse_inputs, write_table
+from rxxl.parsing import parse_dates
 from rxxl.reports.audit_pack import TRACER_SEED, TRACERS_PER_ENTITY, build_audit_pack
 
 #: Discount rate for the example capital request (a health system's cost of capital).
@@ -293,6 +295,27 @@ def _policy_options(command: argparse.ArgumentParser) -> None:
                          help="treat observation stays as inpatient (default: outpatient)")
     command.add_argument("--no-orphan-check", action="store_true",
                          help="skip the orphan drug exclusion (its reach is contested)")
+    command.add_argument("--cah-modifier-from", type=_policy_date,
+                         default=AuditPolicy.cah_modifier_from, metavar="YYYY-MM-DD|never",
+                         help="first service date a critical access hospital's 340B Part B "
+                              "claims need TB (default %(default)s; docs/340b-audit.md)")
+    command.add_argument("--non-hospital-modifier-from", type=_policy_date,
+                         default=AuditPolicy.non_hospital_modifier_from,
+                         metavar="YYYY-MM-DD|never",
+                         help="first service date FQHC and other non-hospital entities' 340B "
+                              "Part B claims need JG or TB (default %(default)s)")
+
+
+def _policy_date(text: str) -> dt.date | None:
+    """A policy date option: a date, or 'never' (the rule is not held)."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        day = parse_dates([text], "date")[0]
+    except RxxlError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; give YYYY-MM-DD or "
+                                         "never") from None
+    return pd.Timestamp(day).date()
 
 
 def _policy(args: argparse.Namespace) -> AuditPolicy:
@@ -300,6 +323,8 @@ def _policy(args: argparse.Namespace) -> AuditPolicy:
         lookback_days=args.lookback_days,
         observation_is_outpatient=not args.observation_as_inpatient,
         check_orphan_drugs=not args.no_orphan_check,
+        cah_modifier_from=args.cah_modifier_from,
+        non_hospital_modifier_from=args.non_hospital_modifier_from,
     )
 
 
