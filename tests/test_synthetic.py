@@ -20,7 +20,8 @@ from rxxl.data.synthetic import generate
 from rxxl.errors import InputError, InputTypeError
 
 CSV_TABLES = ("entity", "sites", "prescribers", "mef", "orphan_drugs", "drugs", "locations",
-              "budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests")
+              "budget_lines", "drug_purchases", "inventory_snapshots", "capital_requests",
+              "accumulator_balances")
 LOOKBACK_DAYS = 365
 
 
