@@ -25,8 +25,9 @@ negative (the made-up month has no reversal of an earlier month).
 claims loaded and audited (not timed), then ``accumulate`` (opened with the month before's
 ``accumulator_balances``) and ``replenishment`` timed.
 
-The samples' months are opened with the balances of the month before, and their findings must
-be exactly the manifest's planted over- and under-replenishment.
+The samples' months are opened with the balances of the month before, the outpatient pharmacy's
+physical 340B inventory is left out of the comparison (``locations.replenishment``), and the
+findings must be exactly the manifest's planted over- and under-replenishment.
 
 Figures are printed and written to bench/results/accumulator.md.
 """
@@ -47,7 +48,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rxxl.accumulator import OVER_REPLENISHED, UNDER_REPLENISHED, accumulate, replenishment
+from rxxl.accumulator import (
+    OVER_REPLENISHED,
+    UNDER_REPLENISHED,
+    accumulate,
+    physical_locations,
+    replenishment,
+)
 from rxxl.audit340b import audit_claims
 from rxxl.data import load_reference, load_table
 from rxxl.data.synthetic import generate
@@ -94,12 +101,14 @@ def small_sample(repeat: int) -> tuple[list[tuple[str, int, float, float, int]],
         drugs = load_table(folder / "drugs.csv", "drugs")
         purchases = load_table(folder / "drug_purchases.csv", "drug_purchases")
         balances = load_table(folder / "accumulator_balances.csv", "accumulator_balances")
+        physical = physical_locations(load_table(folder / "locations.csv", "locations"))
         for part in sorted((folder / "claims").iterdir()):
             claims = load_table(part, "claims")
             audit = audit_claims(claims, reference)
             acc_s, result = timed(repeat, lambda c=claims, a=audit, p=part: accumulate(
                 c, drugs, a, reference["entity"], opening=opening(balances, p.stem)))
-            rep_s, checked = timed(repeat, replenishment, result, purchases)
+            rep_s, checked = timed(repeat, lambda r=result: replenishment(
+                r, purchases, physical=physical))
             findings |= found(checked)
             rows.append((part.stem, len(claims), min(acc_s), min(rep_s),
                          int(checked["finding"].notna().sum())))
@@ -115,9 +124,11 @@ def large_month(folder: Path, repeat: int) -> tuple:
     claims = load_table(latest, "claims")
     audit = audit_claims(claims, reference)
     start = opening(balances, latest.stem)
+    physical = physical_locations(load_table(folder / "locations.csv", "locations"))
     acc_s, result = timed(repeat, lambda: accumulate(claims, drugs, audit, reference["entity"],
                                                      opening=start))
-    rep_s, checked = timed(repeat, replenishment, result, purchases)
+    rep_s, checked = timed(repeat, lambda: replenishment(result, purchases,
+                                                         physical=physical))
     return (latest.stem, len(claims), acc_s, rep_s, len(checked), found(checked),
             planted(folder), 0 if start is None else len(start))
 

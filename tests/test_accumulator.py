@@ -13,6 +13,7 @@ from rxxl.accumulator import (
     OVER_REPLENISHED,
     UNDER_REPLENISHED,
     accumulate,
+    physical_locations,
     replenishment,
 )
 from rxxl.audit340b import audit_claims
@@ -448,6 +449,26 @@ def _found(checked: pd.DataFrame) -> pd.DataFrame:
         "finding", ignore_index=True)
 
 
+def _physical(folder) -> list[str]:
+    return physical_locations(load_table(folder / "locations.csv", "locations"))
+
+
+def test_the_outpatient_pharmacys_forward_buy_is_on_a_physical_340b_inventory(history):
+    folder, manifest, *_, accumulated = history
+    # RUMC-OP keeps its 340B stock apart: its forward buy (P20) bought the usual basket,
+    # 340B included, ahead of use. Compared as if it replenished, that is over-replenished.
+    assert _physical(folder) == ["RUMC-OP"]
+    purchases = load_table(folder / "drug_purchases.csv", "drug_purchases")
+    compared = _found(replenishment(accumulated, purchases))
+    at_op = compared[compared["location"] == "RUMC-OP"]
+    assert len(at_op) > 10 and set(at_op["finding"]) == {OVER_REPLENISHED}
+    assert set(at_op["month"]) == {manifest["months"][-1]}
+    # Told it is a physical inventory, the check lists those rows without a finding.
+    checked = replenishment(accumulated, purchases, physical=["RUMC-OP"])
+    op_rows = checked[(checked["location"] == "RUMC-OP") & (checked["account"] == "340B")]
+    assert len(op_rows) > 0 and op_rows["finding"].isna().all()
+
+
 @pytest.fixture(scope="module")
 def history(small_sample):
     """The small sample's every month audited, and its accumulator from the first month."""
@@ -471,7 +492,8 @@ def test_the_sample_plants_one_over_and_one_under_replenishment(small_sample):
 def test_over_24_months_only_the_planted_problems_are_found(history):
     folder, manifest, *_, accumulated = history
     checked = replenishment(accumulated, load_table(folder / "drug_purchases.csv",
-                                                    "drug_purchases"))
+                                                    "drug_purchases"),
+                            physical=_physical(folder))
     # Exactly the planted rows, their finding, packages and dollars: no false alarm in the
     # 24 months of every NDC and location.
     pd.testing.assert_frame_equal(_found(checked), _planted(manifest), check_dtype=False)
@@ -484,13 +506,15 @@ def test_the_latest_month_from_the_balances_finds_the_same(history):
     opening = balances[balances["month"].dt.to_period("M") == pd.Period("2026-09", "M")]
     month = accumulate(claims[latest], load_table(folder / "drugs.csv", "drugs"),
                        audit[latest], load_reference(folder)["entity"], opening=opening)
-    checked = replenishment(month, load_table(folder / "drug_purchases.csv", "drug_purchases"))
+    checked = replenishment(month, load_table(folder / "drug_purchases.csv", "drug_purchases"),
+                            physical=_physical(folder))
     pd.testing.assert_frame_equal(_found(checked), _planted(manifest), check_dtype=False)
     # Started at zero instead, the units carried in make false alarms: the balances matter.
     cold = accumulate(claims[latest], load_table(folder / "drugs.csv", "drugs"),
                       audit[latest], load_reference(folder)["entity"])
     assert len(_found(replenishment(cold, load_table(folder / "drug_purchases.csv",
-                                                     "drug_purchases")))) > 2
+                                                     "drug_purchases"),
+                                    physical=_physical(folder)))) > 2
 
 
 def test_the_balances_table_is_the_accumulators_balance_every_month(history):

@@ -54,7 +54,8 @@ def test_the_sample_writes_locations_and_budget_lines(sample):
     assert "locations.csv" in manifest["written"]
     assert manifest["files"]["locations"] == "locations.csv"
     locations = pd.read_csv(folder / "locations.csv", dtype=str)
-    assert list(locations.columns) == ["location", "cost_center", "location_name"]
+    assert list(locations.columns) == ["location", "cost_center", "location_name",
+                                       "replenishment"]
     assert locations["location"].is_unique and locations["location_name"].notna().all()
     op = locations.set_index("location").loc["RUMC-OP"]
     assert op["cost_center"] == "7030 RUMC Outpatient Pharmacy"

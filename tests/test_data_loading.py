@@ -72,8 +72,9 @@ SAMPLES: dict[str, list[dict[str, str]]] = {
              generic_group="", therapeutic_class="", package_size="", budget_line=""),
     ],
     "locations": [
-        dict(location="MAIN-IP", cost_center="7010", location_name="Main inpatient pharmacy"),
-        dict(location="INFUSION", cost_center="07020", location_name=""),
+        dict(location="MAIN-IP", cost_center="7010", location_name="Main inpatient pharmacy",
+             replenishment="true"),
+        dict(location="INFUSION", cost_center="07020", location_name="", replenishment=""),
     ],
     "claims": [
         dict(claim_id="C000001", service_date="2026-10-01", ndc="00002759701",

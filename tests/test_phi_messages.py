@@ -95,7 +95,9 @@ def test_found_headers_are_shown_only_where_they_are_column_names(claims, tmp_pa
     assert "Prescriber NPI" in texts["patient_id"]
     # A header that is no column name is counted, and a close one is pointed to by position.
     assert "2 headers that are no rxxl column name (not shown)" in texts["patient_id"]
-    assert "did you mean the header in column 13?" in texts["billing_npi"]
+    # billing_npi's place in the sample's columns, counted from 1.
+    position = list(frame.columns).index("billing npii") + 1
+    assert f"did you mean the header in column {position}?" in texts["billing_npi"]
 
 
 # --- (b) swapped or misnamed columns ------------------------------------------------------

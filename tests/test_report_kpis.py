@@ -68,8 +68,10 @@ def test_the_forward_buy_makes_turns_and_days_on_hand_unfavorable(inputs, plante
     turns, days = tiles[TURNS], tiles[DAYS]
     assert 10 <= turns.actual <= 14
     assert turns.flag() == days.flag() == "U"
-    assert turns.outside == (f"{where} 4.7 turns",)
     expected_days = planted["details"]["days_on_hand"]
+    # Days on hand are 365 over turns (rxxl.inventory): the manifest's days give the turns.
+    expected_turns = 365 / expected_days
+    assert turns.outside == (f"{where} {expected_turns:.1f} turns",)
     assert days.outside == (f"{where} {expected_days:.1f} days",)
     # Its share of the month's average inventory, (beginning + ending) / 2, from the snapshots.
     snaps = inputs.tables["inventory_snapshots"]
@@ -77,7 +79,7 @@ def test_the_forward_buy_makes_turns_and_days_on_hand_unfavorable(inputs, plante
                                               inputs.month.end_time.normalize()])]
     share = ends.loc[ends["location"] == where, "inventory_value"].sum() / ends[
         "inventory_value"].sum()
-    assert turns.note.startswith(f"{where} 4.7 turns ({share:.0%} of inventory): outside"
+    assert turns.note.startswith(f"{where} {expected_turns:.1f} turns ({share:.0%} of inventory): outside"
                                  " 10-14 turns and its 12-month normal ")
     assert days.note.startswith(f"{where} {expected_days:.1f} days on hand ({share:.0%} of"
                                 " inventory): outside 26.1-36.5 days and its 12-month normal ")
@@ -394,15 +396,15 @@ def _kpi_rows(path: Path) -> dict[str, dict]:
 def test_summary_tile_shows_the_flag_and_the_location(package, planted):
     rows = _kpi_rows(package)
     assert rows[TURNS]["F/U"] == rows[DAYS]["F/U"] == "U"
-    assert rows[TURNS]["Detail"] == "Inventory: RUMC-OP 4.7 turns"
     days = planted["details"]["days_on_hand"]
+    assert rows[TURNS]["Detail"] == f"Inventory: RUMC-OP {365 / days:.1f} turns"
     assert rows[DAYS]["Detail"] == f"Inventory: RUMC-OP {days:.1f} days"
     assert rows["Generic dispensing rate"]["Detail"] == "Generics"  # no note: the sheet
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
                     reason="LibreOffice and pdftotext render the sheet")
-def test_summary_sheet_renders_the_location(package, tmp_path):
+def test_summary_sheet_renders_the_location(package, planted, tmp_path):
     # What a reader sees: the Summary sheet printed by LibreOffice holds the tile's text.
     book = load_workbook(package)
     for sheet in book.worksheets:
@@ -417,7 +419,8 @@ def test_summary_sheet_renders_the_location(package, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "summary.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     line = next(line for line in text.splitlines() if "Inventory turns (annual)" in line)
-    assert "Inventory: RUMC-OP 4.7 turns" in line and " U " in f"{line} "
+    turns = 365 / planted["details"]["days_on_hand"]
+    assert f"Inventory: RUMC-OP {turns:.1f} turns" in line and " U " in f"{line} "
 
 
 def test_rules_document_names_every_tile(inputs):

@@ -442,7 +442,8 @@ def _months(months: Iterable[str]) -> list[str]:
     return wanted
 
 
-def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
+def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame, *,
+                  physical: Iterable[str] = ()) -> pd.DataFrame:
     """Packages due by the accumulator against packages bought, per NDC, location, account
     and month, with the 340B findings and their dollars.
 
@@ -453,6 +454,10 @@ def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
     purchases : DataFrame
         The ``drug_purchases`` table (``location`` filled on every row of the months
         compared; ``quantity`` in packages, net of returns).
+    physical : iterable of str, optional
+        Locations that keep a physical 340B inventory, bought ahead of use, instead of the
+        replenishment model (``locations.replenishment`` false): their rows are listed, with
+        no finding.
 
     Returns
     -------
@@ -461,7 +466,7 @@ def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
         a purchase: ``packages_due``, ``packages_bought``, ``difference`` (bought - due),
         ``cumulative_difference`` (the same, to date, from the first accumulated month),
         ``units_carried``; ``finding`` (``OVER_REPLENISHED``, ``UNDER_REPLENISHED`` or
-        None: 340B rows only) and ``finding_text``; ``packages_over`` and
+        None: 340B rows of replenishment locations only) and ``finding_text``; ``packages_over`` and
         ``exposure_dollars`` (excess 340B packages x the 340B purchase's price per package);
         ``packages_under`` and ``savings_left_behind`` (missing 340B packages x (GPO/WAC
         price - 340B price) per package).
@@ -532,7 +537,8 @@ def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
     price_340b = price_340b.fillna(claims_340b)
     price_other = frame["other_price"].fillna(claims_wac)
 
-    on_340b = (frame["account"] == "340B").to_numpy()
+    on_340b = ((frame["account"] == "340B") & ~frame["location"].isin(list(physical))
+               ).to_numpy()
     difference = frame["difference"].to_numpy()
     over = on_340b & (difference > _UNIT_TOLERANCE)
     under = on_340b & (difference < -_UNIT_TOLERANCE)
@@ -548,6 +554,20 @@ def replenishment(accumulated: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
                   "cumulative_difference", "units_carried", "finding", "finding_text",
                   "packages_over", "exposure_dollars", "packages_under",
                   "savings_left_behind"]]
+
+
+def physical_locations(locations: pd.DataFrame | None) -> list[str]:
+    """The locations that keep a physical 340B inventory: the ``locations`` table's rows
+    with ``replenishment`` false (none without the table or the column).
+
+    >>> physical_locations(pd.DataFrame({"location": ["OP", "INF"],
+    ...                                  "replenishment": [False, None]}))
+    ['OP']
+    """
+    if locations is None or "replenishment" not in locations:
+        return []
+    apart = locations["replenishment"].eq(False).to_numpy(dtype=bool, na_value=False)
+    return locations.loc[apart, "location"].astype(str).tolist()
 
 
 def _purchase_months(purchases: pd.DataFrame) -> np.ndarray:

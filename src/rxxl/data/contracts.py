@@ -267,6 +267,11 @@ LOCATIONS = Table(
                "exactly as in budget_lines.cost_center."),
         Column("location_name", "text", "Readable name, e.g. 'Outpatient pharmacy'.",
                required=False),
+        Column("replenishment", "flag", "true: the location's 340B stock is replenished from "
+               "accumulated eligible use (the replenishment model of a mixed-use area); false: "
+               "it keeps a physical 340B inventory, bought ahead of use, so its 340B purchases "
+               "are not compared with the accumulator. Blank or absent: true.",
+               required=False),
     ),
     key=("location",),
     notes=("Optional in a data folder. When present, `rxxl report` refuses a location of the "

@@ -165,7 +165,7 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
     step("loading 340B reference tables")
     reference = load_reference(folder)
     tables = {name: _optional(folder, name)
-              for name in ("drugs", "drug_purchases", "accumulator_balances")}
+              for name in ("drugs", "drug_purchases", "accumulator_balances", "locations")}
     patients = Pseudonyms("PT") if mask_patients else None
     kept = _Kept(reference)
     with open(universe_csv, "wb") as universe:
@@ -376,7 +376,18 @@ def _replenishment(claims: pd.DataFrame, audit: pd.DataFrame,
                                                           first, notes))
     months = purchases["month"].dt.to_period("M")
     bought = purchases[(months >= first) & (months <= last)]
-    return accumulated, accumulator.replenishment(accumulated, bought)
+    return accumulated, accumulator.replenishment(
+        accumulated, bought, physical=_physical(tables["locations"], notes))
+
+
+def _physical(locations: pd.DataFrame | None, notes: list[str]) -> list[str]:
+    """Locations that keep a physical 340B inventory (``locations.replenishment`` false)."""
+    apart = accumulator.physical_locations(locations)
+    if apart:
+        notes.append(f"{', '.join(apart)} keep{'s' if len(apart) == 1 else ''} a physical 340B"
+                     " inventory (locations.replenishment false): listed in the accumulator,"
+                     " not compared with it.")
+    return apart
 
 
 def _opening(balances: pd.DataFrame | None, first: pd.Period,

@@ -270,8 +270,10 @@ class Finance:
         extra_value = 2 * target_average - value[latest - 1, ol] - normal_value
         # A month that closed heavy already still gets a real forward buy.
         extra_value = max(extra_value, (OVERSTOCK_DAYS_FACTOR - 1) * normal_value)
+        # The outpatient pharmacy keeps its 340B stock apart (a physical 340B inventory, not
+        # the replenishment model: its locations row says so), so the buy takes its usual
+        # basket on every account and no accumulator is overrun.
         line_value = self.packages[m, ol] * self.package_cost[m]
-        line_value[:, A340B] = 0.0
         share = line_value / line_value.sum()
         cost = np.maximum(self.package_cost[m], 0.01)
         wanted = share * extra_value / cost
@@ -282,8 +284,6 @@ class Finance:
         # accounts).
         short = extra_value - float((extra * cost).sum())
         order = np.argsort(-(wanted - extra), axis=None, kind="stable")
-        # A forward buy is not 340B: the 340B account buys only what eligible use made due.
-        order = order[order % len(ACCOUNTS) != A340B]
         needed = np.searchsorted(np.cumsum(cost.ravel()[order]), short) + 1
         extra.ravel()[order[:needed]] += 1
         self.packages[m, ol] += extra

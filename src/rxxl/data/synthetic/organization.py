@@ -696,6 +696,10 @@ class Organization:
             "location": [loc.code for loc in self.locations],
             "cost_center": [COST_CENTERS[loc.cost_center] for loc in self.locations],
             "location_name": [loc.name for loc in self.locations],
+            # The outpatient pharmacy keeps a physical 340B inventory; every other location,
+            # contract pharmacies included, replenishes from the accumulator.
+            "replenishment": ["false" if loc.code == OVERSTOCK_LOCATION else "true"
+                              for loc in self.locations],
         })
 
     def entity_table(self) -> pd.DataFrame:
