@@ -79,8 +79,8 @@ def test_the_forward_buy_makes_turns_and_days_on_hand_unfavorable(inputs, plante
                                               inputs.month.end_time.normalize()])]
     share = ends.loc[ends["location"] == where, "inventory_value"].sum() / ends[
         "inventory_value"].sum()
-    assert turns.note.startswith(f"{where} {expected_turns:.1f} turns ({share:.0%} of inventory): outside"
-                                 " 10-14 turns and its 12-month normal ")
+    assert turns.note.startswith(f"{where} {expected_turns:.1f} turns ({share:.0%} of inventory):"
+                                 " outside 10-14 turns and its 12-month normal ")
     assert days.note.startswith(f"{where} {expected_days:.1f} days on hand ({share:.0%} of"
                                 " inventory): outside 26.1-36.5 days and its 12-month normal ")
 
