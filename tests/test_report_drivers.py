@@ -115,7 +115,7 @@ def returns_month(tmp_path_factory) -> Path:
         folder / "drug_purchases.csv", index=False)
     # The report refuses purchases at a location the locations table does not list.
     with (folder / "locations.csv").open("a", encoding="utf-8") as locations:
-        locations.write(f"MAIN-IP,{CENTER},Main inpatient pharmacy\n")
+        locations.write(f"MAIN-IP,{CENTER},Main inpatient pharmacy,true\n")
     drugs = pd.read_csv(folder / "drugs.csv", dtype=str)
     added = pd.DataFrame({"ndc": ["99999000033", "99999000044"],
                           "drug_name": ["Drug C", "Drug D"], "mony_code": ["Y", "N"],
