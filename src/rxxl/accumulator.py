@@ -424,8 +424,10 @@ def _accumulate(events: _Events, drugs: pd.DataFrame,
                                  dtype="Int64"),
         "units_carried": np.round(cumulative - ordered * package, 9),
         "package_size": package,
-        "unit_cost_340b": np.where(np.isfinite(unit_340b), unit_340b, np.nan),
-        "unit_cost_wac": np.where(np.isfinite(unit_wac), unit_wac, np.nan),
+        # Weighted means of prices given to 4 decimals: 6 keep them exact to the eye
+        # (6.64, not 6.639999999999999).
+        "unit_cost_340b": np.round(np.where(np.isfinite(unit_340b), unit_340b, np.nan), 6),
+        "unit_cost_wac": np.round(np.where(np.isfinite(unit_wac), unit_wac, np.nan), 6),
     })
     if months is not None:
         result = result[result["month"].isin(_months(months))]

@@ -197,7 +197,8 @@ def compute_pack(folder: str | os.PathLike, first: pd.Period, last: pd.Period,
         first=first, last=last, universe_rows=kept.universe_rows,
         universe_counts=kept.universe_counts(), tracers=tracers,
         findings=_findings(kept.frame("findings"), kept.frame("exposure_by_reason")),
-        exposure=kept.frame("exposure_by_kind"), savings=kept.frame("savings"), registry=found,
+        exposure=kept.frame("exposure_by_kind"),
+        savings=_named(kept.frame("savings"), reference["entity"]), registry=found,
         replenishment=replenished, accumulator=accumulated,
         parameters=_parameters(folder, reference, first, last, policy, mask_patients,
                                tracers_per_entity, seed, kept.claims),
@@ -251,8 +252,10 @@ class _Kept:
         keys = {"findings": ["reason"], "exposure_by_reason": ["reason", "kind", "text"],
                 "exposure_by_kind": ["kind", "text"], "savings": ["entity_id"]}.get(name)
         if keys:
+            # Cents added month by month pick up float noise (5331.040000000001): the sums
+            # are dollars, to the cent.
             return pd.concat(frames).groupby(keys, sort=False, dropna=False).sum(
-                numeric_only=True).reset_index()
+                numeric_only=True).round(2).reset_index()
         return pd.concat(frames, ignore_index=True)
 
     def universe_counts(self) -> pd.DataFrame:
@@ -388,6 +391,17 @@ def _physical(locations: pd.DataFrame | None, notes: list[str]) -> list[str]:
                      " inventory (locations.replenishment false): listed in the accumulator,"
                      " not compared with it.")
     return apart
+
+
+def _named(frame: pd.DataFrame, entity: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the covered entity's name after its 340B ID (blank when unnamed)."""
+    if frame.empty or "entity_name" not in entity:
+        return frame
+    names = entity.drop_duplicates("entity_id").set_index("entity_id")["entity_name"]
+    named = frame.copy()
+    named.insert(named.columns.get_loc("entity_id") + 1, "entity_name",
+                 named["entity_id"].map(names).astype(object).to_numpy())
+    return named
 
 
 def _opening(balances: pd.DataFrame | None, first: pd.Period,

@@ -74,7 +74,7 @@ EXPOSURE = (
     Col("claims_without_dollars", "Claims without costs", "count", 12, total=True),
 )
 SAVINGS = (
-    Col("entity_id", "340B ID", "code", 12),
+    Col("entity_id", "340B ID", "code", 12), Col("entity_name", "Covered entity", "text", 26),
     Col("claims_340b", "340B claims", "count", 11, total=True),
     Col("gross_savings", "Gross savings", "money", 15, total=True),
     Col("dispensing_fees", "Contract pharmacy dispensing fees", "money", 15, total=True),
