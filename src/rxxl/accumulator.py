@@ -181,13 +181,24 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, fix: str) 
         raise InputError(f"{table}: missing column(s) {', '.join(missing)}; {fix}")
 
 
+def inventory_locations(claims: pd.DataFrame) -> pd.Series:
+    """Each claim's inventory location as the accumulator keys it: the ``location`` column
+    (the dispensing inventory) where filled, else the ``site_id`` (a claim without one draws
+    on its site's own stock).
+
+    >>> inventory_locations(pd.DataFrame({"site_id": ["CLINIC", "CLINIC"],
+    ...                                   "location": ["INFUSION", None]})).tolist()
+    ['INFUSION', 'CLINIC']
+    """
+    if "location" not in claims:
+        return claims["site_id"]
+    return claims["location"].astype(object).where(claims["location"].notna(),
+                                                   claims["site_id"])
+
+
 def _locations(claims: pd.DataFrame, location: pd.Series | None) -> pd.Series:
-    if location is None and "location" in claims:
-        # A claim without a dispensing inventory draws on its site's own.
-        location = claims["location"].astype(object).where(claims["location"].notna(),
-                                                            claims["site_id"])
-    elif location is None:
-        location = claims["site_id"]
+    if location is None:
+        location = inventory_locations(claims)
     elif len(location) != len(claims) or not location.index.equals(claims.index):
         raise InputError("location: give one inventory location per claim, with the claims' "
                          "index")

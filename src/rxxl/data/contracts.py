@@ -489,7 +489,6 @@ EXAMPLE_CAPITAL_REQUEST = Table(
     key=("year",),
 )
 
-#: The example tables by file name.
 # --- 340B program data (optional) ----------------------------------------------------------
 
 ACCUMULATOR_BALANCES = Table(
@@ -512,6 +511,7 @@ ACCUMULATOR_BALANCES = Table(
 )
 PROGRAM_340B = (ACCUMULATOR_BALANCES,)
 
+#: The example tables by file name.
 EXAMPLE_TABLES = {table.name: table for table in (
     EXAMPLE_BUDGET_LINES, EXAMPLE_DRUG_SPEND, EXAMPLE_INVENTORY, EXAMPLE_CAPITAL_REQUEST)}
 

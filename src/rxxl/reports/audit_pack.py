@@ -502,10 +502,7 @@ def _accumulator_text(picked: pd.DataFrame, replenished: pd.DataFrame) -> np.nda
     if replenished.empty:
         return np.full(len(picked), "no accumulator (no drugs or drug_purchases table)",
                        dtype=object)
-    # As the accumulator keys it: the dispensing inventory, else the site.
-    location = (picked["location"].astype(object).where(picked["location"].notna(),
-                                                        picked["site_id"])
-                if "location" in picked else picked["site_id"])
+    location = accumulator.inventory_locations(picked)
     asked = pd.DataFrame({
         "row": np.arange(len(picked)), "ndc": picked["ndc"].astype(object).to_numpy(),
         "location": location.astype(object).to_numpy(),

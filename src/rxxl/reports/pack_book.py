@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 
 from rxxl import audit340b, exposure
 from rxxl.accumulator import FINDING_NAMES
@@ -368,8 +368,10 @@ def _write_readme(sheet, formats: dict, pack, placed: dict, footer: str) -> None
         rows = placed["Exposure"]["rows"]
         if not rows:
             return None
-        kinds, dollars = (f"'Exposure'!${column}${HEADER_ROW + 2}:${column}$"
-                          f"{HEADER_ROW + 1 + rows}" for column in ("A", "D"))
+        keys = [column.key for column in EXPOSURE]
+        kinds, dollars = ("'Exposure'!" + xl_range_abs(HEADER_ROW + 1, keys.index(key),
+                                                       HEADER_ROW + rows, keys.index(key))
+                          for key in ("kind", "exposure_dollars"))
         names = [EXPOSURE_KIND_NAMES[exposure.REPAYMENT], EXPOSURE_KIND_NAMES[exposure.REBATE]]
         value = float(pack.exposure.loc[pack.exposure["kind"].isin(
             [exposure.REPAYMENT, exposure.REBATE]), "exposure_dollars"].sum())
