@@ -1,5 +1,6 @@
 """What the benchmarks share besides peak memory: the machine record, the claims month, the
-command line, one measured run in a child process, and the statistics of several runs."""
+command line, one measured run in a child process, the statistics of several runs, and the
+replenishment findings planted in a sample and found by a run."""
 
 from __future__ import annotations
 
@@ -83,3 +84,19 @@ def stats(runs: list[dict], key: str) -> dict | None:
     if not values:
         return None
     return {"best": min(values), "median": statistics.median(values), "runs": values}
+
+
+def planted_replenishment(manifest: dict, months: set[str] | None = None) -> set[tuple]:
+    """The manifest's planted over- and under-replenishment, of ``months`` (all when None),
+    as (month, ndc, location, finding, packages)."""
+    return {(p["identifiers"]["month"], p["identifiers"]["ndc"], p["identifiers"]["location"],
+             p["expected"], float(p["details"]["packages"])) for p in manifest["planted"]
+            if p["expected"] in ("OVER_REPLENISHED", "UNDER_REPLENISHED")
+            and (months is None or p["identifiers"]["month"] in months)}
+
+
+def replenishment_found(checked) -> set[tuple]:
+    """The findings of a ``replenishment()`` result (or its CSV), in the same shape."""
+    rows = checked[checked["finding"].notna()]
+    return set(zip(rows["month"], rows["ndc"], rows["location"], rows["finding"],
+                   rows["packages_over"] + rows["packages_under"], strict=True))

@@ -47,14 +47,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import planted_replenishment, replenishment_found  # bench/ is on sys.path
 
-from rxxl.accumulator import (
-    OVER_REPLENISHED,
-    UNDER_REPLENISHED,
-    accumulate,
-    physical_locations,
-    replenishment,
-)
+from rxxl.accumulator import accumulate, physical_locations, replenishment
 from rxxl.audit340b import audit_claims
 from rxxl.data import load_reference, load_table
 from rxxl.data.synthetic import generate
@@ -78,18 +73,7 @@ def opening(balances: pd.DataFrame, month: str) -> pd.DataFrame | None:
 
 
 def planted(folder: Path) -> set[tuple]:
-    """The manifest's planted replenishment problems: (month, ndc, location, finding,
-    packages)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return {(p["identifiers"]["month"], p["identifiers"]["ndc"], p["identifiers"]["location"],
-             p["expected"], float(p["details"]["packages"])) for p in manifest["planted"]
-            if p["expected"] in (OVER_REPLENISHED, UNDER_REPLENISHED)}
-
-
-def found(checked: pd.DataFrame) -> set[tuple]:
-    rows = checked[checked["finding"].notna()]
-    return set(zip(rows["month"], rows["ndc"], rows["location"], rows["finding"],
-                   rows["packages_over"] + rows["packages_under"], strict=True))
+    return planted_replenishment(json.loads((folder / "manifest.json").read_text()))
 
 
 def small_sample(repeat: int) -> tuple[list[tuple[str, int, float, float, int]], set, set]:
@@ -109,7 +93,7 @@ def small_sample(repeat: int) -> tuple[list[tuple[str, int, float, float, int]],
                 c, drugs, a, reference["entity"], opening=opening(balances, p.stem)))
             rep_s, checked = timed(repeat, lambda r=result: replenishment(
                 r, purchases, physical=physical))
-            findings |= found(checked)
+            findings |= replenishment_found(checked)
             rows.append((part.stem, len(claims), min(acc_s), min(rep_s),
                          int(checked["finding"].notna().sum())))
         return rows, findings, planted(folder)
@@ -129,7 +113,7 @@ def large_month(folder: Path, repeat: int) -> tuple:
                                                      opening=start))
     rep_s, checked = timed(repeat, lambda: replenishment(result, purchases,
                                                          physical=physical))
-    return (latest.stem, len(claims), acc_s, rep_s, len(checked), found(checked),
+    return (latest.stem, len(claims), acc_s, rep_s, len(checked), replenishment_found(checked),
             planted(folder), 0 if start is None else len(start))
 
 

@@ -41,6 +41,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from _common import planted_replenishment, replenishment_found  # bench/ is on sys.path
 
 RESULTS = Path(__file__).parent / "results" / "audit_pack.md"
 BENCH = Path(__file__).parent
@@ -97,13 +98,6 @@ def planted_claims(manifest: dict, months: set[str]) -> tuple[dict[str, int], se
     return counts, ids
 
 
-def planted_replenishment(manifest: dict, months: set[str]) -> set[tuple]:
-    return {(p["identifiers"]["month"], p["identifiers"]["ndc"], p["identifiers"]["location"],
-             p["expected"], float(p["details"]["packages"])) for p in manifest["planted"]
-            if p["expected"] in ("OVER_REPLENISHED", "UNDER_REPLENISHED")
-            and p["identifiers"]["month"] in months}
-
-
 def check(pack: Path, manifest: dict, months: set[str]) -> list[str]:
     failures = []
     counts, ids = planted_claims(manifest, months)
@@ -117,9 +111,7 @@ def check(pack: Path, manifest: dict, months: set[str]) -> list[str]:
     if not flagged <= ids:
         failures.append(f"{len(flagged - ids)} non-compliant universe claims not planted")
     replenished = pd.read_csv(pack / "replenishment.csv", dtype={"ndc": str})
-    rows = replenished[replenished["finding"].notna()]
-    got = set(zip(rows["month"], rows["ndc"], rows["location"], rows["finding"],
-                  rows["packages_over"] + rows["packages_under"], strict=True))
+    got = replenishment_found(replenished)
     want = planted_replenishment(manifest, months)
     if got != want:
         failures.append(f"replenishment findings {sorted(got)} != planted {sorted(want)}")
