@@ -146,6 +146,17 @@ def test_each_tracer_is_traced_to_encounter_prescriber_purchase_and_medicaid(
             assert row.medicaid_status == "not Medicaid"
 
 
+def test_every_tracer_shows_the_accumulator_row_its_units_went_to(pack):
+    # A violating 340B claim accumulates off 340B (GPO, or WAC under the GPO prohibition):
+    # its tracer shows that row, not "not in the accumulator".
+    tracers = _csv(pack, "tracers")
+    assert (tracers["status"] == "violation").any()
+    assert not tracers["accumulator"].str.startswith("not in the accumulator").any(), (
+        tracers.loc[tracers["accumulator"].str.startswith("not"), ["claim_id", "status"]])
+    violating = tracers[tracers["status"] == "violation"]
+    assert violating["accumulator"].str.contains(" (?:GPO|WAC) at ").all()
+
+
 def test_replenishment_finds_the_planted_over_and_under_replenishment_only(pack, small_sample):
     planted = {entry["expected"]: entry for entry in small_sample[1]["planted"]
                if entry["id"] in ("P21", "P22")}

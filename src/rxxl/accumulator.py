@@ -232,17 +232,16 @@ class _Events:
         self.frame, self.ndcs, self.locations = frame, ndcs, locations
 
 
-def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
-            location: pd.Series, denied_medical_given: bool) -> _Events:
-    """One row per unit movement: each counted claim in its own month, and each reversal
-    (a counted claim that a later claim replaced) with the opposite sign in the month of
-    its replacement."""
-    status = claims["status"]
-    counted = _is(status, "paid") | (denied_medical_given & _is(claims["claim_type"], "medical")
-                                     & _is(status, "denied"))
+def accumulation_accounts(claims: pd.DataFrame, audit: pd.DataFrame,
+                          entity: pd.DataFrame) -> np.ndarray:
+    """The account each claim's use accumulates to (module notes): ``340B`` for eligible
+    340B use, else ``GPO`` or, where the GPO prohibition binds, ``WAC``."""
+    return np.asarray(ACCOUNTS, dtype=object)[_account_codes(claims, audit, entity)]
 
-    # The account the use accumulates to: eligible 340B use on 340B, the rest by the rules
-    # in the module notes.
+
+def _account_codes(claims: pd.DataFrame, audit: pd.DataFrame,
+                   entity: pd.DataFrame) -> np.ndarray:
+    """Index into ACCOUNTS of each claim's accumulation account."""
     reasons = audit["reasons"]
     on_340b, on_gpo = _is(claims["account"], "340B"), _is(claims["account"], "GPO")
     eligible = on_340b & _is(audit["status"], COMPLIANT)
@@ -260,7 +259,19 @@ def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
         row = int(np.flatnonzero(unknown)[0])
         raise InputError(f"claims row {row + 1}: account is not 340B, GPO or WAC; load claims "
                          "with rxxl.data.load_table")
+    return account
 
+
+def _events(claims: pd.DataFrame, audit: pd.DataFrame, entity: pd.DataFrame,
+            location: pd.Series, denied_medical_given: bool) -> _Events:
+    """One row per unit movement: each counted claim in its own month, and each reversal
+    (a counted claim that a later claim replaced) with the opposite sign in the month of
+    its replacement."""
+    status = claims["status"]
+    counted = _is(status, "paid") | (denied_medical_given & _is(claims["claim_type"], "medical")
+                                     & _is(status, "denied"))
+
+    account = _account_codes(claims, audit, entity)
     ndc, ndcs = pd.factorize(claims["ndc"])
     where, locations = pd.factorize(location)
     used = np.where(counted, claims["quantity"].to_numpy(dtype=float), 0.0)

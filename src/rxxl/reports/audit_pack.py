@@ -459,7 +459,9 @@ def trace(sample: pd.DataFrame, claims: pd.DataFrame, audit: pd.DataFrame,
     out["account"] = picked["account"].to_numpy()
     codes, labels = audit340b.purchase_records(picked, purchases)
     out["purchase_record"] = labels[codes]
-    out["accumulator"] = _accumulator_text(picked, replenished)
+    out["accumulator"] = _accumulator_text(
+        picked, accumulator.accumulation_accounts(picked, found, reference["entity"]),
+        replenished)
     out["payer_type"] = picked["payer_type"].to_numpy()
     out["billing_npi"] = picked["billing_npi"].to_numpy()
     out["medicaid_status"] = audit340b.medicaid_status(picked, reference)
@@ -496,9 +498,11 @@ def _listing(table: pd.DataFrame, keys: dict[str, pd.Series], entity: pd.Series,
         dtype=object)
 
 
-def _accumulator_text(picked: pd.DataFrame, replenished: pd.DataFrame) -> np.ndarray:
-    """The accumulator's month of each claim's NDC and location on its account: packages
-    due, bought and the units carried."""
+def _accumulator_text(picked: pd.DataFrame, accounts: np.ndarray,
+                      replenished: pd.DataFrame) -> np.ndarray:
+    """The accumulator's month of each claim's NDC and location on the account its use
+    accumulated to (``accounts``: a violating 340B claim's is GPO or WAC): packages due,
+    bought and the units carried."""
     if replenished.empty:
         return np.full(len(picked), "no accumulator (no drugs or drug_purchases table)",
                        dtype=object)
@@ -506,7 +510,7 @@ def _accumulator_text(picked: pd.DataFrame, replenished: pd.DataFrame) -> np.nda
     asked = pd.DataFrame({
         "row": np.arange(len(picked)), "ndc": picked["ndc"].astype(object).to_numpy(),
         "location": location.astype(object).to_numpy(),
-        "account": picked["account"].astype(object).to_numpy(),
+        "account": accounts,
         "month": picked["service_date"].dt.to_period("M").astype(str).to_numpy()})
     keyed = replenished.assign(**{key: replenished[key].astype(object)
                                   for key in ("ndc", "location", "account", "month")})
