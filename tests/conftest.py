@@ -253,7 +253,7 @@ def _install(scan: PhiScan) -> None:
 
     check_parts = validate.check_parts
 
-    def recorded_check_parts(parts, table, max_problems):
+    def recorded_check_parts(parts, table, max_problems, **options):
         if holds_phi(table):
             keys = {c.name for c in table.columns if c.phi}
             for part in parts:
@@ -264,7 +264,7 @@ def _install(scan: PhiScan) -> None:
                             scan.add(values.unique().to_pylist())
                         else:
                             scan.add(pd.Series(list(values), dtype=object).dropna().unique())
-        return check_parts(parts, table, max_problems)
+        return check_parts(parts, table, max_problems, **options)
 
     validate.check_parts = readers.check_parts = recorded_check_parts
 

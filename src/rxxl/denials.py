@@ -307,9 +307,10 @@ def _text_is(values: pd.Series, wanted: str) -> np.ndarray:
 
 def _blank(values: pd.Series) -> np.ndarray:
     codes, uniques = _factorize(values)
-    blank = np.array([u is None or (isinstance(u, float) and np.isnan(u)) or str(u).strip() == ""
-                      for u in uniques] + [True])
-    return blank[codes]
+    # Tens of thousands of distinct ids (the resubmissions' originals): judged as one array.
+    distinct = pd.Series(uniques, dtype=object)
+    blank = distinct.isna() | distinct.astype(str).str.strip().eq("")
+    return np.append(blank.to_numpy(dtype=bool), True)[codes]
 
 
 @dataclass
@@ -471,7 +472,14 @@ def _month_numbers(claims: pd.DataFrame) -> np.ndarray:
     dates = pd.to_datetime(claims["service_date"], errors="coerce")
     if dates.isna().any():
         raise InputError("claims: service_date has missing or unreadable dates")
-    return dates.to_numpy().astype("datetime64[M]").astype(np.int64)
+    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    if not days.size:
+        return days
+    # A month of claims spans a few hundred days: the month of each day once, then looked
+    # up (a calendar conversion per claim costs ten times more).
+    first = int(days.min())
+    span = np.arange(first, int(days.max()) + 1).astype("datetime64[D]")
+    return span.astype("datetime64[M]").astype(np.int64)[days - first]
 
 
 def _month_label(number: int) -> str:
@@ -850,7 +858,8 @@ def denial_trend(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
 _COUNT_COLUMNS = ("submitted", "denied", "submitted_dollars", "denied_dollars")
 
 
-def denial_counts(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
+def denial_counts(claims: pd.DataFrame, by: str = "payer", *,
+                  count: str | None = None) -> pd.DataFrame:
     """Initial claims submitted and denied per group and month, summable across parts.
 
     The trend of twenty million claims need not hold them all at once: count each part (a
@@ -861,6 +870,9 @@ def denial_counts(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
     claims : DataFrame
         Claims (module shape policy).
     by : {"payer", "reason_code", "site_id", "payer_type", "category"}
+    count : str, optional
+        A column counting the claims each row stands for, as in a part collapsed by
+        :func:`rxxl.data.collapsed.load_collapsed`; ``billed_amount`` is then their total.
 
     Returns
     -------
@@ -885,15 +897,48 @@ def denial_counts(claims: pd.DataFrame, by: str = "payer") -> pd.DataFrame:
     if by not in _TREND_KEYS:
         raise InputError(f"by: {by!r} is not one of {', '.join(_TREND_KEYS)}")
     encoded = _encode(claims, [by, "month"])
-    counts = _rates(encoded, [by, "month"])[[by, "month", *_COUNT_COLUMNS]]
+    flags = encoded.flags
+    initial = flags.is_initial
+    denied = initial & flags.is_denial
+    codes, labels = encoded.keys[by]
+    months, month_labels = encoded.keys["month"]
+    span = len(month_labels)
+    # The counts of a part are the hot loop of a 24-month trend: each claim gets one cell
+    # (group x month) and every sum is one bincount over the counted claims.
+    claims_per_row = (np.ones(len(claims)) if count is None
+                      else claims[count].to_numpy(dtype=float))
+    rows = denied if by in REASON_KEYS else initial
+    cell = (codes * span + months)[rows]
+    sums = _cell_sums(cell, len(labels) * span, denied[rows], encoded.dollars[rows],
+                      claims_per_row[rows])
+    present = np.flatnonzero(sums["submitted"])
+    counts = pd.DataFrame({by: labels[present // span] if span else labels[:0],
+                           "month": month_labels[present % span] if span else month_labels})
+    for name in _COUNT_COLUMNS:
+        counts[name] = sums[name][present]
     if by in REASON_KEYS:
         counts = counts.assign(submitted=0, submitted_dollars=0.0)
     # Every month of the claims, also one with resubmissions only, so the trend's months
     # are the data's months.
-    monthly = (_rates(encoded, ["month"]).set_index("month")[list(_COUNT_COLUMNS)]
-               .reindex(encoded.months, fill_value=0).rename_axis("month").reset_index()
-               .assign(**{by: ALL}))
+    monthly = pd.DataFrame({by: ALL, "month": month_labels,
+                            **_cell_sums(months[initial], span, denied[initial],
+                                         encoded.dollars[initial],
+                                         claims_per_row[initial])})
     return pd.concat([counts, monthly[counts.columns]], ignore_index=True)
+
+
+def _cell_sums(cell: np.ndarray, cells: int, denied: np.ndarray, dollars: np.ndarray,
+               claims: np.ndarray) -> dict[str, np.ndarray]:
+    """Claims, denials and their billed dollars (to the cent) per cell number; ``claims``:
+    the claims each row stands for."""
+    return {
+        "submitted": np.bincount(cell, weights=claims, minlength=cells).astype(np.int64),
+        "denied": np.bincount(cell, weights=np.where(denied, claims, 0.0),
+                              minlength=cells).astype(np.int64),
+        "submitted_dollars": np.bincount(cell, weights=dollars, minlength=cells).round(2),
+        "denied_dollars": np.bincount(cell, weights=np.where(denied, dollars, 0.0),
+                                      minlength=cells).round(2),
+    }
 
 
 #: The group label of the monthly totals in :func:`denial_counts` by a reason key.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         npi_check_digit,
         npi_is_valid,
     )
+    from rxxl.data.parts import map_parts
     from rxxl.data.readers import load_claims_and_reference, load_reference, load_table
     from rxxl.data.validate import DataValidationError, Problem, validate_table
 
@@ -32,6 +33,7 @@ _EXPORTS = {
     "load_table": "readers",
     "load_reference": "readers",
     "load_claims_and_reference": "readers",
+    "map_parts": "parts",
     "normalize_ndc": "identifiers",
     "ndc_problem": "identifiers",
     "npi_is_valid": "identifiers",
@@ -44,6 +46,7 @@ __all__ = [
     "load_claims_and_reference",
     "load_reference",
     "load_table",
+    "map_parts",
     "ndc_problem",
     "normalize_ndc",
     "npi_check_digit",

@@ -622,8 +622,22 @@ def part_files(directory: Path) -> list[Path]:
                   and not p.name.startswith((".", "_")))
 
 
-def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | None
-                ) -> list[Part]:
+def source_files(path: Path) -> list[Path]:
+    """The files a table's source is made of: the file itself, or a directory's parts.
+
+    Raises
+    ------
+    DataValidationError
+        When the source does not exist, a directory cannot be listed, holds no parts or
+        mixes formats (one problem naming the source and the fix).
+    """
+    try:
+        return _source_files(Path(path))
+    except _Unreadable as exc:
+        raise DataValidationError([exc.problem], 1) from None
+
+
+def _source_files(path: Path) -> list[Path]:
     source = str(path)
     if path.is_dir():
         try:
@@ -636,10 +650,19 @@ def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | 
         if len({p.suffix.lower() in _PARQUET for p in files}) > 1:
             raise _Unreadable(source, "the directory mixes .parquet and .csv parts; keep one"
                               " format")
-        return [_read_safely(p, table, str(p), sheet, excel_table) for p in files]
+        return files
     if not path.exists():
         raise _Unreadable(source, "no such file or directory")
-    return [_read_safely(path, table, source, sheet, excel_table)]
+    return [path]
+
+
+def _read_parts(path: Path, table: Table, sheet: str | None, excel_table: str | None
+                ) -> list[Part]:
+    files = _source_files(path)
+    # A single file is named as given; a directory's parts by their own paths.
+    names = [str(path)] if files == [path] else [str(p) for p in files]
+    return [_read_safely(p, table, name, sheet, excel_table)
+            for p, name in zip(files, names, strict=True)]
 
 
 def _read_safely(path: Path, table: Table, source: str, sheet: str | None,
@@ -655,12 +678,13 @@ def _read_safely(path: Path, table: Table, source: str, sheet: str | None,
 
 
 def _outcome(source: Any, table: Table, sheet: str | None, excel_table: str | None,
-             max_problems: int) -> Outcome:
+             max_problems: int, categorical: bool = False) -> Outcome:
     if isinstance(source, pd.DataFrame):
         if sheet is not None or excel_table is not None:
             raise InputError("sheet and excel_table apply to .xlsx workbooks, not to a"
                              " DataFrame")
-        return check_parts([frame_part(source, "DataFrame")], table, max_problems)
+        return check_parts([frame_part(source, "DataFrame")], table, max_problems,
+                           categorical=categorical)
     if not isinstance(source, (str, os.PathLike)):
         raise InputTypeError(
             f"source: expected a path or a pandas DataFrame, got {type(source).__name__}")
@@ -668,12 +692,13 @@ def _outcome(source: Any, table: Table, sheet: str | None, excel_table: str | No
         parts = _read_parts(Path(source), table, sheet, excel_table)
     except _Unreadable as exc:
         return Outcome(None, [exc.problem], 1)
-    return check_parts(parts, table, max_problems)
+    return check_parts(parts, table, max_problems, categorical=categorical)
 
 
 def load_table(source: Any, table: Table | str, *, sheet: str | None = None,
                excel_table: str | None = None, max_problems: int = 50,
-               columns: Sequence[str] | None = None) -> pd.DataFrame:
+               columns: Sequence[str] | None = None, categorical: bool = False
+               ) -> pd.DataFrame:
     """Read an input table and validate it against its contract.
 
     Parameters
@@ -695,6 +720,10 @@ def load_table(source: Any, table: Table | str, *, sheet: str | None = None,
         Load and validate only these contract columns (an analysis that needs a few columns
         of 20 million claims reads and checks just those). The table's row rules apply when
         all their columns are among them.
+    categorical : bool
+        Code and text columns that arrive as distinct values (Parquet dictionary pages, the
+        repeats of a spreadsheet) as pandas Categoricals instead of strings: for an analysis
+        that groups by payer or site, a third of the loading time. Values are the same.
 
     Returns
     -------
@@ -742,7 +771,7 @@ def load_table(source: Any, table: Table | str, *, sheet: str | None = None,
             table = table.subset(columns)
         except ValueError as exc:
             raise InputError(f"columns: {exc}") from None
-    outcome = _outcome(source, table, sheet, excel_table, max_problems)
+    outcome = _outcome(source, table, sheet, excel_table, max_problems, categorical)
     if outcome.frame is None:
         raise DataValidationError(outcome.problems, outcome.total)
     return outcome.frame

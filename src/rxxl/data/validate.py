@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from rxxl.data import cells as cl
 from rxxl.data import phi
@@ -160,8 +161,11 @@ class Outcome:
     total: int
 
 
-def check_parts(parts: Sequence[Part], table: Table, max_problems: int) -> Outcome:
-    """Validate and normalize the parts of one table; never raises for bad data."""
+def check_parts(parts: Sequence[Part], table: Table, max_problems: int, *,
+                categorical: bool = False) -> Outcome:
+    """Validate and normalize the parts of one table; never raises for bad data.
+    ``categorical``: code and text columns as Categoricals where they arrive as distinct
+    values (:func:`rxxl.data.cells.parse`)."""
     max_problems = _positive_count(max_problems)
     starts = np.cumsum([0] + [p.nrows for p in parts])
     n = int(starts[-1])
@@ -176,8 +180,8 @@ def check_parts(parts: Sequence[Part], table: Table, max_problems: int) -> Outco
 
     def parse(column: Column, part: Part, name: str | None) -> cl.Parsed:
         if name is None:
-            return cl.parse(cl.all_blank(part.nrows), column)
-        return cl.parse(cl.cells_of(part.columns[name]), column)
+            return cl.parse(cl.all_blank(part.nrows), column, categorical=categorical)
+        return cl.parse(cl.cells_of(part.columns[name]), column, categorical=categorical)
 
     # The Arrow kernels that parse a column release the GIL: a thread per core parses the
     # columns of a 24-part claims folder about twice as fast on two cores.
@@ -328,6 +332,9 @@ def _concat(pieces: list[Any], column: Column, n: int) -> Any:
         return pieces[0]
     if not pieces:
         return cl.parse(cl.all_blank(n), column).values
+    if all(isinstance(p, pd.Categorical) for p in pieces) and column.kind in ("code", "text"):
+        # Each part has its own categories; stacked as they are, they would turn to objects.
+        return union_categoricals(pieces)
     return pd.concat([pd.Series(p) for p in pieces], ignore_index=True).array
 
 

@@ -11,7 +11,6 @@ contract stops the run with every problem listed (:class:`rxxl.data.DataValidati
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from rxxl import audit340b, denials, generics
 from rxxl.data import load_reference, load_table
+from rxxl.data.parts import give_back_memory
 from rxxl.data.readers import part_files
 from rxxl.errors import InputError
 from rxxl.parsing import parse_month
@@ -132,7 +131,7 @@ def load_inputs(folder: Path, month: str, *,
         step("loading 340B reference tables")
         reference = _encounters_from(load_reference(folder), first_audited - pd.Timedelta(
             days=policy.lookback_days))
-        _give_back_memory()
+        give_back_memory()
         for part in claims.earlier_audited:
             step(f"auditing claims {part.name}")
             earlier = _rows(load_table(part, "claims", columns=audit340b.CHECKED_COLUMNS),
@@ -140,7 +139,7 @@ def load_inputs(folder: Path, month: str, *,
             by_month.append(audit340b.audit_by_month(audit340b.audit_claims(earlier, reference,
                                                                             policy)))
             del earlier
-            _give_back_memory()
+            give_back_memory()
         if claims.month is not None:
             step(f"auditing the claims of {period}")
             audit = audit340b.audit_claims(claims.month, reference, policy)
@@ -312,7 +311,7 @@ def _count_claims(folder: Path, period: pd.Period, first: pd.Timestamp,
             whole = load_table(part, "claims")
             kept.append(_rows(whole, (whole["service_date"].dt.to_period("M") == period)))
             del whole
-        _give_back_memory()
+        give_back_memory()
     found.month = pd.concat(kept, ignore_index=True) if len(kept) > 1 else (
         kept[0].reset_index(drop=True) if kept else None)
     _refuse_claims_in_two_parts(parts, hashes)
@@ -370,16 +369,6 @@ def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> 
         f" part) and run the report again; `rxxl validate claims {parts[0].parent}` lists"
         " every row."
     )
-
-
-def _give_back_memory() -> None:
-    """Return freed memory to the system between parts: each part is as big as the last, and
-    Arrow's pool and the C allocator keep what they freed, so the footprint would creep up."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
-        pass
 
 
 def _rows(frame: pd.DataFrame, keep: Callable[[pd.Series], Any] | Any) -> pd.DataFrame:
