@@ -214,11 +214,56 @@ def duplicate_key_problems(frame: Any, table: Table) -> tuple[list[Problem], int
 
 
 def run_job(job: Callable[[], Any]) -> Any:
-    """Run a Spark action; a failure becomes an :class:`RxxlError` naming only the kind of
+    """Run a Spark action; a failure becomes rxxl's error: a file Spark could not read is
+    named with the reason's kind (:func:`read_fault`), anything else only by the kind of
     fault (Spark's text can quote cells of the claims)."""
     try:
         return job()
     except RxxlError:
         raise
     except Exception as exc:  # noqa: BLE001 - Py4J, Spark and Python worker errors
+        unread = read_fault(exc)
+        if unread is not None:
+            raise unread from None
         raise RxxlError(f"the Spark job failed: {fault_text(exc)}") from None
+
+
+def read_fault(exc: BaseException) -> DataValidationError | None:
+    """The file a Spark job could not read and why, from Spark's error condition and its
+    parameters (a path, a column, types: never a cell), as the loader's error."""
+    condition, parameters = _condition(exc)
+    if condition is None or not condition.startswith("FAILED_READ_FILE"):
+        return None
+    path = parameters.get("path")
+    source = shown_file(path) if path else "a claims part"
+    if condition.endswith("PARQUET_COLUMN_DATA_TYPE_MISMATCH"):
+        column = parameters.get("column", "a column").strip("[]`")
+        return unreadable(source, f'column "{column}" is stored as'
+                          f" {parameters.get('actualType', 'another type')} here and as"
+                          f" {parameters.get('expectedType', 'another type')} in other parts;"
+                          " write every part with the same column types")
+    return unreadable(source, f"Spark cannot read the file ({condition}); check that it is"
+                      " whole Parquet with the same columns as the other parts")
+
+
+def _condition(exc: BaseException) -> tuple[str | None, dict[str, str]]:
+    """Spark's error condition and message parameters, looked up the JVM cause chain."""
+    getter = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
+    if callable(getter) and getter():
+        parameters = getattr(exc, "getMessageParameters", lambda: {})() or {}
+        found = getter()
+        if found.startswith("FAILED_READ_FILE") or not hasattr(exc, "java_exception"):
+            return found, dict(parameters)
+    throwable = getattr(exc, "java_exception", None)
+    for _ in range(10):
+        if throwable is None:
+            break
+        try:
+            condition = throwable.getCondition()
+        except Exception:  # noqa: BLE001 - not a SparkThrowable (py4j raises on the call)
+            condition = None
+        if condition:
+            parameters = throwable.getMessageParameters()
+            return str(condition), {str(k): str(parameters.get(k)) for k in parameters.keySet()}
+        throwable = throwable.getCause()
+    return None, {}
