@@ -11,10 +11,10 @@ loaded and validated once on the driver and shipped to every task with the funct
 
 A piece per patient would be millions of pandas calls of a few rows each, where the fixed
 cost of a call (building the registry's integer codes) dominates. The pieces are buckets
-instead, ``pmod(xxhash64(patient_id), N)``, of about :data:`CLAIMS_PER_BUCKET` claims: a
-patient's claims and encounters always share a bucket, and each call is large enough for
-rxxl's vectorized code. A bucket's claims and encounters are held in the executor's memory
-at once (docs/spark.md sizes it).
+instead (a hash of the normalized patient id, modulo N: :func:`patient_buckets`), of about
+:data:`CLAIMS_PER_BUCKET` claims: a patient's claims and encounters always share a
+bucket, and each call is large enough for rxxl's vectorized code. A bucket's claims and
+encounters are held in the executor's memory at once (docs/spark.md sizes it).
 
 One rule is not per patient: a claim id may appear once in all the claims. Spark checks
 that across the whole table (a ``groupBy`` on the claim id) before the audit runs.
@@ -190,12 +190,44 @@ def _reference(spark: Any, folder: str | Path) -> tuple[dict[str, pd.DataFrame],
 
 
 def _bucketed(frame: Any, buckets: int) -> Any:
-    """The patient's bucket: the same for a patient's claims and encounters (the id as
-    text, trimmed, as the contract compares identifiers)."""
-    from pyspark.sql import functions as F
+    """Each row's patient bucket, from the patient id *as the contract normalizes it*
+    (:func:`patient_buckets`): a patient whose id is text in the claims and a number in
+    the encounters, or carries a stray space, is one patient, as in the local audit."""
+    from pyspark.sql.functions import pandas_udf
 
-    patient = F.trim(F.col("patient_id").cast("string"))
-    return frame.withColumn(BUCKET, F.pmod(F.xxhash64(patient), F.lit(buckets)))
+    @pandas_udf("long")
+    def bucket(patients: pd.Series) -> pd.Series:
+        return pd.Series(patient_buckets(pa.array(patients, from_pandas=True), buckets))
+
+    return frame.withColumn(BUCKET, bucket("patient_id"))
+
+
+#: The contract of the one column a bucket is computed from.
+_PATIENTS = Table("patients", "patient ids", (CLAIMS.column("patient_id"),))
+#: SipHash key of the buckets (any fixed 16 characters: the same bucket on every executor).
+_BUCKET_KEY = "rxxl-340b-bucket"
+
+
+def patient_buckets(patient_ids: pa.Array, buckets: int) -> np.ndarray:
+    """Bucket numbers ``0..buckets-1`` of patient ids, normalized by rxxl's own parser (the
+    contract's identifier rules: trimmed text, whole numbers without ".0") and hashed
+    (SipHash with a fixed key, the same on every machine).
+
+    >>> spaced = patient_buckets(pa.array(["MRN1", " MRN1 "]), 1000)
+    >>> bool(spaced[0] == spaced[1])
+    True
+    >>> bool((patient_buckets(pa.array([123, 7]), 8)
+    ...       == patient_buckets(pa.array(["123", "7"]), 8)).all())
+    True
+    """
+    part = Part("patients", ["patient_id"], {"patient_id": patient_ids}, len(patient_ids))
+    outcome = check_parts([part], _PATIENTS, 1)
+    if outcome.frame is None:
+        # Validated before the audit: only a changed input gets here.
+        raise RxxlError("patient_id: the input changed while the audit ran; run it again")
+    ids = outcome.frame["patient_id"].astype(object).fillna("").to_numpy(dtype=object)
+    hashes = pd.util.hash_array(ids, hash_key=_BUCKET_KEY)
+    return (hashes % np.uint64(buckets)).astype(np.int64)
 
 
 def _frame(table: pa.Table, contract: Table, source: str) -> pd.DataFrame:

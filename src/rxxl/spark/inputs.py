@@ -35,9 +35,22 @@ PROBLEM_SCHEMA = ("source string, row long, `column` string, message string, seq
                   " problems long, rows long")
 
 def spark_location(location: str) -> str:
-    """How Spark is given a location: a URI as it is, a local path as an absolute
-    ``file:`` URI (Spark would resolve a bare path on the cluster's default file system)."""
-    return str(location) if is_uri(location) else Path(location).resolve().as_uri()
+    """How Spark is given a location: a URI as it is; Databricks' driver paths as the
+    cluster's (``/dbfs/x`` is ``dbfs:/x``, a ``/Volumes/...`` path is resolved by the
+    workspace); any other local path as an absolute ``file:`` URI (Spark would resolve a
+    bare path on the cluster's default file system, not this machine's).
+
+    >>> spark_location("s3://bucket/claims/"), spark_location("/dbfs/rx/claims")
+    ('s3://bucket/claims/', 'dbfs:/rx/claims')
+    """
+    location = str(location)
+    if is_uri(location):
+        return location
+    if location.startswith("/dbfs/"):
+        return "dbfs:/" + location[len("/dbfs/"):]
+    if location.startswith("/Volumes/"):
+        return location
+    return Path(location).resolve().as_uri()
 
 
 def shown_file(file_path: str) -> str:
