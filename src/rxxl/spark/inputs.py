@@ -93,7 +93,10 @@ def read_parquet(spark: Any, source: str, table: Table) -> Any:
                              " reads Parquet (write the parts as Parquet, or use --engine"
                              " local)")
     try:
-        frame = spark.read.parquet(spark_location(source))
+        # Parts are the .parquet files, as for the local loader (a README or a writer's
+        # _SUCCESS beside them is no part; names starting with _ or . Spark skips itself).
+        frame = spark.read.option("pathGlobFilter", "*.parquet").parquet(
+            spark_location(source))
     except Exception as exc:  # noqa: BLE001 - Spark's analysis errors have many classes
         raise unreadable(source, _read_fault(exc)) from None
     present = {name.strip().lower(): name for name in frame.columns}

@@ -60,6 +60,11 @@ def write_parquet_atomically(spark: Any, frame: Any, out: str,
         raise InputError(f"{out}: give a directory to write, not the root of a file system")
     temporary = spark._jvm.org.apache.hadoop.fs.Path(
         parent, f"_tmp-{uuid.uuid4().hex}-{target.getName()}")
+    context = spark.sparkContext
+    tag = f"rxxl-{uuid.uuid4().hex}"
+    # The run's jobs tagged: a stopped run cancels them (and only them, a Databricks
+    # cluster's context is shared) before it deletes what they wrote.
+    context.addJobTag(tag)
     try:
         run_job(lambda: frame.write.parquet(temporary.toString()))
         result = check(temporary.toString()) if check is not None else None
@@ -72,10 +77,13 @@ def write_parquet_atomically(spark: Any, frame: Any, out: str,
     except BaseException:
         # Stopped runs too (Ctrl-C, SIGTERM): no half result stays behind.
         try:
+            context.cancelJobsWithTag(tag)
             fs.delete(temporary, True)
         except Exception:  # noqa: BLE001 - the original error is the one to report
             pass
         raise
+    finally:
+        context.removeJobTag(tag)
     return result
 
 

@@ -54,7 +54,7 @@ def spark_session(master: str | None = None) -> Any:
     sql = require_pyspark()
     active = sql.SparkSession.getActiveSession()
     if active is not None and master is None:
-        return active
+        return _classic(active)
     if not java_found() and active is None:
         raise RxxlError("--engine spark: Java was not found (no JAVA_HOME, no java on the"
                         " PATH); Spark needs Java 17 or later, e.g. apt-get install"
@@ -76,4 +76,15 @@ def spark_session(master: str | None = None) -> Any:
         # reports its own message instead (rxxl.data.phi). A cluster's session keeps the
         # cluster's logging.
         session.sparkContext.setLogLevel("OFF")
+    return _classic(session)
+
+
+def _classic(session: Any) -> Any:
+    """``session`` when it is a classic one (a JVM on this driver); Spark Connect clients
+    have none, and the audit renames its output through the driver's Hadoop FileSystem."""
+    if getattr(session, "_jsc", None) is None:
+        raise RxxlError("--engine spark: this is a Spark Connect session (Databricks"
+                        " serverless or a shared access mode cluster), which rxxl does not"
+                        " support yet; run on a cluster in dedicated (single user) access"
+                        " mode, or with spark-submit")
     return session
