@@ -74,9 +74,20 @@ def test_spark_audit_equals_the_local_audit_claim_by_claim(spark, small_sample, 
 
     claims, reference = load_claims_and_reference(folder / "claims", folder)
     local = audit_claims(claims, reference, AuditPolicy())
-    on_spark = pq.read_table(out).to_pandas()
-    assert len(on_spark) == len(local)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("_tmp-")]
+    _assert_same_audit(local, pq.read_table(out).to_pandas())
+    # The planted problems are there (not an audit of nothing): and the lines printed are the
+    # local command's, from Spark's aggregates.
+    assert (local["status"] != "compliant").sum() > 50
+    lines = cli._audit_lines(len(local), int(local["checked"].sum()),
+                             local["status"].value_counts().to_dict(),
+                             summarize_findings(local, "reason"), out)
+    assert printed.strip() == lines
+
+
+def _assert_same_audit(local: pd.DataFrame, on_spark: pd.DataFrame) -> None:
+    """Claim by claim: every column of ``audit_claims``' result."""
+    assert len(on_spark) == len(local)
     local = local.sort_values("claim_id", ignore_index=True)
     on_spark = on_spark.sort_values("claim_id", ignore_index=True)
     for name in ("claim_id", "entity_id", "site_id", "payer_type", "account",
@@ -91,13 +102,49 @@ def test_spark_audit_equals_the_local_audit_claim_by_claim(spark, small_sample, 
     for name in ("service_date", "encounter_date"):
         assert (pd.to_datetime(on_spark[name]).tolist()
                 == pd.to_datetime(local[name]).tolist()), name
-    # The planted problems are there (not an audit of nothing): and the lines printed are the
-    # local command's, from Spark's aggregates.
-    assert (local["status"] != "compliant").sum() > 50
-    lines = cli._audit_lines(len(local), int(local["checked"].sum()),
-                             local["status"].value_counts().to_dict(),
-                             summarize_findings(local, "reason"), out)
-    assert printed.strip() == lines
+
+
+def test_many_buckets_and_csv_encounters_give_the_same_audit(spark, small_sample, tmp_path):
+    # Seven buckets for one month's claims: a patient's claims and encounters must meet in
+    # one bucket or NO_QUALIFYING_ENCOUNTER would fire; encounters.csv is read by rxxl's
+    # CSV reader on the driver and handed to Spark.
+    from rxxl.spark.audit import run_audit340b
+
+    folder = small_sample[0]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    for table in ("entity", "sites", "prescribers", "mef", "orphan_drugs"):
+        shutil.copy(folder / f"{table}.csv", reference)
+    pq.read_table(folder / "encounters.parquet").to_pandas().to_csv(
+        reference / "encounters.csv", index=False)
+    month = folder / "claims" / "2026-10.parquet"
+    summary = run_audit340b(str(month), reference, str(tmp_path / "audit.parquet"),
+                            AuditPolicy(lookback_days=180), master="local[2]", buckets=7)
+    claims, tables = load_claims_and_reference(month, reference)
+    local = audit_claims(claims, tables, AuditPolicy(lookback_days=180))
+    assert (local["encounter_date"].notna()).sum() > 1000
+    assert summary.claims == len(local)
+    assert summary.status == local["status"].value_counts().to_dict()
+    _assert_same_audit(local, pq.read_table(tmp_path / "audit.parquet").to_pandas())
+
+
+def test_without_pyspark_or_java_the_sentence_says_what_to_install(monkeypatch):
+    import sys
+
+    from rxxl.errors import RxxlError
+    from rxxl.spark import session
+
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(RxxlError, match=r"pip install 'rxxl\[spark\]'"):
+        session.require_pyspark()
+    monkeypatch.delitem(sys.modules, "pyspark.sql")
+    pytest.importorskip("pyspark.sql")
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
+    monkeypatch.setattr(session, "java_found", lambda: False)
+    with pytest.raises(RxxlError, match="Java was not found"):
+        session.spark_session("local[2]")
 
 
 @pytest.mark.parametrize("by", ["payer", "reason", "site"])
