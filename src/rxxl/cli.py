@@ -541,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "local") == "spark":
         return _dispatch_spark(args)
-    for given in (getattr(args, "claims", None), getattr(args, "out", None)):
+    for given in ((args.claims, args.out) if args.command in ("audit340b", "denials") else ()):
         if isinstance(given, str):  # a URI (rxxl.spark.location): no local reader takes one
             raise InputError(f"{given}: a URI is read and written by --engine spark only;"
                              " give a local path, or add --engine spark")
