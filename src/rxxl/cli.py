@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from rxxl import __version__, denials, generics, inventory, roi, variance
+from rxxl import __version__, denials, generics, inventory, roi, spark, variance
 from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table, map_parts
@@ -192,10 +192,17 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
         progress.set_postfix_str(f"writing {out.name}")
         write_table(audit, out, sheet="340B audit")
         progress.update()
-    status = audit["status"].value_counts()
-    reasons = summarize_findings(audit, "reason")
+    return _audit_lines(len(audit), int(audit["checked"].sum()),
+                        audit["status"].value_counts().to_dict(),
+                        summarize_findings(audit, "reason"), out)
+
+
+def _audit_lines(claims: int, checked: int, status: dict[str, int], reasons: pd.DataFrame,
+                 out: object) -> str:
+    """The audit's summary, the same for both engines: counts by status and the reasons
+    with the most dollars at stake (``summarize_findings``' order)."""
     lines = [
-        f"rxxl audit340b: {len(audit):,} claims, {int(audit['checked'].sum()):,} checked:"
+        f"rxxl audit340b: {claims:,} claims, {checked:,} checked:"
         f" {status.get('violation', 0):,} violations, {status.get('review', 0):,} for review,"
         f" ${_money(float(reasons['dollars_at_risk'].sum()))} at stake; written to {out}",
     ]
@@ -240,6 +247,16 @@ def run_denials(claims_path: Path, out: Path, by: str, sheet: str | None = None)
     trend = denials.trend_from_counts(pd.concat([c for _, c in counted], ignore_index=True),
                                       group)
     write_table(trend, out, sheet="Denial trend")
+    flagged = int(trend["out_of_control"].sum())
+    lines = [f"rxxl denials: {claims:,} claims, {trend['month'].nunique()} months,"
+             f" {flagged} {by}-months out of control; written to {out}"]
+    lines += [f"  {finding}" for finding in denials.top_findings(trend)]
+    return "\n".join(lines)
+
+
+def _spark_denial_lines(claims: int, trend: pd.DataFrame, by: str, out: object) -> str:
+    """``run_denials``' lines for the Spark engine's result (tests/test_spark.py checks
+    that both engines print the same)."""
     flagged = int(trend["out_of_control"].sum())
     lines = [f"rxxl denials: {claims:,} claims, {trend['month'].nunique()} months,"
              f" {flagged} {by}-months out of control; written to {out}"]
@@ -303,6 +320,18 @@ def run_templates(out: Path) -> str:
     from rxxl.reports.templates import TEMPLATE_FILE, build_template
 
     return f"rxxl templates build: {build_template(out / TEMPLATE_FILE)}"
+
+
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    """Where a claims analysis computes: here, or on Apache Spark (docs/spark.md)."""
+    command.add_argument("--engine", choices=("local", "spark"), default="local",
+                         help="local: this machine (default); spark: an Apache Spark"
+                         " cluster or Databricks, reading claims Parquet from a path or any"
+                         " URI Spark reads (s3://, abfss://, dbfs:/); needs rxxl[spark]")
+    command.add_argument("--spark-master", metavar="URL",
+                         help="--engine spark: the Spark master (local[4], spark://host:7077,"
+                         " yarn); default the active session (Databricks, spark-submit),"
+                         " else local[*] on this machine")
 
 
 def _policy_options(command: argparse.ArgumentParser) -> None:
@@ -399,14 +428,19 @@ def build_parser() -> argparse.ArgumentParser:
         " claim with status, reasons and dollars at stake. Exits 0 whether or not violations"
         " are found, 2 when the input cannot be used.",
     )
-    audit.add_argument("--claims", type=Path, required=True,
-                       help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts")
+    audit.add_argument("--claims", type=spark.location, required=True,
+                       help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts;"
+                       " --engine spark: Parquet, a path or URI")
     audit.add_argument("--reference", type=Path, required=True,
                        help="folder with entity, sites, prescribers, encounters, mef and"
                        " orphan_drugs (.csv or .parquet)")
     audit.add_argument("--sheet", help="claims workbook: sheet name (default: the first)")
-    audit.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
+    audit.add_argument("--out", type=spark.location, required=True,
+                       help="result file, .csv or .xlsx; --engine spark: a new Parquet"
+                       " directory (e.g. audit.parquet), a path or URI, written whole or not"
+                       " at all")
     _policy_options(audit)
+    _engine_options(audit)
 
     pack = commands.add_parser(
         "audit-pack",
@@ -442,12 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
         " of control flagged), written as a table (CSV or .xlsx by extension); prints the top"
         " findings.",
     )
-    trend.add_argument("--claims", type=Path, required=True,
-                         help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts")
+    trend.add_argument("--claims", type=spark.location, required=True,
+                         help="claims file (.csv, .parquet, .xlsx) or folder of monthly parts;"
+                         " --engine spark: Parquet, a path or URI")
     trend.add_argument("--sheet", help="claims workbook: sheet name (default: the first)")
     trend.add_argument("--out", type=Path, required=True, help="result file, .csv or .xlsx")
     trend.add_argument("--by", choices=sorted(DENIAL_GROUPS), default="payer",
                          help="one trend per payer (default), reason code or site")
+    _engine_options(trend)
 
     validate = commands.add_parser(
         "validate",
@@ -521,6 +557,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "local") == "spark":
+        return _dispatch_spark(args)
+    for given in ((args.claims, args.out) if args.command in ("audit340b", "denials") else ()):
+        if isinstance(given, str):  # a URI (rxxl.spark.location): no local reader takes one
+            raise InputError(f"{given}: a URI is read and written by --engine spark only;"
+                             " give a local path, or add --engine spark")
     if args.command == "example":
         print(run_example(args.data))
     elif args.command == "sample":
@@ -544,6 +586,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(run_templates(args.out))
     elif args.command == "addin":
         return addin_cli.run(args)
+    return 0
+
+
+def _dispatch_spark(args: argparse.Namespace) -> int:
+    """``audit340b`` and ``denials`` on Apache Spark (rxxl.spark; docs/spark.md)."""
+    if args.sheet is not None:
+        raise InputError("--sheet is for claims workbooks; --engine spark reads Parquet")
+    if args.command == "audit340b":
+        summary = spark.run_audit340b(str(args.claims), args.reference, str(args.out),
+                                      _policy(args), master=args.spark_master)
+        print(_audit_lines(summary.claims, summary.checked, summary.status, summary.reasons,
+                           summary.out))
+    else:
+        claims, trend = spark.run_denials(str(args.claims), Path(args.out),
+                                          DENIAL_GROUPS[args.by], DENIAL_COLUMNS,
+                                          master=args.spark_master)
+        print(_spark_denial_lines(claims, trend, args.by, args.out))
     return 0
 
 

@@ -777,8 +777,8 @@ def load_table(source: Any, table: Table | str, *, sheet: str | None = None,
     return outcome.frame
 
 
-def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
-                   ) -> dict[str, pd.DataFrame]:
+def load_reference(folder: str | os.PathLike, *, max_problems: int = 50,
+                   exclude: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """Load the six 340B reference tables from one folder.
 
     Parameters
@@ -789,11 +789,13 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
         ``NAME/`` of parts.
     max_problems : int
         How many problems to keep in the error, over all six tables; all are counted.
+    exclude : sequence of str
+        Tables not to load here (the Spark engine reads ``encounters`` on the cluster).
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        The validated tables by name, in the order above.
+        The validated tables by name, in the order above (less ``exclude``).
 
     Raises
     ------
@@ -821,6 +823,8 @@ def load_reference(folder: str | os.PathLike, *, max_problems: int = 50
     sources: dict[str, Path] = {}
     total = 0
     for table in REFERENCE_340B:
+        if table.name in exclude:
+            continue
         found = [p for p in (folder / f"{table.name}.csv", folder / f"{table.name}.parquet",
                              folder / table.name) if p.exists()]
         room = max(_room(max_problems) - len(problems), 1)
