@@ -76,11 +76,11 @@ def load_collapsed(path: Path | str, table: str, *, by: Sequence[str],
     >>> import tempfile, pathlib
     >>> import pandas as pd
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> pd.DataFrame({"ndc": ["00002759701", "00002759701", "51655008952"]}).to_parquet(
+    >>> pd.DataFrame({"ndc": ["00002759701", "51655008952"]}).to_parquet(
     ...     folder / "orphan.parquet")
     >>> load_collapsed(folder / "orphan.parquet", "orphan_drugs", by=["ndc"])
                ndc  row_count
-    0  00002759701          2
+    0  00002759701          1
     1  51655008952          1
     """
     path = Path(path)
