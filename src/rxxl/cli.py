@@ -247,16 +247,12 @@ def run_denials(claims_path: Path, out: Path, by: str, sheet: str | None = None)
     trend = denials.trend_from_counts(pd.concat([c for _, c in counted], ignore_index=True),
                                       group)
     write_table(trend, out, sheet="Denial trend")
-    flagged = int(trend["out_of_control"].sum())
-    lines = [f"rxxl denials: {claims:,} claims, {trend['month'].nunique()} months,"
-             f" {flagged} {by}-months out of control; written to {out}"]
-    lines += [f"  {finding}" for finding in denials.top_findings(trend)]
-    return "\n".join(lines)
+    return _denial_lines(claims, trend, by, out)
 
 
-def _spark_denial_lines(claims: int, trend: pd.DataFrame, by: str, out: object) -> str:
-    """``run_denials``' lines for the Spark engine's result (tests/test_spark.py checks
-    that both engines print the same)."""
+def _denial_lines(claims: int, trend: pd.DataFrame, by: str, out: object) -> str:
+    """The denial trend's summary, the same for both engines (tests/test_spark.py checks
+    that they print the same)."""
     flagged = int(trend["out_of_control"].sum())
     lines = [f"rxxl denials: {claims:,} claims, {trend['month'].nunique()} months,"
              f" {flagged} {by}-months out of control; written to {out}"]
@@ -602,7 +598,7 @@ def _dispatch_spark(args: argparse.Namespace) -> int:
         claims, trend = spark.run_denials(str(args.claims), Path(args.out),
                                           DENIAL_GROUPS[args.by], DENIAL_COLUMNS,
                                           master=args.spark_master)
-        print(_spark_denial_lines(claims, trend, args.by, args.out))
+        print(_denial_lines(claims, trend, args.by, args.out))
     return 0
 
 

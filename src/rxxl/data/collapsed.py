@@ -122,15 +122,16 @@ def _from_codes(path: Path, contract, by: list[str], sums: list[str], filled: li
         column = part.columns[mapping[name]]
         if not pa.types.is_dictionary(column.type):
             return None
-        column = column.unify_dictionaries()
         dictionary = _codes(column)
         if not _distinct_valid(dictionary[1], name, contract, max_problems):
             return None
-        text = dictionary[1].to_numpy(zero_copy_only=False)
-        blank = np.array([value is None or not str(value).strip() for value in text])
-        codes.append((~blank[dictionary[0]]).astype(np.int64))
-        markers.append(next((value for value, empty in zip(text, blank, strict=True)
-                             if not empty), None))
+        # The loader's own rule of a blank cell (null, empty or spaces): code -1.
+        text = cl._text_from_dictionary(column)
+        is_filled = text.codes >= 0
+        codes.append(is_filled.astype(np.int64))
+        first = int(is_filled.argmax())
+        markers.append(text.uniques[int(text.codes[first])].as_py() if is_filled[first]
+                       else None)
     totals = {}
     for name in sums:
         parsed = cl.parse(cl.cells_of(part.columns[mapping[name]]),
