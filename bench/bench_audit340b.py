@@ -2,7 +2,9 @@
 
 What is compared
 ----------------
-*rxxl*: ``rxxl.data.load_claims_and_reference(claims month file, sample folder)`` (every
+*rxxl*: as ``rxxl audit340b`` does, ``rxxl.data.load_claims_and_reference(claims month
+file, sample folder)`` of the columns the checks read (``claim_id`` and
+``audit340b.CHECKED_COLUMNS``, the columns the query reads too), codes as categories (every
 cell validated against its contract; the two loads run side by side), then
 ``rxxl.audit340b.audit_claims`` with the default policy.
 
@@ -18,8 +20,8 @@ Both engines' results of the first run are then compared claim by claim on statu
 resolved entity, ``checked`` and dollars at stake (within half a cent: rxxl rounds to cents);
 any difference is printed and fails the run.
 
-Targets (the issue): rxxl end to end at most 10 s and 4 GB peak on the 2-core machine, and at
-most 1.5 times DuckDB end to end. They are judged on the median run (peaks: the highest).
+Targets (issue 18): rxxl end to end at most 10 s and 4 GB peak on the 2-core machine, and at
+most 1.0 times DuckDB end to end (issue 17 asked 1.5). They are judged on the median run (peaks: the highest).
 
     pip install -e ".[bench]"                       # DuckDB, for the baseline only
     rxxl sample --size large --out /tmp/large       # about 50 s, once
@@ -54,7 +56,7 @@ RESULTS = BENCH / "results" / "audit340b.json"
 ENGINES = ("rxxl", "duckdb")
 TARGET_SECONDS = 10.0
 TARGET_PEAK_MB = 4096.0
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.0
 #: The default policy's look-back window, passed to the query (checked against rxxl's).
 LOOKBACK_DAYS = 365
 #: Columns both engines return and the comparison looks at.
@@ -75,12 +77,14 @@ def _cpu_s() -> tuple[float, float]:
 def run_rxxl(claims: Path, reference: Path, out: Path | None) -> dict:
     """Load (with validation) and audit; the figures, and the result written to ``out``."""
     start = time.perf_counter()
-    from rxxl.audit340b import audit_claims
+    from rxxl.audit340b import CHECKED_COLUMNS, audit_claims
     from rxxl.data import load_claims_and_reference
 
     imported, cpu = time.perf_counter(), _cpu_s()
     # As `rxxl audit340b` does: claims and reference load side by side on the two cores.
-    frame, tables = load_claims_and_reference(claims, reference)
+    frame, tables = load_claims_and_reference(claims, reference,
+                                              columns=("claim_id", *CHECKED_COLUMNS),
+                                              categorical=True)
     loaded = time.perf_counter()
     audit = audit_claims(frame, tables)
     done, cpu_done = time.perf_counter(), _cpu_s()

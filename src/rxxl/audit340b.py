@@ -100,6 +100,7 @@ encounter look-back is one binary search of sorted (patient, entity, date) keys.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -247,6 +248,46 @@ def audit_claims(
     n = len(claims)
     day = _days(claims["service_date"])
     books = _Registry(reference, claims)
+    # Coding millions of encounters' patient ids is Arrow's work, which lets go of the GIL:
+    # it runs on the second core while the other checks run on the first.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        visits = pool.submit(books.visits, claims["patient_id"], day, policy.lookback_days)
+        found, site, entity, checked, scope = _findings(claims, reference, policy, books, day)
+        # The encounter that qualified each claim is kept: a tracer audit shows it.
+        qualified, visit_day, visit_site = books.qualifying_encounter(
+            visits.result(), entity, day, policy.lookback_days, scope)
+    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~qualified
+
+    reasons, status = _reasons_and_status(found, n)
+    dollars = np.where(status != STATUSES.index(COMPLIANT), dollars_at_stake(claims), 0.0)
+
+    return pd.DataFrame(
+        {
+            **({"claim_id": _text(claims["claim_id"])} if "claim_id" in claims else {}),
+            "service_date": claims["service_date"].array,
+            "entity_id": books.entity_ids(entity),
+            "site_id": _text(claims["site_id"]),
+            "payer_type": _text(claims["payer_type"]),
+            "account": _text(claims["account"]),
+            "checked": checked,
+            "status": pd.Categorical.from_codes(status, categories=STATUSES),
+            "reasons": reasons,
+            "dollars_at_risk": dollars,
+            "encounter_date": pd.to_datetime(np.where(
+                qualified, visit_day, _NAT).astype("datetime64[D]")).array,
+            "encounter_site_id": books.site_ids_of(visit_site),
+        },
+        index=claims.index,
+    )
+
+
+def _findings(
+    claims: pd.DataFrame, reference: dict[str, pd.DataFrame], policy: AuditPolicy,
+    books: _Registry, day: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every finding but the encounter look-back (``NO_QUALIFYING_ENCOUNTER`` still False);
+    and each claim's site and entity codes, whether it is checked, and the scope of the
+    340B checks."""
     site = books.site_code(claims["site_id"])
     entity, entity_unknown = books.claim_entities(claims, site, day)
     on_340b = _is(claims["account"], "340B")
@@ -260,15 +301,10 @@ def audit_claims(
     # Participation on the service date: the entity registered and the site registered to it.
     active = books.entity_active(entity, day)
     registered = books.site_registered(site, entity, day)
-    found = {code: np.zeros(n, dtype=bool) for code in REASONS}
+    found = {code: np.zeros(len(day), dtype=bool) for code in REASONS}
     found["ENTITY_UNKNOWN"] = checked & on_340b & entity_unknown
     found["ENTITY_INACTIVE"] = scope & ~active
     found["SITE_NOT_REGISTERED"] = scope & ~registered
-    # The encounter that qualified each claim is kept: a tracer audit shows it.
-    qualified, visit_day, visit_site = books.qualifying_encounter(
-        claims["patient_id"], entity, day, policy.lookback_days, scope
-    )
-    found["NO_QUALIFYING_ENCOUNTER"] = scope & ~qualified
     found["PRESCRIBER_NOT_ELIGIBLE"] = scope & ~books.prescriber_eligible(
         claims["prescriber_npi"], entity, day, scope
     )
@@ -298,38 +334,22 @@ def audit_claims(
         )
     part_b = scope & _is(claims["payer_type"], "medicare_b")
     has_jg, has_tb = _340b_modifiers(claims, part_b)
-    entity_type = np.where(known, books.entity_types[np.clip(entity, 0, None)], "")
-    missing, wrong = rules.part_b_modifier_findings(day, entity_type, has_jg, has_tb, policy)
+    missing, wrong = rules.part_b_modifier_findings(day, books.entity_type_of(entity), has_jg,
+                                                    has_tb, policy)
     found["MISSING_340B_MODIFIER"] = part_b & missing
     found["WRONG_340B_MODIFIER"] = part_b & wrong
 
-    reasons, status = _reasons_and_status(found, n)
-    dollars = np.where(status != STATUSES.index(COMPLIANT), dollars_at_stake(claims), 0.0)
-
-    return pd.DataFrame(
-        {
-            **({"claim_id": claims["claim_id"].array} if "claim_id" in claims else {}),
-            "service_date": claims["service_date"].array,
-            "entity_id": books.entity_ids(entity),
-            "site_id": claims["site_id"].array,
-            "payer_type": claims["payer_type"].array,
-            "account": claims["account"].array,
-            "checked": checked,
-            "status": pd.Categorical.from_codes(status, categories=STATUSES),
-            "reasons": reasons,
-            "dollars_at_risk": dollars,
-            "encounter_date": pd.to_datetime(np.where(
-                qualified, visit_day, _NAT).astype("datetime64[D]")).array,
-            "encounter_site_id": books.site_ids_of(visit_site),
-        },
-        index=claims.index,
-    )
+    return found, site, entity, checked, scope
 
 
 # --- building blocks ----------------------------------------------------------------------------
 # Identifiers become integer codes once (pyarrow hashes them in C); every check after that
 # is integer arithmetic, merges on integer keys against small reference tables, or a binary
 # search. Code -1 means "not in the reference".
+
+
+# Claims loaded with ``categorical=True`` (as ``rxxl audit340b`` loads them) carry codes as
+# Categoricals: those are coded through their few categories, never text by text.
 
 
 def _arrow(values: pd.Series) -> pa.ChunkedArray:
@@ -342,7 +362,34 @@ def _numpy(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
 
 
 def _codes(values: pd.Series, vocabulary: pa.Array) -> np.ndarray:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        coded = _codes(pd.Series(values.cat.categories), vocabulary)
+        # Category codes are -1 for a blank: the appended -1 answers it.
+        return np.append(coded, -1)[values.cat.codes.to_numpy()]
     return _numpy(pc.index_in(_arrow(values), value_set=vocabulary), -1).astype(np.int64)
+
+
+def _distinct(values: pd.Series) -> pa.Array:
+    """The distinct values of a column, blank left out."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = pd.Series(values.cat.categories)
+    return pc.unique(_arrow(values)).drop_null()
+
+
+def _patient_codes(patients: pd.Series, visits: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The claims' patients as codes, and the visits' patients in the same numbering (-1 for
+    a blank, and for a patient no claim names). One hash pass over the claims gives both
+    their codes and the vocabulary the visits are looked up in."""
+    encoded = pc.dictionary_encode(_arrow(patients)).combine_chunks()
+    claim_patient = _numpy(encoded.indices, -1).astype(np.int64)
+    return claim_patient, _codes(visits, encoded.dictionary)
+
+
+def _text(values: pd.Series) -> pd.arrays.ArrowStringArray:
+    """A column of the audit's result as text, however the claims carried it."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.array(pa.array(values.array).cast(pa.string()), dtype="string[pyarrow]")
+    return values.array
 
 
 def is_checked(claims: pd.DataFrame) -> np.ndarray:
@@ -463,6 +510,17 @@ def _periods(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return start, np.where(np.isnat(end), _OPEN_END, end.astype(np.int64))
 
 
+@dataclass(frozen=True)
+class _Visits:
+    """Encounters coded for the look-back search: each claim's patient code (-1 blank), and
+    per usable visit its patient code, site code and day."""
+
+    claim_patient: np.ndarray
+    patient: np.ndarray
+    site: np.ndarray
+    day: np.ndarray
+
+
 class _Registry:
     """The reference tables as integer codes, and the checks that look things up in them."""
 
@@ -470,9 +528,7 @@ class _Registry:
         ids = [reference[name]["entity_id"] for name in ("entity", "sites", "prescribers", "mef")]
         if "entity_id" in claims:
             ids.append(claims["entity_id"])
-        self.entities = pc.unique(pa.chunked_array(
-            [chunk for series in ids for chunk in _arrow(series).chunks]
-        )).drop_null()
+        self.entities = pc.unique(pa.chunked_array([_distinct(series) for series in ids]))
         entity = reference["entity"]
         types = pd.Series(entity["entity_type"].astype(str).to_numpy(),
                           index=entity["entity_id"].astype(str).to_numpy())
@@ -482,7 +538,7 @@ class _Registry:
         self.entity_rows = self._with_periods(entity, entity=self.entity_code(entity["entity_id"]))
 
         sites = reference["sites"]
-        self.site_ids = pc.unique(_arrow(sites["site_id"])).drop_null()
+        self.site_ids = _distinct(sites["site_id"])
         self.site_rows = self._with_periods(
             sites,
             site=self.site_code(sites["site_id"]),
@@ -503,6 +559,14 @@ class _Registry:
 
     def entity_code(self, values: pd.Series) -> np.ndarray:
         return _codes(values, self.entities)
+
+    def entity_type_of(self, entity: np.ndarray) -> pd.Categorical:
+        """Each claim's entity type (blank where the entity is unknown), coded per entity
+        once rather than text per claim."""
+        kinds = pd.Index(pd.unique(self.entity_types[self.entity_types != ""]))
+        per_entity = np.append(kinds.get_indexer(pd.Index(self.entity_types)), -1)
+        return pd.Categorical.from_codes(per_entity[np.where(entity >= 0, entity, -1)],
+                                         categories=kinds)
 
     def site_code(self, values: pd.Series) -> np.ndarray:
         return _codes(values, self.site_ids)
@@ -557,7 +621,7 @@ class _Registry:
         self, npi: pd.Series, entity: np.ndarray, day: np.ndarray, scope: np.ndarray
     ) -> np.ndarray:
         prescribers = self.reference["prescribers"]
-        npis = pc.unique(_arrow(prescribers["npi"])).drop_null()
+        npis = _distinct(prescribers["npi"])
         start, end = _periods(prescribers)
         listed = pd.DataFrame({"npi": _codes(prescribers["npi"], npis),
                                "entity": self.entity_code(prescribers["entity_id"]),
@@ -569,8 +633,27 @@ class _Registry:
         )
         return eligible
 
+    def visits(self, patients: pd.Series, day: np.ndarray, lookback_days: int) -> _Visits:
+        """The encounters that may qualify some claim (inside the look-back window of the
+        earliest to the latest service date), their patients coded by the claims' patients.
+        A visit outside a given claim's own window never qualifies it (the search below
+        takes the latest visit on or before the claim's date and tests its age), so narrowing
+        by all claims' dates gives the same answers as narrowing by the claims in scope."""
+        encounters = self.reference["encounters"]
+        if encounters.empty or len(day) == 0:
+            return _Visits(_patient_codes(patients, patients.iloc[:0])[0],
+                           *(np.zeros(0, np.int64) for _ in range(3)))
+        visit_day = _days(encounters["encounter_date"])
+        window = np.flatnonzero((visit_day >= day.min() - lookback_days)
+                                & (visit_day <= day.max()))
+        claim_patient, visit_patient = _patient_codes(patients,
+                                                      encounters["patient_id"].iloc[window])
+        keep = window[visit_patient >= 0]
+        return _Visits(claim_patient, visit_patient[visit_patient >= 0],
+                       self.site_code(encounters["site_id"].iloc[keep]), visit_day[keep])
+
     def qualifying_encounter(
-        self, patients: pd.Series, entity: np.ndarray, day: np.ndarray, lookback_days: int,
+        self, visits: _Visits, entity: np.ndarray, day: np.ndarray, lookback_days: int,
         scope: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Whether each claim's patient had an encounter at a site registered to the claim's
@@ -583,23 +666,11 @@ class _Registry:
         visit_on = np.zeros(len(day), dtype=np.int64)
         visit_at = np.full(len(day), -1, dtype=np.int64)
         rows = np.flatnonzero(scope & (entity >= 0))
-        encounters = self.reference["encounters"]
-        if rows.size == 0 or encounters.empty:
+        if rows.size == 0 or visits.patient.size == 0:
             return result, visit_on, visit_at
-        # Only visits that can count (inside the window of some claim) and only the patients
-        # of the claims in question: narrow both before any per-visit work.
-        visit_day = _days(encounters["encounter_date"])
-        window = np.flatnonzero((visit_day >= day[rows].min() - lookback_days)
-                                & (visit_day <= day[rows].max()))
-        claim_patients = _arrow(patients.iloc[rows])
-        vocabulary = pc.unique(claim_patients).drop_null()
-        claim_patient = _numpy(pc.index_in(claim_patients, value_set=vocabulary), -1)
-        visit_patient = _codes(encounters["patient_id"].iloc[window], vocabulary)
-        keep = window[visit_patient >= 0]
+        claim_patient = visits.claim_patient[rows]
         visits = pd.DataFrame({
-            "patient": visit_patient[visit_patient >= 0],
-            "site": self.site_code(encounters["site_id"].iloc[keep]),
-            "day": visit_day[keep],
+            "patient": visits.patient, "site": visits.site, "day": visits.day,
         }).merge(self.site_rows[["site", "entity", "start", "end"]], on="site")
         visits = visits[(visits["start"] <= visits["day"]) & (visits["day"] <= visits["end"])]
         if visits.empty:

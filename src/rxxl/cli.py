@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from rxxl import __version__, denials, generics, inventory, roi, spark, variance
 from rxxl.addin import cli as addin_cli
+from rxxl.audit340b import CHECKED_COLUMNS as audit340b_columns
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table, map_parts
 from rxxl.data.collapsed import COUNT, load_collapsed
@@ -180,7 +181,10 @@ def run_audit340b(claims_path: Path, reference: Path, out: Path, policy: AuditPo
     with tqdm(total=3, desc="rxxl audit340b", unit="step", disable=None,
               file=sys.stderr) as progress:
         progress.set_postfix_str("loading claims and 340B reference")
-        claims, tables = load_claims_and_reference(claims_path, reference, sheet=sheet)
+        # The columns the checks read, codes kept as categories: a third less loading.
+        claims, tables = load_claims_and_reference(
+            claims_path, reference, sheet=sheet,
+            columns=("claim_id", *audit340b_columns), categorical=True)
         if claims.empty:
             # An empty audit would read as a month without findings: say so instead.
             raise RxxlError(f"{claims_path}: no claims (the table has its header but no"

@@ -303,8 +303,8 @@ def part_b_modifier_findings(
     ----------
     day : ndarray of datetime64[D] or int
         Service dates (days since 1970-01-01 as integers are accepted).
-    entity_type : ndarray of str
-        The entity type of each claim's entity (unknown types count as "other").
+    entity_type : ndarray of str, or pandas.Categorical
+        The entity type of each claim's entity (unknown types and blanks count as "other").
     has_jg, has_tb : ndarray of bool
         Whether each claim carries the JG / TB modifier.
     policy : RulePolicy
@@ -330,8 +330,11 @@ def part_b_modifier_findings(
     day = day.astype("datetime64[D]").astype(np.int64) if day.dtype.kind == "M" else day
     starts = list(_MODIFIER_TABLE)
     period = np.searchsorted(_days(starts), day, side="right") - 1
-    kind = pd.Index(MODIFIER_ENTITY_TYPES).get_indexer(pd.Index(np.asarray(entity_type,
-                                                                           dtype=object)))
+    types = pd.Index(MODIFIER_ENTITY_TYPES)
+    if isinstance(entity_type, pd.Categorical):  # a million claims, a few types: look up those
+        kind = np.append(types.get_indexer(entity_type.categories), -1)[entity_type.codes]
+    else:
+        kind = types.get_indexer(pd.Index(np.asarray(entity_type, dtype=object)))
     kind = np.where(kind < 0, MODIFIER_ENTITY_TYPES.index("other"), kind)
     # Small lookup tables [period, type]; a claim before 2018 reads a row of "not held".
     shape = (len(starts) + 1, len(MODIFIER_ENTITY_TYPES))

@@ -877,13 +877,13 @@ def _unknown_entities(frames: dict[str, pd.DataFrame], sources: dict[str, Path]
 
 def load_claims_and_reference(
     claims: Any, reference: str | os.PathLike, *, max_problems: int = 50,
-    sheet: str | None = None,
+    sheet: str | None = None, columns: Sequence[str] | None = None, categorical: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Load the claims and the 340B reference tables side by side, in two threads.
 
     Reading Parquet and checking cells happen mostly in Arrow and NumPy, which release the
     GIL, so on two cores the two loads overlap. The problems of both are reported together.
-    ``sheet`` is the claims workbook's sheet (as in :func:`load_table`).
+    ``sheet``, ``columns`` and ``categorical`` are the claims' (as in :func:`load_table`).
 
     Returns
     -------
@@ -899,7 +899,7 @@ def load_claims_and_reference(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         loading_claims = pool.submit(load_table, claims, "claims", max_problems=max_problems,
-                                     sheet=sheet)
+                                     sheet=sheet, columns=columns, categorical=categorical)
         loading_reference = pool.submit(load_reference, reference, max_problems=max_problems)
     problems: list[Problem] = []
     total = 0
