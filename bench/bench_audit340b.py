@@ -21,7 +21,8 @@ resolved entity, ``checked`` and dollars at stake (within half a cent: rxxl roun
 any difference is printed and fails the run.
 
 Targets (issue 18): rxxl end to end at most 10 s and 4 GB peak on the 2-core machine, and at
-most 1.0 times DuckDB end to end (issue 17 asked 1.5). They are judged on the median run (peaks: the highest).
+most 1.0 times DuckDB end to end (issue 17 asked 1.5). They are judged on the median run
+(peaks: the highest).
 
     pip install -e ".[bench]"                       # DuckDB, for the baseline only
     rxxl sample --size large --out /tmp/large       # about 50 s, once
