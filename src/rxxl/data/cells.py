@@ -514,16 +514,26 @@ def _parse_numbers(cells: Cells, column: Column) -> Parsed:
         reasons = np.where(ok, OK, NOT_NUMBER).astype(np.int8)
         status = _row_status(text.codes, reasons)
         values = np.where(status == OK, _per_row(unique_values, text.codes, np.nan), np.nan)
-    status = _check_number_values(values, status, column)
-    values = np.where(status == OK, values, np.nan)
+    checked = _check_number_values(values, status, column)
+    if checked is not status:  # some value out of bounds: it reads as missing
+        values = np.where(checked == OK, values, np.nan)
+    status = checked
     if column.kind == "integer":
         bad = np.isnan(values)
         return Parsed(pd.arrays.IntegerArray(np.where(bad, 0, values).astype(np.int64), bad),
                       status, cells)
-    return Parsed(values.astype(np.float64), status, cells)
+    return Parsed(np.asarray(values, dtype=np.float64), status, cells)
 
 
 def _check_number_values(values: np.ndarray, status: np.ndarray, column: Column) -> np.ndarray:
+    """The status with the values' own faults (infinite, below the minimum, beyond the
+    maximum, not whole); ``status`` itself when the values have none (told from their least
+    and greatest, two passes instead of five over a million amounts)."""
+    if column.kind != "integer" and values.size and not np.isnan(values).all():
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        if (np.isfinite(low) and np.isfinite(high) and max(-low, high) <= _maximum(column)
+                and (column.minimum is None or low >= column.minimum)):
+            return status
     ok = status == OK
     with np.errstate(invalid="ignore"):
         status = np.where(ok & ~np.isfinite(values), NOT_FINITE, status)

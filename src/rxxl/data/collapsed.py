@@ -136,9 +136,10 @@ def _from_codes(path: Path, contract, by: list[str], sums: list[str], filled: li
     for name in sums:
         parsed = cl.parse(cl.cells_of(part.columns[mapping[name]]),
                           next(c for c in contract.columns if c.name == name))
-        if not np.isin(parsed.status, (cl.OK, cl.BLANK)).all():
+        if parsed.status.size and int(parsed.status.max()) > max(cl.OK, cl.BLANK):
             return None
-        totals[name] = np.nan_to_num(np.asarray(parsed.values, dtype=float))
+        values = np.asarray(parsed.values, dtype=float)
+        totals[name] = np.where(parsed.status == cl.OK, values, 0.0)
 
     sizes = [int(c.max()) + 1 if c.size else 1 for c in codes]
     cell = np.ravel_multi_index(codes, sizes) if codes else np.zeros(part.nrows, np.int64)
@@ -174,14 +175,16 @@ def _from_codes(path: Path, contract, by: list[str], sums: list[str], filled: li
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
     """Each row's code into an array of distinct raw values (its last entry: null)."""
     if pa.types.is_dictionary(column.type):
-        column = column.unify_dictionaries()
-        dictionary = (column.chunk(0).dictionary if column.num_chunks
-                      else pa.array([], column.type.value_type))
-        indices = np.concatenate(
-            [np.asarray(chunk.indices.fill_null(len(dictionary)).to_numpy(
-                zero_copy_only=False), dtype=np.int64) for chunk in column.chunks]
-            or [np.zeros(0, np.int64)])
-        return indices, pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        # One array with one dictionary (combining unifies them); its int32 indices as they
+        # are, the nulls (code: after the last entry) set where there are any.
+        combined = (column.combine_chunks() if column.num_chunks
+                    else pa.array([], column.type))
+        dictionary = combined.dictionary
+        indices = combined.indices
+        codes = np.asarray(indices.to_numpy(zero_copy_only=False) if indices.null_count == 0
+                           else indices.fill_null(len(dictionary)).to_numpy(
+                               zero_copy_only=False), dtype=np.int32)
+        return codes, pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
     if pa.types.is_date32(column.type):
         days = column.combine_chunks().cast(pa.int32()) if column.num_chunks else pa.array(
             [], pa.int32())
