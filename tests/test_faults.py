@@ -382,7 +382,7 @@ def test_ctrl_c_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rxxl.cli.generate", interrupted)
+    monkeypatch.setattr("rxxl.data.synthetic.generate", interrupted)
     assert main(["sample", "--out", str(tmp_path / "s")]) == 130
     assert _one_clean_line(capsys.readouterr().err) == \
         "rxxl sample: stopped by SIGINT; earlier output untouched"

@@ -20,15 +20,14 @@ from rxxl import __version__, denials, generics, inventory, roi, spark, variance
 from rxxl.addin import cli as addin_cli
 from rxxl.audit340b import CHECKED_COLUMNS as audit340b_columns
 from rxxl.audit340b import DEFAULT_LOOKBACK_DAYS, AuditPolicy, audit_claims, summarize_findings
+from rxxl.constants import TRACER_SEED, TRACERS_PER_ENTITY
 from rxxl.data import DataValidationError, load_claims_and_reference, load_table, map_parts
 from rxxl.data.collapsed import COUNT, load_collapsed
 from rxxl.data.contracts import EXAMPLE_TABLES, REFERENCE_340B, TABLES
 from rxxl.data.phi import fault_text
-from rxxl.data.synthetic import generate
 from rxxl.errors import InputError, RxxlError
 from rxxl.outputs import refuse_inputs, write_table
 from rxxl.parsing import parse_dates
-from rxxl.reports.audit_pack import TRACER_SEED, TRACERS_PER_ENTITY, build_audit_pack
 
 #: Discount rate for the example capital request (a health system's cost of capital).
 EXAMPLE_DISCOUNT_RATE = 0.06
@@ -158,6 +157,8 @@ def run_example(folder: Path | None) -> str:
 
 def run_sample(out: Path, size: str, seed: int, end_month: str) -> str:
     """Write the synthetic health system and return a summary of what was written."""
+    from rxxl.data.synthetic import generate  # only here: every other command starts sooner
+
     manifest = generate(out, size=size, seed=seed, end_month=end_month)
     counts = ", ".join(f"{name} {count:,}" for name, count in manifest["row_counts"].items())
     kinds = sorted({problem["kind"] for problem in manifest["planted"]})
@@ -305,6 +306,8 @@ def run_report(data: Path, month: str, out: Path, templates: Path | None,
 
 def run_demo(out: Path) -> str:
     """Generate the small synthetic health system and its latest monthly package."""
+    from rxxl.data.synthetic import generate
+
     manifest = generate(out / "data", size="small")
     month = manifest["end_month"]
     report = run_report(out / "data", month, out / "reports", None, False, False)
@@ -378,6 +381,8 @@ def _policy(args: argparse.Namespace) -> AuditPolicy:
 def run_audit_pack(data: Path, first: str, last: str, out: Path, tracers: int, seed: int,
                    unmask: bool, policy: AuditPolicy) -> str:
     """Build the audit pack of the period; return its one-line summary."""
+    from rxxl.reports.audit_pack import build_audit_pack  # openpyxl and the sheets: only here
+
     with tqdm(total=None, desc="rxxl audit-pack", disable=not sys.stderr.isatty(),
               bar_format="{desc}: {postfix}") as bar:
         summary = build_audit_pack(data, first, last, out, tracers_per_entity=tracers,

@@ -142,6 +142,11 @@ DENIAL_RATE_TARGET = 0.05
 #: 90 days therefore reaches one whole registration cycle ahead, the last moment to act.
 REGISTRATION_WATCH_DAYS = 90
 
+#: Tracer claims per 340B ID in an audit pack, and the seed of their draw (HRSA auditors
+#: trace about ten).
+TRACERS_PER_ENTITY = 10
+TRACER_SEED = 340
+
 # --- Return on investment (DOMAIN.md §5) ----------------------------------------------------
 #: Discount rate for a capital request that names none (*judgement*: a typical hospital
 #: hurdle rate; the report shows it as an input to change).

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rxxl import accumulator, audit340b, exposure, registry, savings
+from rxxl.constants import TRACER_SEED, TRACERS_PER_ENTITY
 from rxxl.data import load_reference, load_table
 from rxxl.data.contracts import SITE_TYPE_NAMES
 from rxxl.errors import InputError
@@ -55,9 +56,6 @@ from rxxl.reports.detail import Pseudonyms, masking_note
 from rxxl.reports.inputs import claim_parts, find_table
 from rxxl.reports.pack_book import CSV_FILES, universe_counts, write_pack_workbook
 
-#: Tracer claims per 340B ID, and the seed of their draw (HRSA auditors trace about ten).
-TRACERS_PER_ENTITY = 10
-TRACER_SEED = 340
 #: The universe's columns, in the order of HRSA's data request (claim, date, 340B ID, site,
 #: patient, prescriber, drug, quantity, payer) and then the audit's result.
 UNIVERSE_COLUMNS = (
