@@ -98,3 +98,17 @@ def _arrow_trim(text: str) -> str | None:
     """Arrow's own trim, the long way's reference."""
     trimmed = pa.compute.utf8_trim_whitespace(pa.array([text])).to_pylist()[0]
     return trimmed or None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab\0é", max_size=70)), max_size=20),
+       st.lists(st.text(alphabet="ab\0é", max_size=70), max_size=20))
+def test_a_text_hashes_alike_in_any_batch(first, second):
+    """The report compares the hashed ids of different parts: a text's hash may not depend
+    on its neighbours (a longer id widens the packed rows), nor on being long."""
+    one, two = _texts.hashes(pa.array(first, pa.string())), _texts.hashes(
+        pa.array(second, pa.large_string()))
+    for i, text in enumerate(first):
+        for j, other in enumerate(second):
+            if text == other:
+                assert one[i] == two[j]

@@ -1,4 +1,4 @@
-"""Short texts (claim ids) as rows of 64-bit words, for an exact distinctness test in NumPy.
+"""Short texts (claim ids) as rows of 64-bit words, hashed in NumPy: an exact distinctness test.
 
 Loading a month of claims asks whether a million claim ids are distinct. Arrow's hash table
 costs half a second for that once it outgrows the cache; packing each id's bytes into a row
@@ -8,7 +8,9 @@ sort of integers is vectorized) costs a tenth of it.
 The answer is exact. A hash is a function of the text, so distinct hashes prove distinct
 texts. Equal hashes prove nothing (two ids may share one), so then, or when a text is
 longer than :data:`MAX_BYTES` or blank, :func:`all_distinct` returns ``None`` and the
-caller counts exactly with Arrow. (Finding matches this way, as a join needs, measured no
+caller counts exactly with Arrow. The report's check that no claim id is in two parts
+hashes every part's ids with :func:`hashes` and confirms a shared hash on the ids
+themselves. (Finding matches this way, as a join needs, measured no
 faster than Arrow: a binary search per text misses the cache as a hash table does.)
 """
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Texts up to this many bytes are packed (identifiers are 10 to 30); longer: Arrow's turn.
 MAX_BYTES = 64
@@ -36,14 +40,17 @@ class Packed:
     valid: np.ndarray  # (n,) bool
 
     def hashes(self) -> np.ndarray:
-        # Padding zeros make "A" and "A\0" alike; the length, mixed in, tells them apart.
+        """Each text's 64-bit hash: a function of the text alone (a text mixes only its own
+        words, not the padding of a longer neighbour), so batches can be compared."""
         # A blank hashes apart from the empty text: its length counts as -1.
         lengths = np.where(self.valid, self.lengths, -1).astype(np.uint64)
         mixed = lengths * _GOLDEN
+        own_words = (self.lengths + 7) // 8
         for j in range(self.words.shape[1]):
-            mixed ^= self.words[:, j]
-            mixed *= _MIX
-            mixed ^= mixed >> _SHIFT
+            stirred = mixed ^ self.words[:, j]
+            stirred *= _MIX
+            stirred ^= stirred >> _SHIFT
+            mixed = np.where(own_words > j, stirred, mixed)
         return mixed
 
 
@@ -78,6 +85,26 @@ def pack(texts: pa.Array | pa.ChunkedArray) -> Packed | None:
         column = np.arange(len(data)) - np.repeat(offsets[:-1] - offsets[0], lengths)
         padded[row_of_byte, column] = data
     return Packed(padded.view(np.uint64), lengths, valid)
+
+
+def hashes(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each text's 64-bit hash (:meth:`Packed.hashes`), the same for a text in any batch;
+    texts longer than :data:`MAX_BYTES` are hashed by pandas instead. Equal texts hash
+    alike; a shared hash is a candidate only, to be confirmed on the texts."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    texts = texts.cast(pa.large_string())
+    long = np.asarray(pc.greater(pc.binary_length(texts), MAX_BYTES).fill_null(False)
+                      .to_numpy(zero_copy_only=False), dtype=bool)
+    hashed = np.empty(len(texts), dtype=np.uint64)
+    short = np.flatnonzero(~long)
+    hashed[short] = pack(texts.take(pa.array(short)) if long.any() else texts).hashes()
+    if long.any():
+        rows = np.flatnonzero(long)
+        hashed[rows] = pd.util.hash_array(
+            np.asarray(texts.take(pa.array(rows)).to_pylist(), dtype=object),
+            categorize=False)
+    return hashed
 
 
 def all_distinct(texts: pa.Array | pa.ChunkedArray) -> bool | None:

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from rxxl import audit340b, denials, generics
+from rxxl import _texts, audit340b, denials, generics
 from rxxl.data import load_reference, load_table
 from rxxl.data.parts import give_back_memory
 from rxxl.data.readers import part_files
@@ -289,7 +290,8 @@ def _count_claims(folder: Path, period: pd.Period, first: pd.Timestamp,
     hashes = []
     for part in parts:
         step(f"counting claims {part.name}")
-        claims = load_table(part, "claims", columns=(*TREND_COLUMNS, "claim_id"))
+        claims = load_table(part, "claims", columns=(*TREND_COLUMNS, "claim_id"),
+                            categorical=True)
         hashes.append(_id_hashes(claims["claim_id"]))
         claims = claims.drop(columns="claim_id")
         dates = claims["service_date"]
@@ -327,8 +329,8 @@ def _id_hashes(ids: pd.Series) -> np.ndarray:
 
 
 def _id_hashes_unsorted(ids: pd.Series) -> np.ndarray:
-    # categorize=False: factorizing a million distinct ids first would take 2 s, not 0.3 s.
-    return pd.util.hash_array(ids.to_numpy(dtype=object), categorize=False)
+    # Packed words hashed in NumPy: a million ids in 0.05 s (pandas' hash_array: 0.3 s).
+    return _texts.hashes(pa.array(ids.astype("string[pyarrow]").array))
 
 
 def _refuse_claims_in_two_parts(parts: list[Path], hashes: list[np.ndarray]) -> None:
